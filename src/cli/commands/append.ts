@@ -1,0 +1,78 @@
+import { TributaryError } from '../../errors.js';
+import type { Compression, EngineName } from '../../parquet/encoder.js';
+import { DeltaTable } from '../../delta/table.js';
+import { readNdjson } from '../input.js';
+import { schemaArg } from '../schema-arg.js';
+
+export interface AppendArgs {
+  input: string;
+  schema?: string;
+  partitionBy?: string;
+  mergeSchema?: boolean;
+  engine?: string;
+  compression?: string;
+  targetFileSize?: string;
+  rowGroupRows?: string;
+  property?: string[];
+  json?: boolean;
+}
+
+export async function appendCommand(tablePath: string, args: AppendArgs): Promise<void> {
+  const schema = args.schema ? schemaArg(args.schema) : undefined;
+  const partitionColumns = args.partitionBy ? args.partitionBy.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const configuration: Record<string, string> = {};
+  for (const p of args.property ?? []) {
+    const i = p.indexOf('=');
+    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `--property expects key=value, got "${p}"`);
+    configuration[p.slice(0, i)] = p.slice(i + 1);
+  }
+  const table = await DeltaTable.forPath(tablePath);
+  if (!table.exists && !schema) {
+    throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${table.storage.root}; pass --schema to create it`);
+  }
+  if (table.exists && args.partitionBy !== undefined && partitionColumns.join(',') !== table.snapshot.partitionColumns.join(',')) {
+    throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is partitioned by [${table.snapshot.partitionColumns.join(', ')}], not [${partitionColumns.join(', ')}]`);
+  }
+  if (table.exists && Object.keys(configuration).length) {
+    throw new TributaryError('INVALID_ARGUMENT', '--property only applies when the append creates the table');
+  }
+  const input = await readNdjson(args.input);
+  let result;
+  try {
+    result = await table.append(input.rows, {
+      create: schema ? { schema, partitionColumns, configuration } : undefined,
+      mergeSchema: args.mergeSchema,
+      schema: table.exists ? schema : undefined,
+      engine: (args.engine ?? 'parquet-wasm') as EngineName,
+      compression: (args.compression ?? 'snappy') as Compression,
+      targetFileSize: args.targetFileSize ? parseSize(args.targetFileSize) : undefined,
+      rowGroupRows: args.rowGroupRows ? Number(args.rowGroupRows) : undefined,
+      onCheckpointError: (e) => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`),
+    });
+  } catch (e) {
+    // Point row errors at the input line as well as the row index.
+    if (e instanceof TributaryError && typeof e.details.row === 'number') {
+      const line = input.lines[e.details.row as number];
+      if (line !== undefined) e.message = `${e.message} [${input.name}, line ${line}]`;
+    }
+    throw e;
+  }
+  if (args.json) {
+    process.stdout.write(JSON.stringify({ table: table.storage.root, ...result, files: result.files.map((f) => f.path) }) + '\n');
+  } else if (result.version === undefined) {
+    process.stdout.write(`nothing to append (${result.skipped}); ${table.storage.root} stays at version ${table.version}\n`);
+  } else {
+    process.stdout.write(
+      `appended ${result.numRecords} rows in ${result.files.length} file(s) as version ${result.version} of ${table.storage.root}` +
+        (result.checkpoint ? ` (checkpoint at ${result.checkpoint.version})` : '') +
+        '\n',
+    );
+  }
+}
+
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i.exec(s.trim());
+  if (!m) throw new TributaryError('INVALID_ARGUMENT', `cannot read size "${s}" (examples: 128MB, 512k, 1048576)`);
+  const mult: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+  return Math.floor(Number(m[1]) * (mult[(m[2] ?? 'b').toLowerCase()] ?? 1));
+}

@@ -1,0 +1,52 @@
+import { readLastCheckpoint } from '../../delta/checkpoint.js';
+import { DeltaTable } from '../../delta/table.js';
+import { formatBytes, schemaToDdl } from '../format.js';
+
+export async function inspectCommand(tablePath: string, args: { version?: string; json?: boolean }): Promise<void> {
+  const table = await DeltaTable.open(tablePath, args.version === undefined ? undefined : Number(args.version));
+  const snap = table.snapshot;
+  const files = snap.files;
+  let numRecords: number | null = 0;
+  for (const f of files) {
+    const n = f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : undefined;
+    if (n === undefined || numRecords === null) numRecords = null;
+    else numRecords += n;
+  }
+  const info = {
+    table: table.storage.root,
+    id: snap.metadata.id,
+    version: snap.version,
+    schema: JSON.parse(snap.metadata.schemaString),
+    schemaDdl: schemaToDdl(snap.schema),
+    partitionColumns: snap.partitionColumns,
+    numFiles: files.length,
+    numRecords,
+    sizeInBytes: files.reduce((n, f) => n + f.size, 0),
+    lastCheckpoint: (await readLastCheckpoint(table.storage)) ?? null,
+    protocol: snap.protocol,
+    configuration: snap.metadata.configuration,
+    createdTime: snap.metadata.createdTime ?? null,
+    txns: Object.fromEntries([...snap.state.txns.values()].map((t) => [t.appId, t.version])),
+  };
+  if (args.json) {
+    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    return;
+  }
+  const lines = [
+    `table          ${info.table}`,
+    `version        ${info.version}`,
+    `id             ${info.id}`,
+    `schema         ${info.schemaDdl}`,
+    `partitioned by ${info.partitionColumns.length ? info.partitionColumns.join(', ') : '(none)'}`,
+    `files          ${info.numFiles}`,
+    `records        ${info.numRecords ?? 'unknown (some files have no stats)'}`,
+    `size           ${formatBytes(info.sizeInBytes)} (${info.sizeInBytes} bytes)`,
+    `checkpoint     ${info.lastCheckpoint ? `version ${info.lastCheckpoint.version}` : '(none)'}`,
+    `protocol       reader ${snap.protocol.minReaderVersion}, writer ${snap.protocol.minWriterVersion}` +
+      (snap.protocol.readerFeatures ? `, reader features [${snap.protocol.readerFeatures.join(', ')}]` : '') +
+      (snap.protocol.writerFeatures ? `, writer features [${snap.protocol.writerFeatures.join(', ')}]` : ''),
+  ];
+  if (Object.keys(info.configuration).length) lines.push(`properties     ${Object.entries(info.configuration).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (Object.keys(info.txns).length) lines.push(`streams        ${Object.entries(info.txns).map(([k, v]) => `${k}@${v}`).join(', ')}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}

@@ -1,0 +1,46 @@
+import { stringify } from 'lossless-json';
+import { arrowToRows } from '../../arrow/to-rows.js';
+import { bytesToBase64, microsToIso } from '../../arrow/values.js';
+import type { DataType } from '../../delta/schema.js';
+import { DeltaTable } from '../../delta/table.js';
+
+/** Prints the table (or a version of it) as NDJSON, in the same forms `append` accepts. */
+export async function readCommand(tablePath: string, args: { version?: string; limit?: string }): Promise<void> {
+  const table = await DeltaTable.open(tablePath);
+  const data = await table.read({ version: args.version === undefined ? undefined : Number(args.version) });
+  const schema = table.snapshot.schema;
+  const limit = args.limit ? Number(args.limit) : Infinity;
+  let n = 0;
+  const out: string[] = [];
+  for (const row of arrowToRows(data)) {
+    if (n++ >= limit) break;
+    const o: Record<string, unknown> = {};
+    for (const f of schema.fields) o[f.name] = display(row[f.name], f.type);
+    out.push(stringify(o) ?? '');
+    if (out.length >= 1000) {
+      process.stdout.write(out.join('\n') + '\n');
+      out.length = 0;
+    }
+  }
+  if (out.length) process.stdout.write(out.join('\n') + '\n');
+}
+
+function display(v: unknown, t: DataType): unknown {
+  if (v === null || v === undefined) return null;
+  switch (t.kind) {
+    case 'primitive':
+      if (t.name === 'timestamp') return microsToIso(v as bigint, true);
+      if (t.name === 'timestamp_ntz') return microsToIso(v as bigint, false);
+      if (t.name === 'binary') return bytesToBase64(v as Uint8Array);
+      if (t.name === 'float' || t.name === 'double') return Number.isFinite(v as number) ? v : String(v);
+      return v;
+    case 'decimal':
+      return v;
+    case 'array':
+      return (v as unknown[]).map((x) => display(x, t.elementType));
+    case 'map':
+      return Object.fromEntries((v as [unknown, unknown][]).map(([k, x]) => [String(display(k, t.keyType)), display(x, t.valueType)]));
+    case 'struct':
+      return Object.fromEntries(t.fields.map((f) => [f.name, display((v as Record<string, unknown>)[f.name], f.type)]));
+  }
+}

@@ -1,0 +1,69 @@
+import { Command, CommanderError, Option } from 'commander';
+import { isTributaryError } from '../errors.js';
+import { appendCommand } from './commands/append.js';
+import { historyCommand } from './commands/history.js';
+import { inspectCommand } from './commands/inspect.js';
+import { readCommand } from './commands/read.js';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+export function buildProgram(): Command {
+  const program = new Command('tributary')
+    .description('Stream rows into Delta Lake tables that Spark and delta-rs read directly')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('append <table>')
+    .description('append NDJSON records to a Delta table as one commit (creating it with --schema)')
+    .requiredOption('-i, --input <file>', 'NDJSON file, or - for stdin')
+    .option('-s, --schema <schema>', 'StructType JSON file, or a DDL string like "coin STRING, price DOUBLE"')
+    .option('-p, --partition-by <columns>', 'comma-separated partition columns (when creating)')
+    .option('--merge-schema', 'add new nullable columns from the input to the table')
+    .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']).default('parquet-wasm'))
+    .addOption(new Option('--compression <codec>', 'Parquet compression').choices(['snappy', 'zstd', 'uncompressed']).default('snappy'))
+    .option('--target-file-size <size>', 'cut data files near this size (e.g. 128MB)')
+    .option('--row-group-rows <n>', 'maximum rows per Parquet row group')
+    .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
+    .option('--json', 'print the result as JSON')
+    .action((table, opts) => appendCommand(table, opts));
+
+  program
+    .command('inspect <table>')
+    .description('version, schema, partitions, files, records, size, checkpoint and protocol')
+    .option('-v, --version <n>', 'inspect an older version')
+    .option('--json', 'print as JSON')
+    .action((table, opts) => inspectCommand(table, opts));
+
+  program
+    .command('history <table>')
+    .description('the commits of a table, like DESCRIBE HISTORY')
+    .option('-n, --limit <n>', 'only the newest n commits')
+    .option('--json', 'print as JSON')
+    .action((table, opts) => historyCommand(table, opts));
+
+  program
+    .command('read <table>')
+    .description('print a table (or --version N of it) as NDJSON')
+    .option('-v, --version <n>', 'time travel to version n')
+    .option('-n, --limit <n>', 'at most n rows')
+    .action((table, opts) => readCommand(table, opts));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (isTributaryError(e)) {
+      process.stderr.write(`tributary: error [${e.code}]: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`tributary: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return 70;
+  }
+}

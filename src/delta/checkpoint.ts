@@ -1,0 +1,133 @@
+import * as arrow from 'apache-arrow';
+import { TributaryError } from '../errors.js';
+import { rowsToRecordBatch } from '../arrow/record-batch.js';
+import { ParquetWasmEncoder } from '../parquet/parquet-wasm.js';
+import { arrowToPlain, readParquetToArrow } from '../parquet/reader.js';
+import type { Storage } from '../storage/storage.js';
+import type { Action } from './actions.js';
+import { checkpointPath, LAST_CHECKPOINT } from './filenames.js';
+import { parseDdl } from './ddl.js';
+import type { DataType, StructType } from './schema.js';
+
+/**
+ * Classic single-file checkpoints (PROTOCOL.md "Checkpoints"). The Parquet schema is Spark's,
+ * every field nullable (`Checkpoints.scala`: `schema.asNullable`), with the exact physical types
+ * Spark expects (INT32 protocol versions, INT64 sizes and times). Only `stats` JSON is written,
+ * no `stats_parsed`, which is what the protocol's defaults ask for.
+ */
+const DV = 'STRUCT<storageType: STRING, pathOrInlineDv: STRING, offset: INT, sizeInBytes: INT, cardinality: BIGINT, maxRowIndex: BIGINT>';
+export const CHECKPOINT_SCHEMA: StructType = parseDdl(
+  [
+    'txn STRUCT<appId: STRING, version: BIGINT, lastUpdated: BIGINT>',
+    `add STRUCT<path: STRING, partitionValues: MAP<STRING, STRING>, size: BIGINT, modificationTime: BIGINT, dataChange: BOOLEAN, tags: MAP<STRING, STRING>, deletionVector: ${DV}, baseRowId: BIGINT, defaultRowCommitVersion: BIGINT, clusteringProvider: STRING, stats: STRING>`,
+    `remove STRUCT<path: STRING, deletionTimestamp: BIGINT, dataChange: BOOLEAN, extendedFileMetadata: BOOLEAN, partitionValues: MAP<STRING, STRING>, size: BIGINT, deletionVector: ${DV}, baseRowId: BIGINT, defaultRowCommitVersion: BIGINT>`,
+    'metaData STRUCT<id: STRING, name: STRING, description: STRING, format: STRUCT<provider: STRING, options: MAP<STRING, STRING>>, schemaString: STRING, partitionColumns: ARRAY<STRING>, configuration: MAP<STRING, STRING>, createdTime: BIGINT>',
+    'protocol STRUCT<minReaderVersion: INT, minWriterVersion: INT, readerFeatures: ARRAY<STRING>, writerFeatures: ARRAY<STRING>>',
+    'domainMetadata STRUCT<domain: STRING, configuration: STRING, removed: BOOLEAN>',
+  ].join(', '),
+);
+
+/** Keeps only the fields the checkpoint schema has (commit JSON may carry extra, unknown ones). */
+function project(value: unknown, t: DataType): unknown {
+  if (value === null || value === undefined) return null;
+  if (t.kind !== 'struct') return value;
+  const o = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of t.fields) out[f.name] = project(o[f.name], f.type);
+  return out;
+}
+
+export function checkpointRows(actions: readonly Action[]): Record<string, unknown>[] {
+  return actions.map((a) => {
+    const kind = Object.keys(a)[0];
+    const f = CHECKPOINT_SCHEMA.fields.find((x) => x.name === kind);
+    if (!f) throw new TributaryError('CHECKPOINT_INVALID', `action ${kind} does not belong in a checkpoint`);
+    return { [kind]: project((a as Record<string, unknown>)[kind], f.type) };
+  });
+}
+
+export interface LastCheckpoint {
+  version: number;
+  size: number;
+  sizeInBytes?: number;
+  numOfAddFiles?: number;
+  parts?: number;
+}
+
+/**
+ * Writes the checkpoint for `version`, reads it back and checks it, and only then points
+ * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole.
+ */
+export async function writeCheckpoint(storage: Storage, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
+  const batch = rowsToRecordBatch(checkpointRows(actions), CHECKPOINT_SCHEMA);
+  const bytes = await new ParquetWasmEncoder().encode(new arrow.Table([batch]), CHECKPOINT_SCHEMA, {
+    compression: 'snappy',
+    rowGroupRows: 1 << 20,
+  });
+  const path = checkpointPath(version);
+  // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
+  await storage.write(path, bytes);
+  const back = await readCheckpoint(storage, path);
+  const numAdds = actions.filter((a) => 'add' in a).length;
+  const ok =
+    back.length === actions.length &&
+    back.some((a) => 'protocol' in a) &&
+    back.some((a) => 'metaData' in a) &&
+    back.filter((a) => 'add' in a).length === numAdds;
+  if (!ok) {
+    await storage.delete(path);
+    throw new TributaryError('CHECKPOINT_INVALID', `checkpoint ${path} did not read back as written (${back.length} of ${actions.length} actions); it was removed`);
+  }
+  const info: LastCheckpoint = { version, size: actions.length, sizeInBytes: bytes.length, numOfAddFiles: numAdds };
+  await storage.write(LAST_CHECKPOINT, JSON.stringify(info));
+  return info;
+}
+
+/** Reads a classic checkpoint (ours, Spark's or delta-rs') into actions. */
+export async function readCheckpoint(storage: Storage, path: string): Promise<Action[]> {
+  let table: arrow.Table;
+  try {
+    const bytes = await storage.read(path);
+    const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata'];
+    table = readParquetToArrow(bytes);
+    const have = table.schema.fields.map((f) => f.name);
+    const cols = all.filter((c) => have.includes(c));
+    if (cols.length !== have.length) table = table.select(cols);
+  } catch (e) {
+    if (e instanceof TributaryError) throw e;
+    throw new TributaryError('CHECKPOINT_INVALID', `cannot read checkpoint ${path}: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const out: Action[] = [];
+  const names = table.schema.fields.map((f) => f.name);
+  const vectors = names.map((n) => table.getChild(n)!);
+  for (let i = 0; i < table.numRows; i++) {
+    for (let c = 0; c < names.length; c++) {
+      const v = vectors[c].get(i);
+      if (v === null || v === undefined) continue;
+      const plain = arrowToPlain(v) as Record<string, unknown>;
+      if (names[c] === 'add' || names[c] === 'remove') {
+        // Checkpoints of older writers sometimes leave partitionValues null for unpartitioned files.
+        plain.partitionValues ??= {};
+        delete plain.stats_parsed;
+        delete plain.partitionValues_parsed;
+      }
+      if (names[c] === 'metaData') {
+        plain.partitionColumns ??= [];
+        plain.configuration ??= {};
+      }
+      out.push({ [names[c]]: plain } as Action);
+    }
+  }
+  return out;
+}
+
+export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoint | undefined> {
+  try {
+    const text = await storage.readText(LAST_CHECKPOINT);
+    const j = JSON.parse(text) as LastCheckpoint;
+    return typeof j.version === 'number' ? j : undefined;
+  } catch {
+    // A missing or torn hint is not an error: the log listing is the truth.
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { TributaryError } from '../errors.js';
+import type { Storage } from '../storage/storage.js';
+import { type Action, type CommitInfo, serializeActions } from './actions.js';
+import { commitPath } from './filenames.js';
+import { fileKey } from './replay.js';
+import { readCommits, type Snapshot } from './snapshot.js';
+
+export const ENGINE_INFO = 'tributary/0.1.0';
+
+export interface CommitRequest {
+  /** Actions other than commitInfo (protocol, metaData, txn, add, remove...). */
+  actions: Action[];
+  commitInfo: CommitInfo;
+  /** Only adds (and txns): concurrent appends never invalidate it. */
+  isBlindAppend: boolean;
+  maxRetries?: number;
+}
+
+export interface CommitResult {
+  version: number;
+  snapshot: Snapshot;
+  /** Commits by other writers that this one had to move past. */
+  retries: number;
+}
+
+/** The batch this commit carries was already committed by an earlier attempt (txn check). */
+export class AlreadyCommitted extends TributaryError {
+  constructor(
+    readonly appId: string,
+    readonly txnVersion: number,
+    readonly tableVersion: number,
+  ) {
+    super('COMMIT_CONFLICT', `batch ${txnVersion} of ${appId} is already in the table (version ${tableVersion})`, { appId, txnVersion });
+  }
+}
+
+/**
+ * Optimistic commit (PROTOCOL.md "Creation of New Log Entries"): try to create version r+1 with
+ * put-if-absent; when another writer won, check the winning commits for conflicts, move past
+ * them and try again. A blind append conflicts only with protocol or metadata changes and with a
+ * txn for the same appId; an operation that removes files also conflicts with a concurrent
+ * removal of any of them.
+ */
+export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRequest): Promise<CommitResult> {
+  const maxRetries = req.maxRetries ?? 15;
+  const ourTxns = req.actions.flatMap((a) => ('txn' in a ? [a.txn] : []));
+  const ourRemoves = new Set(req.actions.flatMap((a) => ('remove' in a ? [fileKey(a.remove.path, a.remove.deletionVector)] : [])));
+  const changesMetadata = req.actions.some((a) => 'metaData' in a || 'protocol' in a);
+  const txnId = randomUUID();
+  let current = snapshot;
+  for (let attempt = 0; attempt <= maxRetries; attempt++) {
+    const version = current.version + 1;
+    const info: CommitInfo = {
+      timestamp: Date.now(),
+      ...req.commitInfo,
+      readVersion: current.version,
+      isolationLevel: 'Serializable',
+      isBlindAppend: req.isBlindAppend,
+      engineInfo: ENGINE_INFO,
+      txnId,
+    };
+    const actions: Action[] = [{ commitInfo: info }, ...req.actions];
+    if (await storage.putIfAbsent(commitPath(version), serializeActions(actions))) {
+      return { version, snapshot: current.advance(version, req.actions), retries: attempt };
+    }
+    // Lost the race for `version`: read what won, up to the current end of the log.
+    const winners: number[] = [];
+    for (let v = version; ; v++) {
+      if (!(await storage.stat(commitPath(v)))) break;
+      winners.push(v);
+    }
+    const winnerActions = await readCommits(storage, winners);
+    winnerActions.forEach((actions, i) => {
+      const v = winners[i];
+      for (const a of actions) {
+        if ('protocol' in a || 'metaData' in a) {
+          throw new TributaryError('COMMIT_CONFLICT', `version ${v} changed the table's ${'protocol' in a ? 'protocol' : 'metadata'} while this commit was being prepared; retry the operation`, { version: v });
+        }
+        if ('txn' in a) {
+          const ours = ourTxns.find((t) => t.appId === a.txn.appId);
+          if (ours && a.txn.version >= ours.version) throw new AlreadyCommitted(ours.appId, ours.version, v);
+          if (ours) throw new TributaryError('COMMIT_CONFLICT', `version ${v} committed txn ${a.txn.version} for ${a.txn.appId} concurrently`, { version: v });
+        }
+        if ('remove' in a && ourRemoves.has(fileKey(a.remove.path, a.remove.deletionVector))) {
+          throw new TributaryError('COMMIT_CONFLICT', `version ${v} removed ${a.remove.path}, which this commit also removes (concurrent delete)`, { version: v });
+        }
+      }
+      current = current.advance(v, actions);
+    });
+    if (changesMetadata && winners.length) {
+      throw new TributaryError('COMMIT_CONFLICT', `this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
+    }
+  }
+  throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first`);
+}

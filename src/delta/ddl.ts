@@ -1,0 +1,223 @@
+import { TributaryError } from '../errors.js';
+import {
+  array,
+  type DataType,
+  decimal,
+  field,
+  map,
+  primitive,
+  schemaFromJson,
+  struct,
+  type StructField,
+  type StructType,
+} from './schema.js';
+
+/**
+ * Spark DDL column lists ("coin STRING, usd_price DOUBLE NOT NULL, ts TIMESTAMP COMMENT 'x'"),
+ * the form PySpark users type into `.schema(...)`. Type names follow Spark's parser
+ * (`DataTypeAstBuilder`), including its aliases (BIGINT, INT, TINYINT, REAL, DEC, NUMERIC...).
+ */
+export function parseDdl(ddl: string): StructType {
+  const p = new DdlParser(ddl);
+  const fields = p.fieldList(false);
+  p.expectEnd();
+  return struct(fields);
+}
+
+/** Accepts either a StructType JSON document or a DDL string. */
+export function parseSchema(text: string): StructType {
+  const t = text.trim();
+  if (t.startsWith('{')) {
+    let j: unknown;
+    try {
+      j = JSON.parse(t);
+    } catch (e) {
+      throw new TributaryError('SCHEMA_PARSE', `schema looks like JSON but does not parse: ${(e as Error).message}`);
+    }
+    return schemaFromJson(j);
+  }
+  return parseDdl(t);
+}
+
+const SIMPLE: Record<string, DataType> = {
+  string: primitive('string'),
+  varchar: primitive('string'),
+  char: primitive('string'),
+  bigint: primitive('long'),
+  long: primitive('long'),
+  int: primitive('integer'),
+  integer: primitive('integer'),
+  smallint: primitive('short'),
+  short: primitive('short'),
+  tinyint: primitive('byte'),
+  byte: primitive('byte'),
+  double: primitive('double'),
+  float: primitive('float'),
+  real: primitive('float'),
+  boolean: primitive('boolean'),
+  binary: primitive('binary'),
+  date: primitive('date'),
+  timestamp: primitive('timestamp'),
+  timestamp_ltz: primitive('timestamp'),
+  timestamp_ntz: primitive('timestamp_ntz'),
+};
+
+class DdlParser {
+  private pos = 0;
+  constructor(private readonly src: string) {}
+
+  private err(msg: string): never {
+    throw new TributaryError('SCHEMA_PARSE', `DDL schema, at character ${this.pos + 1}: ${msg} (in "${this.src}")`);
+  }
+
+  private ws() {
+    while (this.pos < this.src.length && /\s/.test(this.src[this.pos])) this.pos++;
+  }
+
+  private peek(): string {
+    this.ws();
+    return this.src[this.pos] ?? '';
+  }
+
+  private eat(ch: string): boolean {
+    if (this.peek() === ch) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private expect(ch: string) {
+    if (!this.eat(ch)) this.err(`expected "${ch}"`);
+  }
+
+  expectEnd() {
+    if (this.peek() !== '') this.err(`unexpected "${this.src.slice(this.pos, this.pos + 10)}"`);
+  }
+
+  private ident(): string {
+    this.ws();
+    if (this.src[this.pos] === '`') {
+      let out = '';
+      this.pos++;
+      for (;;) {
+        if (this.pos >= this.src.length) this.err('unterminated `quoted` name');
+        const c = this.src[this.pos++];
+        if (c === '`') {
+          if (this.src[this.pos] === '`') {
+            out += '`';
+            this.pos++;
+            continue;
+          }
+          return out;
+        }
+        out += c;
+      }
+    }
+    const m = /^[A-Za-z_0-9$]+/.exec(this.src.slice(this.pos));
+    if (!m) this.err('expected a column name or type');
+    this.pos += m[0].length;
+    return m[0];
+  }
+
+  private keyword(word: string): boolean {
+    this.ws();
+    const re = new RegExp(`^${word}\\b`, 'i');
+    if (re.test(this.src.slice(this.pos))) {
+      this.pos += word.length;
+      return true;
+    }
+    return false;
+  }
+
+  private stringLit(): string {
+    this.ws();
+    const q = this.src[this.pos];
+    if (q !== "'" && q !== '"') this.err('expected a quoted string');
+    this.pos++;
+    let out = '';
+    for (;;) {
+      if (this.pos >= this.src.length) this.err('unterminated string');
+      const c = this.src[this.pos++];
+      if (c === '\\') {
+        out += this.src[this.pos++] ?? '';
+        continue;
+      }
+      if (c === q) return out;
+      out += c;
+    }
+  }
+
+  private int(): number {
+    this.ws();
+    const m = /^\d+/.exec(this.src.slice(this.pos));
+    if (!m) this.err('expected a number');
+    this.pos += m[0].length;
+    return Number(m[0]);
+  }
+
+  /** Top-level lists are "name TYPE, ..."; STRUCT<> members may also use "name: TYPE". */
+  fieldList(inStruct: boolean): StructField[] {
+    const out: StructField[] = [];
+    for (;;) {
+      const name = this.ident();
+      if (inStruct) this.eat(':');
+      const type = this.type();
+      let nullable = true;
+      const metadata: Record<string, unknown> = {};
+      for (;;) {
+        if (this.keyword('NOT')) {
+          if (!this.keyword('NULL')) this.err('expected NULL after NOT');
+          nullable = false;
+        } else if (this.keyword('COMMENT')) {
+          metadata.comment = this.stringLit();
+        } else break;
+      }
+      out.push(field(name, type, nullable, metadata));
+      if (!this.eat(',')) break;
+    }
+    return out;
+  }
+
+  type(): DataType {
+    const name = this.ident().toLowerCase();
+    if (name === 'array') {
+      this.expect('<');
+      const el = this.type();
+      this.expect('>');
+      return array(el, true);
+    }
+    if (name === 'map') {
+      this.expect('<');
+      const k = this.type();
+      this.expect(',');
+      const v = this.type();
+      this.expect('>');
+      return map(k, v, true);
+    }
+    if (name === 'struct') {
+      this.expect('<');
+      if (this.eat('>')) return struct([]);
+      const fields = this.fieldList(true);
+      this.expect('>');
+      return struct(fields);
+    }
+    if (name === 'decimal' || name === 'dec' || name === 'numeric') {
+      if (this.eat('(')) {
+        const p = this.int();
+        let s = 0;
+        if (this.eat(',')) s = this.int();
+        this.expect(')');
+        return decimal(p, s);
+      }
+      return decimal(10, 0);
+    }
+    if ((name === 'varchar' || name === 'char') && this.eat('(')) {
+      this.int();
+      this.expect(')');
+    }
+    const t = SIMPLE[name];
+    if (!t) this.err(`unknown type "${name}"`);
+    return t;
+  }
+}

@@ -1,0 +1,160 @@
+import { TributaryError } from '../errors.js';
+import { decimalToString, daysToDate, javaDoubleToString, microsToIso } from '../arrow/values.js';
+import {
+  Reject,
+  toBinary,
+  toBool,
+  toDateDays,
+  toDecimal,
+  toFloat,
+  toInt64,
+  toIntN,
+  toStringValue,
+  toTimestampMicros,
+} from '../arrow/coerce.js';
+import type { DataType } from './schema.js';
+
+/**
+ * Partition values (PROTOCOL.md "Partition Value Serialization") and the Hive-style directory
+ * names that hold them. Readers take values from `add.partitionValues`, never from the path, so
+ * the path only has to be unique and decodable; the value text has to be exact.
+ */
+export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
+
+/** Coerces a row's value and renders it as Delta's partition value text (null for null/""). */
+export function partitionValueText(t: DataType, value: unknown): string | null | Reject {
+  if (value === null || value === undefined) return null;
+  if (t.kind === 'decimal') {
+    const v = toDecimal(value, t.precision, t.scale);
+    return v instanceof Reject ? v : decimalToString(v, t.scale);
+  }
+  if (t.kind !== 'primitive') return new Reject('cannot be a partition value (partition columns must be primitive)');
+  switch (t.name) {
+    case 'string': {
+      const v = toStringValue(value);
+      // Spark writes an empty string partition value as null.
+      return v instanceof Reject ? v : v === '' ? null : v;
+    }
+    case 'long': {
+      const v = toInt64(value);
+      return v instanceof Reject ? v : v.toString();
+    }
+    case 'integer':
+    case 'short':
+    case 'byte': {
+      const bits = t.name === 'integer' ? 32 : t.name === 'short' ? 16 : 8;
+      const v = toIntN(value, bits, t.name);
+      return v instanceof Reject ? v : String(v);
+    }
+    case 'double':
+    case 'float': {
+      const v = toFloat(value);
+      return v instanceof Reject ? v : javaDoubleToString(t.name === 'float' ? Math.fround(v) : v);
+    }
+    case 'boolean': {
+      const v = toBool(value);
+      return v instanceof Reject ? v : String(v);
+    }
+    case 'date': {
+      const v = toDateDays(value);
+      return v instanceof Reject ? v : daysToDate(v);
+    }
+    case 'timestamp': {
+      const v = toTimestampMicros(value, false);
+      return v instanceof Reject ? v : microsToIso(v, true);
+    }
+    case 'timestamp_ntz': {
+      const v = toTimestampMicros(value, true);
+      return v instanceof Reject ? v : microsToIso(v, false, ' ');
+    }
+    case 'binary': {
+      const v = toBinary(value);
+      if (v instanceof Reject) return v;
+      return v.length === 0 ? null : Buffer.from(v).toString('latin1');
+    }
+  }
+}
+
+/** Hive escaping of a directory value (Spark `ExternalCatalogUtils.escapePathName`). */
+export function hiveEscape(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || '"#%\'*/:=?\\{[]^'.includes(s[i])) {
+      out += '%' + c.toString(16).toUpperCase().padStart(2, '0');
+    } else out += s[i];
+  }
+  return out;
+}
+
+/** "a=x/b=y" for the given partition columns and value texts. */
+export function partitionDirectory(columns: readonly string[], values: Record<string, string | null>): string {
+  return columns
+    .map((c) => {
+      const v = values[c];
+      return `${hiveEscape(c)}=${v === null || v === undefined || v === '' ? HIVE_DEFAULT_PARTITION : hiveEscape(v)}`;
+    })
+    .join('/');
+}
+
+// Hadoop's Path.toUri encodes these (plus every non-printable ASCII); everything else stays raw.
+const URI_ENCODE = new Set([' ', '"', '#', '%', '<', '>', '?', '[', '\\', ']', '^', '`', '{', '|', '}']);
+
+/** A relative file path as the URI string `add.path` holds; readers decode it exactly once. */
+export function encodeAddPath(relPath: string): string {
+  let out = '';
+  for (const ch of relPath) {
+    const c = ch.codePointAt(0)!;
+    if (c < 0x20 || c === 0x7f || URI_ENCODE.has(ch)) out += '%' + c.toString(16).toUpperCase().padStart(2, '0');
+    else out += ch;
+  }
+  return out;
+}
+
+/** `add.path` -> storage path relative to the table root (absolute URIs are refused). */
+export function decodeAddPath(path: string, tableRoot: string): string {
+  let p = path;
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(p)) {
+    const u = new URL(p);
+    if (u.protocol !== 'file:') throw new TributaryError('UNSUPPORTED_FEATURE', `absolute data file path ${path} is not on the local file system`);
+    const abs = decodeURIComponent(u.pathname);
+    const root = tableRoot.endsWith('/') ? tableRoot : `${tableRoot}/`;
+    if (!abs.startsWith(root)) throw new TributaryError('UNSUPPORTED_FEATURE', `data file ${path} is outside the table root ${tableRoot}`);
+    return abs.slice(root.length);
+  }
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+    throw new TributaryError('LOG_CORRUPT', `add.path ${JSON.stringify(path)} is not a valid URI path`);
+  }
+  return p;
+}
+
+/** Partition value text -> typed JS value (the reader's direction). */
+export function parsePartitionValue(t: DataType, text: string | null | undefined): unknown {
+  if (text === null || text === undefined) return null;
+  if (t.kind === 'decimal') return text;
+  if (t.kind !== 'primitive') return text;
+  switch (t.name) {
+    case 'string':
+      return text;
+    case 'long':
+      return BigInt(text);
+    case 'integer':
+    case 'short':
+    case 'byte':
+      return Number(text);
+    case 'double':
+    case 'float':
+      return Number(text);
+    case 'boolean':
+      return text === 'true';
+    case 'date':
+      return text;
+    case 'timestamp':
+    case 'timestamp_ntz':
+      return text;
+    case 'binary':
+      return new Uint8Array(Buffer.from(text, 'latin1'));
+  }
+}

@@ -1,0 +1,127 @@
+import * as arrow from 'apache-arrow';
+import { TributaryError } from '../errors.js';
+import { makeColumnBuilder } from '../arrow/builders.js';
+import { toArrowField, toArrowSchema, toArrowType } from '../arrow/types.js';
+import { readParquetToArrow } from '../parquet/reader.js';
+import type { AddFile } from './actions.js';
+import { decodeAddPath, parsePartitionValue } from './partitions.js';
+import type { DataType, StructField, StructType } from './schema.js';
+import type { Snapshot } from './snapshot.js';
+
+/**
+ * Reads a snapshot's live files into one Arrow table with the table's schema: partition values
+ * come from the log, columns missing from older files (schema evolution) read as null, and
+ * files written by other engines (INT96 or millisecond timestamps, other list/map names) are
+ * normalised to our Arrow types.
+ */
+export async function readTable(snapshot: Snapshot, columns?: string[]): Promise<arrow.Table> {
+  if (snapshot.files.some((f) => f.deletionVector)) {
+    throw new TributaryError('UNSUPPORTED_FEATURE', `table ${snapshot.storage.root} has deletion vectors, which the Tributary reader does not apply`);
+  }
+  const schema: StructType = columns
+    ? {
+        kind: 'struct',
+        fields: columns.map((c) => {
+          const f = snapshot.schema.fields.find((x) => x.name === c);
+          if (!f) throw new TributaryError('INVALID_ARGUMENT', `no column "${c}" in ${snapshot.storage.root}`);
+          return f;
+        }),
+      }
+    : snapshot.schema;
+  const arrowSchema = toArrowSchema(schema);
+  const batches: arrow.RecordBatch[] = [];
+  const files = [...snapshot.files].sort((a, b) => (a.path < b.path ? -1 : 1));
+  for (const file of files) batches.push(...(await readFile(snapshot, file, schema, arrowSchema)));
+  return batches.length ? new arrow.Table(batches) : new arrow.Table(arrowSchema);
+}
+
+async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema): Promise<arrow.RecordBatch[]> {
+  const path = decodeAddPath(file.path, snapshot.storage.root);
+  let t: arrow.Table;
+  try {
+    t = readParquetToArrow(await snapshot.storage.read(path));
+  } catch (e) {
+    if (e instanceof TributaryError) throw e;
+    throw new TributaryError('IO', `cannot read data file ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+  }
+  const parts = new Set(snapshot.partitionColumns);
+  return t.batches.map((b) => {
+    const n = b.numRows;
+    const children = schema.fields.map((f) => {
+      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[f.name]), n);
+      const idx = b.schema.fields.findIndex((x) => x.name === f.name) ?? -1;
+      const col = idx >= 0 ? b.schema.fields[idx] : b.schema.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
+      if (!col) return nulls(f, n);
+      return conform(b.data.children[b.schema.fields.indexOf(col)], f.type, `${path}:${f.name}`);
+    });
+    return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: n, nullCount: 0, children }));
+  });
+}
+
+function constant(f: StructField, value: unknown, n: number): arrow.Data {
+  const b = makeColumnBuilder(f.type, true);
+  for (let i = 0; i < n; i++) b.append(value, { row: i, path: f.name });
+  return b.finish();
+}
+
+function nulls(f: StructField, n: number): arrow.Data {
+  const b = makeColumnBuilder(f.type, true);
+  for (let i = 0; i < n; i++) b.appendNull();
+  return b.finish();
+}
+
+/** Re-labels file data with the table's Arrow type, converting where the layout differs. */
+function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
+  const want = toArrowType(t);
+  const have = d.type;
+  if (arrow.DataType.isTimestamp(want) && arrow.DataType.isTimestamp(have) && have.unit !== arrow.TimeUnit.MICROSECOND) {
+    const src = d.values as BigInt64Array;
+    const out = new BigInt64Array(d.length);
+    for (let i = 0; i < d.length; i++) {
+      const v = src[d.offset + i];
+      out[i] = have.unit === arrow.TimeUnit.NANOSECOND ? v / 1000n : have.unit === arrow.TimeUnit.MILLISECOND ? v * 1000n : v * 1_000_000n;
+    }
+    return arrow.makeData({ type: want as arrow.Timestamp, length: d.length, nullCount: d.nullCount, nullBitmap: sliceBitmap(d), data: out });
+  }
+  if (want.typeId !== have.typeId) {
+    throw new TributaryError('SCHEMA_MISMATCH', `${where}: file has ${have} where the table has ${want}`);
+  }
+  if (t.kind === 'struct') {
+    const hs = have as arrow.Struct;
+    const children = t.fields.map((f) => {
+      const i = hs.children.findIndex((c) => c.name === f.name);
+      return i >= 0 ? conform(d.children[i], f.type, `${where}.${f.name}`) : nulls(f, d.length + d.offset).slice(0, 0 + d.length + d.offset);
+    });
+    return arrow.makeData({ type: want as arrow.Struct, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, children });
+  }
+  if (t.kind === 'array') {
+    return arrow.makeData({ type: want as arrow.List, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: conform(d.children[0], t.elementType, `${where}[]`) });
+  }
+  if (t.kind === 'map') {
+    const entries = d.children[0];
+    const wantEntries = (want as arrow.Map_).children[0].type as arrow.Struct;
+    const e = arrow.makeData({
+      type: wantEntries,
+      offset: entries.offset,
+      length: entries.length,
+      nullCount: 0,
+      children: [conform(entries.children[0], t.keyType, `${where}.key`), conform(entries.children[1], t.valueType, `${where}.value`)],
+    });
+    return arrow.makeData({ type: want as arrow.Map_, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: e });
+  }
+  // Same buffers, the table's type (names and metadata may differ in files of other writers).
+  return d.clone(want as never);
+}
+
+function sliceBitmap(d: arrow.Data): Uint8Array | undefined {
+  if (!d.nullBitmap || d.nullCount === 0) return undefined;
+  if (d.offset === 0) return d.nullBitmap;
+  const out = new Uint8Array((d.length + 7) >> 3);
+  for (let i = 0; i < d.length; i++) {
+    const j = d.offset + i;
+    if (d.nullBitmap[j >> 3] & (1 << (j & 7))) out[i >> 3] |= 1 << (i & 7);
+  }
+  return out;
+}
+
+void toArrowField;

@@ -1,0 +1,80 @@
+import type { Action, AddFile, DeletionVector, DomainMetadata, Metadata, Protocol, RemoveFile, Txn } from './actions.js';
+
+/**
+ * Action reconciliation (PROTOCOL.md "Action Reconciliation"): the table state at a version is
+ * the fold of every action up to it. Pure: no I/O, no clock except the one passed in for
+ * tombstone expiry.
+ */
+export class TableState {
+  protocol: Protocol | undefined;
+  metadata: Metadata | undefined;
+  /** Live files keyed by (decoded path, deletion vector id). */
+  readonly files = new Map<string, AddFile>();
+  readonly tombstones = new Map<string, RemoveFile>();
+  readonly txns = new Map<string, Txn>();
+  readonly domains = new Map<string, DomainMetadata>();
+
+  apply(actions: Iterable<Action>): this {
+    for (const a of actions) {
+      if ('add' in a) {
+        const k = fileKey(a.add.path, a.add.deletionVector);
+        this.files.set(k, a.add);
+        this.tombstones.delete(k);
+      } else if ('remove' in a) {
+        const k = fileKey(a.remove.path, a.remove.deletionVector);
+        this.files.delete(k);
+        this.tombstones.set(k, a.remove);
+      } else if ('metaData' in a) this.metadata = a.metaData;
+      else if ('protocol' in a) this.protocol = a.protocol;
+      else if ('txn' in a) this.txns.set(a.txn.appId, a.txn);
+      else if ('domainMetadata' in a) {
+        if (a.domainMetadata.removed) this.domains.delete(a.domainMetadata.domain);
+        else this.domains.set(a.domainMetadata.domain, a.domainMetadata);
+      }
+    }
+    return this;
+  }
+
+  clone(): TableState {
+    const s = new TableState();
+    s.protocol = this.protocol;
+    s.metadata = this.metadata;
+    for (const [k, v] of this.files) s.files.set(k, v);
+    for (const [k, v] of this.tombstones) s.tombstones.set(k, v);
+    for (const [k, v] of this.txns) s.txns.set(k, v);
+    for (const [k, v] of this.domains) s.domains.set(k, v);
+    return s;
+  }
+
+  /**
+   * The actions a checkpoint of this state holds: protocol, metadata, txns, domains, live files
+   * and unexpired tombstones (without stats and tags, as Spark writes them).
+   */
+  checkpointActions(nowMs: number, tombstoneRetentionMs: number, txnRetentionMs?: number): Action[] {
+    const out: Action[] = [];
+    if (this.protocol) out.push({ protocol: this.protocol });
+    if (this.metadata) out.push({ metaData: this.metadata });
+    for (const t of this.txns.values()) {
+      if (txnRetentionMs !== undefined && t.lastUpdated != null && t.lastUpdated < nowMs - txnRetentionMs) continue;
+      out.push({ txn: t });
+    }
+    for (const d of this.domains.values()) out.push({ domainMetadata: d });
+    for (const f of this.files.values()) out.push({ add: f });
+    for (const r of this.tombstones.values()) {
+      if ((r.deletionTimestamp ?? 0) <= nowMs - tombstoneRetentionMs) continue;
+      const { stats: _s, tags: _t, ...rest } = r;
+      out.push({ remove: rest });
+    }
+    return out;
+  }
+}
+
+export function fileKey(path: string, dv?: DeletionVector | null): string {
+  let p = path;
+  try {
+    p = decodeURIComponent(path);
+  } catch {
+    // Keep the raw text: a path that does not decode is still a stable key.
+  }
+  return dv ? `${p}\u0000${dv.storageType}${dv.pathOrInlineDv}@${dv.offset ?? ''}` : p;
+}

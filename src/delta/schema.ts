@@ -1,0 +1,284 @@
+import { TributaryError } from '../errors.js';
+
+/**
+ * Delta's schema model (PROTOCOL.md "Schema Serialization Format"), kept as plain data so it can be
+ * compared, serialised and walked by pure functions. Serialisation reproduces Spark's
+ * `StructType.json` byte for byte: Spark matches exact key sets when it parses a schemaString, so an
+ * extra or missing key makes the table unreadable there.
+ */
+export type PrimitiveTypeName =
+  | 'string'
+  | 'long'
+  | 'integer'
+  | 'short'
+  | 'byte'
+  | 'double'
+  | 'float'
+  | 'boolean'
+  | 'binary'
+  | 'date'
+  | 'timestamp'
+  | 'timestamp_ntz';
+
+export interface PrimitiveType {
+  readonly kind: 'primitive';
+  readonly name: PrimitiveTypeName;
+}
+export interface DecimalType {
+  readonly kind: 'decimal';
+  readonly precision: number;
+  readonly scale: number;
+}
+export interface ArrayType {
+  readonly kind: 'array';
+  readonly elementType: DataType;
+  readonly containsNull: boolean;
+}
+export interface MapType {
+  readonly kind: 'map';
+  readonly keyType: DataType;
+  readonly valueType: DataType;
+  readonly valueContainsNull: boolean;
+}
+export interface StructField {
+  readonly name: string;
+  readonly type: DataType;
+  readonly nullable: boolean;
+  readonly metadata: Record<string, unknown>;
+}
+export interface StructType {
+  readonly kind: 'struct';
+  readonly fields: readonly StructField[];
+}
+export type DataType = PrimitiveType | DecimalType | ArrayType | MapType | StructType;
+
+export const PRIMITIVE_NAMES: readonly PrimitiveTypeName[] = [
+  'string', 'long', 'integer', 'short', 'byte', 'double', 'float', 'boolean', 'binary', 'date', 'timestamp', 'timestamp_ntz',
+];
+
+export const primitive = (name: PrimitiveTypeName): PrimitiveType => ({ kind: 'primitive', name });
+export const decimal = (precision: number, scale: number): DecimalType => {
+  if (!Number.isInteger(precision) || precision < 1 || precision > 38 || !Number.isInteger(scale) || scale < 0 || scale > precision) {
+    throw new TributaryError('SCHEMA_INVALID', `decimal(${precision},${scale}) is not a valid Delta decimal: need 1 <= precision <= 38 and 0 <= scale <= precision`);
+  }
+  return { kind: 'decimal', precision, scale };
+};
+export const array = (elementType: DataType, containsNull = true): ArrayType => ({ kind: 'array', elementType, containsNull });
+export const map = (keyType: DataType, valueType: DataType, valueContainsNull = true): MapType => ({ kind: 'map', keyType, valueType, valueContainsNull });
+export const field = (name: string, type: DataType, nullable = true, metadata: Record<string, unknown> = {}): StructField => ({ name, type, nullable, metadata });
+export const struct = (fields: readonly StructField[]): StructType => {
+  const seen = new Set<string>();
+  for (const f of fields) {
+    const k = f.name.toLowerCase();
+    // Spark resolves columns case-insensitively by default, so two names differing in case collide.
+    if (seen.has(k)) throw new TributaryError('SCHEMA_INVALID', `duplicate column name "${f.name}" (column names are case-insensitive in Delta)`);
+    seen.add(k);
+  }
+  return { kind: 'struct', fields };
+};
+
+// ---------------------------------------------------------------------------------------------
+// JSON (schemaString) form
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+export function dataTypeToJson(t: DataType): Json {
+  switch (t.kind) {
+    case 'primitive':
+      return t.name;
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
+    case 'array':
+      return { type: 'array', elementType: dataTypeToJson(t.elementType), containsNull: t.containsNull };
+    case 'map':
+      return { type: 'map', keyType: dataTypeToJson(t.keyType), valueType: dataTypeToJson(t.valueType), valueContainsNull: t.valueContainsNull };
+    case 'struct':
+      return {
+        type: 'struct',
+        fields: t.fields.map((f) => ({ name: f.name, type: dataTypeToJson(f.type), nullable: f.nullable, metadata: f.metadata as Json })),
+      };
+  }
+}
+
+/** The exact `schemaString` Spark writes for this schema. */
+export function schemaToString(schema: StructType): string {
+  return JSON.stringify(dataTypeToJson(schema));
+}
+
+function fail(msg: string): never {
+  throw new TributaryError('SCHEMA_PARSE', msg);
+}
+
+const DECIMAL_RE = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/;
+
+export function dataTypeFromJson(j: unknown, where = 'schema'): DataType {
+  if (typeof j === 'string') {
+    if ((PRIMITIVE_NAMES as readonly string[]).includes(j)) return primitive(j as PrimitiveTypeName);
+    if (j === 'decimal') return decimal(10, 0);
+    const m = DECIMAL_RE.exec(j);
+    if (m) return decimal(Number(m[1]), Number(m[2]));
+    return fail(`${where}: unsupported type "${j}"`);
+  }
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) return fail(`${where}: expected a type, got ${JSON.stringify(j)}`);
+  const o = j as Record<string, unknown>;
+  switch (o.type) {
+    case 'struct': {
+      if (!Array.isArray(o.fields)) return fail(`${where}: struct without "fields"`);
+      return struct(
+        o.fields.map((f: unknown, i: number) => {
+          if (f === null || typeof f !== 'object') return fail(`${where}.fields[${i}]: not an object`);
+          const fo = f as Record<string, unknown>;
+          if (typeof fo.name !== 'string') return fail(`${where}.fields[${i}]: missing "name"`);
+          const meta = fo.metadata ?? {};
+          if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) return fail(`${where}.${fo.name}: "metadata" must be an object`);
+          return field(fo.name, dataTypeFromJson(fo.type, `${where}.${fo.name}`), fo.nullable !== false, meta as Record<string, unknown>);
+        }),
+      );
+    }
+    case 'array':
+      return array(dataTypeFromJson(o.elementType, `${where}[]`), o.containsNull !== false);
+    case 'map':
+      return map(dataTypeFromJson(o.keyType, `${where}.key`), dataTypeFromJson(o.valueType, `${where}.value`), o.valueContainsNull !== false);
+    default:
+      return fail(`${where}: unsupported type ${JSON.stringify(o.type)}`);
+  }
+}
+
+export function schemaFromJson(j: unknown): StructType {
+  const t = dataTypeFromJson(j);
+  if (t.kind !== 'struct') return fail('a table schema must be a struct');
+  return t;
+}
+
+export function parseSchemaString(s: string): StructType {
+  let j: unknown;
+  try {
+    j = JSON.parse(s);
+  } catch (e) {
+    return fail(`schema is not valid JSON: ${(e as Error).message}`);
+  }
+  return schemaFromJson(j);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers used across the writer
+
+export function typeToString(t: DataType): string {
+  switch (t.kind) {
+    case 'primitive':
+      return t.name;
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
+    case 'array':
+      return `array<${typeToString(t.elementType)}>`;
+    case 'map':
+      return `map<${typeToString(t.keyType)},${typeToString(t.valueType)}>`;
+    case 'struct':
+      return `struct<${t.fields.map((f) => `${f.name}:${typeToString(f.type)}`).join(',')}>`;
+  }
+}
+
+export function typesEqual(a: DataType, b: DataType): boolean {
+  return JSON.stringify(dataTypeToJson(a)) === JSON.stringify(dataTypeToJson(b));
+}
+
+export function fieldByName(schema: StructType, name: string): StructField | undefined {
+  return schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+}
+
+export function containsType(t: DataType, pred: (t: DataType) => boolean): boolean {
+  if (pred(t)) return true;
+  switch (t.kind) {
+    case 'array':
+      return containsType(t.elementType, pred);
+    case 'map':
+      return containsType(t.keyType, pred) || containsType(t.valueType, pred);
+    case 'struct':
+      return t.fields.some((f) => containsType(f.type, pred));
+    default:
+      return false;
+  }
+}
+
+export function hasNotNullField(t: DataType): boolean {
+  if (t.kind === 'struct') return t.fields.some((f) => !f.nullable || hasNotNullField(f.type));
+  if (t.kind === 'array') return hasNotNullField(t.elementType);
+  if (t.kind === 'map') return hasNotNullField(t.keyType) || hasNotNullField(t.valueType);
+  return false;
+}
+
+const FORBIDDEN_NAME_CHARS = /[ ,;{}()\n\t=]/;
+
+/** Checks a table schema for what Spark would refuse to write (without column mapping). */
+export function validateTableSchema(schema: StructType, partitionColumns: readonly string[]): void {
+  const walk = (t: DataType, path: string) => {
+    if (t.kind === 'struct') {
+      for (const f of t.fields) {
+        if (FORBIDDEN_NAME_CHARS.test(f.name) || f.name.length === 0) {
+          throw new TributaryError('SCHEMA_INVALID', `column name "${path}${f.name}" contains a character Spark refuses in Delta column names (one of ' ,;{}()\\n\\t=')`);
+        }
+        walk(f.type, `${path}${f.name}.`);
+      }
+    } else if (t.kind === 'array') walk(t.elementType, path);
+    else if (t.kind === 'map') {
+      walk(t.keyType, path);
+      walk(t.valueType, path);
+    }
+  };
+  walk(schema, '');
+  if (schema.fields.length === 0) throw new TributaryError('SCHEMA_INVALID', 'a table needs at least one column');
+  const seen = new Set<string>();
+  for (const p of partitionColumns) {
+    const f = schema.fields.find((x) => x.name === p);
+    if (!f) throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" is not a column of the schema (columns: ${schema.fields.map((x) => x.name).join(', ')})`);
+    if (f.type.kind === 'struct' || f.type.kind === 'array' || f.type.kind === 'map') {
+      throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" has type ${typeToString(f.type)}; partition columns must be primitive`);
+    }
+    if (seen.has(p)) throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" is listed twice`);
+    seen.add(p);
+  }
+  if (partitionColumns.length === schema.fields.length) {
+    throw new TributaryError('SCHEMA_INVALID', 'every column is a partition column; a Delta table needs at least one data column');
+  }
+}
+
+/**
+ * Schema evolution allowed by `mergeSchema`: every existing field kept with the same type, new
+ * nullable fields appended (recursively inside structs). Returns the merged schema, or throws
+ * naming the first incompatible column.
+ */
+export function mergeSchemas(table: StructType, incoming: StructType, path = ''): StructType {
+  const out: StructField[] = [];
+  for (const f of table.fields) {
+    const g = incoming.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
+    if (!g) {
+      out.push(f);
+      continue;
+    }
+    if (f.type.kind === 'struct' && g.type.kind === 'struct') {
+      out.push({ ...f, type: mergeSchemas(f.type, g.type, `${path}${f.name}.`) });
+    } else if (!typesEqual(f.type, g.type)) {
+      throw new TributaryError('SCHEMA_MISMATCH', `column "${path}${f.name}" has type ${typeToString(f.type)} in the table but ${typeToString(g.type)} in the input; changing a column's type is not allowed`);
+    } else out.push(f);
+  }
+  for (const g of incoming.fields) {
+    if (!table.fields.some((f) => f.name.toLowerCase() === g.name.toLowerCase())) {
+      // Old files have no such column, so they read as null: the new column must be nullable.
+      out.push({ ...g, nullable: true });
+    }
+  }
+  return struct(out);
+}
+
+/** Leaf column paths in schema order (struct fields flattened; arrays and maps are leaves). */
+export function leafPaths(schema: StructType): { path: string[]; type: DataType; nullable: boolean }[] {
+  const out: { path: string[]; type: DataType; nullable: boolean }[] = [];
+  const walk = (fields: readonly StructField[], prefix: string[]) => {
+    for (const f of fields) {
+      if (f.type.kind === 'struct') walk(f.type.fields, [...prefix, f.name]);
+      else out.push({ path: [...prefix, f.name], type: f.type, nullable: f.nullable });
+    }
+  };
+  walk(schema.fields, []);
+  return out;
+}

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import * as arrow from 'apache-arrow';
+import { TributaryError } from '../errors.js';
+import type { Row } from '../arrow/record-batch.js';
+import type { Compression, EngineName, ParquetEncoder } from '../parquet/encoder.js';
+import { makeEncoder } from '../parquet/engines.js';
+import { LocalStorage } from '../storage/local.js';
+import type { Storage } from '../storage/storage.js';
+import type { Action, AddFile, CommitInfo, Metadata, Txn } from './actions.js';
+import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
+import { commitPath } from './filenames.js';
+import { checkWritable, protocolForNewTable } from './protocol-support.js';
+import { inferSchema } from './infer.js';
+import { mergeSchemas, schemaToString, type StructType, typesEqual, validateTableSchema } from './schema.js';
+import { Snapshot } from './snapshot.js';
+import { tableConfig } from './table-config.js';
+import {
+  dataSchemaOf,
+  DEFAULT_ROW_GROUP_ROWS,
+  DEFAULT_TARGET_FILE_SIZE,
+  groupByPartition,
+  writeBatch,
+  type WriteOptions,
+} from './write-files.js';
+import { rowsToRecordBatch } from '../arrow/record-batch.js';
+import { arrowToRows } from '../arrow/to-rows.js';
+import { partitionDirectory } from './partitions.js';
+import { readTable } from './read.js';
+import { readHistory, type HistoryEntry } from './history.js';
+
+export interface CreateTableOptions {
+  schema: StructType;
+  partitionColumns?: string[];
+  configuration?: Record<string, string>;
+  name?: string;
+  description?: string;
+}
+
+export interface AppendOptions {
+  /** Create the table with this definition when it does not exist yet. */
+  create?: CreateTableOptions;
+  /** Add new nullable columns found in `schema` (or inferred from the rows) to the table. */
+  mergeSchema?: boolean;
+  /** The input's schema, for mergeSchema; without it new columns' types are inferred. */
+  schema?: StructType;
+  /** Idempotent write: skipped when the table already holds txn.version for txn.appId. */
+  txn?: { appId: string; version: number };
+  engine?: EngineName | ParquetEncoder;
+  compression?: Compression;
+  targetFileSize?: number;
+  rowGroupRows?: number;
+  /** commitInfo operation and parameters; defaults describe a DataFrame append (WRITE). */
+  operation?: string;
+  operationParameters?: Record<string, string>;
+  /** Write a checkpoint when the new version is a multiple of delta.checkpointInterval. */
+  checkpoint?: boolean;
+  /** Called when writing the checkpoint fails (the commit itself stands). */
+  onCheckpointError?: (e: unknown) => void;
+}
+
+export interface AppendResult {
+  /** The committed version; undefined when nothing was committed. */
+  version: number | undefined;
+  skipped?: 'already-committed' | 'no-rows';
+  files: AddFile[];
+  numRecords: number;
+  numBytes: number;
+  checkpoint?: LastCheckpoint;
+  retries: number;
+}
+
+export type TableInput = readonly Row[] | arrow.Table | readonly arrow.RecordBatch[];
+
+/**
+ * A Delta table, opened at its latest version. Holds the snapshot it last saw and moves it
+ * forward with its own commits, so a long-running writer never re-lists the log.
+ */
+export class DeltaTable {
+  private constructor(
+    readonly storage: Storage,
+    private _snapshot: Snapshot | undefined,
+  ) {}
+
+  static storageFor(location: string | Storage): Storage {
+    return typeof location === 'string' ? new LocalStorage(location) : location;
+  }
+
+  /** Opens an existing table (TABLE_NOT_FOUND if there is none). */
+  static async open(location: string | Storage, version?: number): Promise<DeltaTable> {
+    const storage = DeltaTable.storageFor(location);
+    return new DeltaTable(storage, await Snapshot.load(storage, version));
+  }
+
+  /** Opens the table if it exists; otherwise a handle whose first append creates it. */
+  static async forPath(location: string | Storage): Promise<DeltaTable> {
+    const storage = DeltaTable.storageFor(location);
+    try {
+      return new DeltaTable(storage, await Snapshot.load(storage));
+    } catch (e) {
+      if (e instanceof TributaryError && e.code === 'TABLE_NOT_FOUND') return new DeltaTable(storage, undefined);
+      throw e;
+    }
+  }
+
+  static async create(location: string | Storage, opts: CreateTableOptions): Promise<DeltaTable> {
+    const t = await DeltaTable.forPath(location);
+    if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
+    await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) });
+    return t;
+  }
+
+  get exists(): boolean {
+    return this._snapshot !== undefined;
+  }
+
+  get snapshot(): Snapshot {
+    if (!this._snapshot) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}`);
+    return this._snapshot;
+  }
+
+  get version(): number {
+    return this.snapshot.version;
+  }
+
+  async refresh(): Promise<Snapshot> {
+    this._snapshot = await Snapshot.load(this.storage);
+    return this._snapshot;
+  }
+
+  private newMetadata(opts: CreateTableOptions): Metadata {
+    const partitionColumns = opts.partitionColumns ?? [];
+    validateTableSchema(opts.schema, partitionColumns);
+    const configuration = opts.configuration ?? {};
+    tableConfig({ configuration }); // validates property values up front
+    return {
+      id: randomUUID(),
+      // Spark leaves unset optional fields out rather than writing null.
+      ...(opts.name ? { name: opts.name } : {}),
+      ...(opts.description ? { description: opts.description } : {}),
+      format: { provider: 'parquet', options: {} },
+      schemaString: schemaToString(opts.schema),
+      partitionColumns,
+      configuration,
+      createdTime: Date.now(),
+    };
+  }
+
+  /** Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path). */
+  private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number> {
+    const metadata = this.newMetadata(opts);
+    const protocol = protocolForNewTable(opts.schema, metadata.configuration);
+    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
+    const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
+    const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
+    if (!(await this.storage.putIfAbsent(commitPath(0), body))) {
+      throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${this.storage.root} first`);
+    }
+    this._snapshot = await Snapshot.load(this.storage, 0);
+    return 0;
+  }
+
+  /**
+   * Appends rows (or Arrow data) as one commit. Every value is validated before any file is
+   * written; any failure leaves the table exactly as it was.
+   */
+  async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
+    const snap = this._snapshot;
+    if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
+    if (snap) checkWritable(snap.protocol, snap.metadata, this.storage.root);
+    if (snap && opts.txn) {
+      const have = snap.txnVersion(opts.txn.appId);
+      if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
+    }
+    if (snap && tableConfig(snap.metadata).appendOnly) {
+      // Appends are exactly what an append-only table allows; nothing to check.
+    }
+
+    let schema = snap ? snap.schema : opts.create!.schema;
+    const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
+    if (!snap) validateTableSchema(schema, partitionColumns);
+    let newMetadata: Metadata | undefined;
+    const rows = toRows(input);
+    if (snap && opts.mergeSchema) {
+      const incoming = opts.schema ?? inferSchema(rows, schema);
+      const merged = mergeSchemas(schema, incoming);
+      if (!typesEqual(merged, schema)) {
+        newMetadata = { ...snap.metadata, schemaString: schemaToString(merged) };
+        schema = merged;
+      }
+    } else if (snap && opts.schema && !opts.mergeSchema) {
+      const merged = mergeSchemas(schema, opts.schema);
+      if (!typesEqual(merged, schema)) {
+        const extra = merged.fields.filter((f) => !schema.fields.some((g) => g.name.toLowerCase() === f.name.toLowerCase())).map((f) => f.name);
+        throw new TributaryError('SCHEMA_MISMATCH', `the input has columns the table does not: ${extra.join(', ')}; pass mergeSchema (--merge-schema) to add them`);
+      }
+    }
+
+    const config = snap ? snap.config : tableConfig({ configuration: opts.create!.configuration ?? {} });
+    const wopts: WriteOptions = {
+      encoder: typeof opts.engine === 'object' ? opts.engine : makeEncoder(opts.engine ?? 'parquet-wasm'),
+      compression: opts.compression ?? 'snappy',
+      targetFileSize: opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE,
+      rowGroupRows: opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
+      stats: { numIndexedCols: config.numIndexedCols, stringPrefixLength: config.stringPrefixLength },
+    };
+    const dataSchema = dataSchemaOf(schema, partitionColumns);
+
+    // Phase 1: validate and build every batch before touching storage.
+    const groups = groupByPartition(rows, schema, partitionColumns);
+    const batches = groups.map((g) => ({ values: g.values, batch: rowsToRecordBatch(g.rows, dataSchema, { rowIndices: g.indices }) }));
+    const numRecords = rows.length;
+    if (numRecords === 0 && snap && !newMetadata) {
+      return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
+    }
+
+    // Phase 2: data files. On failure, remove what was written: nothing was committed.
+    const files: AddFile[] = [];
+    try {
+      let seq = 0;
+      for (const b of batches) {
+        if (b.batch.numRows === 0) continue;
+        const adds = await writeBatch(this.storage, partitionDirectory(partitionColumns, b.values), b.batch, dataSchema, b.values, wopts, seq);
+        seq += adds.length;
+        files.push(...adds);
+      }
+    } catch (e) {
+      await this.removeFiles(files);
+      throw e;
+    }
+
+    // Phase 3: commit.
+    const numBytes = files.reduce((n, f) => n + f.size, 0);
+    const actions: Action[] = [];
+    if (newMetadata) actions.push({ metaData: newMetadata });
+    let txn: Txn | undefined;
+    if (opts.txn) actions.push({ txn: (txn = { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() }) });
+    for (const f of files) actions.push({ add: f });
+    const operation = opts.operation ?? 'WRITE';
+    const params = opts.operationParameters ?? { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) };
+    const metrics = { numFiles: String(files.length), numOutputRows: String(numRecords), numOutputBytes: String(numBytes) };
+    if (operation === 'STREAMING UPDATE') Object.assign(metrics, { numAddedFiles: String(files.length), numRemovedFiles: '0' });
+    void txn;
+
+    let version: number;
+    let retries = 0;
+    try {
+      if (!snap) {
+        version = await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      } else {
+        const r = await commit(this.storage, snap, {
+          actions,
+          commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
+          isBlindAppend: !newMetadata,
+        });
+        this._snapshot = r.snapshot;
+        version = r.version;
+        retries = r.retries;
+      }
+    } catch (e) {
+      await this.removeFiles(files);
+      if (e instanceof AlreadyCommitted) {
+        await this.refresh();
+        return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
+      }
+      throw e;
+    }
+
+    const result: AppendResult = { version, files, numRecords, numBytes, retries };
+    if (opts.checkpoint !== false) {
+      try {
+        result.checkpoint = await this.maybeCheckpoint();
+      } catch (e) {
+        // A failed checkpoint never fails the commit: the table is valid without it.
+        opts.onCheckpointError?.(e);
+      }
+    }
+    return result;
+  }
+
+  private async removeFiles(files: AddFile[]) {
+    for (const f of files) await this.storage.delete(decodeURIComponent(f.path)).catch(() => undefined);
+  }
+
+  /** Spark's cadence: a checkpoint at every version that is a multiple of the interval. */
+  async maybeCheckpoint(): Promise<LastCheckpoint | undefined> {
+    const snap = this.snapshot;
+    if (snap.version === 0 || snap.version % snap.config.checkpointInterval !== 0) return undefined;
+    return this.checkpoint();
+  }
+
+  async checkpoint(): Promise<LastCheckpoint | undefined> {
+    const snap = this.snapshot;
+    const cfg = snap.config;
+    // Tables that ask for stats_parsed (or no JSON stats) get no checkpoint from us rather than
+    // one that disagrees with their properties; a table without checkpoints is valid.
+    if (cfg.writeStatsAsStruct && snap.metadata.configuration['delta.checkpoint.writeStatsAsStruct'] !== undefined) return undefined;
+    if (!cfg.writeStatsAsJson) return undefined;
+    if ((snap.protocol.readerFeatures ?? []).includes('v2Checkpoint')) return undefined;
+    const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+    return writeCheckpoint(this.storage, snap.version, actions);
+  }
+
+  async read(opts: { version?: number; columns?: string[] } = {}): Promise<arrow.Table> {
+    const snap = opts.version === undefined ? this.snapshot : await Snapshot.load(this.storage, opts.version);
+    return readTable(snap, opts.columns);
+  }
+
+  async history(limit?: number): Promise<HistoryEntry[]> {
+    return readHistory(this.storage, this.snapshot.version, limit);
+  }
+}
+
+/** Arrow input becomes rows so that partitioning and validation take one path. */
+function toRows(input: TableInput): readonly Row[] {
+  if (input instanceof arrow.Table) return arrowToRows(input);
+  if (input.length > 0 && input[0] instanceof arrow.RecordBatch) return arrowToRows(new arrow.Table(input as arrow.RecordBatch[]));
+  return input as readonly Row[];
+}

@@ -1,0 +1,35 @@
+import type * as arrow from 'apache-arrow';
+import type { StructType } from '../delta/schema.js';
+
+export type Compression = 'snappy' | 'zstd' | 'uncompressed';
+
+export interface EncodeOptions {
+  compression: Compression;
+  /** Maximum rows per row group. */
+  rowGroupRows: number;
+  /** Footer key-value metadata. */
+  keyValueMetadata?: Record<string, string>;
+}
+
+/**
+ * Turns Arrow data into the bytes of one Parquet file. Encoders receive the Delta schema too, so
+ * a non-Arrow encoder can choose Parquet types from Delta types rather than reverse-engineering
+ * them. Both implementations must produce the same physical layout (see src/arrow/types.ts).
+ */
+export interface ParquetEncoder {
+  readonly name: EngineName;
+  encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array>;
+}
+
+export type EngineName = 'parquet-wasm' | 'parquetjs';
+
+export const ENGINE_NAMES: readonly EngineName[] = ['parquet-wasm', 'parquetjs'];
+
+/** Footer metadata for every data file we write. */
+export function defaultKeyValueMetadata(): Record<string, string> {
+  // Spark 3.x refuses (datetimeRebaseModeInRead=EXCEPTION) dates before 1582 and timestamps
+  // before 1900 in Parquet files that lack this key, because it cannot tell whether the writer
+  // used the hybrid Julian calendar. We always write proleptic Gregorian, which is what this key
+  // (any version >= 3.0) tells Spark.
+  return { 'org.apache.spark.version': '3.5.0', 'writer.engine': 'tributary' };
+}

@@ -1,0 +1,26 @@
+import type * as arrow from 'apache-arrow';
+import { TributaryError } from '../errors.js';
+import type { StructType } from '../delta/schema.js';
+import { ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder } from './encoder.js';
+import { ParquetWasmEncoder } from './parquet-wasm.js';
+
+/** Loads @dsnp/parquetjs only when asked for: it is large and most runs never need it. */
+class LazyParquetJsEncoder implements ParquetEncoder {
+  readonly name = 'parquetjs' as const;
+  private inner: Promise<ParquetEncoder> | undefined;
+  encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
+    this.inner ??= import('./parquetjs.js').then((m) => new m.ParquetJsEncoder());
+    return this.inner.then((e) => e.encode(table, schema, opts));
+  }
+}
+
+export function makeEncoder(name: EngineName | string): ParquetEncoder {
+  switch (name) {
+    case 'parquet-wasm':
+      return new ParquetWasmEncoder();
+    case 'parquetjs':
+      return new LazyParquetJsEncoder();
+    default:
+      throw new TributaryError('INVALID_ARGUMENT', `unknown Parquet engine "${name}" (engines: ${ENGINE_NAMES.join(', ')})`);
+  }
+}

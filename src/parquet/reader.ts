@@ -1,0 +1,34 @@
+import * as arrow from 'apache-arrow';
+import * as pw from 'parquet-wasm';
+
+/** Parquet bytes -> Arrow JS table (through parquet-wasm, the same library that writes them). */
+export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow.Table {
+  const wasmTable = pw.readParquet(bytes, columns ? { columns } : undefined);
+  return arrow.tableFromIPC(wasmTable.intoIPCStream());
+}
+
+/**
+ * Arrow JS value -> plain JS: structs and maps become objects, lists arrays. Int64 values that fit
+ * a double become numbers (log fields are sizes, times and versions), others stay BigInt.
+ */
+export function arrowToPlain(v: unknown): unknown {
+  if (v === null || v === undefined) return v;
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (typeof v !== 'object') return v;
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof arrow.Vector) return [...v].map(arrowToPlain);
+  if (v instanceof arrow.MapRow) {
+    const o: Record<string, unknown> = {};
+    for (const [k, val] of v as unknown as Iterable<[unknown, unknown]>) o[String(k)] = arrowToPlain(val);
+    return o;
+  }
+  if (v instanceof arrow.StructRow) {
+    const o: Record<string, unknown> = {};
+    for (const [k, val] of Object.entries((v as arrow.StructRow).toJSON())) {
+      const p = arrowToPlain(val);
+      if (p !== null && p !== undefined) o[k] = p;
+    }
+    return o;
+  }
+  return v;
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as nodePath from 'node:path';
+import { TributaryError } from '../errors.js';
+import type { FileInfo, Storage } from './storage.js';
+
+/**
+ * Storage on the local file system. Durability matters here as much as atomicity: a commit that
+ * returned must survive a power cut, so every publish fsyncs the file and its directory.
+ */
+export class LocalStorage implements Storage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = nodePath.resolve(root);
+  }
+
+  private abs(path: string): string {
+    return nodePath.join(this.root, ...path.split('/'));
+  }
+
+  async read(path: string): Promise<Uint8Array> {
+    try {
+      return await fs.readFile(this.abs(path));
+    } catch (e) {
+      throw ioError(e, `cannot read ${this.abs(path)}`);
+    }
+  }
+
+  async readText(path: string): Promise<string> {
+    return Buffer.from(await this.read(path)).toString('utf8');
+  }
+
+  async stat(path: string): Promise<FileInfo | undefined> {
+    try {
+      const s = await fs.stat(this.abs(path));
+      return { path, size: s.size, modificationTime: Math.floor(s.mtimeMs) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw ioError(e, `cannot stat ${this.abs(path)}`);
+    }
+  }
+
+  /** Writes a hidden temp file next to the target and fsyncs it; returns its absolute path. */
+  private async stage(path: string, data: Uint8Array | string): Promise<string> {
+    const target = this.abs(path);
+    const dir = nodePath.dirname(target);
+    await fs.mkdir(dir, { recursive: true });
+    // Hidden name: never matches a Delta log pattern, and Spark's VACUUM skips dot files.
+    const tmp = nodePath.join(dir, `.${nodePath.basename(target)}.${randomUUID()}.tmp`);
+    const fh = await fs.open(tmp, 'wx');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  }
+
+  async write(path: string, data: Uint8Array | string): Promise<void> {
+    const tmp = await this.stage(path, data);
+    try {
+      await fs.rename(tmp, this.abs(path));
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw ioError(e, `cannot write ${this.abs(path)}`);
+    }
+    await syncDir(nodePath.dirname(this.abs(path)));
+  }
+
+  async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
+    const tmp = await this.stage(path, data);
+    try {
+      // link(2) fails with EEXIST instead of replacing (rename would silently overwrite), and
+      // the target appears with its full contents at once (open O_EXCL + write would not).
+      await fs.link(tmp, this.abs(path));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw ioError(e, `cannot create ${this.abs(path)}`);
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+    await syncDir(nodePath.dirname(this.abs(path)));
+    return true;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const base = this.abs(dir);
+    try {
+      const entries = await fs.readdir(base, { withFileTypes: true });
+      return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw ioError(e, `cannot list ${base}`);
+    }
+  }
+
+  async listRecursive(dir: string): Promise<FileInfo[]> {
+    const out: FileInfo[] = [];
+    const walk = async (rel: string) => {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fs.readdir(this.abs(rel), { withFileTypes: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw ioError(e, `cannot list ${this.abs(rel)}`);
+      }
+      for (const ent of entries) {
+        const p = rel === '' ? ent.name : `${rel}/${ent.name}`;
+        if (ent.isDirectory()) await walk(p);
+        else if (ent.isFile()) {
+          const s = await fs.stat(this.abs(p)).catch(() => undefined);
+          if (s) out.push({ path: p, size: s.size, modificationTime: Math.floor(s.mtimeMs) });
+        }
+      }
+    };
+    await walk(dir);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async delete(path: string): Promise<void> {
+    await fs.rm(this.abs(path), { force: true });
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fs.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on directories; the data itself is already synced.
+  }
+}
+
+function ioError(e: unknown, msg: string): TributaryError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new TributaryError('IO', `${msg}: ${code ?? (e as Error).message}`, { errno: code }, { cause: e });
+}

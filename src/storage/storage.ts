@@ -1,0 +1,34 @@
+/**
+ * Where a table's bytes live. Paths are relative to the table root and always use "/". The
+ * contract the Delta log depends on is `putIfAbsent`: atomic, all-or-nothing visibility, and
+ * failing (returning false) when the object already exists, so that two writers can never both
+ * create version N. Local files implement it with link(2); object stores with conditional PUTs.
+ */
+export interface FileInfo {
+  /** Path relative to the listed directory's table root, e.g. "_delta_log/00000000000000000003.json". */
+  path: string;
+  size: number;
+  modificationTime: number;
+}
+
+export interface Storage {
+  /** A description for messages (a directory or URL). */
+  readonly root: string;
+  read(path: string): Promise<Uint8Array>;
+  readText(path: string): Promise<string>;
+  /** Returns undefined when the object does not exist. */
+  stat(path: string): Promise<FileInfo | undefined>;
+  /** Writes or replaces an object; readers see the old or the new bytes, never a mix. */
+  write(path: string, data: Uint8Array | string): Promise<void>;
+  /** Atomically creates the object if absent; false if it already existed (nothing written). */
+  putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean>;
+  /** Names of the files directly inside a directory, sorted. Empty if it does not exist. */
+  list(dir: string): Promise<string[]>;
+  /** Every file below a directory, recursively, sorted by path. */
+  listRecursive(dir: string): Promise<FileInfo[]>;
+  delete(path: string): Promise<void>;
+}
+
+export function joinPath(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/').replace(/\/+/g, '/');
+}
