@@ -26,5 +26,5 @@ make_env() {
 }
 
 # The pins are deliberate: delta-spark picks its Maven artifact from the PySpark version.
-make_env spark4 pyspark==4.1.1 delta-spark==4.4.0 deltalake==1.6.6 pyarrow==22.0.0 pandas
-make_env spark35 pyspark==3.5.7 delta-spark==3.3.2 deltalake==1.6.6 pyarrow==22.0.0 pandas
+make_env spark4 pyspark==4.1.1 delta-spark==4.4.0 deltalake==1.6.6 pyarrow==22.0.0 pandas pytest==8.3.5
+make_env spark35 pyspark==3.5.7 delta-spark==3.3.2 deltalake==1.6.6 pyarrow==22.0.0 pandas pytest==8.3.5

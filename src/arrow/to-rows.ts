@@ -31,7 +31,8 @@ function valid(d: arrow.Data, i: number): boolean {
 function cell(d: arrow.Data, i: number): unknown {
   if (!valid(d, i)) return null;
   const t = d.type;
-  const j = d.offset + i;
+  // Arrow JS slices value and offset buffers but not validity or boolean bitmaps.
+  const j = i;
   if (arrow.DataType.isTimestamp(t)) {
     const raw = BigInt((d.values as BigInt64Array)[j]);
     switch (t.unit) {
@@ -82,7 +83,10 @@ function cell(d: arrow.Data, i: number): unknown {
     const offs = d.valueOffsets as Int32Array;
     return Buffer.from((d.values as Uint8Array).buffer, (d.values as Uint8Array).byteOffset + offs[j], offs[j + 1] - offs[j]).toString('utf8');
   }
-  if (arrow.DataType.isBool(t)) return ((d.values as Uint8Array)[j >> 3] & (1 << (j & 7))) !== 0;
+  if (arrow.DataType.isBool(t)) {
+    const k = d.offset + i;
+    return ((d.values as Uint8Array)[k >> 3] & (1 << (k & 7))) !== 0;
+  }
   if (arrow.DataType.isInt(t) || arrow.DataType.isFloat(t)) {
     const v = (d.values as ArrayLike<number | bigint>)[j];
     return v;

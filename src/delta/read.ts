@@ -78,7 +78,7 @@ function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
     const src = d.values as BigInt64Array;
     const out = new BigInt64Array(d.length);
     for (let i = 0; i < d.length; i++) {
-      const v = src[d.offset + i];
+      const v = src[i];
       out[i] = have.unit === arrow.TimeUnit.NANOSECOND ? v / 1000n : have.unit === arrow.TimeUnit.MILLISECOND ? v * 1000n : v * 1_000_000n;
     }
     return arrow.makeData({ type: want as arrow.Timestamp, length: d.length, nullCount: d.nullCount, nullBitmap: sliceBitmap(d), data: out });

@@ -95,7 +95,7 @@ function leafStats(t: DataType, d: arrow.Data, parentNull: Uint8Array | undefine
     let hi: bigint | undefined;
     for (let i = 0; i < n; i++) {
       if (!present(i)) continue;
-      const b = (d.offset + i) * 4;
+      const b = i * 4; // Arrow JS slices value buffers, not validity bitmaps
       const v = BigInt.asIntN(128, BigInt(words[b]) | (BigInt(words[b + 1]) << 32n) | (BigInt(words[b + 2]) << 64n) | (BigInt(words[b + 3]) << 96n));
       if (lo === undefined || v < lo) lo = v;
       if (hi === undefined || v > hi) hi = v;
@@ -121,7 +121,7 @@ function leafStats(t: DataType, d: arrow.Data, parentNull: Uint8Array | undefine
       let hi: bigint | undefined;
       for (let i = 0; i < n; i++) {
         if (!present(i)) continue;
-        const v = vals[d.offset + i];
+        const v = vals[i];
         if (lo === undefined || v < lo) lo = v;
         if (hi === undefined || v > hi) hi = v;
       }
@@ -138,7 +138,7 @@ function leafStats(t: DataType, d: arrow.Data, parentNull: Uint8Array | undefine
       let nonFinite = false;
       for (let i = 0; i < n; i++) {
         if (!present(i)) continue;
-        const v = vals[d.offset + i];
+        const v = vals[i];
         if (!Number.isFinite(v)) nonFinite = true;
         any = true;
         if (v < lo) lo = v;
@@ -190,7 +190,7 @@ function stringStats(d: arrow.Data, n: number, present: (i: number) => boolean, 
   let hi = -1;
   for (let i = 0; i < n; i++) {
     if (!present(i)) continue;
-    const j = d.offset + i;
+    const j = i; // value offsets are already sliced
     if (lo < 0) {
       lo = hi = j;
       continue;

@@ -1,0 +1,315 @@
+/**
+ * Writes the tables the interop suite hands to Spark and delta-rs, plus a manifest saying what
+ * each must contain. Expected rows are the *input* rows in canonical text form (timestamps as
+ * ISO-8601 with 6 fraction digits, decimals with full scale, binary as base64), never what our
+ * own reader returns: the judges compare against the truth, not against us.
+ *
+ *   npx tsx test/interop/generate.ts <out-dir>
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'lossless-json';
+import { parseDdl } from '../../src/delta/ddl.js';
+import { dataTypeToJson, type StructType } from '../../src/delta/schema.js';
+import { DeltaTable } from '../../src/delta/table.js';
+import type { EngineName } from '../../src/parquet/encoder.js';
+
+type Row = Record<string, unknown>;
+
+interface TableSpec {
+  name: string;
+  path: string;
+  engine: EngineName;
+  schema: unknown;
+  partitionColumns: string[];
+  /** Rows expected at the latest version, canonical form. */
+  expected: string;
+  /** version -> ids expected at that version (for time travel). */
+  versions: Record<string, number[]>;
+  latestVersion: number;
+  checkpoints: number[];
+  kind: string;
+}
+
+const out = path.resolve(process.argv[2] ?? '.cache/interop/tables');
+mkdirSync(out, { recursive: true });
+const manifest: { tables: TableSpec[] } = { tables: [] };
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic data
+
+let seed = 42;
+function rand(): number {
+  // mulberry32
+  seed |= 0;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+
+function isoMicros(ms: number, micros: number): string {
+  const d = new Date(ms);
+  return d.toISOString().replace(/\.(\d{3})Z$/, (_, m) => `.${m}${String(micros).padStart(3, '0')}Z`);
+}
+
+const ALL_TYPES = parseDdl(
+  [
+    'id BIGINT NOT NULL',
+    's STRING',
+    'l BIGINT',
+    'i INT',
+    'sh SMALLINT',
+    'b TINYINT',
+    'd DOUBLE',
+    'f FLOAT',
+    'bo BOOLEAN',
+    'bin BINARY',
+    'dt DATE',
+    'ts TIMESTAMP',
+    'dec38 DECIMAL(38,18)',
+    'dec18 DECIMAL(18,4)',
+    'dec9 DECIMAL(9,2)',
+    'arr ARRAY<STRING>',
+    'arr_l ARRAY<BIGINT>',
+    'm MAP<STRING, DOUBLE>',
+    'st STRUCT<x: INT, y: STRING, z: ARRAY<DOUBLE>>',
+    'arr_st ARRAY<STRUCT<k: STRING, v: BIGINT>>',
+  ].join(', '),
+);
+
+const NULL_ROW = (id: number): Row => ({ id, s: null, l: null, i: null, sh: null, b: null, d: null, f: null, bo: null, bin: null, dt: null, ts: null, dec38: null, dec18: null, dec9: null, arr: null, arr_l: null, m: null, st: null, arr_st: null });
+
+function allTypesBatches(): Row[][] {
+  const extremes: Row[] = [
+    {
+      id: 0,
+      s: 'max',
+      l: 9223372036854775807n,
+      i: 2147483647,
+      sh: 32767,
+      b: 127,
+      d: 1.7976931348623157e308,
+      f: 3.4028234663852886e38,
+      bo: true,
+      bin: Buffer.from([0, 1, 2, 253, 254, 255]).toString('base64'),
+      dt: '9999-12-31',
+      ts: '9999-12-31T23:59:59.999999Z',
+      dec38: '99999999999999999999.999999999999999999',
+      dec18: '99999999999999.9999',
+      dec9: '9999999.99',
+      arr: ['x', null, ''],
+      arr_l: [9223372036854775807n, null],
+      m: { k1: 1.5, 'k 2': null },
+      st: { x: 1, y: 'why', z: [1.25, null] },
+      arr_st: [{ k: 'a', v: 1n }, { k: null, v: null }, null],
+    },
+    {
+      id: 1,
+      s: '',
+      l: -9223372036854775808n,
+      i: -2147483648,
+      sh: -32768,
+      b: -128,
+      d: -1.7976931348623157e308,
+      f: -3.4028234663852886e38,
+      bo: false,
+      bin: '',
+      dt: '0001-01-01',
+      ts: '0001-01-01T00:00:00.000000Z',
+      dec38: '-99999999999999999999.999999999999999999',
+      dec18: '-99999999999999.9999',
+      dec9: '-9999999.99',
+      arr: [],
+      arr_l: [],
+      m: {},
+      st: { x: null, y: null, z: null },
+      arr_st: [],
+    },
+    {
+      id: 2,
+      s: 'ünïcødé ✓ 𝄞 — a string longer than thirty-two characters for stats truncation',
+      l: 9007199254740993n,
+      i: 0,
+      sh: 0,
+      b: 0,
+      d: -0.0,
+      f: 1.401298464324817e-45,
+      bo: true,
+      bin: Buffer.from('hello').toString('base64'),
+      dt: '1500-03-01',
+      ts: '1800-06-15T12:34:56.789012Z',
+      dec38: '0.000000000000000001',
+      dec18: '0.0001',
+      dec9: '0.01',
+      arr: ['𝄞', 'é'],
+      arr_l: [-9007199254740993n],
+      m: { '': -0.5 },
+      st: { x: -7, y: '', z: [] },
+      arr_st: [{ k: '', v: -1n }],
+    },
+    NULL_ROW(3),
+  ];
+  const batches: Row[][] = [extremes];
+  let id = 4;
+  for (let b = 0; b < 3; b++) {
+    const rows: Row[] = [];
+    for (let k = 0; k < 40; k++) {
+      const ms = Date.UTC(2024, 0, 1) + Math.floor(rand() * 365 * 86_400_000);
+      const nul = (v: unknown) => (rand() < 0.15 ? null : v);
+      rows.push({
+        id: id++,
+        s: nul(pick(['bitcoin', 'ethereum', 'solana', 'dogecoin', 'tether', 'Ω-coin', 'zz'])),
+        l: nul(BigInt(Math.floor((rand() - 0.5) * 2 ** 40))),
+        i: nul(Math.floor((rand() - 0.5) * 2 ** 31)),
+        sh: nul(Math.floor((rand() - 0.5) * 60000)),
+        b: nul(Math.floor((rand() - 0.5) * 250)),
+        d: nul(Math.round(rand() * 1e8) / 100),
+        f: nul(Math.fround(Math.round(rand() * 1000) / 8)),
+        bo: nul(rand() < 0.5),
+        bin: nul(Buffer.from([Math.floor(rand() * 256), Math.floor(rand() * 256)]).toString('base64')),
+        dt: nul(new Date(ms).toISOString().slice(0, 10)),
+        ts: nul(isoMicros(ms, Math.floor(rand() * 1000))),
+        dec38: nul(`${Math.floor(rand() * 1e9)}.${String(Math.floor(rand() * 1e9)).padStart(9, '0')}000000000`),
+        dec18: nul(`-${Math.floor(rand() * 1e6)}.${String(Math.floor(rand() * 1e4)).padStart(4, '0')}`),
+        dec9: nul(`${Math.floor(rand() * 1e5)}.${String(Math.floor(rand() * 100)).padStart(2, '0')}`),
+        arr: nul([pick(['a', 'b']), nul('c')]),
+        arr_l: nul([BigInt(id), null]),
+        m: nul({ [pick(['p', 'q', 'r'])]: nul(rand()) }),
+        st: nul({ x: nul(k), y: nul(`y${k}`), z: nul([rand()]) }),
+        arr_st: nul([{ k: `k${k}`, v: nul(BigInt(k)) }]),
+      });
+    }
+    batches.push(rows);
+  }
+  // A file whose double column holds NaN and infinities: its stats must omit min/max for it.
+  batches.push([
+    { ...NULL_ROW(id++), d: 'NaN', f: 'Infinity', s: 'nan-row' },
+    { ...NULL_ROW(id++), d: 'Infinity', f: '-Infinity', s: 'inf-row' },
+    { ...NULL_ROW(id++), d: '-Infinity', f: 'NaN', s: 'ninf-row' },
+  ]);
+  return batches;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function build(
+  name: string,
+  kind: string,
+  engine: EngineName,
+  schema: StructType,
+  partitionColumns: string[],
+  batches: Row[][],
+  opts: { configuration?: Record<string, string>; targetFileSize?: number; evolve?: { at: number; schema: StructType } } = {},
+): Promise<void> {
+  const dir = path.join(out, name);
+  const table = await DeltaTable.forPath(dir);
+  const versions: Record<string, number[]> = {};
+  const ids: number[] = [];
+  const checkpoints: number[] = [];
+  for (let i = 0; i < batches.length; i++) {
+    const evolving = opts.evolve && i === opts.evolve.at;
+    const r = await table.append(batches[i], {
+      create: { schema, partitionColumns, configuration: opts.configuration },
+      engine,
+      targetFileSize: opts.targetFileSize,
+      mergeSchema: evolving ? true : undefined,
+      schema: evolving ? opts.evolve!.schema : undefined,
+    });
+    if (r.version === undefined) throw new Error(`${name}: append ${i} committed nothing`);
+    if (r.checkpoint) checkpoints.push(r.checkpoint.version);
+    ids.push(...batches[i].map((row) => Number(row.id)));
+    versions[String(r.version)] = [...ids];
+  }
+  const finalSchema = table.snapshot.schema;
+  const expectedPath = path.join(out, `${name}.expected.ndjson`);
+  const lines = batches.flat().map((row) => {
+    const full: Row = {};
+    for (const f of finalSchema.fields) full[f.name] = row[f.name] ?? null;
+    // Delta stores an empty partition string as null (Spark does the same).
+    for (const c of partitionColumns) if (full[c] === '') full[c] = null;
+    return stringify(full);
+  });
+  writeFileSync(expectedPath, lines.join('\n') + '\n');
+  manifest.tables.push({
+    name,
+    kind,
+    path: dir,
+    engine,
+    schema: dataTypeToJson(finalSchema),
+    partitionColumns,
+    expected: expectedPath,
+    versions,
+    latestVersion: table.version,
+    checkpoints,
+  });
+  process.stdout.write(`generated ${name}: version ${table.version}, ${ids.length} rows\n`);
+}
+
+const PART_VALUES = ['hello world', 'a:b', 'a/b', '50%', 'ünïcødé ✓', null, 'a=b', 'x#y?z', '[br]{c}', "quote'\"", 'tab\there', 'back\\slash', '*^', '', ' lead', '__HIVE_DEFAULT_PARTITION__x'];
+
+function partitionedBatches(): Row[][] {
+  let id = 0;
+  const batches: Row[][] = [];
+  for (let b = 0; b < 2; b++) {
+    const rows: Row[] = [];
+    for (const p of PART_VALUES) {
+      for (const n of [1, -5, null]) {
+        rows.push({ id: id++, p, n, day: pick(['2024-01-01', '2026-11-28', null]), v: rand() });
+      }
+    }
+    batches.push(rows);
+  }
+  return batches;
+}
+
+function versionBatches(count: number, perBatch: number): Row[][] {
+  let id = 0;
+  const batches: Row[][] = [];
+  for (let b = 0; b < count; b++) {
+    const rows: Row[] = [];
+    for (let k = 0; k < perBatch; k++) {
+      const ms = Date.UTC(2026, 10, 1) + id * 30_000;
+      rows.push({ id: id, coin: pick(['bitcoin', 'ethereum', 'solana']), price: Math.round(rand() * 1e7) / 100, ts: isoMicros(ms, id % 1000), date: new Date(ms).toISOString().slice(0, 10) });
+      id++;
+    }
+    batches.push(rows);
+  }
+  return batches;
+}
+
+const engines: EngineName[] = (process.env.TRIBUTARY_INTEROP_ENGINES ?? 'parquet-wasm,parquetjs').split(',') as EngineName[];
+for (const engine of engines) {
+  const tag = engine === 'parquet-wasm' ? 'wasm' : 'pjs';
+  seed = 42;
+  await build(`all_types_${tag}`, 'all_types', engine, ALL_TYPES, [], allTypesBatches());
+  seed = 7;
+  await build(`partitioned_${tag}`, 'partitioned', engine, parseDdl('id BIGINT NOT NULL, p STRING, n INT, day DATE, v DOUBLE'), ['p', 'n'], partitionedBatches());
+  seed = 9;
+  await build(`partitioned_date_${tag}`, 'partitioned', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), ['date'], versionBatches(3, 50));
+  seed = 11;
+  // 26 versions (0..25): checkpoints at 10 and 20 are written and must be what readers use.
+  await build(`versions_${tag}`, 'versions', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(26, 10));
+  seed = 13;
+  await build(`split_files_${tag}`, 'split', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(1, 20000), { targetFileSize: 64 * 1024 });
+  seed = 17;
+  const base = parseDdl('id BIGINT NOT NULL, coin STRING');
+  const evolved = parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, tags ARRAY<STRING>');
+  await build(`evolve_${tag}`, 'evolve', engine, base, [], [
+    [{ id: 0, coin: 'a' }, { id: 1, coin: 'b' }],
+    [{ id: 2, coin: 'c', price: 1.5, tags: ['x'] }],
+    [{ id: 3, coin: null, price: null, tags: null }],
+  ], { evolve: { at: 1, schema: evolved } });
+  seed = 19;
+  await build(`ntz_${tag}`, 'ntz', engine, parseDdl('id BIGINT NOT NULL, wall TIMESTAMP_NTZ, ts TIMESTAMP'), [], [
+    [
+      { id: 0, wall: '2026-11-28T09:30:00.123456', ts: '2026-11-28T09:30:00.123456Z' },
+      { id: 1, wall: '1970-01-01T00:00:00.000000', ts: null },
+      { id: 2, wall: null, ts: '2000-02-29T23:59:59.999999Z' },
+    ],
+  ]);
+}
+
+writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2));
+process.stdout.write(`manifest: ${path.join(out, 'manifest.json')}\n`);
