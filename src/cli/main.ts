@@ -11,6 +11,8 @@ export function buildProgram(): Command {
   const program = new Command('tributary')
     .description('Stream rows into Delta Lake tables that Spark and delta-rs read directly')
     .version('0.1.0')
+    // Program options only before the subcommand, so `inspect --version N` reaches inspect.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
