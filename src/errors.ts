@@ -18,7 +18,11 @@ export type ErrorCode =
   | 'VERSION_NOT_FOUND'
   | 'PARTITION_INVALID'
   | 'INVALID_ARGUMENT'
-  | 'IO';
+  | 'IO'
+  | 'CHECKPOINT_LOCKED'
+  | 'SOURCE_ERROR'
+  | 'SINK_ERROR'
+  | 'QUERY_STOPPED';
 
 export class TributaryError extends Error {
   readonly code: ErrorCode;

@@ -8,6 +8,7 @@ import type { Action } from './actions.js';
 import { checkpointPath, LAST_CHECKPOINT } from './filenames.js';
 import { parseDdl } from './ddl.js';
 import type { DataType, StructType } from './schema.js';
+import { failpoint } from '../failpoints.js';
 
 /**
  * Classic single-file checkpoints (PROTOCOL.md "Checkpoints"). The Parquet schema is Spark's,
@@ -78,6 +79,7 @@ export async function writeCheckpoint(storage: Storage, version: number, actions
     await storage.delete(path);
     throw new TributaryError('CHECKPOINT_INVALID', `checkpoint ${path} did not read back as written (${back.length} of ${actions.length} actions); it was removed`);
   }
+  failpoint('during-delta-checkpoint');
   const info: LastCheckpoint = { version, size: actions.length, sizeInBytes: bytes.length, numOfAddFiles: numAdds };
   await storage.write(LAST_CHECKPOINT, JSON.stringify(info));
   return info;

@@ -9,6 +9,7 @@ import type { AddFile } from './actions.js';
 import { encodeAddPath, partitionDirectory, partitionValueText } from './partitions.js';
 import type { StructType } from './schema.js';
 import { computeStats, type StatsOptions } from './stats.js';
+import { failpoint } from '../failpoints.js';
 
 export interface WriteOptions {
   encoder: ParquetEncoder;
@@ -92,6 +93,7 @@ async function writeFile(storage: Storage, dir: string, batch: arrow.RecordBatch
   const name = `part-${String(seq).padStart(5, '0')}-${randomUUID()}-c000${codec}.parquet`;
   const rel = dir ? `${dir}/${name}` : name;
   await storage.write(rel, bytes);
+  failpoint('during-parquet-write');
   return {
     path: encodeAddPath(rel),
     partitionValues,

@@ -3,6 +3,7 @@ import type { Compression, EngineName } from '../../parquet/encoder.js';
 import { DeltaTable } from '../../delta/table.js';
 import { readNdjson } from '../input.js';
 import { schemaArg } from '../schema-arg.js';
+import { parseSize } from '../size.js';
 
 export interface AppendArgs {
   input: string;
@@ -70,9 +71,3 @@ export async function appendCommand(tablePath: string, args: AppendArgs): Promis
   }
 }
 
-export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i.exec(s.trim());
-  if (!m) throw new TributaryError('INVALID_ARGUMENT', `cannot read size "${s}" (examples: 128MB, 512k, 1048576)`);
-  const mult: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
-  return Math.floor(Number(m[1]) * (mult[(m[2] ?? 'b').toLowerCase()] ?? 1));
-}

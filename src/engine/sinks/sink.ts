@@ -1,0 +1,30 @@
+import type * as arrow from 'apache-arrow';
+import type { Row } from '../../arrow/record-batch.js';
+import type { StructType } from '../../delta/schema.js';
+
+/** One micro-batch as the sink receives it. */
+export interface BatchData {
+  batchId: number;
+  schema: StructType;
+  /** Rows, or Arrow data when the source produced Arrow. */
+  data: readonly Row[] | arrow.Table;
+  numRows: number;
+}
+
+export interface SinkResult {
+  numOutputRows: number;
+  /** Delta version committed by this batch, if the sink is a Delta table. */
+  deltaVersion?: number;
+  skipped?: boolean;
+}
+
+/**
+ * Where batches go. `addBatch` must be idempotent per batchId: after a crash the engine re-runs
+ * the last batch it did not mark committed, with the same id and rows.
+ */
+export interface Sink {
+  readonly description: string;
+  open?(queryId: string): Promise<void>;
+  addBatch(batch: BatchData): Promise<SinkResult>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { TributaryError } from '../errors.js';
+import { CheckpointDir } from './checkpoint-dir.js';
+import { CheckpointLock } from './lock.js';
+import { type ExecutionOptions, MicroBatchExecution } from './micro-batch-execution.js';
+import type { StreamingQueryListener, StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
+
+export interface QueryContext {
+  listeners: () => readonly StreamingQueryListener[];
+  onTerminated: (q: StreamingQuery) => void;
+  warn: (msg: string) => void;
+}
+
+const RECENT_PROGRESS = 100;
+
+/**
+ * A running query (PySpark's StreamingQuery). `start()` returns at once; the query runs in the
+ * background until its trigger finishes (once, availableNow), stop() is called, or it fails.
+ */
+export class StreamingQuery {
+  id = '';
+  readonly runId = randomUUID();
+  readonly name: string | null;
+  private _status: StreamingQueryStatus = { message: 'Initializing sources', isDataAvailable: false, isTriggerActive: false };
+  private readonly _recent: StreamingQueryProgress[] = [];
+  private _exception: Error | null = null;
+  private _active = true;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly done: Promise<void>;
+  /** Resolves when the query has its id and holds the checkpoint lock (or has failed). */
+  readonly started: Promise<void>;
+
+  constructor(
+    private readonly opts: ExecutionOptions & { name?: string },
+    private readonly ctx: QueryContext,
+  ) {
+    this.name = opts.name ?? null;
+    let markStarted!: () => void;
+    this.started = new Promise((r) => (markStarted = r));
+    this.done = this.run(markStarted);
+    // Failures are reported through exception()/awaitTermination(), never as unhandled rejections.
+    this.done.catch(() => undefined);
+  }
+
+  private async run(markStarted: () => void): Promise<void> {
+    let lock: CheckpointLock | undefined;
+    let exec: MicroBatchExecution | undefined;
+    try {
+      lock = await CheckpointLock.acquire(this.opts.checkpointLocation, this.runId);
+      this.id = await new CheckpointDir(this.opts.checkpointLocation).queryId();
+      markStarted();
+      for (const l of this.ctx.listeners()) l.onQueryStarted?.({ id: this.id, runId: this.runId, name: this.name, timestamp: new Date().toISOString() });
+      exec = new MicroBatchExecution(this.opts, {
+        queryId: this.id,
+        runId: this.runId,
+        name: this.name,
+        setStatus: (message, active, avail) => (this._status = { message, isTriggerActive: active, isDataAvailable: avail }),
+        progress: (p) => {
+          this._recent.push(p);
+          if (this._recent.length > RECENT_PROGRESS) this._recent.shift();
+          for (const l of this.ctx.listeners()) l.onQueryProgress?.({ progress: p });
+        },
+        idle: () => {
+          for (const l of this.ctx.listeners()) l.onQueryIdle?.({ id: this.id, runId: this.runId, timestamp: new Date().toISOString() });
+        },
+        warn: (m) => this.ctx.warn(m),
+        stopRequested: () => this.stopping,
+        sleep: (ms) =>
+          new Promise<void>((resolve) => {
+            const t = setTimeout(done, ms);
+            function done() {
+              clearTimeout(t);
+              resolve();
+            }
+            this.wake = done;
+          }),
+      });
+      await exec.init();
+      await exec.run();
+    } catch (e) {
+      this._exception = e instanceof Error ? e : new Error(String(e));
+      markStarted();
+    } finally {
+      try {
+        await exec?.stop();
+      } catch (e) {
+        this._exception ??= e as Error;
+      }
+      await lock?.release();
+      this._active = false;
+      this._status = { message: 'Stopped', isDataAvailable: false, isTriggerActive: false };
+      const ex = this._exception;
+      for (const l of this.ctx.listeners()) {
+        l.onQueryTerminated?.({ id: this.id, runId: this.runId, exception: ex ? ex.message : null, errorClassOnException: ex instanceof TributaryError ? ex.code : ex ? ex.name : null });
+      }
+      this.ctx.onTerminated(this);
+    }
+  }
+
+  get isActive(): boolean {
+    return this._active;
+  }
+  get status(): StreamingQueryStatus {
+    return { ...this._status };
+  }
+  get lastProgress(): StreamingQueryProgress | null {
+    return this._recent[this._recent.length - 1] ?? null;
+  }
+  get recentProgress(): StreamingQueryProgress[] {
+    return [...this._recent];
+  }
+  exception(): Error | null {
+    return this._exception;
+  }
+
+  /**
+   * Waits for the query to end; with a timeout (ms) resolves false if it is still running.
+   * Rejects with the query's error if it failed.
+   */
+  async awaitTermination(timeoutMs?: number): Promise<boolean> {
+    if (timeoutMs === undefined) {
+      await this.done;
+    } else {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([this.done.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs)))]);
+      clearTimeout(timer);
+      if (timedOut) return false;
+    }
+    if (this._exception) throw this._exception;
+    return true;
+  }
+
+  /** Graceful stop: a batch in flight finishes and commits; then the query ends. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.done;
+  }
+}

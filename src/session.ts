@@ -1,0 +1,46 @@
+import { TributaryError } from './errors.js';
+import { DataStreamReader } from './engine/data-stream.js';
+import type { Sink } from './engine/sinks/sink.js';
+import { StreamingQueryManager } from './engine/streams.js';
+import type { Trigger } from './engine/trigger.js';
+import { registerBuiltins } from './source/builtins/index.js';
+import { DataSourceRegistry } from './source/registry.js';
+
+export type SinkFactory = (args: { options: Record<string, string>; path?: string; name?: string; session: Tributary }) => Sink;
+
+/**
+ * A session, like SparkSession: its own source registry, sinks, queries and listeners. Nothing
+ * is process-global; `tributary` (src/index.ts) is just a default session with the built-ins.
+ */
+export class Tributary {
+  readonly dataSource = new DataSourceRegistry();
+  readonly streams = new StreamingQueryManager();
+  private readonly sinks = new Map<string, SinkFactory>();
+  /** Set by `tributary run --trigger`: overrides the trigger a job file chose. */
+  triggerOverride: Trigger | undefined;
+  /** Where warnings go (the CLI prints them to stderr). */
+  onWarning: (msg: string) => void = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
+
+  constructor(opts: { builtins?: boolean } = {}) {
+    if (opts.builtins !== false) registerBuiltins(this);
+  }
+
+  get readStream(): DataStreamReader {
+    return new DataStreamReader(this);
+  }
+
+  registerSink(format: string, factory: SinkFactory): this {
+    this.sinks.set(format.toLowerCase(), factory);
+    return this;
+  }
+
+  sinkFactory(format: string): SinkFactory {
+    const f = this.sinks.get(format.toLowerCase());
+    if (!f) throw new TributaryError('INVALID_ARGUMENT', `unknown sink format "${format}" (sinks: delta, ${[...this.sinks.keys()].sort().join(', ')})`);
+    return f;
+  }
+
+  warn(msg: string): void {
+    this.onWarning(msg);
+  }
+}

@@ -1,0 +1,83 @@
+import type { Row } from '../../arrow/record-batch.js';
+import type { StructType } from '../../delta/schema.js';
+import type { Offset } from '../offset.js';
+import { Options } from '../options.js';
+import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
+
+/**
+ * Spark's `rate` source: rows (timestamp, value) with value counting up from 0. Two modes:
+ * `rowsPerSecond` (rows appear as wall-clock time passes) and `rowsPerBatch` (every batch gets
+ * exactly that many rows, Spark's "rate-micro-batch", for tests and benchmarks). Fully
+ * replayable: the rows of any offset range are a pure function of the range.
+ */
+export class RateSource extends DataSource {
+  static override formatName = 'rate';
+
+  schema(): string {
+    return 'timestamp TIMESTAMP, value BIGINT';
+  }
+
+  override description(): string {
+    const o = this.options;
+    return o.rowsPerBatch ? `RateMicroBatchStream[rowsPerBatch=${o.rowsPerBatch}]` : `RateStream[rowsPerSecond=${o.rowsPerSecond ?? '1'}]`;
+  }
+
+  override streamReader(_schema: StructType): DataSourceStreamReader {
+    return new RateReader(new Options('rate', this.options));
+  }
+}
+
+interface RateOffset extends Offset {
+  value: number;
+  startMs: number;
+}
+
+class RateReader implements DataSourceStreamReader {
+  private readonly rowsPerBatch: number | undefined;
+  private readonly rowsPerSecond: number;
+  private readonly advanceMs: number;
+  private readonly startTimestamp: number | undefined;
+  private target: number | undefined;
+
+  constructor(o: Options) {
+    this.rowsPerBatch = o.number('rowsPerBatch', undefined, { min: 1, integer: true });
+    this.rowsPerSecond = o.number('rowsPerSecond', 1, { min: 0 })!;
+    this.advanceMs = o.number('advanceMillisPerBatch', 1000, { min: 0, integer: true })!;
+    this.startTimestamp = o.number('startTimestamp', undefined, { integer: true });
+  }
+
+  initialOffset(): RateOffset {
+    // The start time travels inside every offset, so timestamps survive restarts unchanged.
+    return { value: 0, startMs: this.startTimestamp ?? (this.rowsPerBatch ? 0 : Date.now()) };
+  }
+
+  private available(start: RateOffset): number {
+    if (this.rowsPerBatch) return start.value + this.rowsPerBatch;
+    return Math.max(start.value, Math.floor(((Date.now() - start.startMs) * this.rowsPerSecond) / 1000));
+  }
+
+  latestOffset(start: Offset, limit: ReadLimit): RateOffset {
+    const s = start as RateOffset;
+    let end = this.available(s);
+    if (this.target !== undefined) end = Math.min(end, this.target);
+    if (limit.kind === 'maxRows') end = Math.min(end, s.value + limit.maxRows);
+    return { value: Math.max(s.value, end), startMs: s.startMs };
+  }
+
+  prepareForTriggerAvailableNow(start: Offset): void {
+    this.target = this.available(start as RateOffset);
+  }
+
+  read(start: Offset, end: Offset): Row[] {
+    const s = start as RateOffset;
+    const e = end as RateOffset;
+    const rows: Row[] = new Array(Math.max(0, e.value - s.value));
+    for (let v = s.value; v < e.value; v++) {
+      const ms = this.rowsPerBatch
+        ? s.startMs + Math.floor(v / this.rowsPerBatch) * this.advanceMs
+        : s.startMs + Math.floor((v * 1000) / Math.max(this.rowsPerSecond, 1e-9));
+      rows[v - s.value] = { timestamp: BigInt(ms) * 1000n, value: BigInt(v) };
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,83 @@
+import type * as arrow from 'apache-arrow';
+import type { Row } from '../arrow/record-batch.js';
+import type { StructType } from '../delta/schema.js';
+import type { Offset } from './offset.js';
+
+/**
+ * The Source API, shaped like PySpark's Python Data Source (pyspark.sql.datasource): a
+ * DataSource names itself, declares a schema and creates a stream reader; the reader moves
+ * between JSON offsets. The engine owns the offsets (in the checkpoint) and hands `start` to
+ * `latestOffset`, as Spark 4.2 does, so readers need no memory of their own position.
+ */
+
+/** How much one batch may take (Spark's ReadLimit). */
+export type ReadLimit = { kind: 'all' } | { kind: 'maxRows'; maxRows: number } | { kind: 'maxBytes'; maxBytes: number };
+
+export const READ_ALL: ReadLimit = { kind: 'all' };
+
+/** What a read returns: rows, Arrow record batches, or an (async) iterable of either. */
+export type ReadResult =
+  | readonly Row[]
+  | arrow.RecordBatch
+  | Iterable<Row | arrow.RecordBatch>
+  | AsyncIterable<Row | arrow.RecordBatch>;
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface DataSourceStreamReader {
+  /** Where a new query starts. A restarted query resumes from its checkpoint instead. */
+  initialOffset(): MaybePromise<Offset>;
+  /** The newest offset available after `start` within `limit`; `start` itself means "no new data". */
+  latestOffset(start: Offset, limit: ReadLimit): MaybePromise<Offset>;
+  /** The rows between two offsets. Must be deterministic unless the source is non-replayable. */
+  read(start: Offset, end: Offset): MaybePromise<ReadResult>;
+  /** Everything up to `end` is durably in the sink (runs one batch late, like Spark). */
+  commit?(end: Offset): MaybePromise<void>;
+  stop?(): MaybePromise<void>;
+  /** availableNow: record the current end; never report anything beyond it afterwards. */
+  prepareForTriggerAvailableNow?(start: Offset): MaybePromise<void>;
+}
+
+/** SimpleDataSourceStreamReader: one call returns the new rows and where they end. */
+export interface SimpleDataSourceStreamReader {
+  initialOffset(): MaybePromise<Offset>;
+  read(start: Offset): MaybePromise<{ rows: ReadResult; end: Offset }>;
+  /** Re-reads a range deterministically; without it the source is treated as non-replayable. */
+  readBetweenOffsets?(start: Offset, end: Offset): MaybePromise<ReadResult>;
+  commit?(end: Offset): MaybePromise<void>;
+  stop?(): MaybePromise<void>;
+}
+
+export type SourceOptions = Readonly<Record<string, string>>;
+
+/**
+ * A data source, registered under `formatName` and instantiated with the query's options:
+ *
+ *   class Prices extends DataSource {
+ *     static formatName = 'prices';
+ *     schema() { return 'coin STRING, price DOUBLE'; }
+ *     streamReader(schema) { return new PricesReader(this.options); }
+ *   }
+ */
+export abstract class DataSource {
+  static formatName: string;
+  constructor(readonly options: SourceOptions) {}
+  /** StructType or a DDL string. */
+  abstract schema(): StructType | string;
+  streamReader?(schema: StructType): DataSourceStreamReader;
+  simpleStreamReader?(schema: StructType): SimpleDataSourceStreamReader;
+  /**
+   * False for sources that cannot return old data again (a "current price" API): the engine then
+   * reads each batch before logging its offsets and writes the rows ahead to the checkpoint, so
+   * a crash replays exactly those rows and never fetches anew.
+   */
+  get replayable(): boolean {
+    return true;
+  }
+  /** Shown as sources[].description in progress. */
+  description(): string {
+    return (this.constructor as typeof DataSource).formatName;
+  }
+}
+
+export type DataSourceClass = (new (options: SourceOptions) => DataSource) & { formatName: string };
