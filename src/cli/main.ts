@@ -4,6 +4,7 @@ import { appendCommand } from './commands/append.js';
 import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
 import { readCommand } from './commands/read.js';
+import { runCommand } from './commands/run.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -52,13 +53,31 @@ export function buildProgram(): Command {
     .option('-n, --limit <n>', 'at most n rows')
     .action((table, opts) => readCommand(table, opts));
 
+  program
+    .command('run <target> [args...]')
+    .description('run a streaming query: a registered source into a Delta table (--format), or a job file')
+    .option('-f, --format <source>', 'source format (rate, ...); <target> is then the Delta table')
+    .option('-o, --option <key=value>', 'source option (repeatable)', collect, [])
+    .option('-s, --schema <schema>', 'override the source schema (StructType JSON file or DDL)')
+    .option('-c, --checkpoint <dir>', 'checkpoint directory (offsets, commits, write-ahead rows)')
+    .option('-t, --trigger <trigger>', 'processingTime=30s | once | availableNow (overrides a job file\'s trigger)')
+    .option('--max-rows-per-batch <n>', 'admission control: at most n rows per batch')
+    .option('--max-bytes-per-batch <size>', 'admission control: about this many bytes per batch')
+    .option('-p, --partition-by <columns>', 'partition columns when the table is created')
+    .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']))
+    .option('--query-name <name>', 'query name shown in progress')
+    .option('--json', 'progress as JSON lines')
+    .action(async (target, rest, opts) => {
+      process.exitCode = await runCommand(target, opts, rest);
+    });
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
-    return 0;
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (isTributaryError(e)) {

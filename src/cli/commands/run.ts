@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TributaryError } from '../../errors.js';
+import type { StreamingQueryProgress } from '../../engine/progress.js';
+import type { StreamingQuery } from '../../engine/streaming-query.js';
+import { parseTriggerArg, type Trigger } from '../../engine/trigger.js';
+import { Tributary } from '../../session.js';
+import { canonicalOffset } from '../../source/offset.js';
+import { schemaArg } from '../schema-arg.js';
+
+export interface RunArgs {
+  format?: string;
+  option?: string[];
+  schema?: string;
+  checkpoint?: string;
+  trigger?: string;
+  maxRowsPerBatch?: string;
+  maxBytesPerBatch?: string;
+  partitionBy?: string;
+  engine?: string;
+  queryName?: string;
+  json?: boolean;
+}
+
+/** A job file: `export default (t: Tributary) => t.readStream....start(path)`. */
+export type JobModule = { default: (t: Tributary, ctx: { args: string[] }) => StreamingQuery | Promise<StreamingQuery> };
+
+function parseOptions(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `--option expects key=value, got "${kv}"`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+export function progressLine(p: StreamingQueryProgress): string {
+  const v = p.deltaVersion === null ? 'no new version' : `version ${p.deltaVersion}`;
+  const recovered = p.sources[0]?.metrics.recovered ? ' (recovered)' : '';
+  return `batch ${p.batchId}${recovered}: ${p.numInputRows} rows in ${p.durationMs.triggerExecution ?? p.batchDuration} ms -> ${v}; offset ${p.sources[0]?.endOffset ? canonicalOffset(p.sources[0].endOffset) : '-'}`;
+}
+
+export async function runCommand(target: string, args: RunArgs, rest: string[] = []): Promise<number> {
+  const session = new Tributary();
+  const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
+  session.onWarning = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
+  session.streams.addListener({
+    onQueryProgress: ({ progress }) => process.stdout.write((args.json ? JSON.stringify(progress) : progressLine(progress)) + '\n'),
+    onQueryStarted: (e) => {
+      if (!args.json) process.stderr.write(`tributary: query ${e.id} started (run ${e.runId})\n`);
+    },
+  });
+
+  let query: StreamingQuery;
+  if (args.format) {
+    if (!args.checkpoint) throw new TributaryError('INVALID_ARGUMENT', 'run --format needs --checkpoint <dir>');
+    let reader = session.readStream.format(args.format).options(parseOptions(args.option));
+    if (args.schema) reader = reader.schema(schemaArg(args.schema));
+    if (args.maxRowsPerBatch) reader = reader.option('maxRowsPerBatch', args.maxRowsPerBatch);
+    if (args.maxBytesPerBatch) reader = reader.option('maxBytesPerBatch', args.maxBytesPerBatch);
+    let writer = reader.load().writeStream.format('delta').option('checkpointLocation', args.checkpoint);
+    if (args.partitionBy) writer = writer.partitionBy(args.partitionBy.split(',').map((s) => s.trim()));
+    if (args.engine) writer = writer.option('engine', args.engine);
+    if (args.queryName) writer = writer.queryName(args.queryName);
+    query = writer.trigger(trigger ?? { processingTime: 0 }).start(target);
+  } else {
+    const file = path.resolve(target);
+    if (!existsSync(file)) throw new TributaryError('INVALID_ARGUMENT', `no job file ${file} (or give --format <source> to run a source into the table ${target})`);
+    session.triggerOverride = trigger;
+    if (/\.[cm]?ts$/.test(file)) {
+      // TypeScript jobs run through tsx's loader.
+      const { register } = await import('tsx/esm/api');
+      register();
+    }
+    const mod = (await import(pathToFileURL(file).href)) as JobModule;
+    if (typeof mod.default !== 'function') throw new TributaryError('INVALID_ARGUMENT', `job ${file} must export a default function (tributary) => StreamingQuery`);
+    query = await mod.default(session, { args: rest });
+  }
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`tributary: ${sig} again: exiting now (the next run recovers from the checkpoint)\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`tributary: ${sig}: stopping after the current batch (send it again to exit at once)\n`);
+    for (const q of session.streams.active) void q.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await query.awaitTermination();
+    for (const q of session.streams.active) await q.awaitTermination();
+    if (!args.json) process.stderr.write(`tributary: query ${query.id} stopped\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
