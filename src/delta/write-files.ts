@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 import * as arrow from 'apache-arrow';
 import { showValue, TributaryError } from '../errors.js';
 import { Reject } from '../arrow/coerce.js';
@@ -90,7 +90,7 @@ async function writeFile(storage: Storage, dir: string, batch: arrow.RecordBatch
     keyValueMetadata: defaultKeyValueMetadata(),
   });
   const codec = opts.compression === 'uncompressed' ? '' : `.${opts.compression}`;
-  const name = `part-${String(seq).padStart(5, '0')}-${randomUUID()}-c000${codec}.parquet`;
+  const name = `part-${String(seq).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
   const rel = dir ? `${dir}/${name}` : name;
   await storage.write(rel, bytes);
   failpoint('during-parquet-write');
