@@ -22,16 +22,10 @@ import { toArrowType } from './types.js';
  * structs turning into zeros).
  */
 
-/** Where a value came from, for error messages: the row index and the column path. */
-export interface Cell {
-  row: number;
-  path: string;
-}
-
-function reject(cell: Cell, value: unknown, type: string, r: Reject): never {
-  throw new TributaryError('ROW_INVALID', `row ${cell.row}, column "${cell.path}": value ${showValue(value)} ${r.reason} (column type ${type})`, {
-    row: cell.row,
-    column: cell.path,
+function reject(row: number, path: string, value: unknown, type: string, r: Reject): never {
+  throw new TributaryError('ROW_INVALID', `row ${row}, column "${path}": value ${showValue(value)} ${r.reason} (column type ${type})`, {
+    row,
+    column: path,
     value: showValue(value),
   });
 }
@@ -82,6 +76,10 @@ class Growable<T extends AnyTyped> {
 export abstract class ColumnBuilder {
   length = 0;
   nullCount = 0;
+  /** Column path for messages ("s.a", "tags[]"); fixed when the builder is made, so appends allocate nothing. */
+  path = '';
+  /** Set by a list parent before each element, to name the element in messages. */
+  elemIndex: number | undefined;
   protected readonly validity = new Bitmap();
   constructor(
     readonly type: DataType,
@@ -89,12 +87,22 @@ export abstract class ColumnBuilder {
     readonly typeName: string,
   ) {}
 
-  append(value: unknown, cell: Cell): void {
+  /** The path with the current list element's index filled in. */
+  where(): string {
+    return this.elemIndex !== undefined && this.path.endsWith('[]') ? `${this.path.slice(0, -2)}[${this.elemIndex}]` : this.path;
+  }
+
+  setPath(path: string): this {
+    this.path = path;
+    return this;
+  }
+
+  append(value: unknown, row: number): void {
     if (value === null || value === undefined) {
       if (!this.nullable) {
-        throw new TributaryError('ROW_INVALID', `row ${cell.row}, column "${cell.path}": null in a column that is NOT NULL`, {
-          row: cell.row,
-          column: cell.path,
+        throw new TributaryError('ROW_INVALID', `row ${row}, column "${this.where()}": null in a column that is NOT NULL`, {
+          row,
+          column: this.where(),
           value: 'null',
         });
       }
@@ -102,7 +110,7 @@ export abstract class ColumnBuilder {
       return;
     }
     this.validity.set(this.length);
-    this.appendValue(value, cell);
+    this.appendValue(value, row);
     this.length++;
   }
 
@@ -114,7 +122,7 @@ export abstract class ColumnBuilder {
     this.length++;
   }
 
-  protected abstract appendValue(value: unknown, cell: Cell): void;
+  protected abstract appendValue(value: unknown, row: number): void;
   protected abstract appendEmpty(): void;
   abstract finish(): arrow.Data;
 
@@ -135,9 +143,9 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
     super(type, nullable, typeLabel(type));
     this.values = new Growable(ctor);
   }
-  protected appendValue(value: unknown, cell: Cell) {
+  protected appendValue(value: unknown, row: number) {
     const v = this.coerce(value);
-    if (v instanceof Reject) reject(cell, value, this.typeName, v);
+    if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
     this.values.reserve(this.length + 1);
     (this.values.buf as unknown as (number | bigint)[])[this.length] = v;
   }
@@ -157,9 +165,9 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
 
 class BoolBuilder extends ColumnBuilder {
   private readonly bits = new Bitmap();
-  protected appendValue(value: unknown, cell: Cell) {
+  protected appendValue(value: unknown, row: number) {
     const v = toBool(value);
-    if (v instanceof Reject) reject(cell, value, this.typeName, v);
+    if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
     if (v) this.bits.set(this.length);
     else this.bits.ensure(this.length);
   }
@@ -198,22 +206,22 @@ class VarBinaryBuilder extends ColumnBuilder {
       this.bytes = next;
     }
   }
-  protected appendValue(value: unknown, cell: Cell) {
+  protected appendValue(value: unknown, row: number) {
     if (this.utf8) {
       const s = toStringValue(value);
-      if (s instanceof Reject) reject(cell, value, this.typeName, s);
+      if (s instanceof Reject) reject(row, this.where(), value, this.typeName, s);
       this.room(s.length * 3);
       this.pos += encoder.encodeInto(s, this.bytes.subarray(this.pos)).written;
     } else {
       const b = toBinary(value);
-      if (b instanceof Reject) reject(cell, value, this.typeName, b);
+      if (b instanceof Reject) reject(row, this.where(), value, this.typeName, b);
       this.room(b.length);
       this.bytes.set(b, this.pos);
       this.pos += b.length;
     }
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.pos;
-    if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${cell.path}": more than 2 GiB of text in one batch; use smaller batches`);
+    if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of text in one batch; use smaller batches`);
   }
   protected appendEmpty() {
     this.offsets.reserve(this.length + 2);
@@ -239,10 +247,10 @@ class DecimalBuilder extends ColumnBuilder {
   ) {
     super(type, nullable, typeLabel(type));
   }
-  protected appendValue(value: unknown, cell: Cell) {
+  protected appendValue(value: unknown, row: number) {
     const t = this.type as DataType & { kind: 'decimal' };
     const v = toDecimal(value, t.precision, t.scale);
-    if (v instanceof Reject) reject(cell, value, this.typeName, v);
+    if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
     this.words.reserve((this.length + 1) * 4);
     // 128-bit two's complement, little-endian 32-bit words.
     let x = BigInt.asUintN(128, v);
@@ -280,25 +288,28 @@ class StructBuilder extends ColumnBuilder {
     this.names = type.fields.map((f) => f.name);
     this.byName = new Map(this.names.map((n, i) => [n, i]));
   }
-  protected appendValue(value: unknown, cell: Cell) {
+  protected appendValue(value: unknown, row: number) {
     if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date) {
-      reject(cell, value, 'struct', new Reject('is not an object'));
+      reject(row, this.where(), value, 'struct', new Reject('is not an object'));
     }
     const obj = value as Record<string, unknown>;
     for (const k of Object.keys(obj)) {
       if (!this.byName.has(k)) {
-        throw new TributaryError('ROW_INVALID', `row ${cell.row}, column "${cell.path}.${k}": unknown field (struct fields: ${this.names.join(', ')})`, {
-          row: cell.row,
-          column: `${cell.path}.${k}`,
+        throw new TributaryError('ROW_INVALID', `row ${row}, column "${this.where()}.${k}": unknown field (struct fields: ${this.names.join(', ')})`, {
+          row,
+          column: `${this.where()}.${k}`,
         });
       }
     }
-    for (let i = 0; i < this.children.length; i++) {
-      this.children[i].append(obj[this.names[i]], { row: cell.row, path: `${cell.path}.${this.names[i]}` });
-    }
+    for (let i = 0; i < this.children.length; i++) this.children[i].append(obj[this.names[i]], row);
   }
   protected appendEmpty() {
     for (const c of this.children) c.appendNull();
+  }
+  override setPath(path: string): this {
+    this.path = path;
+    this.children.forEach((c, i) => c.setPath(`${path}.${this.names[i]}`));
+    return this;
   }
   finish(): arrow.Data {
     return arrow.makeData({
@@ -322,9 +333,18 @@ class ListBuilder extends ColumnBuilder {
     this.child = makeColumnBuilder(type.elementType, type.containsNull);
     this.offsets.buf[0] = 0;
   }
-  protected appendValue(value: unknown, cell: Cell) {
-    if (!Array.isArray(value)) reject(cell, value, this.typeName, new Reject('is not an array'));
-    for (let i = 0; i < value.length; i++) this.child.append(value[i], { row: cell.row, path: `${cell.path}[${i}]` });
+  override setPath(path: string): this {
+    this.path = path;
+    this.child.setPath(`${path}[]`);
+    return this;
+  }
+  protected appendValue(value: unknown, row: number) {
+    if (!Array.isArray(value)) reject(row, this.where(), value, this.typeName, new Reject('is not an array'));
+    for (let i = 0; i < value.length; i++) {
+      this.child.elemIndex = i;
+      this.child.append(value[i], row);
+    }
+    this.child.elemIndex = undefined;
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.child.length;
   }
@@ -357,20 +377,26 @@ class MapBuilder extends ColumnBuilder {
     this.values = makeColumnBuilder(type.valueType, type.valueContainsNull);
     this.offsets.buf[0] = 0;
   }
-  protected appendValue(value: unknown, cell: Cell) {
+  override setPath(path: string): this {
+    this.path = path;
+    this.keys.setPath(`${path}.key`);
+    this.values.setPath(`${path}.value`);
+    return this;
+  }
+  protected appendValue(value: unknown, row: number) {
     let entries: [unknown, unknown][];
     if (value instanceof Map) entries = [...value.entries()];
     else if (Array.isArray(value)) entries = value as [unknown, unknown][];
     else if (typeof value === 'object') entries = Object.entries(value as object);
-    else reject(cell, value, this.typeName, new Reject('is not a map (expected an object)'));
+    else reject(row, this.where(), value, this.typeName, new Reject('is not a map (expected an object)'));
     const seen = new Set<string>();
     for (const [k, v] of entries) {
       const ks = String(k);
-      if (seen.has(ks)) reject(cell, value, this.typeName, new Reject(`has the key ${JSON.stringify(ks)} twice`));
+      if (seen.has(ks)) reject(row, this.where(), value, this.typeName, new Reject(`has the key ${JSON.stringify(ks)} twice`));
       seen.add(ks);
       // JSON object keys are strings; numeric key types take their text form.
-      this.keys.append(k, { row: cell.row, path: `${cell.path}.key` });
-      this.values.append(v, { row: cell.row, path: `${cell.path}[${JSON.stringify(ks)}]` });
+      this.keys.append(k, row);
+      this.values.append(v, row);
     }
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.keys.length;

@@ -20,7 +20,7 @@ export interface RowsToBatchOptions {
 export function rowsToRecordBatch(rows: readonly Row[], schema: StructType, opts: RowsToBatchOptions = {}): arrow.RecordBatch {
   const names = schema.fields.map((f) => f.name);
   const known = new Set(names);
-  const builders: ColumnBuilder[] = schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable));
+  const builders: ColumnBuilder[] = schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable).setPath(f.name));
   const first = opts.firstRowIndex ?? 0;
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
@@ -36,7 +36,7 @@ export function rowsToRecordBatch(rows: readonly Row[], schema: StructType, opts
         });
       }
     }
-    for (let c = 0; c < builders.length; c++) builders[c].append(row[names[c]], { row: index, path: names[c] });
+    for (let c = 0; c < builders.length; c++) builders[c].append(row[names[c]], index);
   }
   const children = builders.map((b) => b.finish());
   const arrowSchema = toArrowSchema(schema);

@@ -60,7 +60,7 @@ async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, a
 
 function constant(f: StructField, value: unknown, n: number): arrow.Data {
   const b = makeColumnBuilder(f.type, true);
-  for (let i = 0; i < n; i++) b.append(value, { row: i, path: f.name });
+  for (let i = 0; i < n; i++) b.append(value, i);
   return b.finish();
 }
 

@@ -128,9 +128,13 @@ export class Snapshot {
     return new Snapshot(storage, seg.version, state, undefined);
   }
 
-  /** The snapshot after committing `actions` as `version` (no I/O). */
+  /**
+   * The snapshot after committing `actions` as `version`, without I/O. The state is moved
+   * forward in place (copying every file entry per commit would make commit cost grow with the
+   * table), so this snapshot object must not be used afterwards; DeltaTable replaces its own.
+   */
   advance(version: number, actions: readonly Action[]): Snapshot {
-    return new Snapshot(this.storage, version, this.state.clone().apply(actions), this.checkpointVersion);
+    return new Snapshot(this.storage, version, this.state.apply(actions), this.checkpointVersion);
   }
 
   get protocol(): Protocol {

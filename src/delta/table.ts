@@ -259,8 +259,9 @@ export class DeltaTable {
       }
     } catch (e) {
       await this.removeFiles(files);
+      // The in-memory snapshot may have moved past other writers' commits: reload it.
+      await this.refresh().catch(() => undefined);
       if (e instanceof AlreadyCommitted) {
-        await this.refresh();
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
       throw e;

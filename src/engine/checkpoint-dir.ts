@@ -94,8 +94,18 @@ export class CheckpointDir {
     return arrow.tableFromIPC(await this.storage.read(this.rowsPath(batchId)));
   }
 
-  /** Drops log entries older than the newest `retain` batches (Spark's minBatchesToRetain). */
+  /**
+   * Drops the log entries that fall out of the newest `retain` batches (Spark's
+   * minBatchesToRetain). Called once per batch, it removes exactly one generation, so it costs
+   * no directory listing; `sweep` catches up on anything older (after a restart).
+   */
   async cleanup(latestBatch: number, retain: number): Promise<void> {
+    const old = latestBatch - retain;
+    if (old < 0) return;
+    await Promise.all([this.storage.delete(`offsets/${old}`), this.storage.delete(`commits/${old}`), this.storage.delete(this.rowsPath(old))]);
+  }
+
+  async sweep(latestBatch: number, retain: number): Promise<void> {
     const cutoff = latestBatch - retain;
     if (cutoff < 0) return;
     for (const sub of ['offsets', 'commits']) {

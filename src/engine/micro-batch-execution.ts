@@ -137,6 +137,7 @@ export class MicroBatchExecution {
     await this.opts.sink.open?.(this.hooks.queryId);
     const latest = await this.checkpoint.latestOffsets();
     const committed = await this.checkpoint.latestCommit();
+    if (latest) await this.checkpoint.sweep(latest.batchId, this.opts.minBatchesToRetain);
     if (!latest) {
       this.batchId = 0;
       this.start = await this.reader.initialOffset();

@@ -10,6 +10,8 @@ import type { FileInfo, Storage } from './storage.js';
  */
 export class LocalStorage implements Storage {
   readonly root: string;
+  /** Directories known to exist: mkdir on every write showed up as a top cost per batch. */
+  private readonly dirs = new Set<string>();
 
   constructor(root: string) {
     this.root = nodePath.resolve(root);
@@ -45,7 +47,10 @@ export class LocalStorage implements Storage {
   private async stage(path: string, data: Uint8Array | string): Promise<string> {
     const target = this.abs(path);
     const dir = nodePath.dirname(target);
-    await fs.mkdir(dir, { recursive: true });
+    if (!this.dirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.dirs.add(dir);
+    }
     // Hidden name: never matches a Delta log pattern, and Spark's VACUUM skips dot files.
     const tmp = nodePath.join(dir, `.${nodePath.basename(target)}.${randomUUID()}.tmp`);
     const fh = await fs.open(tmp, 'wx');

@@ -201,7 +201,7 @@ async function build(
   schema: StructType,
   partitionColumns: string[],
   batches: Row[][],
-  opts: { configuration?: Record<string, string>; targetFileSize?: number; evolve?: { at: number; schema: StructType } } = {},
+  opts: { configuration?: Record<string, string>; targetFileSize?: number; compression?: 'snappy' | 'zstd'; evolve?: { at: number; schema: StructType } } = {},
 ): Promise<void> {
   const dir = path.join(out, name);
   const table = await DeltaTable.forPath(dir);
@@ -214,6 +214,7 @@ async function build(
       create: { schema, partitionColumns, configuration: opts.configuration },
       engine,
       targetFileSize: opts.targetFileSize,
+      compression: opts.compression,
       mergeSchema: evolving ? true : undefined,
       schema: evolving ? opts.evolve!.schema : undefined,
     });
@@ -293,6 +294,10 @@ for (const engine of engines) {
   await build(`versions_${tag}`, 'versions', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(26, 10));
   seed = 13;
   await build(`split_files_${tag}`, 'split', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(1, 20000), { targetFileSize: 64 * 1024 });
+  if (engine === 'parquet-wasm') {
+    seed = 42;
+    await build(`all_types_zstd_${tag}`, 'all_types', engine, ALL_TYPES, [], allTypesBatches(), { compression: 'zstd' });
+  }
   seed = 17;
   const base = parseDdl('id BIGINT NOT NULL, coin STRING');
   const evolved = parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, tags ARRAY<STRING>');

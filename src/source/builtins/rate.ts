@@ -61,6 +61,8 @@ class RateReader implements DataSourceStreamReader {
     let end = this.available(s);
     if (this.target !== undefined) end = Math.min(end, this.target);
     if (limit.kind === 'maxRows') end = Math.min(end, s.value + limit.maxRows);
+    // A rate row is a timestamp and a long: 16 bytes of data.
+    if (limit.kind === 'maxBytes') end = Math.min(end, s.value + Math.max(1, Math.floor(limit.maxBytes / 16)));
     return { value: Math.max(s.value, end), startMs: s.startMs };
   }
 
