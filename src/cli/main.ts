@@ -5,6 +5,7 @@ import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
 import { readCommand } from './commands/read.js';
 import { runCommand } from './commands/run.js';
+import { optimizeCommand, vacuumCommand } from './commands/maintenance.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -52,6 +53,24 @@ export function buildProgram(): Command {
     .option('-v, --version <n>', 'time travel to version n')
     .option('-n, --limit <n>', 'at most n rows')
     .action((table, opts) => readCommand(table, opts));
+
+  program
+    .command('optimize <table>')
+    .description('compact small files per partition (bin-packing), one commit with dataChange=false')
+    .option('-w, --where <predicate>', "partition filter, e.g. \"date = '2026-11-28'\"")
+    .option('--target-file-size <size>', 'target size of the compacted files', '128MB')
+    .option('--min-files <n>', 'only partitions with at least n small files', '2')
+    .option('--json', 'print metrics as JSON')
+    .action((table, opts) => optimizeCommand(table, opts));
+
+  program
+    .command('vacuum <table>')
+    .description('delete data files no snapshot in the retention window references')
+    .option('-r, --retention <duration>', 'retention, e.g. 168h (default: delta.deletedFileRetentionDuration, 7 days)')
+    .option('--dry-run', 'list what would be deleted')
+    .option('--force', 'allow a retention below 168 hours')
+    .option('--json', 'print the result as JSON')
+    .action((table, opts) => vacuumCommand(table, opts));
 
   program
     .command('run <target> [args...]')

@@ -94,3 +94,10 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
   }
   throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first`);
 }
+
+/** A commit holding only commitInfo (VACUUM START/END), as Spark writes. */
+export async function commitInfoOnly(table: { storage: Storage; snapshot: Snapshot; adoptSnapshot(s: Snapshot): void }, operation: string, params: Record<string, string>, metrics: Record<string, string>): Promise<number> {
+  const r = await commit(table.storage, table.snapshot, { actions: [], isBlindAppend: false, commitInfo: { operation, operationParameters: params, operationMetrics: metrics } });
+  table.adoptSnapshot(r.snapshot);
+  return r.version;
+}

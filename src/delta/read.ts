@@ -35,7 +35,7 @@ export async function readTable(snapshot: Snapshot, columns?: string[]): Promise
   return batches.length ? new arrow.Table(batches) : new arrow.Table(arrowSchema);
 }
 
-async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema): Promise<arrow.RecordBatch[]> {
+export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema): Promise<arrow.RecordBatch[]> {
   const path = decodeAddPath(file.path, snapshot.storage.root);
   let t: arrow.Table;
   try {

@@ -28,6 +28,7 @@ import { arrowToRows } from '../arrow/to-rows.js';
 import { partitionDirectory } from './partitions.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
+import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -49,6 +50,7 @@ export interface AppendOptions {
   engine?: EngineName | ParquetEncoder;
   compression?: Compression;
   targetFileSize?: number;
+  maxRecordsPerFile?: number;
   rowGroupRows?: number;
   /** commitInfo operation and parameters; defaults describe a DataFrame append (WRITE). */
   operation?: string;
@@ -121,6 +123,23 @@ export class DeltaTable {
 
   get version(): number {
     return this.snapshot.version;
+  }
+
+  /** Takes the snapshot an operation committed (operations live outside this class). */
+  adoptSnapshot(s: Snapshot): void {
+    this._snapshot = s;
+  }
+
+  /** Post-commit work shared by appends and operations: checkpoint, then log cleanup. */
+  async afterCommit(onError?: (e: unknown) => void): Promise<LastCheckpoint | undefined> {
+    try {
+      const cp = await this.maybeCheckpoint();
+      if (cp) await cleanupExpiredLogs(this.storage, this.snapshot, cp.version);
+      return cp;
+    } catch (e) {
+      onError?.(e);
+      return undefined;
+    }
   }
 
   async refresh(): Promise<Snapshot> {
@@ -201,6 +220,7 @@ export class DeltaTable {
       encoder: typeof opts.engine === 'object' ? opts.engine : makeEncoder(opts.engine ?? 'parquet-wasm'),
       compression: opts.compression ?? 'snappy',
       targetFileSize: opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE,
+      maxRecordsPerFile: opts.maxRecordsPerFile,
       rowGroupRows: opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
       stats: { numIndexedCols: config.numIndexedCols, stringPrefixLength: config.stringPrefixLength },
     };
@@ -268,14 +288,8 @@ export class DeltaTable {
     }
 
     const result: AppendResult = { version, files, numRecords, numBytes, retries };
-    if (opts.checkpoint !== false) {
-      try {
-        result.checkpoint = await this.maybeCheckpoint();
-      } catch (e) {
-        // A failed checkpoint never fails the commit: the table is valid without it.
-        opts.onCheckpointError?.(e);
-      }
-    }
+    // A failed checkpoint never fails the commit: the table is valid without it.
+    if (opts.checkpoint !== false) result.checkpoint = await this.afterCommit(opts.onCheckpointError);
     return result;
   }
 

@@ -16,6 +16,8 @@ export interface WriteOptions {
   compression: Compression;
   /** Files are cut when their estimated size reaches this many bytes. */
   targetFileSize: number;
+  /** Spark's maxRecordsPerFile: cut files at this many rows as well (0 = no limit). */
+  maxRecordsPerFile?: number;
   rowGroupRows: number;
   stats: StatsOptions;
 }
@@ -123,7 +125,8 @@ export async function writeBatch(storage: Storage, dir: string, batch: arrow.Rec
   let start = 0;
   let seq = seqStart;
   while (start < n) {
-    const rows = Math.max(1, Math.min(n - start, Math.floor(opts.targetFileSize / Math.max(bytesPerRow, 1e-9))));
+    let rows = Math.max(1, Math.min(n - start, Math.floor(opts.targetFileSize / Math.max(bytesPerRow, 1e-9))));
+    if (opts.maxRecordsPerFile) rows = Math.min(rows, opts.maxRecordsPerFile);
     const slice = start === 0 && rows >= n ? batch : batch.slice(start, start + rows);
     const add = await writeFile(storage, dir, slice, dataSchema, partitionValues, opts, seq++);
     adds.push(add);

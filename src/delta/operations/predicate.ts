@@ -1,0 +1,24 @@
+import { TributaryError } from '../../errors.js';
+
+/**
+ * The partition filters OPTIMIZE accepts: `col = 'value'` (or a number, or NULL via IS NULL)
+ * joined by AND, on partition columns only. Values compare with the partition value text.
+ */
+export interface PartitionPredicate {
+  matches(values: Record<string, string | null>): boolean;
+}
+
+export function parsePartitionPredicate(where: string | undefined, partitionColumns: readonly string[]): PartitionPredicate {
+  if (!where || !where.trim()) return { matches: () => true };
+  const conds: { col: string; value: string | null }[] = [];
+  for (const part of where.split(/\s+AND\s+/i)) {
+    const m = /^\s*`?([A-Za-z_][A-Za-z0-9_]*)`?\s*(?:=\s*(?:'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)|(true|false))|(IS\s+NULL))\s*$/i.exec(part);
+    if (!m) throw new TributaryError('INVALID_ARGUMENT', `cannot read the condition "${part.trim()}" (use col = 'value' [AND ...] on partition columns)`);
+    const col = m[1];
+    if (!partitionColumns.includes(col)) {
+      throw new TributaryError('INVALID_ARGUMENT', `"${col}" is not a partition column (partition columns: ${partitionColumns.join(', ') || 'none'}); --where filters partitions only`);
+    }
+    conds.push({ col, value: m[5] ? null : (m[2]?.replace(/''/g, "'") ?? m[3] ?? m[4]!.toLowerCase()) });
+  }
+  return { matches: (values) => conds.every((c) => (values[c.col] ?? null) === c.value) };
+}

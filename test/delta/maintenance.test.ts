@@ -1,0 +1,147 @@
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+import { readdirSync, statSync, utimesSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { arrowToRows } from '../../src/arrow/to-rows.js';
+import { parseDdl } from '../../src/delta/ddl.js';
+import { optimize } from '../../src/delta/operations/optimize.js';
+import { vacuum } from '../../src/delta/operations/vacuum.js';
+import { DeltaTable } from '../../src/delta/table.js';
+import { cli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('tributary-maint-');
+const SCHEMA = parseDdl('id BIGINT NOT NULL, s STRING, d DECIMAL(18,4), ts TIMESTAMP, tags ARRAY<STRING>, m MAP<STRING, BIGINT>, st STRUCT<a: INT, b: STRING>, day STRING');
+const row = (i: number) => ({ id: i, s: i % 7 ? `s${i}` : null, d: `${i}.${String(i % 10000).padStart(4, '0')}`, ts: new Date(Date.UTC(2026, 10, 28) + i * 1000), tags: i % 3 ? ['a', `t${i}`] : null, m: { k: i }, st: i % 5 ? { a: i, b: null } : null, day: i % 2 ? '2026-11-27' : '2026-11-28' });
+
+const rowsOf = async (t: DeltaTable, version?: number) => arrowToRows(await t.read({ version })).sort((a, b) => Number(a.id) - Number(b.id));
+const logLines = (dir: string, v: number) =>
+  require('node:fs')
+    .readFileSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l: string) => JSON.parse(l));
+
+async function smallFileTable(dir: string, appends: number, per: number): Promise<DeltaTable> {
+  const t = await DeltaTable.forPath(dir);
+  for (let a = 0; a < appends; a++) await t.append(Array.from({ length: per }, (_, k) => row(a * per + k)), { create: { schema: SCHEMA, partitionColumns: ['day'] } });
+  return t;
+}
+
+describe('OPTIMIZE', () => {
+  it('bin-packs small files per partition into one dataChange=false commit with exact rows and stats', async () => {
+    const dir = tmp();
+    const t = await smallFileTable(dir, 12, 10);
+    const before = await rowsOf(t);
+    expect(t.snapshot.files).toHaveLength(24);
+    const m = await optimize(t, { targetFileSize: 1024 * 1024 });
+    expect(m).toMatchObject({ version: 12, numFilesRemoved: 24, numFilesAdded: 2, partitionsOptimized: 2 });
+    expect(t.snapshot.files).toHaveLength(2);
+    expect(await rowsOf(t)).toEqual(before);
+    expect(await rowsOf(await DeltaTable.open(dir))).toEqual(before);
+    const log = logLines(dir, 12);
+    expect(log[0].commitInfo).toMatchObject({ operation: 'OPTIMIZE', isBlindAppend: false, readVersion: 11, operationParameters: { predicate: '[]', zOrderBy: '[]', clusterBy: '[]', auto: 'false' } });
+    for (const v of Object.values(log[0].commitInfo.operationMetrics)) expect(typeof v).toBe('string');
+    const adds = log.filter((a: { add?: unknown }) => a.add).map((a: { add: { dataChange: boolean; stats: string; partitionValues: Record<string, string> } }) => a.add);
+    const removes = log.filter((a: { remove?: unknown }) => a.remove).map((a: { remove: { dataChange: boolean; extendedFileMetadata: boolean } }) => a.remove);
+    expect(adds.every((a: { dataChange: boolean }) => a.dataChange === false)).toBe(true);
+    expect(removes.every((r: { dataChange: boolean; extendedFileMetadata: boolean }) => r.dataChange === false && r.extendedFileMetadata)).toBe(true);
+    for (const a of adds) {
+      const st = JSON.parse(a.stats);
+      const ids = before.filter((r) => r.day === a.partitionValues.day).map((r) => Number(r.id));
+      expect(st.numRecords).toBe(ids.length);
+      expect(st.minValues.id).toBe(Math.min(...ids));
+      expect(st.maxValues.id).toBe(Math.max(...ids));
+    }
+    // Time travel to before the optimize still reads the old files.
+    expect(await rowsOf(t, 11)).toEqual(before);
+    // Nothing left to do.
+    expect((await optimize(t, { targetFileSize: 1024 * 1024 })).version).toBeUndefined();
+  });
+
+  it('honours --where and --min-files', async () => {
+    const dir = tmp();
+    const t = await smallFileTable(dir, 4, 5);
+    const m = await optimize(t, { where: "day = '2026-11-27'" });
+    expect(m).toMatchObject({ numFilesRemoved: 4, numFilesAdded: 1, partitionsOptimized: 1 });
+    expect((await optimize(t, { where: "day = '2026-11-28'", minFiles: 5 })).version).toBeUndefined();
+    await expect(optimize(t, { where: 'id = 3' })).rejects.toThrow(/"id" is not a partition column/);
+  });
+
+  it('does not conflict with a concurrent append; a concurrent optimize of the same files gives up cleanly', async () => {
+    const dir = tmp();
+    await smallFileTable(dir, 6, 5);
+    const a = await DeltaTable.open(dir);
+    const b = await DeltaTable.open(dir);
+    const appender = await DeltaTable.open(dir);
+    await appender.append([row(1000)]); // lands between a's snapshot and a's commit
+    const ma = await optimize(a, { targetFileSize: 1 << 20 });
+    expect(ma.version).toBe(7);
+    const filesBefore = readdirSync(path.join(dir, 'day=2026-11-27')).length;
+    await expect(optimize(b, { targetFileSize: 1 << 20 })).rejects.toThrow(/OPTIMIZE gave up: version 7 removed/);
+    expect(readdirSync(path.join(dir, 'day=2026-11-27')).length).toBe(filesBefore); // its new files were removed
+    const final = await DeltaTable.open(dir);
+    expect(final.version).toBe(7);
+    expect((await rowsOf(final)).map((r) => Number(r.id))).toEqual([...Array.from({ length: 30 }, (_, i) => i), 1000]);
+  });
+});
+
+describe('VACUUM and log cleanup', () => {
+  it('deletes only files outside the retention window, keeps every version in it readable, and refuses short retentions', async () => {
+    const dir = tmp();
+    const t = await smallFileTable(dir, 4, 5);
+    await optimize(t, { targetFileSize: 1 << 20 });
+    await expect(vacuum(t, { retentionMs: 3_600_000 })).rejects.toThrow(/below the safe minimum of 168 hours/);
+    // Default retention: the optimized-away files are recent, so nothing goes.
+    expect((await vacuum(t, { dryRun: true })).deleted).toEqual([]);
+    // Make every data file look 8 days old, and an orphan too.
+    const old = Date.now() / 1000 - 8 * 86400;
+    const orphan = path.join(dir, 'day=2026-11-27', 'part-99999-orphan.snappy.parquet');
+    require('node:fs').writeFileSync(orphan, 'x');
+    for (const d of ['day=2026-11-27', 'day=2026-11-28']) for (const f of readdirSync(path.join(dir, d))) utimesSync(path.join(dir, d, f), old, old);
+    // The tombstones are recent (deleted now): still in the window, so time travel keeps working.
+    const dry = await vacuum(t, { dryRun: true });
+    expect(dry.deleted).toEqual(['day=2026-11-27/part-99999-orphan.snappy.parquet']);
+    expect(readdirSync(path.join(dir, '_delta_log')).length).toBeGreaterThan(0);
+    // Now as if the optimize happened 8 days ago: a 1-hour window (forced) drops the old files.
+    const r = await vacuum(t, { retentionMs: 3_600_000, force: true, now: Date.now() + 8 * 86_400_000 });
+    expect(r.deleted.length).toBe(8 + 1); // the 8 compacted-away files and the orphan
+    expect(await rowsOf(t)).toHaveLength(20); // the latest version is whole
+    const hist = await t.history(2);
+    expect(hist.map((h) => h.operation)).toEqual(['VACUUM END', 'VACUUM START']);
+    expect(readdirSync(path.join(dir, '_delta_log')).some((f) => f.endsWith('.json'))).toBe(true);
+  });
+
+  it('cleans expired commits only behind a checkpoint', async () => {
+    const dir = tmp();
+    const t = await DeltaTable.forPath(dir);
+    for (let v = 0; v <= 10; v++) await t.append([row(v)], { create: { schema: SCHEMA, configuration: { 'delta.logRetentionDuration': 'interval 1 days' } } });
+    // Age commits 0..10 by 3 days; the next checkpoint (version 20) cleans behind checkpoint 10.
+    const old = Date.now() / 1000 - 3 * 86400;
+    for (let v = 0; v <= 10; v++) utimesSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), old, old);
+    for (let v = 11; v < 20; v++) await t.append([row(v)]);
+    expect(readdirSync(path.join(dir, '_delta_log'))).toContain('00000000000000000000.json');
+    await t.append([row(20)]);
+    const log = readdirSync(path.join(dir, '_delta_log'));
+    expect(log).not.toContain('00000000000000000000.json');
+    expect(log).not.toContain('00000000000000000009.json');
+    expect(log).toContain('00000000000000000010.json');
+    expect(log).toContain('00000000000000000010.checkpoint.parquet');
+    expect(await rowsOf(await DeltaTable.open(dir))).toHaveLength(21);
+    expect(statSync(path.join(dir, '_delta_log', '00000000000000000010.checkpoint.parquet')).size).toBeGreaterThan(0);
+  });
+
+  it('runs from the CLI', async () => {
+    const dir = tmp();
+    await smallFileTable(dir, 3, 4);
+    const o = await cli(['optimize', dir, '--where', "day = '2026-11-28'"]);
+    expect(o.code).toBe(0);
+    expect(o.stdout).toMatch(/optimized 1 partition\(s\): 3 files .* -> 1 files .* as version 3/);
+    const v = await cli(['vacuum', dir, '--dry-run']);
+    expect(v.stdout).toMatch(/would delete 0 file\(s\)/);
+    const bad = await cli(['vacuum', dir, '--retention', '1h']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/below the safe minimum of 168 hours/);
+  });
+});
