@@ -140,6 +140,14 @@ export class DataStreamWriter {
         compression: (this.opts.compression as Compression | undefined) ?? 'snappy',
         targetFileSize: this.opts.targetFileSize ? parseSize(this.opts.targetFileSize) : undefined,
         onWarning: (m) => session.warn(m),
+        autoCompact:
+          this.opts.autoCompact === 'true' || this.opts['autoCompact.everyCommits'] || this.opts['autoCompact.maxSmallFiles']
+            ? {
+                everyCommits: this.opts['autoCompact.everyCommits'] ? Number(this.opts['autoCompact.everyCommits']) : this.opts['autoCompact.maxSmallFiles'] ? undefined : 50,
+                maxSmallFiles: this.opts['autoCompact.maxSmallFiles'] ? Number(this.opts['autoCompact.maxSmallFiles']) : undefined,
+                targetFileSize: this.opts['autoCompact.targetFileSize'] ? parseSize(this.opts['autoCompact.targetFileSize']) : undefined,
+              }
+            : undefined,
       });
     } else {
       const factory = session.sinkFactory(this.fmt);

@@ -1,5 +1,6 @@
 import type { Compression, EngineName } from '../../parquet/encoder.js';
 import { DeltaTable } from '../../delta/table.js';
+import { optimize } from '../../delta/operations/optimize.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
 
 export interface DeltaSinkOptions {
@@ -11,6 +12,8 @@ export interface DeltaSinkOptions {
   targetFileSize?: number;
   configuration?: Record<string, string>;
   onWarning?: (msg: string) => void;
+  /** Compact between batches: after every N commits, or when a touched partition has more than M small files. */
+  autoCompact?: { everyCommits?: number; maxSmallFiles?: number; targetFileSize?: number };
 }
 
 /**
@@ -22,6 +25,10 @@ export class DeltaSink implements Sink {
   readonly description: string;
   private table: DeltaTable | undefined;
   private queryId = '';
+  private compacting: Promise<void> | undefined;
+  private commitsSinceCompaction = 0;
+  /** Compactions run so far (for progress and tests). */
+  compactions = 0;
 
   constructor(private readonly opts: DeltaSinkOptions) {
     this.description = `DeltaSink[${opts.path}]`;
@@ -48,6 +55,47 @@ export class DeltaSink implements Sink {
       onCheckpointError: (e) => this.opts.onWarning?.(`Delta checkpoint not written: ${(e as Error).message}`),
     });
     if (r.skipped === 'already-committed') return { numOutputRows: 0, skipped: true, deltaVersion: undefined };
+    this.maybeCompact(r.files.map((f) => f.partitionValues));
     return { numOutputRows: r.numRecords, deltaVersion: r.version };
+  }
+
+  /**
+   * Auto-compaction runs in the background, one at a time, on its own table handle: the stream
+   * keeps committing (blind appends never conflict with OPTIMIZE) and only waits for it on close.
+   */
+  private maybeCompact(touched: Record<string, string | null>[]): void {
+    const ac = this.opts.autoCompact;
+    if (!ac || this.compacting) return;
+    this.commitsSinceCompaction++;
+    const target = ac.targetFileSize ?? 128 * 1024 * 1024;
+    let due = ac.everyCommits !== undefined && this.commitsSinceCompaction >= ac.everyCommits;
+    if (!due && ac.maxSmallFiles !== undefined) {
+      const snap = this.table!.snapshot;
+      const keys = new Set(touched.map((v) => JSON.stringify(snap.partitionColumns.map((c) => v[c] ?? null))));
+      const counts = new Map<string, number>();
+      for (const f of snap.files) {
+        if (f.size >= target * 0.75) continue;
+        const k = JSON.stringify(snap.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+        if (keys.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      due = [...counts.values()].some((n) => n > ac.maxSmallFiles!);
+    }
+    if (!due) return;
+    this.commitsSinceCompaction = 0;
+    this.compacting = (async () => {
+      try {
+        const t = await DeltaTable.open(this.opts.path);
+        await optimize(t, { targetFileSize: target, auto: true });
+        this.compactions++;
+      } catch (e) {
+        this.opts.onWarning?.(`auto-compaction skipped: ${(e as Error).message}`);
+      } finally {
+        this.compacting = undefined;
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    await this.compacting;
   }
 }
