@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 let status = 0;
-for (const script of ['scripts/bench/run.ts', 'scripts/bench/streaming.ts']) {
+for (const script of ['scripts/bench/run.ts', 'scripts/bench/streaming.ts', 'scripts/bench/optimize.ts']) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args.filter((a) => script.endsWith('run.ts') || a === '--quick')], { stdio: 'inherit' });
   if (r.status !== 0) status = r.status ?? 1;
 }

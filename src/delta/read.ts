@@ -31,15 +31,15 @@ export async function readTable(snapshot: Snapshot, columns?: string[]): Promise
   const arrowSchema = toArrowSchema(schema);
   const batches: arrow.RecordBatch[] = [];
   const files = [...snapshot.files].sort((a, b) => (a.path < b.path ? -1 : 1));
-  for (const file of files) batches.push(...(await readFile(snapshot, file, schema, arrowSchema)));
+  for await (const { file, bytes } of prefetch(snapshot, files)) batches.push(...(await readFile(snapshot, file, schema, arrowSchema, bytes)));
   return batches.length ? new arrow.Table(batches) : new arrow.Table(arrowSchema);
 }
 
-export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema): Promise<arrow.RecordBatch[]> {
+export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array): Promise<arrow.RecordBatch[]> {
   const path = decodeAddPath(file.path, snapshot.storage.root);
   let t: arrow.Table;
   try {
-    t = readParquetToArrow(await snapshot.storage.read(path));
+    t = readParquetToArrow(prefetched ?? (await snapshot.storage.read(path)));
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('IO', `cannot read data file ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
@@ -56,6 +56,31 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
     });
     return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: n, nullCount: 0, children }));
   });
+}
+
+/**
+ * File bytes in order, with up to `depth` reads in flight: small-file tables are bound by I/O
+ * latency, not decoding, so reads overlap while earlier files decode.
+ */
+export async function* prefetch(snapshot: Snapshot, files: readonly AddFile[], depth = 32): AsyncGenerator<{ file: AddFile; bytes: Uint8Array }> {
+  const read = (f: AddFile) => snapshot.storage.read(decodeAddPath(f.path, snapshot.storage.root));
+  const inflight: Promise<Uint8Array>[] = [];
+  let next = 0;
+  while (next < files.length && inflight.length < depth) inflight.push(read(files[next++]));
+  for (let i = 0; i < files.length; i++) {
+    const bytes = await inflight.shift()!;
+    if (next < files.length) inflight.push(read(files[next++]));
+    yield { file: files[i], bytes };
+  }
+}
+
+/** A batch read from one of our data files, relabelled with the table's Arrow types. */
+export function conformBatch(b: arrow.RecordBatch, schema: StructType, arrowSchema: arrow.Schema): arrow.RecordBatch {
+  const children = schema.fields.map((f) => {
+    const i = b.schema.fields.findIndex((x) => x.name === f.name);
+    return i >= 0 ? conform(b.data.children[i], f.type, f.name) : nulls(f, b.numRows);
+  });
+  return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: b.numRows, nullCount: 0, children }));
 }
 
 function constant(f: StructField, value: unknown, n: number): arrow.Data {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFile as readFileCb } from 'node:fs';
 import * as nodePath from 'node:path';
 import { TributaryError } from '../errors.js';
 import type { FileInfo, Storage } from './storage.js';
@@ -21,12 +21,12 @@ export class LocalStorage implements Storage {
     return nodePath.join(this.root, ...path.split('/'));
   }
 
-  async read(path: string): Promise<Uint8Array> {
-    try {
-      return await fs.readFile(this.abs(path));
-    } catch (e) {
-      throw ioError(e, `cannot read ${this.abs(path)}`);
-    }
+  read(path: string): Promise<Uint8Array> {
+    // The callback API costs a fraction of fs/promises' FileHandle machinery per call, which
+    // matters when OPTIMIZE reads ten thousand small files.
+    return new Promise((resolve, reject) => {
+      readFileCb(this.abs(path), (e, data) => (e ? reject(ioError(e, `cannot read ${this.abs(path)}`)) : resolve(data)));
+    });
   }
 
   async readText(path: string): Promise<string> {

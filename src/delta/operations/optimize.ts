@@ -6,7 +6,14 @@ import { makeEncoder } from '../../parquet/engines.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, partitionDirectory } from '../partitions.js';
-import { readFile } from '../read.js';
+import { conformBatch, prefetch, readFile } from '../read.js';
+import { concatParquetFiles } from '../../parquet/ipc-concat.js';
+import { defaultKeyValueMetadata } from '../../parquet/encoder.js';
+import { readParquetToArrow } from '../../parquet/reader.js';
+import { computeStats } from '../stats.js';
+import { encodeAddPath } from '../partitions.js';
+import type { StructType } from '../schema.js';
+import { v4 as uuidv4 } from 'uuid';
 import type { DeltaTable } from '../table.js';
 import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
@@ -92,12 +99,27 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
       for (const b of bins) {
         if (b.length < 2) continue;
         numBatches++;
-        const batches: arrow.RecordBatch[] = [];
-        for (const f of b) batches.push(...(await readFile(snap, f, dataSchema, arrowSchema)));
-        const merged = concatBatches(batches, arrowSchema);
         const values = b[0].partitionValues;
-        const written = await writeBatch(table.storage, partitionDirectory(snap.partitionColumns, values), merged, dataSchema, { ...values }, wopts, adds.length);
-        for (const w of written) adds.push({ ...w, dataChange: false });
+        const dir = partitionDirectory(snap.partitionColumns, values);
+        const raw: Uint8Array[] = [];
+        async function* reading() {
+          for await (const { bytes } of prefetch(snap, b, 64)) {
+            raw.push(bytes);
+            yield bytes;
+          }
+        }
+        // Fast path: identical schemas are spliced in WASM, with no JavaScript decoding.
+        const spliced = opts.engine ? undefined : await concatParquetFiles(reading(), { compression: 'snappy', rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() });
+        if (!spliced) for await (const { bytes } of prefetch(snap, b.slice(raw.length), 64)) raw.push(bytes);
+        if (spliced) {
+          adds.push({ ...(await addForBytes(table, dir, spliced, dataSchema, arrowSchema, values, wopts, adds.length)), dataChange: false });
+        } else {
+          const batches: arrow.RecordBatch[] = [];
+          for (let i = 0; i < b.length; i++) batches.push(...(await readFile(snap, b[i], dataSchema, arrowSchema, raw[i])));
+          const merged = concatBatches(batches, arrowSchema);
+          const written = await writeBatch(table.storage, dir, merged, dataSchema, { ...values }, wopts, adds.length);
+          for (const w of written) adds.push({ ...w, dataChange: false });
+        }
         for (const f of b) {
           removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
         }
@@ -147,6 +169,17 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   }
   await table.afterCommit();
   return metrics;
+}
+
+/** Writes already-encoded Parquet bytes as a data file; stats come from reading them back. */
+async function addForBytes(table: DeltaTable, dir: string, bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, values: Record<string, string | null>, wopts: WriteOptions, seq: number): Promise<AddFile> {
+  const back = readParquetToArrow(bytes);
+  const batches = back.batches.map((rb) => conformBatch(rb, dataSchema, arrowSchema));
+  const merged = concatBatches(batches, arrowSchema);
+  const name = `part-${String(seq).padStart(5, '0')}-${uuidv4()}-c000.snappy.parquet`;
+  const rel = dir ? `${dir}/${name}` : name;
+  await table.storage.write(rel, bytes);
+  return { path: encodeAddPath(rel), partitionValues: { ...values }, size: bytes.length, modificationTime: Date.now(), dataChange: false, stats: computeStats(merged.data, dataSchema, wopts.stats) };
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {
