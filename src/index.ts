@@ -15,3 +15,8 @@ import { Tributary } from './session.js';
 /** The default session, with the built-in sources registered. */
 export const tributary = new Tributary();
 export default tributary;
+export { ConsoleSink, showString } from './engine/sinks/console-sink.js';
+export type { ConsoleSinkOptions } from './engine/sinks/console-sink.js';
+export { MemorySink } from './engine/sinks/memory-sink.js';
+export { foreachBatchSink, deltaWriter } from './engine/sinks/foreach-batch.js';
+export type { ForeachBatchFunction, DeltaWriterOptions } from './engine/sinks/foreach-batch.js';

@@ -85,6 +85,7 @@ export function buildProgram(): Command {
     .option('-p, --partition-by <columns>', 'partition columns when the table is created')
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']))
     .option('--query-name <name>', 'query name shown in progress')
+    .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')
     .option('--json', 'progress as JSON lines')
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest);

@@ -7,6 +7,7 @@ import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js
 import { READ_ALL } from '../source/source.js';
 import type { Tributary } from '../session.js';
 import { DeltaSink } from './sinks/delta-sink.js';
+import { foreachBatchSink, type ForeachBatchFunction } from './sinks/foreach-batch.js';
 import type { Sink } from './sinks/sink.js';
 import { StreamingQuery } from './streaming-query.js';
 import { resolveTrigger, type Trigger } from './trigger.js';
@@ -104,6 +105,10 @@ export class DataStreamWriter {
     this.customSink = s;
     this.fmt = 'custom';
     return this;
+  }
+  /** PySpark's foreachBatch: `fn(batch, batchId)` gets every micro-batch as an Arrow table. */
+  foreachBatch(fn: ForeachBatchFunction): this {
+    return this.sink(foreachBatchSink(fn));
   }
 
   private readLimit(): ReadLimit {

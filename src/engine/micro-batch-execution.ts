@@ -45,6 +45,8 @@ interface Reader {
   commit(end: Offset): Promise<void>;
   stop(): Promise<void>;
   prepareForTriggerAvailableNow?(start: Offset): Promise<void>;
+  drainWarnings(): string[];
+  metrics(): Record<string, string>;
 }
 
 function wrapReader(source: DataSource, schema: StructType): Reader {
@@ -64,6 +66,8 @@ function wrapReader(source: DataSource, schema: StructType): Reader {
       commit: async (end) => void (await sr.commit?.(end)),
       stop: async () => void (await sr.stop?.()),
       prepareForTriggerAvailableNow: sr.prepareForTriggerAvailableNow ? async (start) => void (await sr.prepareForTriggerAvailableNow!(start)) : undefined,
+      drainWarnings: () => sr.drainWarnings?.() ?? [],
+      metrics: () => sr.metrics?.() ?? {},
     };
   }
   const simple: SimpleDataSourceStreamReader | undefined = source.simpleStreamReader?.(schema);
@@ -87,6 +91,8 @@ function wrapReader(source: DataSource, schema: StructType): Reader {
     },
     commit: async (end) => void (await simple.commit?.(end)),
     stop: async () => void (await simple.stop?.()),
+    drainWarnings: () => [],
+    metrics: () => ({}),
   };
 }
 
@@ -209,7 +215,6 @@ export class MicroBatchExecution {
     const triggerStart = performance.now();
     const timestamp = new Date().toISOString();
     this.hooks.setStatus('Getting offsets from ' + this.opts.source.description(), true, false);
-    const warnings: string[] = [];
 
     let entry: OffsetEntry;
     let aheadRows: ReadResult | undefined;
@@ -221,6 +226,7 @@ export class MicroBatchExecution {
       const start = this.start!;
       const planned = await timer.time('latestOffset', () => reader.plan(start, limit));
       if (offsetsEqual(start, planned.end)) {
+        for (const w of reader.drainWarnings()) this.hooks.warn(w);
         this.hooks.setStatus('Waiting for data to arrive', false, false);
         this.maybeIdle();
         return false;
@@ -277,6 +283,8 @@ export class MicroBatchExecution {
     this.batchId = entry.batchId + 1;
     await this.checkpoint.cleanup(entry.batchId, this.opts.minBatchesToRetain);
 
+    const warnings = reader.drainWarnings();
+    for (const w of warnings) this.hooks.warn(w);
     const now = performance.now();
     const total = now - triggerStart;
     timer.durations.triggerExecution = Math.round(total);
@@ -304,7 +312,7 @@ export class MicroBatchExecution {
           numInputRows: batch.numRows,
           inputRowsPerSecond: round(inputRate),
           processedRowsPerSecond: round(processedRate),
-          metrics: rerun ? { recovered: 'true' } : {},
+          metrics: { ...reader.metrics(), ...(rerun ? { recovered: 'true' } : {}) },
         },
       ],
       sink: { description: this.opts.sink.description, numOutputRows: sinkResult.numOutputRows, metrics: sinkResult.skipped ? { skipped: 'true' } : {} },

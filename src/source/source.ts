@@ -34,6 +34,10 @@ export interface DataSourceStreamReader {
   /** Everything up to `end` is durably in the sink (runs one batch late, like Spark). */
   commit?(end: Offset): MaybePromise<void>;
   stop?(): MaybePromise<void>;
+  /** Warnings since the last call (a coin missing from a response...), shown in progress. */
+  drainWarnings?(): string[];
+  /** Source metrics for progress (sources[].metrics), e.g. HTTP retries. */
+  metrics?(): Record<string, string>;
   /** availableNow: record the current end; never report anything beyond it afterwards. */
   prepareForTriggerAvailableNow?(start: Offset): MaybePromise<void>;
 }

@@ -60,7 +60,7 @@ describe('streaming engine', () => {
   });
 
   it('lists registered sources when the format is unknown', () => {
-    expect(() => session().readStream.format('kafka').load()).toThrow(/unknown source format "kafka" \(registered: counter, rate\)/);
+    expect(() => session().readStream.format("kafka").load()).toThrow(/unknown source format "kafka" \(registered: .*counter.*rate/);
   });
 
   it('runs no batch and writes no table version while there is no new data', async () => {

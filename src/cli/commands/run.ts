@@ -21,6 +21,7 @@ export interface RunArgs {
   engine?: string;
   queryName?: string;
   json?: boolean;
+  schedule?: string;
 }
 
 /** A job file: `export default (t: Tributary) => t.readStream....start(path)`. */
@@ -53,6 +54,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     },
   });
 
+  const build = async (): Promise<StreamingQuery> => {
   let query: StreamingQuery;
   if (args.format) {
     if (!args.checkpoint) throw new TributaryError('INVALID_ARGUMENT', 'run --format needs --checkpoint <dir>');
@@ -64,11 +66,11 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     if (args.partitionBy) writer = writer.partitionBy(args.partitionBy.split(',').map((s) => s.trim()));
     if (args.engine) writer = writer.option('engine', args.engine);
     if (args.queryName) writer = writer.queryName(args.queryName);
-    query = writer.trigger(trigger ?? { processingTime: 0 }).start(target);
+    query = writer.trigger(trigger ?? (args.schedule ? { availableNow: true } : { processingTime: 0 })).start(target);
   } else {
     const file = path.resolve(target);
     if (!existsSync(file)) throw new TributaryError('INVALID_ARGUMENT', `no job file ${file} (or give --format <source> to run a source into the table ${target})`);
-    session.triggerOverride = trigger;
+    session.triggerOverride = trigger ?? (args.schedule ? { availableNow: true } : undefined);
     if (/\.[cm]?ts$/.test(file)) {
       // TypeScript jobs run through tsx's loader.
       const { register } = await import('tsx/esm/api');
@@ -78,6 +80,11 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     if (typeof mod.default !== 'function') throw new TributaryError('INVALID_ARGUMENT', `job ${file} must export a default function (tributary) => StreamingQuery`);
     query = await mod.default(session, { args: rest });
   }
+  return query;
+  };
+
+  if (args.schedule) return runScheduled(args.schedule, session, build, args.json ?? false);
+  const query = await build();
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -100,4 +107,49 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--schedule "<cron>"`: one long-lived process that runs the query (availableNow unless a
+ * trigger is given) at every tick of a cron expression. croner computes the ticks; a tick that
+ * arrives while the previous run is still going is skipped, never overlapped.
+ */
+async function runScheduled(expr: string, session: Tributary, build: () => Promise<StreamingQuery>, json: boolean): Promise<number> {
+  const { Cron } = await import('croner');
+  let failed: Error | undefined;
+  let stopping = false;
+  let current: StreamingQuery | undefined;
+  let wake!: () => void;
+  const finished = new Promise<void>((r) => (wake = r));
+  const job = new Cron(expr, { protect: true }, async () => {
+    if (stopping) return;
+    try {
+      current = await build();
+      await current.awaitTermination();
+    } catch (e) {
+      // A failed tick (API down, checkpoint locked by an overlapping cron run) is reported and
+      // the schedule goes on; the next tick recovers from the checkpoint.
+      failed = e as Error;
+      process.stderr.write(`tributary: scheduled run failed: ${(e as Error).message}\n`);
+    } finally {
+      current = undefined;
+    }
+    if (!json) process.stderr.write(`tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}\n`);
+  });
+  if (!json) process.stderr.write(`tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}\n`);
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write(`tributary: ${sig}: stopping the schedule after the current run\n`);
+    job.stop();
+    void (current ? current.stop() : Promise.resolve()).then(() => wake());
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await finished;
+  job.stop();
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  void session;
+  return failed && !stopping ? 1 : 0;
 }

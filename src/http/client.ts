@@ -1,0 +1,160 @@
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { TributaryError } from '../errors.js';
+import { TokenBucket } from './pacer.js';
+import { backoffMs, parseRetryAfter } from './retry-after.js';
+
+export interface HttpClientOptions {
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+  maxRetries?: number;
+  backoffBaseMs?: number;
+  backoffCapMs?: number;
+  /** Calls per minute (client-side pacing); undefined = unpaced. */
+  callsPerMinute?: number;
+  /** Values never to print (API keys): replaced by "***" in every message. */
+  secrets?: string[];
+  userAgent?: string;
+  random?: () => number;
+}
+
+export interface RetryBudget {
+  /** Retries left for the current batch; shared by every call the batch makes. */
+  remaining: number;
+}
+
+export interface JsonResponse<T = unknown> {
+  status: number;
+  body: T;
+  headers: Record<string, string | string[] | undefined>;
+  attempts: number;
+}
+
+export interface HttpEvents {
+  onRetry?(e: { attempt: number; delayMs: number; reason: string; retryAfterMs?: number }): void;
+}
+
+/** Failure of an HTTP call after retries, or a non-retryable answer. */
+export class HttpError extends TributaryError {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly retryable: boolean,
+  ) {
+    super('SOURCE_ERROR', message, { status });
+  }
+}
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * One keep-alive undici Agent with connect/headers/body timeouts, and a retry loop around it.
+ * The loop is ours rather than undici's RetryAgent because it must also retry bodies that arrive
+ * truncated or malformed, use full jitter, treat Retry-After 0 as no hint, and draw on a retry
+ * budget shared by the whole batch.
+ */
+export class HttpClient {
+  private readonly agent: Agent;
+  private readonly pacer: TokenBucket | undefined;
+  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random'>> & Pick<HttpClientOptions, 'secrets' | 'random'>;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.opts = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+      bodyTimeoutMs: options.bodyTimeoutMs ?? 30_000,
+      maxRetries: options.maxRetries ?? 4,
+      backoffBaseMs: options.backoffBaseMs ?? 500,
+      backoffCapMs: options.backoffCapMs ?? 30_000,
+      userAgent: options.userAgent ?? 'tributary/0.1.0',
+      secrets: options.secrets,
+      random: options.random,
+    };
+    this.agent = new Agent({
+      keepAliveTimeout: 30_000,
+      connect: { timeout: this.opts.connectTimeoutMs },
+      headersTimeout: this.opts.headersTimeoutMs,
+      bodyTimeout: this.opts.bodyTimeoutMs,
+    });
+    this.pacer = options.callsPerMinute ? new TokenBucket(options.callsPerMinute) : undefined;
+  }
+
+  redact(s: string): string {
+    let out = s;
+    for (const k of this.opts.secrets ?? []) if (k) out = out.split(k).join('***');
+    return out;
+  }
+
+  /** GET a JSON document, retrying transient failures within the budget. */
+  async getJson<T = unknown>(url: string, headers: Record<string, string> = {}, budget?: RetryBudget, events?: HttpEvents): Promise<JsonResponse<T>> {
+    let attempt = 0;
+    for (;;) {
+      await this.pacer?.take();
+      let failure: { reason: string; status?: number; retryable: boolean; retryAfterMs?: number };
+      try {
+        const res = await request(url, { method: 'GET', dispatcher: this.agent, headers: { accept: 'application/json', 'user-agent': this.opts.userAgent, ...headers } });
+        const text = await res.body.text();
+        const ctype = String(res.headers['content-type'] ?? '');
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          try {
+            return { status: res.statusCode, body: JSON.parse(text) as T, headers: res.headers, attempts: attempt + 1 };
+          } catch (e) {
+            failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${(e as Error).message}; ${text.length} bytes, starts ${JSON.stringify(text.slice(0, 80))})`, status: res.statusCode, retryable: true };
+          }
+        } else {
+          const isJson = /json/i.test(ctype) && isParsable(text);
+          const preview = JSON.stringify(text.slice(0, 200));
+          const what = isJson ? `error body ${preview}` : `a non-JSON error body (${ctype || 'no content-type'}, ${/<html|<!doctype/i.test(text) ? 'an HTML page, probably from a CDN or proxy' : 'not JSON'}) starting ${preview}`;
+          failure = {
+            reason: `${describe(url, this)} answered HTTP ${res.statusCode} with ${what}`,
+            status: res.statusCode,
+            retryable: RETRY_STATUS.has(res.statusCode),
+            retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+          };
+        }
+      } catch (e) {
+        failure = { reason: `${describe(url, this)} failed: ${networkReason(e)}`, retryable: true };
+      }
+      const reason = this.redact(failure.reason);
+      const canRetry = failure.retryable && attempt < this.opts.maxRetries && (!budget || budget.remaining > 0);
+      if (!canRetry) {
+        const why = !failure.retryable ? '' : budget && budget.remaining <= 0 ? ' (retry budget for this batch used up)' : ` (after ${attempt + 1} attempts)`;
+        throw new HttpError(`${reason}${why}`, failure.status, failure.retryable);
+      }
+      if (budget) budget.remaining--;
+      const delayMs = failure.retryAfterMs ?? backoffMs(attempt, this.opts.backoffBaseMs, this.opts.backoffCapMs, this.opts.random);
+      events?.onRetry?.({ attempt: attempt + 1, delayMs, reason, retryAfterMs: failure.retryAfterMs });
+      await new Promise((r) => setTimeout(r, delayMs));
+      attempt++;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function isParsable(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describe(url: string, c: HttpClient): string {
+  const u = new URL(url);
+  for (const k of [...u.searchParams.keys()]) if (/key|token|secret/i.test(k)) u.searchParams.set(k, '***');
+  return c.redact(`GET ${u.origin}${u.pathname}`);
+}
+
+function networkReason(e: unknown): string {
+  if (e instanceof undiciErrors.HeadersTimeoutError) return 'timed out waiting for response headers';
+  if (e instanceof undiciErrors.BodyTimeoutError) return 'timed out reading the response body';
+  if (e instanceof undiciErrors.ConnectTimeoutError) return 'timed out connecting';
+  const err = e as NodeJS.ErrnoException & { cause?: { code?: string } };
+  const code = err.code ?? err.cause?.code;
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return 'the connection closed before the body was complete (truncated response)';
+  return `${code ?? ''} ${err.message}`.trim();
+}
