@@ -645,8 +645,6 @@ interface Decision {
   slowMs: number;
   fault: FaultName | null;
   early: { status: number; headers: Record<string, string>; body: string } | null;
-  truncate: boolean;
-  malformed: boolean;
 }
 
 class CoinGeckoSimulator implements Simulator {
@@ -877,7 +875,10 @@ class CoinGeckoSimulator implements Simulator {
     rec.respondedAt = realNow();
     answered = true;
     const bytes = Buffer.from(body, 'utf8');
-    if (status === 200 && d.truncate) {
+    // Body faults only hit successful responses (an auth error does not use them up).
+    const truncate = status === 200 && this.take('truncate');
+    const malformed = status === 200 && !truncate && this.take('malformed');
+    if (truncate) {
       rec.fault = 'truncate';
       // Promise the whole body, send part of it, then drop the connection.
       const part = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)));
@@ -889,7 +890,7 @@ class CoinGeckoSimulator implements Simulator {
       return;
     }
     let payload = bytes;
-    if (status === 200 && d.malformed) {
+    if (malformed) {
       rec.fault = 'malformed';
       payload = Buffer.concat([bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), Buffer.from('\u0000<', 'utf8')]);
     }
@@ -906,7 +907,7 @@ class CoinGeckoSimulator implements Simulator {
 
   /** Decides, at arrival, which fault shapes this request (consuming counts). */
   private decide(simNow: number): Decision {
-    const d: Decision = { slowMs: 0, fault: null, early: null, truncate: false, malformed: false };
+    const d: Decision = { slowMs: 0, fault: null, early: null };
     const json = { 'content-type': 'application/json; charset=utf-8' };
 
     const limit = this.state.rateLimitPerMinute;
@@ -963,8 +964,6 @@ class CoinGeckoSimulator implements Simulator {
       return d;
     }
 
-    if (this.take('truncate')) d.truncate = true;
-    else if (this.take('malformed')) d.malformed = true;
     return d;
   }
 
