@@ -653,8 +653,10 @@ function printReport(
   out.push('other CPU % = CPU used by other processes while the contender ran, in % of one core (should be ~0)');
   const load = report.loadAverage1m;
   if (load.before > 0.7) out.push(`WARNING: the 1-minute load average was ${load.before.toFixed(2)} when the run started`);
-  const busy = [...Object.values(throughput).flat(), ...(appends ?? [])].filter((e) => (e.otherCpuPct ?? 0) > 15);
-  if (busy.length) out.push(`WARNING: other processes used the CPU during: ${busy.map((e) => `${e.contender.label} (${e.otherCpuPct!.toFixed(0)}%)`).join(', ')}; figures are skewed`);
+  const busy = [...Object.entries(throughput).flatMap(([k, v]) => v.map((e) => ({ ...e, caseName: k }))), ...(appends ?? []).map((e) => ({ ...e, caseName: 'appends' }))].filter(
+    (e) => (e.otherCpuPct ?? 0) > 15,
+  );
+  if (busy.length) out.push(`WARNING: other processes used > 15% of a core during: ${busy.map((e) => `${e.caseName}/${e.contender.label} (${e.otherCpuPct!.toFixed(0)}%)`).join(', ')}; those figures are skewed`);
 
   const titles: Record<string, string> = {
     narrow: `${fmtInt(sizes.narrow)} narrow records (${NARROW_DDL}), one append to a new table`,

@@ -160,15 +160,20 @@ def canon_row(row, schema):
     return {f["name"]: canon(d.get(f["name"]), f["type"]) for f in schema["fields"]}
 
 
+def sort_key(spec):
+    fields = spec.get("sortKey") or ["id"]
+    return lambda r: tuple((r[f] is None, r[f] if r[f] is not None else 0) for f in fields)
+
+
 def expected_rows(spec):
     rows = [json.loads(line) for line in Path(spec["expected"]).read_text().splitlines() if line.strip()]
-    return sorted((canon_row(r, spec["schema"]) for r in rows), key=lambda r: r["id"])
+    return sorted((canon_row(r, spec["schema"]) for r in rows), key=sort_key(spec))
 
 
 EPOCH = dt.datetime(1970, 1, 1)
 
 
-def spark_rows(df, schema):
+def spark_rows(df, schema, key=lambda r: r["id"]):
     """PySpark's own conversion of timestamps to Python datetimes fails for year 1 (a client
     limitation, not a table problem), so top-level timestamps come out as epoch microseconds."""
     from pyspark.sql import functions as F
@@ -182,21 +187,21 @@ def spark_rows(df, schema):
         else:
             cols.append(F.col(f["name"]))
     df = df.select(*cols)
-    return sorted((canon_row(r, schema) for r in df.collect()), key=lambda r: r["id"])
+    return sorted((canon_row(r, schema) for r in df.collect()), key=key)
 
 
-def deltars_rows(path, schema, version=None):
+def deltars_rows(path, schema, version=None, key=lambda r: r["id"]):
     from deltalake import DeltaTable
 
     t = DeltaTable(str(path), version=version)
     data = t.to_pyarrow_table().to_pylist()
-    return sorted((canon_row(r, schema) for r in data), key=lambda r: r["id"])
+    return sorted((canon_row(r, schema) for r in data), key=key)
 
 
 def assert_same_rows(actual, expected, who):
     assert len(actual) == len(expected), f"{who}: {len(actual)} rows, expected {len(expected)}"
     for a, e in zip(actual, expected):
-        assert a == e, f"{who}: row id={e['id']} differs\n  got:      {a}\n  expected: {e}"
+        assert a == e, f"{who}: row differs\n  got:      {a}\n  expected: {e}"
 
 
 def by_kind(manifest, kind):

@@ -29,6 +29,8 @@ interface TableSpec {
   latestVersion: number;
   checkpoints: number[];
   kind: string;
+  operation?: string;
+  sortKey?: string[];
 }
 
 const out = path.resolve(process.argv[2] ?? '.cache/interop/tables');
@@ -314,6 +316,64 @@ for (const engine of engines) {
       { id: 2, wall: null, ts: '2000-02-29T23:59:59.999999Z' },
     ],
   ]);
+}
+
+// The CoinGecko job against the simulator: two polls, with the simulator's prices advancing.
+{
+  const { startSimulator } = await import('../../src/simulator/coingecko.js');
+  const { Tributary } = await import('../../src/session.js');
+  const { CheckpointDir } = await import('../../src/engine/checkpoint-dir.js');
+  const { arrowToRows } = await import('../../src/arrow/to-rows.js');
+  const { microsToIso, daysToDate } = await import('../../src/arrow/values.js');
+  let clock = Math.floor(Date.now() / 10_000) * 10_000;
+  const sim = await startSimulator({ now: () => clock, updateEverySec: 10, seed: 5, faults: { missingCoins: ['cardano'] } });
+  const dir = path.join(out, 'coingecko_job');
+  const versions: Record<string, number[]> = {};
+  let id = 0;
+  for (let run = 0; run < 3; run++) {
+    const t = new Tributary();
+    t.onWarning = () => undefined;
+    const q = t.readStream.format('coingecko').options({ baseUrl: sim.baseUrl, coins: 'bitcoin,ethereum,cardano', vsCurrencies: 'usd,eur' }).load()
+      .writeStream.format('delta').option('checkpointLocation', path.join(dir, 'cp')).partitionBy('date').trigger({ availableNow: true }).start(path.join(dir, 'table'));
+    await q.awaitTermination();
+    clock += 10_000;
+  }
+  await sim.close();
+  const cp = new CheckpointDir(path.join(dir, 'cp'));
+  const last = (await cp.latestCommit())!;
+  const expected: string[] = [];
+  const schema = parseDdl('coin STRING NOT NULL, vs_currency STRING NOT NULL, price DOUBLE, market_cap DOUBLE, vol_24h DOUBLE, change_24h DOUBLE, last_updated_at TIMESTAMP, ts_ingest TIMESTAMP NOT NULL, date DATE NOT NULL');
+  const idsSoFar: number[] = [];
+  for (let b = 0; b <= last; b++) {
+    for (const r of arrowToRows((await cp.readRows(b))!)) {
+      id++;
+      const row: Record<string, unknown> = {};
+      for (const f of schema.fields) {
+        const v = r[f.name];
+        row[f.name] = v === null || v === undefined ? null : f.type.kind === 'primitive' && f.type.name === 'timestamp' ? microsToIso(v as bigint) : f.type.kind === 'primitive' && f.type.name === 'date' ? (typeof v === 'number' ? daysToDate(v) : v) : v;
+      }
+      expected.push(stringify(row)!);
+      idsSoFar.push(id);
+    }
+    versions[String(b)] = [...idsSoFar];
+  }
+  const expectedPath = path.join(out, 'coingecko_job.expected.ndjson');
+  writeFileSync(expectedPath, expected.join('\n') + '\n');
+  manifest.tables.push({
+    name: 'coingecko_job',
+    kind: 'coingecko',
+    operation: 'STREAMING UPDATE',
+    sortKey: ['coin', 'vs_currency', 'last_updated_at', 'ts_ingest'],
+    path: path.join(dir, 'table'),
+    engine: 'parquet-wasm',
+    schema: dataTypeToJson(schema),
+    partitionColumns: ['date'],
+    expected: expectedPath,
+    versions: {},
+    latestVersion: last,
+    checkpoints: [],
+  });
+  process.stdout.write(`generated coingecko_job: version ${last}, ${expected.length} rows\n`);
 }
 
 writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2));

@@ -71,10 +71,14 @@ def test_count_min_max_from_stats(spark, spec):
 def test_describe_history(spark, spec):
     hist = spark.sql(f"DESCRIBE HISTORY delta.`{spec['path']}`").orderBy("version").collect()
     assert [h["version"] for h in hist] == list(range(spec["latestVersion"] + 1))
+    op = spec.get("operation", "WRITE")
     for h in hist:
-        assert h["operation"] == "WRITE"
-        assert h["operationParameters"]["mode"] == "Append"
-        assert json.loads(h["operationParameters"]["partitionBy"]) == spec["partitionColumns"]
+        assert h["operation"] == op
+        if op == "WRITE":
+            assert h["operationParameters"]["mode"] == "Append"
+            assert json.loads(h["operationParameters"]["partitionBy"]) == spec["partitionColumns"]
+        else:
+            assert h["operationParameters"]["outputMode"] == "Append"
         assert int(h["operationMetrics"]["numOutputRows"]) >= 1
     total = sum(int(h["operationMetrics"]["numOutputRows"]) for h in hist)
     assert total == len(expected_rows(spec))

@@ -31,7 +31,7 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  *   recordsPath      RFC 6901 JSON pointer to the array of records in each response ("" = the body is the
  *                    array; the default). A pointer to nothing (or null) is an empty page (with a warning).
  *   fields           `col=/pointer,col2=/a/b`: columns read through a JSON pointer relative to the record
- *                    (`~1` is "/", `~0` is "~"). Other columns are the record's property of the same name;
+ *                    (`~1` is "/", `~0` is "~"; a pointer here cannot contain ","). Other columns are the record's property of the same name;
  *                    absent values are null. Values then go through the engine's normal row coercion
  *                    (ISO-8601 text or epoch milliseconds for TIMESTAMP, numbers or numeric text for
  *                    numbers, objects for STRUCT/MAP...), so a mismatch fails the batch naming the row.
@@ -268,8 +268,10 @@ class HttpJsonReader implements DataSourceStreamReader {
     }
     if (poll.truncated) {
       this.warn(
-        `http-json: stopped after maxPages=${this.maxPages} pages; the rest is left for the next poll` +
-          (this.cursorField === undefined ? '' : ' (the API should sort ascending by the cursor and filter on {cursor}, or records beyond the last page read are missed)'),
+        `http-json: stopped after maxPages=${this.maxPages} pages; ` +
+          (this.cursorField === undefined
+            ? 'later pages were not read (the next poll starts from the first page again; raise maxPages)'
+            : 'the rest is left for the next poll (the API should sort ascending by the cursor and filter on {cursor}, or records beyond the last page read are missed)'),
       );
     }
     // availableNow: poll again only while a poll stopped at maxPages (an incremental source then
@@ -285,7 +287,8 @@ class HttpJsonReader implements DataSourceStreamReader {
       out = rows;
     } else {
       const field = this.cursorField;
-      const committed = (start.cursor ?? null) as OffsetValue;
+      // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
+      const committed = (start.cursor ?? this.initialCursor ?? null) as OffsetValue;
       let max: string | number | null = committed === null ? null : (committed as string | number);
       let missing = 0;
       out = [];
@@ -383,7 +386,8 @@ class HttpJsonReader implements DataSourceStreamReader {
   private async poll(start: Offset, budget: RetryBudget): Promise<PollResult> {
     const records: unknown[] = [];
     const first = this.buildUrl(start, this.startPage);
-    let url = first;
+    const pageInQuery = this.pagination === 'page' && !/\{page\}/.test(this.template);
+    let url = pageInQuery ? setQueryParam(first, this.pageParam, String(this.startPage)) : first;
     let pages = 0;
     const seen = new Set<string>();
     for (;;) {
@@ -398,7 +402,7 @@ class HttpJsonReader implements DataSourceStreamReader {
       if (this.pagination === 'page') {
         if (batch.length === 0 || (this.pageSize !== undefined && batch.length < this.pageSize)) break;
         const n = this.startPage + pages;
-        next = /\{page\}/.test(this.template) ? this.buildUrl(start, n) : setQueryParam(first, this.pageParam, String(n));
+        next = pageInQuery ? setQueryParam(first, this.pageParam, String(n)) : this.buildUrl(start, n);
       } else if (this.pagination === 'next-url') {
         const v = this.nextUrlPath ? resolvePointer(res.body, this.nextUrlPath) : linkNext(res.headers.link);
         if (v === undefined || v === null || v === '') break;
