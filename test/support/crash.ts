@@ -30,7 +30,7 @@ export function schedule(phases: string[], perPhase: number, random: number, see
   let s = seed;
   const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
   const plan: { failpoint?: string; killAfterMs: number }[] = [];
-  for (let i = 0; i < perPhase; i++) for (const f of phases) plan.push({ failpoint: f, killAfterMs: 15_000 });
+  for (let i = 0; i < perPhase; i++) for (const f of phases) plan.push({ failpoint: f, killAfterMs: 60_000 });
   for (let i = 0; i < random; i++) plan.push({ killAfterMs: 300 + Math.floor(rnd() * 900) });
   // Interleave phases and random kills.
   return plan.map((p) => ({ p, k: rnd() })).sort((a, b) => a.k - b.k).map((x) => x.p);
