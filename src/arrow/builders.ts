@@ -8,10 +8,10 @@ import {
   toDateDays,
   toDecimal,
   toFloat,
-  toInt64,
+  toInt64Number,
   toIntN,
   toStringValue,
-  toTimestampMicros,
+  toTimestampMicrosNumber,
 } from './coerce.js';
 import { toArrowType } from './types.js';
 
@@ -97,6 +97,16 @@ export abstract class ColumnBuilder {
     return this;
   }
 
+  /**
+   * Sizes buffers for `n` more values up front: growing by doubling a million-row column
+   * allocates (and garbage-collects) every intermediate buffer.
+   */
+  reserve(n: number): void {
+    this.validity.ensure(this.length + n);
+    this.reserveValues(this.length + n);
+  }
+  protected reserveValues(_n: number): void {}
+
   append(value: unknown, row: number): void {
     if (value === null || value === undefined) {
       if (!this.nullable) {
@@ -152,6 +162,9 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   protected appendEmpty() {
     this.values.reserve(this.length + 1);
   }
+  protected override reserveValues(n: number) {
+    this.values.reserve(n);
+  }
   finish(): arrow.Data {
     return arrow.makeData({
       type: this.arrowType as arrow.Int,
@@ -160,6 +173,66 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
       nullBitmap: this.nullBitmap(),
       data: this.values.finish(this.length) as unknown as Int32Array,
     });
+  }
+}
+
+/**
+ * 64-bit columns (long, timestamps). Values that fit a double exactly arrive as numbers and are
+ * written as two 32-bit halves, so the hot path allocates no BigInt (BigInts are heap objects:
+ * one per value made garbage collection the top cost of a million-row append).
+ */
+class Int64Builder extends ColumnBuilder {
+  private words = new Int32Array(2048);
+  constructor(
+    type: DataType,
+    nullable: boolean,
+    private readonly arrowType: arrow.DataType,
+    private readonly coerce: (v: unknown) => number | bigint | Reject,
+  ) {
+    super(type, nullable, typeLabel(type));
+  }
+  protected override reserveValues(n: number) {
+    if (n * 2 > this.words.length) {
+      const next = new Int32Array(n * 2);
+      next.set(this.words);
+      this.words = next;
+    }
+  }
+  private room() {
+    if ((this.length + 1) * 2 > this.words.length) {
+      const next = new Int32Array(this.words.length * 2);
+      next.set(this.words);
+      this.words = next;
+    }
+  }
+  protected appendValue(value: unknown, row: number) {
+    const v = this.coerce(value);
+    if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
+    this.room();
+    const i = this.length * 2;
+    if (typeof v === 'number') {
+      const hi = Math.floor(v / 4294967296);
+      this.words[i] = (v - hi * 4294967296) | 0;
+      this.words[i + 1] = hi | 0;
+    } else {
+      const u = BigInt.asUintN(64, v);
+      this.words[i] = Number(u & 0xffffffffn) | 0;
+      this.words[i + 1] = Number(u >> 32n) | 0;
+    }
+  }
+  protected appendEmpty() {
+    this.room();
+    this.words[this.length * 2] = 0;
+    this.words[this.length * 2 + 1] = 0;
+  }
+  finish(): arrow.Data {
+    return arrow.makeData({
+      type: this.arrowType as arrow.Int64,
+      length: this.length,
+      nullCount: this.nullCount,
+      nullBitmap: this.nullBitmap(),
+      data: new BigInt64Array(this.words.buffer, 0, this.length),
+    } as never);
   }
 }
 
@@ -189,6 +262,8 @@ const encoder = new TextEncoder();
 
 class VarBinaryBuilder extends ColumnBuilder {
   private readonly offsets = new Growable(Int32Array);
+  /** UTF-8 of recent short strings: ingestion columns (coin, currency, side) repeat a lot. */
+  private readonly cache = new Map<string, Uint8Array>();
   private bytes = new Uint8Array(4096);
   private pos = 0;
   constructor(
@@ -210,8 +285,19 @@ class VarBinaryBuilder extends ColumnBuilder {
     if (this.utf8) {
       const s = toStringValue(value);
       if (s instanceof Reject) reject(row, this.where(), value, this.typeName, s);
-      this.room(s.length * 3);
-      this.pos += encoder.encodeInto(s, this.bytes.subarray(this.pos)).written;
+      if (s.length <= 64) {
+        let b = this.cache.get(s);
+        if (!b) {
+          b = encoder.encode(s);
+          if (this.cache.size < 4096) this.cache.set(s, b);
+        }
+        this.room(b.length);
+        this.bytes.set(b, this.pos);
+        this.pos += b.length;
+      } else {
+        this.room(s.length * 3);
+        this.pos += encoder.encodeInto(s, this.bytes.subarray(this.pos)).written;
+      }
     } else {
       const b = toBinary(value);
       if (b instanceof Reject) reject(row, this.where(), value, this.typeName, b);
@@ -226,6 +312,10 @@ class VarBinaryBuilder extends ColumnBuilder {
   protected appendEmpty() {
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.pos;
+  }
+  protected override reserveValues(n: number) {
+    this.offsets.reserve(n + 1);
+    this.room(Math.max(0, (n - this.length) * 8));
   }
   finish(): arrow.Data {
     return arrow.makeData({
@@ -446,7 +536,7 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
         case 'boolean':
           return new BoolBuilder(t, nullable, 'boolean');
         case 'long':
-          return new FixedBuilder(t, nullable, new arrow.Int64(), BigInt64Array, toInt64);
+          return new Int64Builder(t, nullable, new arrow.Int64(), toInt64Number);
         case 'integer':
           return new FixedBuilder(t, nullable, new arrow.Int32(), Int32Array, (v) => toIntN(v, 32, 'integer'));
         case 'short':
@@ -460,9 +550,9 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
         case 'date':
           return new FixedBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays);
         case 'timestamp':
-          return new FixedBuilder(t, nullable, toArrowType(t), BigInt64Array, (v) => toTimestampMicros(v, false));
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false));
         case 'timestamp_ntz':
-          return new FixedBuilder(t, nullable, toArrowType(t), BigInt64Array, (v) => toTimestampMicros(v, true));
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true));
       }
   }
   throw new Error('unreachable');

@@ -38,6 +38,12 @@ export function toInt64(v: unknown): bigint | Reject {
   return b;
 }
 
+/** Like toInt64, but a value that fits a double exactly stays a number (no BigInt allocated). */
+export function toInt64Number(v: unknown): number | bigint | Reject {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+  return toInt64(v);
+}
+
 export function toIntN(v: unknown, bits: 8 | 16 | 32, name: string): number | Reject {
   const t = integerText(v);
   if (t === undefined) return new Reject('is not an integer');
@@ -168,6 +174,22 @@ export function toDateDays(v: unknown): number | Reject {
 }
 
 const TS_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
+
+const MAX_SAFE_MS = 9_007_199_254_740; // ms * 1000 stays below 2^53
+
+/** Like toTimestampMicros, but a Date or millisecond number stays a number when exact. */
+export function toTimestampMicrosNumber(v: unknown, ntz: boolean): number | bigint | Reject {
+  if (v instanceof Date) {
+    const t = v.getTime();
+    if (Number.isNaN(t)) return new Reject('is an invalid Date');
+    if (Math.abs(t) < MAX_SAFE_MS) return t * 1000;
+  } else if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < MAX_SAFE_MS) {
+    return v * 1000;
+  }
+  const r = toTimestampMicros(v, ntz);
+  if (typeof r === 'bigint' && r > -9007199254740991n && r < 9007199254740991n) return Number(r);
+  return r;
+}
 
 /**
  * ISO-8601 text -> microseconds since the epoch. A timestamp without a zone is read as UTC for

@@ -64,7 +64,8 @@ describe('crash safety (real processes, SIGKILL)', () => {
     const inTable = arrowToRows(await t.read()).map((r) => `${r.id}|${r.n}`);
     expect(new Set(inTable).size).toBe(inTable.length); // none twice
     expect(inTable.sort()).toEqual(logged.sort()); // none missing, none extra
-    expect(readdirSync(path.join(cp, 'commits')).length).toBe(lastCommit + 1);
+    // (a kill while staging a log entry can leave a hidden temp file: count the entries only)
+    expect(readdirSync(path.join(cp, 'commits')).filter((n) => /^\d+$/.test(n)).length).toBe(lastCommit + 1);
     console.log(`random-source crash test: ${kills} kills ${JSON.stringify(byPhase)}, ${inTable.length} rows in ${lastCommit + 1} batches`);
   }, 300_000);
 });
