@@ -103,10 +103,14 @@ describe('VACUUM and log cleanup', () => {
     // The tombstones are recent (deleted now): still in the window, so time travel keeps working.
     const dry = await vacuum(t, { dryRun: true });
     expect(dry.deleted).toEqual(['day=2026-11-27/part-99999-orphan.snappy.parquet']);
+    const real = await vacuum(t);
+    expect(real.deleted).toEqual(['day=2026-11-27/part-99999-orphan.snappy.parquet']);
+    // Every version still in the retention window reads back whole after a real VACUUM.
+    for (let v = 0; v <= 4; v++) expect(await rowsOf(t, v)).toHaveLength(Math.min(v + 1, 4) * 5);
     expect(readdirSync(path.join(dir, '_delta_log')).length).toBeGreaterThan(0);
     // Now as if the optimize happened 8 days ago: a 1-hour window (forced) drops the old files.
     const r = await vacuum(t, { retentionMs: 3_600_000, force: true, now: Date.now() + 8 * 86_400_000 });
-    expect(r.deleted.length).toBe(8 + 1); // the 8 compacted-away files and the orphan
+    expect(r.deleted.length).toBe(8); // the 8 compacted-away files (the orphan went earlier)
     expect(await rowsOf(t)).toHaveLength(20); // the latest version is whole
     const hist = await t.history(2);
     expect(hist.map((h) => h.operation)).toEqual(['VACUUM END', 'VACUUM START']);

@@ -330,16 +330,20 @@ for (const engine of engines) {
   const dir = path.join(out, 'coingecko_job');
   const versions: Record<string, number[]> = {};
   let id = 0;
+  // The real job file, configured through its environment, as cron would run it.
+  const job = (await import('../../jobs/coingecko-prices.js')).default;
+  process.env.COINGECKO_BASE_URL = sim.baseUrl;
+  process.env.TRIBUTARY_DATA = dir;
+  process.env.COINGECKO_COINS = 'bitcoin,ethereum,cardano';
   for (let run = 0; run < 3; run++) {
     const t = new Tributary();
     t.onWarning = () => undefined;
-    const q = t.readStream.format('coingecko').options({ baseUrl: sim.baseUrl, coins: 'bitcoin,ethereum,cardano', vsCurrencies: 'usd,eur' }).load()
-      .writeStream.format('delta').option('checkpointLocation', path.join(dir, 'cp')).partitionBy('date').trigger({ availableNow: true }).start(path.join(dir, 'table'));
-    await q.awaitTermination();
+    t.triggerOverride = { availableNow: true };
+    await job(t).awaitTermination();
     clock += 10_000;
   }
   await sim.close();
-  const cp = new CheckpointDir(path.join(dir, 'cp'));
+  const cp = new CheckpointDir(path.join(dir, '_checkpoints', 'coingecko_prices'));
   const last = (await cp.latestCommit())!;
   const expected: string[] = [];
   const schema = parseDdl('coin STRING NOT NULL, vs_currency STRING NOT NULL, price DOUBLE, market_cap DOUBLE, vol_24h DOUBLE, change_24h DOUBLE, last_updated_at TIMESTAMP, ts_ingest TIMESTAMP NOT NULL, date DATE NOT NULL');
@@ -364,7 +368,7 @@ for (const engine of engines) {
     kind: 'coingecko',
     operation: 'STREAMING UPDATE',
     sortKey: ['coin', 'vs_currency', 'last_updated_at', 'ts_ingest'],
-    path: path.join(dir, 'table'),
+    path: path.join(dir, 'coingecko_prices'),
     engine: 'parquet-wasm',
     schema: dataTypeToJson(schema),
     partitionColumns: ['date'],
