@@ -14,7 +14,7 @@
  * reported) or the append sequence. The tables written last are compared afterwards (delta-rs reads
  * all of them; their rows must be identical).
  *
- * Output: tables on stdout, progress on stderr, JSON in <cache>/bench/latest[-quick].json
+ * Output: tables on stdout, progress on stderr, JSON in <cache>/bench/latest[-quick][-partial].json
  * (<cache> = $TRIBUTARY_CACHE or <repo>/.cache) plus a timestamped copy in <cache>/bench/history/.
  *
  * Options: --quick, --seed N (42), --runs N (3), --cases narrow,wide,appends,
@@ -627,9 +627,10 @@ async function main() {
     const outDir = join(CACHE, 'bench');
     await mkdir(join(outDir, 'history'), { recursive: true });
     const json = JSON.stringify(report, null, 2) + '\n';
-    const latest = join(outDir, opts.quick ? 'latest-quick.json' : 'latest.json');
+    const partial = opts.cases.size < 3 ? '-partial' : '';
+    const latest = join(outDir, `latest${opts.quick ? '-quick' : ''}${partial}.json`);
     await writeFile(latest, json);
-    await writeFile(join(outDir, 'history', `${startedAt.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`), json);
+    await writeFile(join(outDir, 'history', `${startedAt.toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}${partial}.json`), json);
     process.stdout.write(`\nJSON: ${latest}\n`);
   } finally {
     await cleanup();

@@ -174,6 +174,28 @@ describe('coingecko source against the simulator (real HTTP)', () => {
     }
   });
 
+  it('uses the pro plan\'s header (key from the named environment variable) and refuses pro without a key', async () => {
+    const pro = await startSimulator({ plan: 'pro', updateEverySec: 10, seed: 9 });
+    try {
+      const dir = tmp();
+      process.env.TRIB_TEST_CG_PRO = 'CG-pro-key-456';
+      const t = new Tributary();
+      t.onWarning = () => undefined;
+      const q = t.readStream.format('coingecko').options({ baseUrl: pro.baseUrl, plan: 'pro', apiKeyEnv: 'TRIB_TEST_CG_PRO', coins: 'bitcoin', vsCurrencies: 'usd' }).load()
+        .writeStream.option('checkpointLocation', path.join(dir, 'cp')).trigger({ once: true }).start(path.join(dir, 'table'));
+      await q.awaitTermination();
+      expect(pro.requests.map((r) => [r.keyHeader, r.keyPlan, r.status])).toEqual([['x-cg-pro-api-key', 'pro', 200]]);
+      delete process.env.TRIB_TEST_CG_PRO;
+      const t2 = new Tributary();
+      const q2 = t2.readStream.format('coingecko').options({ plan: 'pro', apiKeyEnv: 'TRIB_TEST_CG_PRO', coins: 'bitcoin' }).load()
+        .writeStream.option('checkpointLocation', path.join(dir, 'cp2')).trigger({ once: true }).start(path.join(dir, 't2'));
+      await expect(q2.awaitTermination()).rejects.toThrow(/plan=pro needs an API key in the environment variable TRIB_TEST_CG_PRO/);
+    } finally {
+      delete process.env.TRIB_TEST_CG_PRO;
+      await pro.close();
+    }
+  });
+
   it('writes a null-price row and a warning for a missing coin; reads a field that turned into a string', async () => {
     const dir = tmp();
     sim.replaceFaults({ missingCoins: ['ethereum'] });
