@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { makeColumnBuilder } from '../arrow/builders.js';
-import { toArrowField, toArrowSchema, toArrowType } from '../arrow/types.js';
+import { toArrowSchema, toArrowType } from '../arrow/types.js';
 import { readParquetToArrow } from '../parquet/reader.js';
 import type { AddFile } from './actions.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
@@ -49,8 +49,7 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
     const n = b.numRows;
     const children = schema.fields.map((f) => {
       if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[f.name]), n);
-      const idx = b.schema.fields.findIndex((x) => x.name === f.name) ?? -1;
-      const col = idx >= 0 ? b.schema.fields[idx] : b.schema.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
+      const col = b.schema.fields.find((x) => x.name === f.name) ?? b.schema.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
       if (!col) return nulls(f, n);
       return conform(b.data.children[b.schema.fields.indexOf(col)], f.type, `${path}:${f.name}`);
     });
@@ -149,4 +148,3 @@ function sliceBitmap(d: arrow.Data): Uint8Array | undefined {
   return out;
 }
 
-void toArrowField;

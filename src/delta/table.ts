@@ -6,7 +6,7 @@ import type { Compression, EngineName, ParquetEncoder } from '../parquet/encoder
 import { makeEncoder } from '../parquet/engines.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
-import type { Action, AddFile, CommitInfo, Metadata, Txn } from './actions.js';
+import type { Action, AddFile, CommitInfo, Metadata } from './actions.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
 import { commitPath } from './filenames.js';
@@ -191,9 +191,6 @@ export class DeltaTable {
       const have = snap.txnVersion(opts.txn.appId);
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
-    if (snap && tableConfig(snap.metadata).appendOnly) {
-      // Appends are exactly what an append-only table allows; nothing to check.
-    }
 
     let schema = snap ? snap.schema : opts.create!.schema;
     const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
@@ -253,14 +250,12 @@ export class DeltaTable {
     const numBytes = files.reduce((n, f) => n + f.size, 0);
     const actions: Action[] = [];
     if (newMetadata) actions.push({ metaData: newMetadata });
-    let txn: Txn | undefined;
-    if (opts.txn) actions.push({ txn: (txn = { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() }) });
+    if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
     for (const f of files) actions.push({ add: f });
     const operation = opts.operation ?? 'WRITE';
     const params = opts.operationParameters ?? { mode: 'Append', partitionBy: JSON.stringify(partitionColumns) };
     const metrics = { numFiles: String(files.length), numOutputRows: String(numRecords), numOutputBytes: String(numBytes) };
     if (operation === 'STREAMING UPDATE') Object.assign(metrics, { numAddedFiles: String(files.length), numRemovedFiles: '0' });
-    void txn;
 
     let version: number;
     let retries = 0;

@@ -12,13 +12,10 @@ import type { Sink } from './sinks/sink.js';
 import { StreamingQuery } from './streaming-query.js';
 import { resolveTrigger, type Trigger } from './trigger.js';
 
-/** `tributary.readStream`: format, options and schema of a streaming source. */
-export class DataStreamReader {
-  private fmt: string | undefined;
-  private readonly opts: Record<string, string> = {};
-  private userSchema: StructType | undefined;
-
-  constructor(private readonly session: Tributary) {}
+/** format / option / options, shared by readStream and writeStream (Spark's option-bag builders). */
+abstract class OptionBuilder {
+  protected readonly opts: Record<string, string> = {};
+  protected abstract fmt: string | undefined;
 
   format(name: string): this {
     this.fmt = name;
@@ -32,6 +29,17 @@ export class DataStreamReader {
     for (const [k, v] of Object.entries(o)) this.option(k, v);
     return this;
   }
+}
+
+/** `tributary.readStream`: format, options and schema of a streaming source. */
+export class DataStreamReader extends OptionBuilder {
+  protected fmt: string | undefined;
+  private userSchema: StructType | undefined;
+
+  constructor(private readonly session: Tributary) {
+    super();
+  }
+
   /** Overrides the source's own schema (StructType or DDL), like DataStreamReader.schema(). */
   schema(s: StructType | string): this {
     this.userSchema = typeof s === 'string' ? parseSchema(s) : s;
@@ -66,28 +74,17 @@ export class StreamingDataFrame {
   }
 }
 
-export class DataStreamWriter {
-  private fmt = 'delta';
-  private readonly opts: Record<string, string> = {};
+export class DataStreamWriter extends OptionBuilder {
+  protected fmt: string | undefined = 'delta';
   private partitions: string[] = [];
   private trig: Trigger | undefined;
   private name: string | undefined;
   private customSink: Sink | undefined;
 
-  constructor(private readonly df: StreamingDataFrame) {}
+  constructor(private readonly df: StreamingDataFrame) {
+    super();
+  }
 
-  format(name: string): this {
-    this.fmt = name;
-    return this;
-  }
-  option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-  options(o: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(o)) this.option(k, v);
-    return this;
-  }
   partitionBy(...cols: (string | string[])[]): this {
     this.partitions = cols.flat();
     return this;
@@ -155,7 +152,7 @@ export class DataStreamWriter {
             : undefined,
       });
     } else {
-      const factory = session.sinkFactory(this.fmt);
+      const factory = session.sinkFactory(this.fmt!);
       sink = factory({ options: { ...this.opts }, path, name: this.name, session });
     }
     const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
