@@ -12,6 +12,7 @@ import {
   toIntN,
   toStringValue,
   toTimestampMicrosNumber,
+  MAX_SAFE_MS,
 } from './coerce.js';
 import { toArrowType } from './types.js';
 
@@ -50,6 +51,10 @@ class Bitmap {
     return this.bytes.slice(0, (length + 7) >> 3);
   }
 }
+
+type Row = Record<string, unknown>;
+
+const rowIndex = (r: number, first: number, indices: readonly number[] | undefined) => (indices ? indices[r] : first + r);
 
 type AnyTyped = Int8Array | Int16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
 type TypedArrayCtor<T> = { new (n: number): T };
@@ -132,6 +137,16 @@ export abstract class ColumnBuilder {
     this.length++;
   }
 
+  /**
+   * Appends `rows[r][name]` for every row: the hot loop of an append. Builders for common types
+   * override it with a loop that writes their usual value form inline and hands anything else
+   * (nulls, other forms, bad values) to append(), so checks and messages live in one place.
+   */
+  appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    if (indices) for (let r = from; r < to; r++) this.append(rows[r][name], indices[r - from]);
+    else for (let r = from; r < to; r++) this.append(rows[r][name], first + r);
+  }
+
   protected abstract appendValue(value: unknown, row: number): void;
   protected abstract appendEmpty(): void;
   abstract finish(): arrow.Data;
@@ -142,7 +157,7 @@ export abstract class ColumnBuilder {
 }
 
 class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
-  private readonly values: Growable<T>;
+  protected readonly values: Growable<T>;
   constructor(
     type: DataType,
     nullable: boolean,
@@ -176,6 +191,57 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   }
 }
 
+/** Doubles and floats: JavaScript numbers go straight in. */
+class FloatBuilder<T extends Float64Array | Float32Array> extends FixedBuilder<T> {
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    this.reserve(to - from);
+    let vals = this.values.buf;
+    let bits = this.validity.bytes;
+    let n = this.length;
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      if (typeof v === 'number') {
+        vals[n] = v;
+        bits[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        vals = this.values.buf;
+        bits = this.validity.bytes;
+      }
+    }
+    this.length = n;
+  }
+}
+
+/** Dates: Date objects at midnight UTC (or any instant: its UTC day) go straight in. */
+class DateBuilder extends FixedBuilder<Int32Array> {
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    this.reserve(to - from);
+    let vals = this.values.buf;
+    let bits = this.validity.bytes;
+    let n = this.length;
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      const ms = v instanceof Date ? v.getTime() : NaN;
+      if (ms === ms) {
+        vals[n] = Math.floor(ms / 86_400_000);
+        bits[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        vals = this.values.buf;
+        bits = this.validity.bytes;
+      }
+    }
+    this.length = n;
+  }
+}
+
 /**
  * 64-bit columns (long, timestamps). Values that fit a double exactly arrive as numbers and are
  * written as two 32-bit halves, so the hot path allocates no BigInt (BigInts are heap objects:
@@ -204,6 +270,36 @@ class Int64Builder extends ColumnBuilder {
       next.set(this.words);
       this.words = next;
     }
+  }
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    this.reserve(to - from);
+    let words = this.words;
+    let bits = this.validity.bytes;
+    let n = this.length;
+    // Longs: safe-integer numbers. Timestamps: epoch-ms numbers or Dates, as microseconds below 2^53.
+    const micros = this.type.kind === 'primitive' && this.type.name !== 'long';
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      let x = NaN;
+      if (micros) {
+        const ms = typeof v === 'number' ? v : v instanceof Date ? v.getTime() : NaN;
+        if (Number.isInteger(ms) && Math.abs(ms) < MAX_SAFE_MS) x = ms * 1000;
+      } else if (Number.isSafeInteger(v)) x = v as number;
+      if (x === x) {
+        const hi = Math.floor(x / 4294967296);
+        words[2 * n] = (x - hi * 4294967296) | 0;
+        words[2 * n + 1] = hi | 0;
+        bits[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        words = this.words;
+        bits = this.validity.bytes;
+      }
+    }
+    this.length = n;
   }
   protected appendValue(value: unknown, row: number) {
     const v = this.coerce(value);
@@ -238,6 +334,28 @@ class Int64Builder extends ColumnBuilder {
 
 class BoolBuilder extends ColumnBuilder {
   private readonly bits = new Bitmap();
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    this.reserve(to - from);
+    this.bits.ensure(this.length + to - from);
+    let vals = this.bits.bytes;
+    let valid = this.validity.bytes;
+    let n = this.length;
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      if (typeof v === 'boolean') {
+        if (v) vals[n >> 3] |= 1 << (n & 7);
+        valid[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        vals = this.bits.bytes;
+        valid = this.validity.bytes;
+      }
+    }
+    this.length = n;
+  }
   protected appendValue(value: unknown, row: number) {
     const v = toBool(value);
     if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
@@ -262,8 +380,6 @@ const encoder = new TextEncoder();
 
 class VarBinaryBuilder extends ColumnBuilder {
   private readonly offsets = new Growable(Int32Array);
-  /** UTF-8 of recent short strings: ingestion columns (coin, currency, side) repeat a lot. */
-  private readonly cache = new Map<string, Uint8Array>();
   private bytes = new Uint8Array(4096);
   private pos = 0;
   constructor(
@@ -281,33 +397,86 @@ class VarBinaryBuilder extends ColumnBuilder {
       this.bytes = next;
     }
   }
+  /**
+   * UTF-8 of a string at `pos`. Short ASCII strings (ids, symbols, currencies: most of what is
+   * ingested) are copied by a plain loop, which beats TextEncoder's per-call cost several times.
+   */
+  private writeString(s: string) {
+    const len = s.length;
+    this.room(len * 3);
+    const bytes = this.bytes;
+    let p = this.pos;
+    if (len <= 64) {
+      let i = 0;
+      for (; i < len; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bytes[p++] = c;
+      }
+      if (i < len) p = this.pos + encoder.encodeInto(s, bytes.subarray(this.pos)).written;
+    } else {
+      p += encoder.encodeInto(s, bytes.subarray(p)).written;
+    }
+    this.pos = p;
+    if (p > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of text in one batch; use smaller batches`);
+  }
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    if (!this.utf8) return super.appendColumn(rows, name, from, to, first, indices);
+    this.reserve(to - from);
+    let offs = this.offsets.buf;
+    let bits = this.validity.bytes;
+    let bytes = this.bytes;
+    let pos = this.pos;
+    let n = this.length;
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      let ascii = false;
+      // The common case inline, with everything in locals: a short ASCII string.
+      if (typeof v === 'string' && v.length <= 64 && pos + v.length <= bytes.length) {
+        const len = v.length;
+        let i = 0;
+        for (; i < len; i++) {
+          const c = v.charCodeAt(i);
+          if (c >= 0x80) break;
+          bytes[pos + i] = c;
+        }
+        ascii = i === len;
+      }
+      if (ascii) {
+        pos += (v as string).length;
+        offs[n + 1] = pos;
+        bits[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.pos = pos;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        pos = this.pos;
+        offs = this.offsets.buf;
+        bits = this.validity.bytes;
+        bytes = this.bytes;
+      }
+    }
+    this.length = n;
+    this.pos = pos;
+    if (pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of text in one batch; use smaller batches`);
+  }
   protected appendValue(value: unknown, row: number) {
     if (this.utf8) {
       const s = toStringValue(value);
       if (s instanceof Reject) reject(row, this.where(), value, this.typeName, s);
-      if (s.length <= 64) {
-        let b = this.cache.get(s);
-        if (!b) {
-          b = encoder.encode(s);
-          if (this.cache.size < 4096) this.cache.set(s, b);
-        }
-        this.room(b.length);
-        this.bytes.set(b, this.pos);
-        this.pos += b.length;
-      } else {
-        this.room(s.length * 3);
-        this.pos += encoder.encodeInto(s, this.bytes.subarray(this.pos)).written;
-      }
+      this.writeString(s);
     } else {
       const b = toBinary(value);
       if (b instanceof Reject) reject(row, this.where(), value, this.typeName, b);
       this.room(b.length);
       this.bytes.set(b, this.pos);
       this.pos += b.length;
+      if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of binary in one batch; use smaller batches`);
     }
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.pos;
-    if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of text in one batch; use smaller batches`);
   }
   protected appendEmpty() {
     this.offsets.reserve(this.length + 2);
@@ -329,6 +498,40 @@ class VarBinaryBuilder extends ColumnBuilder {
   }
 }
 
+/**
+ * The unscaled value of plain decimal text ("-123.45") when it is exact as a double (at most 15
+ * digits) and fits the column; NaN sends the value to the exact BigInt path in toDecimal, which
+ * also words every refusal.
+ */
+function smallUnscaled(s: string, precision: number, scale: number): number {
+  const len = s.length;
+  if (len === 0 || len > 17) return NaN;
+  let i = 0;
+  let neg = false;
+  if (s.charCodeAt(0) === 45) {
+    neg = true;
+    i = 1;
+  }
+  let acc = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      acc = acc * 10 + (c - 48);
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) frac = 0;
+    else return NaN;
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const f = frac < 0 ? 0 : frac;
+  if (f > scale) return NaN;
+  const u = acc * 10 ** (scale - f);
+  if (u > Number.MAX_SAFE_INTEGER || u >= 10 ** precision) return NaN;
+  return neg ? -u : u;
+}
+
 class DecimalBuilder extends ColumnBuilder {
   private readonly words = new Growable(Uint32Array);
   constructor(
@@ -336,6 +539,37 @@ class DecimalBuilder extends ColumnBuilder {
     nullable: boolean,
   ) {
     super(type, nullable, typeLabel(type));
+  }
+  override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    const t = this.type as DataType & { kind: 'decimal' };
+    this.reserve(to - from);
+    let words = this.words.buf;
+    let bits = this.validity.bytes;
+    let n = this.length;
+    for (let r = from; r < to; r++) {
+      const v = rows[r][name];
+      const x = typeof v === 'string' ? smallUnscaled(v, t.precision, t.scale) : NaN;
+      if (x === x) {
+        // 128-bit two's complement from a value below 2^53: two low words and the sign.
+        const hi = Math.floor(x / 4294967296);
+        const b = n * 4;
+        words[b] = x - hi * 4294967296;
+        words[b + 1] = hi >>> 0;
+        words[b + 2] = words[b + 3] = hi < 0 ? 0xffffffff : 0;
+        bits[n >> 3] |= 1 << (n & 7);
+        n++;
+      } else {
+        this.length = n;
+        this.append(v, rowIndex(r - from, first + from, indices));
+        n = this.length;
+        words = this.words.buf;
+        bits = this.validity.bytes;
+      }
+    }
+    this.length = n;
+  }
+  protected override reserveValues(n: number) {
+    this.words.reserve(n * 4);
   }
   protected appendValue(value: unknown, row: number) {
     const t = this.type as DataType & { kind: 'decimal' };
@@ -544,11 +778,11 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
         case 'byte':
           return new FixedBuilder(t, nullable, new arrow.Int8(), Int8Array, (v) => toIntN(v, 8, 'byte'));
         case 'double':
-          return new FixedBuilder(t, nullable, new arrow.Float64(), Float64Array, toFloat);
+          return new FloatBuilder(t, nullable, new arrow.Float64(), Float64Array, toFloat);
         case 'float':
-          return new FixedBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat);
+          return new FloatBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat);
         case 'date':
-          return new FixedBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays);
+          return new DateBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays);
         case 'timestamp':
           return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false));
         case 'timestamp_ntz':

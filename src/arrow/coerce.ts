@@ -175,7 +175,7 @@ export function toDateDays(v: unknown): number | Reject {
 
 const TS_RE = /^([+-]?\d{4,6})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?$/;
 
-const MAX_SAFE_MS = 9_007_199_254_740; // ms * 1000 stays below 2^53
+export const MAX_SAFE_MS = 9_007_199_254_740; // ms * 1000 stays below 2^53
 
 /** Like toTimestampMicros, but a Date or millisecond number stays a number when exact. */
 export function toTimestampMicrosNumber(v: unknown, ntz: boolean): number | bigint | Reject {

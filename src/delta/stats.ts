@@ -16,26 +16,128 @@ export interface StatsOptions {
 
 export const DEFAULT_STATS_OPTIONS: StatsOptions = { numIndexedCols: 32, stringPrefixLength: 32 };
 
-type Obj = Map<string, string | Obj>; // values are JSON text
+/**
+ * Accumulates the stats of one data file over the Arrow chunks written into it, so a file can be
+ * streamed to the encoder chunk by chunk. Per chunk, each leaf finds the positions of its
+ * smallest and largest values without allocating (64-bit and decimal values are compared as
+ * 32-bit words); only those winners become BigInts or strings and are merged across chunks.
+ */
+export class StatsCollector {
+  private numRecords = 0;
+  private readonly root: StructNode;
+  constructor(
+    schema: StructType,
+    private readonly opts: StatsOptions = DEFAULT_STATS_OPTIONS,
+  ) {
+    const ctx = { remaining: opts.numIndexedCols < 0 ? Infinity : opts.numIndexedCols };
+    this.root = structNode(schema, ctx);
+  }
 
-interface Ctx {
-  remaining: number;
-  opts: StatsOptions;
+  add(data: arrow.Data<arrow.Struct>): void {
+    this.numRecords += data.length;
+    addStruct(this.root, data, undefined, this.opts);
+  }
+
+  toJSON(): string {
+    const min: Obj = new Map();
+    const max: Obj = new Map();
+    const nulls: Obj = new Map();
+    renderStruct(this.root, min, max, nulls, this.opts);
+    return `{"numRecords":${this.numRecords},"minValues":${render(min)},"maxValues":${render(max)},"nullCount":${render(nulls)}}`;
+  }
 }
 
 export function computeStats(data: arrow.Data<arrow.Struct>, schema: StructType, opts: StatsOptions = DEFAULT_STATS_OPTIONS): string {
-  const min: Obj = new Map();
-  const max: Obj = new Map();
-  const nulls: Obj = new Map();
-  const ctx: Ctx = { remaining: opts.numIndexedCols < 0 ? Infinity : opts.numIndexedCols, opts };
-  walkStruct(schema, data, undefined, ctx, min, max, nulls);
-  return `{"numRecords":${data.length},"minValues":${render(min)},"maxValues":${render(max)},"nullCount":${render(nulls)}}`;
+  const c = new StatsCollector(schema, opts);
+  c.add(data);
+  return c.toJSON();
 }
+
+type Obj = Map<string, string | Obj>; // values are JSON text
 
 function render(o: Obj): string {
   const parts: string[] = [];
   for (const [k, v] of o) parts.push(`${JSON.stringify(k)}:${typeof v === 'string' ? v : render(v)}`);
   return `{${parts.join(',')}}`;
+}
+
+interface LeafNode {
+  kind: 'leaf';
+  name: string;
+  type: DataType;
+  nulls: number;
+  any: boolean;
+  nonFinite: boolean;
+  lo?: number | bigint | Uint8Array;
+  hi?: number | bigint | Uint8Array;
+}
+interface StructNode {
+  kind: 'struct';
+  name: string;
+  /** Fields in schema order; undefined past delta.dataSkippingNumIndexedCols. */
+  fields: (StructNode | LeafNode | undefined)[];
+}
+
+function structNode(t: StructType, ctx: { remaining: number }, name = ''): StructNode {
+  const fields = t.fields.map((f): StructNode | LeafNode | undefined => {
+    if (ctx.remaining <= 0) return undefined;
+    if (f.type.kind === 'struct') return structNode(f.type, ctx, f.name);
+    ctx.remaining--;
+    return { kind: 'leaf', name: f.name, type: f.type, nulls: 0, any: false, nonFinite: false };
+  });
+  return { kind: 'struct', name, fields };
+}
+
+function renderStruct(node: StructNode, min: Obj, max: Obj, nulls: Obj, opts: StatsOptions) {
+  for (const f of node.fields) {
+    if (!f) continue;
+    if (f.kind === 'struct') {
+      const cmin: Obj = new Map();
+      const cmax: Obj = new Map();
+      const cnull: Obj = new Map();
+      renderStruct(f, cmin, cmax, cnull, opts);
+      if (cmin.size) min.set(f.name, cmin);
+      if (cmax.size) max.set(f.name, cmax);
+      nulls.set(f.name, cnull);
+      continue;
+    }
+    nulls.set(f.name, String(f.nulls));
+    const b = leafBounds(f, opts);
+    if (b.min !== undefined) min.set(f.name, b.min);
+    if (b.max !== undefined) max.set(f.name, b.max);
+  }
+}
+
+function leafBounds(f: LeafNode, opts: StatsOptions): { min?: string; max?: string } {
+  const t = f.type;
+  if (f.lo === undefined || f.hi === undefined) return {};
+  if (t.kind === 'decimal') return { min: decimalToString(f.lo as bigint, t.scale), max: decimalToString(f.hi as bigint, t.scale) };
+  if (t.kind !== 'primitive') return {};
+  switch (t.name) {
+    case 'string': {
+      const out: { min?: string; max?: string } = { min: JSON.stringify(truncateMin(decoder.decode(f.lo as Uint8Array), opts.stringPrefixLength)) };
+      const m = truncateMax(decoder.decode(f.hi as Uint8Array), opts.stringPrefixLength);
+      if (m !== undefined) out.max = JSON.stringify(m);
+      return out;
+    }
+    case 'long':
+      return { min: (f.lo as bigint).toString(), max: (f.hi as bigint).toString() };
+    case 'timestamp':
+    case 'timestamp_ntz': {
+      const utc = t.name === 'timestamp';
+      return { min: JSON.stringify(microsToStatsTimestamp(f.lo as bigint, utc)), max: JSON.stringify(microsToStatsTimestamp(f.hi as bigint, utc)) };
+    }
+    default: {
+      // NaN and infinities have no JSON form; a missing bound is always safe.
+      if (f.nonFinite) return {};
+      const lo = f.lo as number;
+      const hi = f.hi as number;
+      if (t.name === 'date') return { min: JSON.stringify(daysToDate(lo)), max: JSON.stringify(daysToDate(hi)) };
+      if (t.name === 'float') return { min: float32Text(lo), max: float32Text(hi) };
+      if (t.name === 'double') return { min: doubleText(lo), max: doubleText(hi) };
+      return { min: String(lo), max: String(hi) };
+    }
+  }
 }
 
 function isValid(d: arrow.Data, i: number): boolean {
@@ -45,121 +147,181 @@ function isValid(d: arrow.Data, i: number): boolean {
   return (bm[j >> 3] & (1 << (j & 7))) !== 0;
 }
 
-/** `parentNull[i]` true where an enclosing struct is null (the leaf then counts as null). */
-function walkStruct(t: StructType, d: arrow.Data, parentNull: Uint8Array | undefined, ctx: Ctx, min: Obj, max: Obj, nulls: Obj) {
-  t.fields.forEach((f, idx) => {
-    if (ctx.remaining <= 0) return;
+/**
+ * Rows to skip in a leaf: nulls of the leaf, or of an enclosing struct (the leaf then counts as
+ * null). Undefined when every value is present, the fast case.
+ */
+function absentMask(d: arrow.Data, parentNull: Uint8Array | undefined): Uint8Array | undefined {
+  const hasNulls = d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0;
+  if (!hasNulls) return parentNull;
+  const m = new Uint8Array(d.length);
+  for (let i = 0; i < d.length; i++) m[i] = (parentNull?.[i] ?? 0) || (isValid(d, i) ? 0 : 1);
+  return m;
+}
+
+function addStruct(node: StructNode, d: arrow.Data, parentNull: Uint8Array | undefined, opts: StatsOptions) {
+  node.fields.forEach((f, idx) => {
+    if (!f) return;
     const child = d.children[idx];
-    if (f.type.kind === 'struct') {
-      let pn: Uint8Array | undefined = parentNull;
-      if (child.nullCount > 0) {
-        pn = new Uint8Array(child.length);
-        for (let i = 0; i < child.length; i++) pn[i] = (parentNull?.[i] ?? 0) || (isValid(child, i) ? 0 : 1);
-      }
-      const cmin: Obj = new Map();
-      const cmax: Obj = new Map();
-      const cnull: Obj = new Map();
-      walkStruct(f.type, child, pn, ctx, cmin, cmax, cnull);
-      if (cmin.size) min.set(f.name, cmin);
-      if (cmax.size) max.set(f.name, cmax);
-      nulls.set(f.name, cnull);
+    if (f.kind === 'struct') {
+      addStruct(f, child, child.nullCount > 0 ? absentMask(child, parentNull) : parentNull, opts);
       return;
     }
-    ctx.remaining--;
-    const s = leafStats(f.type, child, parentNull, ctx.opts);
-    nulls.set(f.name, String(s.nulls));
-    if (s.min !== undefined) min.set(f.name, s.min);
-    if (s.max !== undefined) max.set(f.name, s.max);
+    addLeaf(f, child, absentMask(child, parentNull));
   });
 }
 
-interface Leaf {
-  nulls: number;
-  min?: string;
-  max?: string;
-}
-
-function leafStats(t: DataType, d: arrow.Data, parentNull: Uint8Array | undefined, opts: StatsOptions): Leaf {
+function addLeaf(f: LeafNode, d: arrow.Data, absent: Uint8Array | undefined) {
   const n = d.length;
-  let nulls = 0;
-  const present = (i: number) => {
-    if ((parentNull && parentNull[i]) || !isValid(d, i)) {
-      nulls++;
-      return false;
-    }
-    return true;
-  };
+  let present = n;
+  if (absent) {
+    present = 0;
+    for (let i = 0; i < n; i++) if (!absent[i]) present++;
+  }
+  f.nulls += n - present;
+  if (present === 0) return;
+  const t = f.type;
   if (t.kind === 'decimal') {
-    const words = d.values as Uint32Array;
-    let lo: bigint | undefined;
-    let hi: bigint | undefined;
-    for (let i = 0; i < n; i++) {
-      if (!present(i)) continue;
-      const b = i * 4; // Arrow JS slices value buffers, not validity bitmaps
-      const v = BigInt.asIntN(128, BigInt(words[b]) | (BigInt(words[b + 1]) << 32n) | (BigInt(words[b + 2]) << 64n) | (BigInt(words[b + 3]) << 96n));
-      if (lo === undefined || v < lo) lo = v;
-      if (hi === undefined || v > hi) hi = v;
-    }
-    return { nulls, min: lo === undefined ? undefined : decimalToString(lo, t.scale), max: hi === undefined ? undefined : decimalToString(hi, t.scale) };
+    const w = d.values as Uint32Array;
+    const [lo, hi] = extremes(n, absent, (a, b) => compareWords(w, a * 4, b * 4, 4));
+    const big = (i: number) => BigInt.asIntN(128, BigInt(w[i * 4]) | (BigInt(w[i * 4 + 1]) << 32n) | (BigInt(w[i * 4 + 2]) << 64n) | (BigInt(w[i * 4 + 3]) << 96n));
+    mergeBig(f, big(lo), big(hi));
+    return;
   }
-  if (t.kind !== 'primitive') {
-    for (let i = 0; i < n; i++) present(i);
-    return { nulls };
-  }
+  if (t.kind !== 'primitive') return;
   switch (t.name) {
     case 'boolean':
     case 'binary':
-      for (let i = 0; i < n; i++) present(i);
-      return { nulls };
-    case 'string':
-      return stringStats(d, n, present, () => nulls, opts.stringPrefixLength);
+      return;
+    case 'string': {
+      const offs = d.valueOffsets as Int32Array;
+      const bytes = d.values as Uint8Array;
+      // UTF-8 byte order is code point order, which is how Delta compares strings.
+      const [lo, hi] = stringExtremes(bytes, offs, n, absent);
+      const loB = bytes.slice(offs[lo], offs[lo + 1]);
+      const hiB = bytes.slice(offs[hi], offs[hi + 1]);
+      if (f.lo === undefined || compareBytes(loB, 0, loB.length, f.lo as Uint8Array, 0, (f.lo as Uint8Array).length) < 0) f.lo = loB;
+      if (f.hi === undefined || compareBytes(hiB, 0, hiB.length, f.hi as Uint8Array, 0, (f.hi as Uint8Array).length) > 0) f.hi = hiB;
+      return;
+    }
     case 'long':
     case 'timestamp':
     case 'timestamp_ntz': {
-      const vals = d.values as BigInt64Array;
-      let lo: bigint | undefined;
-      let hi: bigint | undefined;
-      for (let i = 0; i < n; i++) {
-        if (!present(i)) continue;
-        const v = vals[i];
-        if (lo === undefined || v < lo) lo = v;
-        if (hi === undefined || v > hi) hi = v;
-      }
-      if (lo === undefined || hi === undefined) return { nulls };
-      if (t.name === 'long') return { nulls, min: lo.toString(), max: hi.toString() };
-      const utc = t.name === 'timestamp';
-      return { nulls, min: JSON.stringify(microsToStatsTimestamp(lo, utc)), max: JSON.stringify(microsToStatsTimestamp(hi, utc)) };
+      const v = d.values as BigInt64Array;
+      const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      const [lo, hi] = int64Extremes(w, n, absent);
+      mergeBig(f, v[lo], v[hi]);
+      return;
     }
     default: {
       const vals = d.values as Int32Array | Float64Array;
       let lo = Infinity;
       let hi = -Infinity;
-      let any = false;
-      let nonFinite = false;
       for (let i = 0; i < n; i++) {
-        if (!present(i)) continue;
+        if (absent && absent[i]) continue;
         const v = vals[i];
-        if (!Number.isFinite(v)) nonFinite = true;
-        any = true;
         if (v < lo) lo = v;
         if (v > hi) hi = v;
+        if (v !== v || v === Infinity || v === -Infinity) f.nonFinite = true;
       }
-      // NaN and infinities have no JSON form; a missing bound is always safe.
-      if (!any || nonFinite) return { nulls };
-      if (t.name === 'date') return { nulls, min: JSON.stringify(daysToDate(lo)), max: JSON.stringify(daysToDate(hi)) };
-      if (t.name === 'float') return { nulls, min: float32Text(lo), max: float32Text(hi) };
-      if (t.name === 'double') return { nulls, min: doubleText(lo), max: doubleText(hi) };
-      return { nulls, min: String(lo), max: String(hi) };
+      // -0 and 0 compare equal; keep whichever came first, as a plain scan does.
+      if (f.lo === undefined || lo < (f.lo as number)) f.lo = lo;
+      if (f.hi === undefined || hi > (f.hi as number)) f.hi = hi;
     }
   }
 }
 
-function doubleText(x: number): string {
+function mergeBig(f: LeafNode, lo: bigint, hi: bigint) {
+  if (f.lo === undefined || lo < (f.lo as bigint)) f.lo = lo;
+  if (f.hi === undefined || hi > (f.hi as bigint)) f.hi = hi;
+}
+
+/** Positions of the first smallest and first largest present value. */
+function extremes(n: number, absent: Uint8Array | undefined, cmp: (a: number, b: number) => number): [number, number] {
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < n; i++) {
+    if (absent && absent[i]) continue;
+    if (lo < 0) {
+      lo = hi = i;
+      continue;
+    }
+    if (cmp(i, lo) < 0) lo = i;
+    else if (cmp(i, hi) > 0) hi = i;
+  }
+  return [lo, hi];
+}
+
+/** extremes() for strings, written out: the comparison inlined is most of a string column's cost. */
+function stringExtremes(bytes: Uint8Array, offs: Int32Array, n: number, absent: Uint8Array | undefined): [number, number] {
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < n; i++) {
+    if (absent && absent[i]) continue;
+    if (lo < 0) {
+      lo = hi = i;
+      continue;
+    }
+    const s = offs[i];
+    const e = offs[i + 1];
+    // Fast reject: most values differ from the current bounds in their first byte.
+    const first = s < e ? bytes[s] : -1;
+    const loFirst = offs[lo] < offs[lo + 1] ? bytes[offs[lo]] : -1;
+    const hiFirst = offs[hi] < offs[hi + 1] ? bytes[offs[hi]] : -1;
+    if (first > loFirst && first < hiFirst) continue;
+    if (compareBytes(bytes, s, e, bytes, offs[lo], offs[lo + 1]) < 0) lo = i;
+    else if (compareBytes(bytes, s, e, bytes, offs[hi], offs[hi + 1]) > 0) hi = i;
+  }
+  return [lo, hi];
+}
+
+function int64Extremes(w: Int32Array, n: number, absent: Uint8Array | undefined): [number, number] {
+  let lo = -1;
+  let hi = -1;
+  let loH = 0;
+  let loL = 0;
+  let hiH = 0;
+  let hiL = 0;
+  for (let i = 0; i < n; i++) {
+    if (absent && absent[i]) continue;
+    const h = w[2 * i + 1];
+    const l = w[2 * i] >>> 0;
+    if (lo < 0) {
+      lo = hi = i;
+      loH = hiH = h;
+      loL = hiL = l;
+    } else if (h < loH || (h === loH && l < loL)) {
+      lo = i;
+      loH = h;
+      loL = l;
+    } else if (h > hiH || (h === hiH && l > hiL)) {
+      hi = i;
+      hiH = h;
+      hiL = l;
+    }
+  }
+  return [lo, hi];
+}
+
+/** Signed compare of little-endian 32-bit words (two's complement, `k` words). */
+function compareWords(w: Uint32Array, a: number, b: number, k: number): number {
+  const ha = w[a + k - 1] | 0;
+  const hb = w[b + k - 1] | 0;
+  if (ha !== hb) return ha < hb ? -1 : 1;
+  for (let j = k - 2; j >= 0; j--) {
+    const x = w[a + j];
+    const y = w[b + j];
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+export function doubleText(x: number): string {
   return Object.is(x, -0) ? '-0.0' : JSON.stringify(x);
 }
 
 /** Shortest decimal text that reads back as the same float32. */
-function float32Text(x: number): string {
+export function float32Text(x: number): string {
   if (Object.is(x, -0)) return '-0.0';
   for (let p = 1; p <= 9; p++) {
     const s = x.toPrecision(p);
@@ -168,44 +330,19 @@ function float32Text(x: number): string {
   return JSON.stringify(x);
 }
 
-function compareBytes(a: Uint8Array, as: number, ae: number, bs: number, be: number): number {
+function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: number, be: number): number {
   const la = ae - as;
   const lb = be - bs;
   const n = Math.min(la, lb);
   for (let i = 0; i < n; i++) {
     const x = a[as + i];
-    const y = a[bs + i];
+    const y = b[bs + i];
     if (x !== y) return x - y;
   }
   return la - lb;
 }
 
 const decoder = new TextDecoder();
-
-function stringStats(d: arrow.Data, n: number, present: (i: number) => boolean, nulls: () => number, prefix: number): Leaf {
-  const offs = d.valueOffsets as Int32Array;
-  const bytes = d.values as Uint8Array;
-  // UTF-8 byte order is code point order, which is how Delta compares strings.
-  let lo = -1;
-  let hi = -1;
-  for (let i = 0; i < n; i++) {
-    if (!present(i)) continue;
-    const j = i; // value offsets are already sliced
-    if (lo < 0) {
-      lo = hi = j;
-      continue;
-    }
-    if (compareBytes(bytes, offs[j], offs[j + 1], offs[lo], offs[lo + 1]) < 0) lo = j;
-    if (compareBytes(bytes, offs[j], offs[j + 1], offs[hi], offs[hi + 1]) > 0) hi = j;
-  }
-  if (lo < 0) return { nulls: nulls() };
-  const minS = decoder.decode(bytes.subarray(offs[lo], offs[lo + 1]));
-  const maxS = decoder.decode(bytes.subarray(offs[hi], offs[hi + 1]));
-  const out: Leaf = { nulls: nulls(), min: JSON.stringify(truncateMin(minS, prefix)) };
-  const m = truncateMax(maxS, prefix);
-  if (m !== undefined) out.max = JSON.stringify(m);
-  return out;
-}
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 

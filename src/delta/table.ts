@@ -19,11 +19,13 @@ import {
   dataSchemaOf,
   DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_TARGET_FILE_SIZE,
+  encodeFiles,
+  type EncodedFile,
   groupByPartition,
-  writeBatch,
+  rowChunks,
+  storeFiles,
   type WriteOptions,
 } from './write-files.js';
-import { rowsToRecordBatch } from '../arrow/record-batch.js';
 import { arrowToRows } from '../arrow/to-rows.js';
 import { partitionDirectory } from './partitions.js';
 import { readTable } from './read.js';
@@ -223,26 +225,24 @@ export class DeltaTable {
     };
     const dataSchema = dataSchemaOf(schema, partitionColumns);
 
-    // Phase 1: validate and build every batch before touching storage.
+    // Phase 1: validate, build and encode every file in memory, before touching storage.
     const groups = groupByPartition(rows, schema, partitionColumns);
-    const batches = groups.map((g) => ({ values: g.values, batch: rowsToRecordBatch(g.rows, dataSchema, { rowIndices: g.indices }) }));
     const numRecords = rows.length;
     if (numRecords === 0 && snap && !newMetadata) {
       return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
+    const encoded: EncodedFile[] = [];
+    for (const g of groups) {
+      if (g.rows.length === 0) continue;
+      encoded.push(...(await encodeFiles(rowChunks(g, dataSchema), partitionDirectory(partitionColumns, g.values), dataSchema, g.values, wopts, encoded.length)));
+    }
 
     // Phase 2: data files. On failure, remove what was written: nothing was committed.
-    const files: AddFile[] = [];
+    let files: AddFile[] = [];
     try {
-      let seq = 0;
-      for (const b of batches) {
-        if (b.batch.numRows === 0) continue;
-        const adds = await writeBatch(this.storage, partitionDirectory(partitionColumns, b.values), b.batch, dataSchema, b.values, wopts, seq);
-        seq += adds.length;
-        files.push(...adds);
-      }
+      files = await storeFiles(this.storage, encoded);
     } catch (e) {
-      await this.removeFiles(files);
+      await this.removeFiles(encoded.map((f) => f.add));
       throw e;
     }
 

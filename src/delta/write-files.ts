@@ -8,7 +8,7 @@ import type { Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
 import { encodeAddPath, partitionDirectory, partitionValueText } from './partitions.js';
 import type { StructType } from './schema.js';
-import { computeStats, type StatsOptions } from './stats.js';
+import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
 
 export interface WriteOptions {
@@ -28,7 +28,9 @@ export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
 export interface PartitionGroup {
   values: Record<string, string | null>;
   rows: Row[];
-  indices: number[];
+  /** Input index of each row; undefined when the rows are the input itself, from firstRowIndex. */
+  indices: number[] | undefined;
+  firstRowIndex: number;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface PartitionGroup {
  */
 export function groupByPartition(rows: readonly Row[], schema: StructType, partitionColumns: readonly string[], firstRowIndex = 0): PartitionGroup[] {
   if (partitionColumns.length === 0) {
-    return [{ values: {}, rows: rows as Row[], indices: rows.map((_, i) => firstRowIndex + i) }];
+    return [{ values: {}, rows: rows as Row[], indices: undefined, firstRowIndex }];
   }
   const fields = partitionColumns.map((c) => schema.fields.find((f) => f.name === c)!);
   const groups = new Map<string, PartitionGroup>();
@@ -59,11 +61,11 @@ export function groupByPartition(rows: readonly Row[], schema: StructType, parti
     }
     const key = JSON.stringify(partitionColumns.map((c) => values[c]));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { values, rows: [], indices: [] }));
+    if (!g) groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
     const data: Row = {};
     for (const k in row) if (!partitionColumns.includes(k)) data[k] = row[k];
     g.rows.push(data);
-    g.indices.push(index);
+    g.indices!.push(index);
   }
   return [...groups.values()];
 }
@@ -83,55 +85,125 @@ function batchBytes(b: arrow.RecordBatch): number {
   return n;
 }
 
-/** Encodes one batch per file, writes it under a unique name and describes it as an AddFile. */
-async function writeFile(storage: Storage, dir: string, batch: arrow.RecordBatch, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seq: number): Promise<AddFile> {
-  const table = new arrow.Table([batch]);
-  const bytes = await opts.encoder.encode(table, dataSchema, {
-    compression: opts.compression,
-    rowGroupRows: opts.rowGroupRows,
-    keyValueMetadata: defaultKeyValueMetadata(),
-  });
-  const codec = opts.compression === 'uncompressed' ? '' : `.${opts.compression}`;
-  const name = `part-${String(seq).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
-  const rel = dir ? `${dir}/${name}` : name;
-  await storage.write(rel, bytes);
-  failpoint('during-parquet-write');
+/**
+ * Rows are built into Arrow and handed to the encoder in chunks of this many: small enough that
+ * a chunk's buffers die young (no full garbage collection over the caller's rows), large enough
+ * that per-chunk costs vanish, and the encoder thread works on one chunk while the next is built.
+ */
+export const CHUNK_ROWS = 65_536;
+
+/** The rows of one file-set, handed out as Arrow chunks of at most `max` rows. */
+export interface ChunkSource {
+  readonly total: number;
+  next(max: number): arrow.RecordBatch | undefined;
+}
+
+/** Builds (and so validates) each chunk of a partition's rows only when the encoder wants it. */
+export function rowChunks(group: PartitionGroup, dataSchema: StructType): ChunkSource {
+  let pos = 0;
+  const rows = group.rows;
   return {
-    path: encodeAddPath(rel),
-    partitionValues,
-    size: bytes.length,
-    modificationTime: Date.now(),
-    dataChange: true,
-    stats: computeStats(batch.data, dataSchema, opts.stats),
+    total: rows.length,
+    next(max) {
+      if (pos >= rows.length) return undefined;
+      const end = Math.min(rows.length, pos + max);
+      const batch = rowsToRecordBatch(rows, dataSchema, { from: pos, to: end, firstRowIndex: group.firstRowIndex, rowIndices: group.indices?.slice(pos, end) });
+      pos = end;
+      return batch;
+    },
   };
 }
 
-/**
- * Writes the rows of one partition as data files near the target size. The first file's
- * compressed size calibrates how many rows fit the target, so later cuts are close.
- */
-export async function writePartition(storage: Storage, group: PartitionGroup, dataSchema: StructType, partitionColumns: readonly string[], opts: WriteOptions, seqStart = 0): Promise<AddFile[]> {
-  const dir = partitionDirectory(partitionColumns, group.values);
-  const batch = rowsToRecordBatch(group.rows, dataSchema, { rowIndices: group.indices });
-  return writeBatch(storage, dir, batch, dataSchema, group.values, opts, seqStart);
+export function batchChunks(batch: arrow.RecordBatch): ChunkSource {
+  let pos = 0;
+  return {
+    total: batch.numRows,
+    next(max) {
+      if (pos >= batch.numRows) return undefined;
+      const end = Math.min(batch.numRows, pos + max);
+      const chunk = pos === 0 && end === batch.numRows ? batch : batch.slice(pos, end);
+      pos = end;
+      return chunk;
+    },
+  };
 }
 
-export async function writeBatch(storage: Storage, dir: string, batch: arrow.RecordBatch, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<AddFile[]> {
-  const n = batch.numRows;
-  const memBytes = Math.max(1, batchBytes(batch));
-  // Assume 3x compression until a real file tells us better.
-  let bytesPerRow = memBytes / Math.max(1, n) / 3;
-  const adds: AddFile[] = [];
-  let start = 0;
+/** A data file encoded in memory and described, not yet in storage. */
+export interface EncodedFile {
+  rel: string;
+  bytes: Uint8Array;
+  add: AddFile;
+}
+
+/**
+ * Encodes a partition's rows as data files near the target size, chunk by chunk, with exact
+ * stats gathered on the way. Nothing touches storage: a bad value in the last chunk fails the
+ * append before any file exists. The first file's compressed size calibrates how many rows fit
+ * the target, so later cuts are close.
+ */
+export async function encodeFiles(source: ChunkSource, dir: string, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<EncodedFile[]> {
+  const out: EncodedFile[] = [];
+  const encodeOpts = { compression: opts.compression, rowGroupRows: opts.rowGroupRows, keyValueMetadata: defaultKeyValueMetadata() };
+  let bytesPerRow: number | undefined;
+  let carry: arrow.RecordBatch | undefined;
+  let left = source.total;
   let seq = seqStart;
-  while (start < n) {
-    let rows = Math.max(1, Math.min(n - start, Math.floor(opts.targetFileSize / Math.max(bytesPerRow, 1e-9))));
-    if (opts.maxRecordsPerFile) rows = Math.min(rows, opts.maxRecordsPerFile);
-    const slice = start === 0 && rows >= n ? batch : batch.slice(start, start + rows);
-    const add = await writeFile(storage, dir, slice, dataSchema, partitionValues, opts, seq++);
-    adds.push(add);
-    bytesPerRow = add.size / Math.max(1, slice.numRows);
-    start += rows;
+  for (;;) {
+    let chunk = carry ?? source.next(Math.min(CHUNK_ROWS, opts.maxRecordsPerFile || CHUNK_ROWS));
+    carry = undefined;
+    if (!chunk) break;
+    // Assume 3x compression until a real file tells us better.
+    bytesPerRow ??= Math.max(1, batchBytes(chunk)) / Math.max(1, chunk.numRows) / 3;
+    let limit = Math.max(1, Math.floor(opts.targetFileSize / Math.max(bytesPerRow, 1e-9)));
+    if (opts.maxRecordsPerFile) limit = Math.min(limit, opts.maxRecordsPerFile);
+    const writer = opts.encoder.open(dataSchema, encodeOpts, Math.min(limit, left));
+    const stats = new StatsCollector(dataSchema, opts.stats);
+    let rows = 0;
+    let bytes: Uint8Array;
+    try {
+      while (chunk) {
+        if (rows + chunk.numRows > limit) {
+          carry = chunk.slice(limit - rows);
+          chunk = chunk.slice(0, limit - rows);
+        }
+        stats.add(chunk.data);
+        await writer.write(chunk);
+        rows += chunk.numRows;
+        if (carry || rows >= limit) break;
+        chunk = source.next(Math.min(CHUNK_ROWS, limit - rows));
+      }
+      bytes = await writer.finish();
+    } catch (e) {
+      writer.abort();
+      throw e;
+    }
+    left -= rows;
+    bytesPerRow = bytes.length / Math.max(1, rows);
+    const codec = opts.compression === 'uncompressed' ? '' : `.${opts.compression}`;
+    const name = `part-${String(seq++).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
+    const rel = dir ? `${dir}/${name}` : name;
+    out.push({
+      rel,
+      bytes,
+      add: { path: encodeAddPath(rel), partitionValues, size: bytes.length, modificationTime: Date.now(), dataChange: true, stats: stats.toJSON() },
+    });
+  }
+  return out;
+}
+
+/** Puts encoded files into storage; their AddFiles are ready to commit once this returns. */
+export async function storeFiles(storage: Storage, files: EncodedFile[]): Promise<AddFile[]> {
+  const adds: AddFile[] = [];
+  for (const f of files) {
+    await storage.write(f.rel, f.bytes);
+    failpoint('during-parquet-write');
+    f.add.modificationTime = Date.now();
+    adds.push(f.add);
   }
   return adds;
+}
+
+/** Encodes and stores one Arrow batch as data files (OPTIMIZE, Arrow-input sinks). */
+export async function writeBatch(storage: Storage, dir: string, batch: arrow.RecordBatch, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<AddFile[]> {
+  return storeFiles(storage, await encodeFiles(batchChunks(batch), dir, dataSchema, partitionValues, opts, seqStart));
 }

@@ -19,6 +19,39 @@ export interface EncodeOptions {
 export interface ParquetEncoder {
   readonly name: EngineName;
   encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array>;
+  /**
+   * Starts one file that receives its rows chunk by chunk. `rowsHint` is how many rows the file
+   * is expected to get (an encoder may do small files differently from large ones).
+   */
+  open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter;
+}
+
+/** One Parquet file being written: chunks in, bytes out. */
+export interface ParquetFileWriter {
+  write(batch: arrow.RecordBatch): Promise<void>;
+  finish(): Promise<Uint8Array>;
+  /** Drops the file after a failure; its bytes are never produced. */
+  abort(): void;
+}
+
+/** For encoders that need a whole file at once: chunks are kept until finish. */
+export class BufferingFileWriter implements ParquetFileWriter {
+  private batches: arrow.RecordBatch[] = [];
+  constructor(
+    private readonly encode: (table: arrow.Table) => Promise<Uint8Array>,
+    private readonly arrowTable: (batches: arrow.RecordBatch[]) => arrow.Table,
+  ) {}
+  async write(batch: arrow.RecordBatch): Promise<void> {
+    this.batches.push(batch);
+  }
+  finish(): Promise<Uint8Array> {
+    const t = this.arrowTable(this.batches);
+    this.batches = [];
+    return this.encode(t);
+  }
+  abort(): void {
+    this.batches = [];
+  }
 }
 
 export type EngineName = 'parquet-wasm' | 'parquetjs';

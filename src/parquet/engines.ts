@@ -1,7 +1,7 @@
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { StructType } from '../delta/schema.js';
-import { ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder } from './encoder.js';
+import { BufferingFileWriter, ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { ParquetWasmEncoder } from './parquet-wasm.js';
 
 /** Loads @dsnp/parquetjs only when asked for: it is large and most runs never need it. */
@@ -11,6 +11,12 @@ class LazyParquetJsEncoder implements ParquetEncoder {
   encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
     this.inner ??= import('./parquetjs.js').then((m) => new m.ParquetJsEncoder());
     return this.inner.then((e) => e.encode(table, schema, opts));
+  }
+  open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
+    return new BufferingFileWriter(
+      (t) => this.encode(t, schema, opts),
+      (batches) => new arrow.Table(batches),
+    );
   }
 }
 

@@ -1,13 +1,18 @@
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import type { StructType } from '../delta/schema.js';
-import type { EncodeOptions, ParquetEncoder } from './encoder.js';
+import { BufferingFileWriter, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { plainColumns, writerProperties } from './wasm-properties.js';
+import { EncoderThread } from './wasm-thread.js';
 
-const CODECS: Record<EncodeOptions['compression'], pw.Compression> = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  uncompressed: pw.Compression.UNCOMPRESSED,
-};
+export interface ParquetWasmOptions {
+  /**
+   * Encode large files on a worker thread, overlapped with building the next chunk: 'auto' (the
+   * default) does so for files of more than `threadMinRows` rows when a worker can be started.
+   */
+  thread?: 'auto' | 'never';
+  threadMinRows?: number;
+}
 
 /**
  * The arrow-rs Parquet writer (the one delta-rs uses) compiled to WASM. Arrow data crosses into
@@ -16,18 +21,79 @@ const CODECS: Record<EncodeOptions['compression'], pw.Compression> = {
  */
 export class ParquetWasmEncoder implements ParquetEncoder {
   readonly name = 'parquet-wasm' as const;
+  /** Files encoded on the encoder thread (the rest were encoded on the calling thread). */
+  filesOnThread = 0;
+  constructor(private readonly options: ParquetWasmOptions = {}) {}
 
   async encode(table: arrow.Table, _schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
     const ipc = arrow.tableToIPC(table, 'stream');
     const wasmTable = pw.Table.fromIPCStream(ipc);
-    let builder = new pw.WriterPropertiesBuilder()
-      .setCompression(CODECS[opts.compression])
-      .setMaxRowGroupSize(opts.rowGroupRows)
-      .setWriterVersion(pw.WriterVersion.V1)
-      .setCreatedBy('tributary (parquet-wasm / arrow-rs)');
-    if (opts.keyValueMetadata) builder = builder.setKeyValueMetadata(new Map(Object.entries(opts.keyValueMetadata)));
-    const props = builder.build();
+    const first = table.batches[0];
     // writeParquet consumes the table and the properties.
-    return pw.writeParquet(wasmTable, props);
+    return pw.writeParquet(wasmTable, writerProperties({ ...opts, plainColumns: first ? plainColumns(first) : [] }));
   }
+
+  open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
+    const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 100_000) ? sharedThread() : undefined;
+    const here = () =>
+      new BufferingFileWriter(
+        (t) => this.encode(t, schema, opts),
+        (batches) => new arrow.Table(batches),
+      );
+    return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++) : here();
+  }
+}
+
+/**
+ * Sends each chunk to the encoder thread as an IPC stream of its own. If the thread cannot start,
+ * the file is encoded here instead.
+ */
+class ThreadedFileWriter implements ParquetFileWriter {
+  private file: ReturnType<EncoderThread['open']> | undefined;
+  private local: ParquetFileWriter | undefined;
+  constructor(
+    private readonly thread: EncoderThread,
+    private readonly opts: EncodeOptions,
+    private readonly fallback: () => ParquetFileWriter,
+    private readonly onThread: () => void,
+  ) {}
+  async write(batch: arrow.RecordBatch): Promise<void> {
+    if (!this.file && !this.local) {
+      try {
+        await this.thread.ready;
+        this.file = this.thread.open({ ...this.opts, plainColumns: plainColumns(batch) });
+      } catch {
+        this.local = this.fallback();
+      }
+    }
+    if (this.local) return this.local.write(batch);
+    await this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+  }
+  finish(): Promise<Uint8Array> {
+    if (this.local) return this.local.finish();
+    if (!this.file) return Promise.reject(new Error('a Parquet file needs at least one chunk'));
+    return this.file.finish().then((bytes) => {
+      this.onThread();
+      return bytes;
+    });
+  }
+  abort(): void {
+    this.local?.abort();
+    this.file?.abort();
+  }
+}
+
+let shared: EncoderThread | undefined | null;
+
+/**
+ * One encoder thread for the process, started on first use (like libuv's thread pool): a
+ * thread per append would cost more than it saves. Null once it has failed.
+ */
+function sharedThread(): EncoderThread | undefined {
+  if (shared === undefined) {
+    const here = import.meta.url;
+    shared = new EncoderThread(new URL(here.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', here));
+  }
+  if (shared && !shared.usable) shared = null;
+  return shared ?? undefined;
 }

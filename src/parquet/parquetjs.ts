@@ -7,7 +7,7 @@ import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { TributaryError } from '../errors.js';
 import type { ArrayType, DataType, MapType, StructType } from '../delta/schema.js';
-import type { EncodeOptions, ParquetEncoder } from './encoder.js';
+import { BufferingFileWriter, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 
 /**
  * The pure-JavaScript encoder, built on @dsnp/parquetjs (1.8.6). It writes the same physical layout
@@ -645,6 +645,13 @@ export class ParquetJsEncoder implements ParquetEncoder {
     this.pageRows = options.pageRows ?? PAGE_ROWS;
     this.shredding = options.shredding ?? 'columnar';
     if (!Number.isSafeInteger(this.pageRows) || this.pageRows < 1) throw new TributaryError('INVALID_ARGUMENT', `pageRows must be a positive integer, got ${this.pageRows}`);
+  }
+
+  open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
+    return new BufferingFileWriter(
+      (t) => this.encode(t, schema, opts),
+      (batches) => new arrow.Table(batches),
+    );
   }
 
   async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {

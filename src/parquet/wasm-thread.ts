@@ -1,0 +1,127 @@
+import { Worker } from 'node:worker_threads';
+import type { FromWorker, ToWorker } from './wasm-worker.js';
+import type { WasmWriterConfig } from './wasm-properties.js';
+
+/** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
+const MAX_AHEAD = 2;
+
+/**
+ * A worker thread running the parquet-wasm writer (see wasm-worker.ts). It is referenced only
+ * while a file is open, so an idle encoder thread never keeps the process alive.
+ */
+export class EncoderThread {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly files = new Map<number, ThreadFile>();
+  private broken: Error | undefined;
+  /** Settles when the worker has loaded the encoder (or failed to). */
+  readonly ready: Promise<void>;
+
+  constructor(url: URL) {
+    // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
+    this.worker = url.pathname.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true })
+      : new Worker(url);
+    let started: (v: void) => void = () => undefined;
+    let failed: (e: Error) => void = () => undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      started = resolve;
+      failed = reject;
+    });
+    this.ready.catch(() => undefined);
+    this.worker.on('message', (m: FromWorker) => (m.op === 'ready' ? started() : this.files.get(m.id)?.onMessage(m)));
+    this.worker.on('error', (e) => {
+      failed(e);
+      this.fail(e);
+    });
+    this.worker.on('exit', (code) => {
+      const e = new Error(`the Parquet encoder thread exited (code ${code})`);
+      failed(e);
+      this.fail(e);
+    });
+    // Referenced until ready, so a caller awaiting `ready` is not left behind by an exiting process.
+    this.ready.then(() => (this.files.size ? undefined : this.worker.unref()), () => undefined);
+  }
+
+  get usable(): boolean {
+    return !this.broken;
+  }
+
+  private fail(e: Error) {
+    this.broken ??= e;
+    for (const f of this.files.values()) f.onMessage({ op: 'error', id: 0, message: e.message });
+    this.files.clear();
+    this.worker.unref();
+  }
+
+  open(config: WasmWriterConfig): ThreadFile {
+    const id = this.nextId++;
+    const file = new ThreadFile(id, (m, t) => this.worker.postMessage(m, t ?? []), () => {
+      this.files.delete(id);
+      if (!this.files.size) this.worker.unref();
+    });
+    if (this.broken) {
+      file.onMessage({ op: 'error', id, message: this.broken.message });
+      return file;
+    }
+    this.files.set(id, file);
+    this.worker.ref();
+    this.worker.postMessage({ op: 'open', id, config } satisfies ToWorker);
+    return file;
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export class ThreadFile {
+  private ahead = 0;
+  private wakeSender: (() => void) | undefined;
+  private failure: Error | undefined;
+  private result: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | undefined;
+
+  constructor(
+    private readonly id: number,
+    private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
+    private readonly release: () => void,
+  ) {}
+
+  onMessage(m: FromWorker) {
+    if (m.op === 'consumed') this.ahead--;
+    else if (m.op === 'done') {
+      this.release();
+      this.result?.resolve(m.bytes);
+    } else if (m.op === 'error') {
+      this.failure = new Error(`Parquet encoder thread: ${m.message}`);
+      this.release();
+      this.result?.reject(this.failure);
+    }
+    const w = this.wakeSender;
+    this.wakeSender = undefined;
+    w?.();
+  }
+
+  /** Sends one IPC chunk (its buffer is transferred), waiting while the writer is behind. */
+  async write(ipc: Uint8Array): Promise<void> {
+    while (this.ahead >= MAX_AHEAD && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
+    if (this.failure) throw this.failure;
+    this.ahead++;
+    const own = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? ipc : ipc.slice();
+    this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  finish(): Promise<Uint8Array> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.result = { resolve, reject };
+      this.send({ op: 'finish', id: this.id });
+    });
+  }
+
+  abort(): void {
+    if (this.failure) return;
+    this.send({ op: 'abort', id: this.id });
+    this.release();
+  }
+}
