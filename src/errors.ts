@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'CHECKPOINT_LOCKED'
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
-  | 'QUERY_STOPPED';
+  | 'QUERY_STOPPED'
+  | 'INTERNAL';
 
 export class TributaryError extends Error {
   readonly code: ErrorCode;

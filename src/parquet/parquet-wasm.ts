@@ -51,6 +51,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
 class ThreadedFileWriter implements ParquetFileWriter {
   private file: ReturnType<EncoderThread['open']> | undefined;
   private local: ParquetFileWriter | undefined;
+  private rows = 0;
   constructor(
     private readonly thread: EncoderThread,
     private readonly opts: EncodeOptions,
@@ -67,12 +68,15 @@ class ThreadedFileWriter implements ParquetFileWriter {
       }
     }
     if (this.local) return this.local.write(batch);
+    this.rows += batch.numRows;
     await this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
   }
   finish(): Promise<Uint8Array> {
     if (this.local) return this.local.finish();
     if (!this.file) return Promise.reject(new Error('a Parquet file needs at least one chunk'));
-    return this.file.finish().then((bytes) => {
+    const file = this.file;
+    return file.finish().then((bytes) => {
+      if (file.rows !== this.rows) throw new Error(`the encoder thread wrote ${file.rows} of ${this.rows} rows`);
       this.onThread();
       return bytes;
     });
@@ -87,9 +91,9 @@ let shared: EncoderThread | undefined | null;
 
 /**
  * One encoder thread for the process, started on first use (like libuv's thread pool): a
- * thread per append would cost more than it saves. Null once it has failed.
+ * thread per append would cost more than it saves. Undefined once it has failed.
  */
-function sharedThread(): EncoderThread | undefined {
+export function sharedThread(): EncoderThread | undefined {
   if (shared === undefined) {
     const here = import.meta.url;
     shared = new EncoderThread(new URL(here.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', here));

@@ -3,7 +3,7 @@ import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
-const MAX_AHEAD = 2;
+const DEFAULT_MAX_AHEAD = 2;
 
 /**
  * A worker thread running the parquet-wasm writer (see wasm-worker.ts). It is referenced only
@@ -54,9 +54,9 @@ export class EncoderThread {
     this.worker.unref();
   }
 
-  open(config: WasmWriterConfig): ThreadFile {
+  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD): ThreadFile {
     const id = this.nextId++;
-    const file = new ThreadFile(id, (m, t) => this.worker.postMessage(m, t ?? []), () => {
+    const file = new ThreadFile(id, maxAhead, (m, t) => this.worker.postMessage(m, t ?? []), () => {
       this.files.delete(id);
       if (!this.files.size) this.worker.unref();
     });
@@ -80,9 +80,12 @@ export class ThreadFile {
   private wakeSender: (() => void) | undefined;
   private failure: Error | undefined;
   private result: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | undefined;
+  /** Rows the writer took, known once finish() has resolved. */
+  rows = 0;
 
   constructor(
     private readonly id: number,
+    private readonly maxAhead: number,
     private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
     private readonly release: () => void,
   ) {}
@@ -90,6 +93,7 @@ export class ThreadFile {
   onMessage(m: FromWorker) {
     if (m.op === 'consumed') this.ahead--;
     else if (m.op === 'done') {
+      this.rows = m.rows;
       this.release();
       this.result?.resolve(m.bytes);
     } else if (m.op === 'error') {
@@ -102,13 +106,29 @@ export class ThreadFile {
     w?.();
   }
 
+  /** Chunks sent and not yet taken by the writer. */
+  get backlog(): number {
+    return this.ahead;
+  }
+
   /** Sends one IPC chunk (its buffer is transferred), waiting while the writer is behind. */
   async write(ipc: Uint8Array): Promise<void> {
-    while (this.ahead >= MAX_AHEAD && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
+    const own = await this.room(ipc);
+    this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  /** Sends a whole Parquet file whose rows the writer appends (decoded on the thread). */
+  async writeParquet(parquet: Uint8Array): Promise<void> {
+    const own = await this.room(parquet);
+    this.send({ op: 'writeParquet', id: this.id, parquet: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  private async room(bytes: Uint8Array): Promise<Uint8Array> {
+    while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
     if (this.failure) throw this.failure;
     this.ahead++;
-    const own = ipc.byteOffset === 0 && ipc.byteLength === ipc.buffer.byteLength ? ipc : ipc.slice();
-    this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
+    // Transfer needs a buffer of its own; a view into a larger one is copied first.
+    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   }
 
   finish(): Promise<Uint8Array> {

@@ -12,19 +12,36 @@ import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 export type ToWorker =
   | { op: 'open'; id: number; config: WasmWriterConfig }
   | { op: 'write'; id: number; ipc: Uint8Array }
+  /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
+  | { op: 'writeParquet'; id: number; parquet: Uint8Array }
   | { op: 'finish'; id: number }
   | { op: 'abort'; id: number };
 
 export type FromWorker =
   | { op: 'ready'; id: 0 }
   | { op: 'consumed'; id: number }
-  | { op: 'done'; id: number; bytes: Uint8Array }
+  | { op: 'done'; id: number; bytes: Uint8Array; rows: number }
   | { op: 'error'; id: number; message: string };
 
+interface Chunk {
+  bytes: Uint8Array;
+  parquet: boolean;
+}
+
 interface OpenFile {
-  queue: Uint8Array[];
+  queue: Chunk[];
+  /** The first chunk's Arrow schema (IPC bytes): every later chunk must match it exactly. */
+  schema: Uint8Array | undefined;
   waiting: ((v: void) => void) | undefined;
   closed: boolean;
+  /** Rows handed to the writer. */
+  rows: number;
+  /**
+   * Why a chunk could not be taken. The writer treats a failing input stream as its end and
+   * would finish a file without the remaining rows, so the failure is kept here and finish
+   * reports it instead of the bytes.
+   */
+  failure: string | undefined;
   output: Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -33,15 +50,28 @@ const files = new Map<number, OpenFile>();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 function open(id: number, config: WasmWriterConfig) {
-  const file: OpenFile = { queue: [], waiting: undefined, closed: false, output: undefined as never };
+  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never };
   const input = new ReadableStream<pw.RecordBatch>(
     {
       // The writer pulls one chunk at a time; until one arrives, it waits here.
       async pull(controller) {
         while (!file.queue.length && !file.closed) await new Promise<void>((resolve) => (file.waiting = resolve));
-        const ipc = file.queue.shift();
-        if (!ipc) return controller.close();
-        for (const rb of pw.Table.fromIPCStream(ipc).recordBatches()) controller.enqueue(rb);
+        const chunk = file.queue.shift();
+        if (!chunk || file.failure) return controller.close();
+        try {
+          const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
+          const schema = table.schema.intoIPCStream();
+          if (!file.schema) file.schema = schema;
+          else if (!sameBytes(file.schema, schema)) throw new Error('SCHEMA_MISMATCH: a chunk has a different Arrow schema from the first');
+          for (const rb of table.recordBatches()) {
+            file.rows += rb.numRows;
+            controller.enqueue(rb);
+          }
+        } catch (e) {
+          file.failure = (e as Error)?.message ?? String(e);
+          file.queue.length = 0;
+          controller.close();
+        }
         post({ op: 'consumed', id });
       },
     },
@@ -50,6 +80,12 @@ function open(id: number, config: WasmWriterConfig) {
   file.output = pw.transformParquetStream(input, writerProperties(config)) as Promise<ReadableStream<Uint8Array>>;
   file.output.catch(() => undefined);
   files.set(id, file);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function wake(file: OpenFile) {
@@ -76,7 +112,8 @@ async function finish(id: number, file: OpenFile) {
     }
   }
   files.delete(id);
-  post({ op: 'done', id, bytes }, [bytes.buffer as ArrayBuffer]);
+  if (file.failure) return post({ op: 'error', id, message: file.failure });
+  post({ op: 'done', id, bytes, rows: file.rows }, [bytes.buffer as ArrayBuffer]);
 }
 
 port.on('message', (m: ToWorker) => {
@@ -84,8 +121,8 @@ port.on('message', (m: ToWorker) => {
     if (m.op === 'open') return open(m.id, m.config);
     const file = files.get(m.id);
     if (!file) return;
-    if (m.op === 'write') {
-      file.queue.push(m.ipc);
+    if (m.op === 'write' || m.op === 'writeParquet') {
+      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : { bytes: m.parquet, parquet: true });
       wake(file);
     } else if (m.op === 'finish') {
       finish(m.id, file).catch((e: unknown) => {

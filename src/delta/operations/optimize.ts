@@ -8,6 +8,12 @@ import { commit } from '../commit.js';
 import { decodeAddPath, partitionDirectory } from '../partitions.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
 import { concatParquetFiles } from '../../parquet/ipc-concat.js';
+import * as pw from 'parquet-wasm';
+import { plainColumns } from '../../parquet/wasm-properties.js';
+import { sharedThread } from '../../parquet/parquet-wasm.js';
+import type { ThreadFile } from '../../parquet/wasm-thread.js';
+import type { Snapshot } from '../snapshot.js';
+import { mergeStats } from '../stats-merge.js';
 import { defaultKeyValueMetadata } from '../../parquet/encoder.js';
 import { readParquetToArrow } from '../../parquet/reader.js';
 import { computeStats } from '../stats.js';
@@ -101,21 +107,14 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         numBatches++;
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
-        const raw: Uint8Array[] = [];
-        async function* reading() {
-          for await (const { bytes } of prefetch(snap, b, 64)) {
-            raw.push(bytes);
-            yield bytes;
-          }
-        }
-        // Fast path: identical schemas are spliced in WASM, with no JavaScript decoding.
-        const spliced = opts.engine ? undefined : await concatParquetFiles(reading(), { compression: 'snappy', rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() });
-        if (!spliced) for await (const { bytes } of prefetch(snap, b.slice(raw.length), 64)) raw.push(bytes);
-        if (spliced) {
-          adds.push({ ...(await addForBytes(table, dir, spliced, dataSchema, arrowSchema, values, wopts, adds.length)), dataChange: false });
+        // Fast path: the files' rows go from Parquet to Parquet inside WASM, never decoded in JavaScript.
+        const compacted = opts.engine ? undefined : await compactInWasm(snap, b, arrowSchema);
+        if (compacted) {
+          const stats = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats) ?? statsOf(compacted, dataSchema, arrowSchema, wopts);
+          adds.push(await storeCompacted(table, dir, compacted, values, stats, adds.length));
         } else {
           const batches: arrow.RecordBatch[] = [];
-          for (let i = 0; i < b.length; i++) batches.push(...(await readFile(snap, b[i], dataSchema, arrowSchema, raw[i])));
+          for await (const { file, bytes } of prefetch(snap, b, 64)) batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
           const merged = concatBatches(batches, arrowSchema);
           const written = await writeBatch(table.storage, dir, merged, dataSchema, { ...values }, wopts, adds.length);
           for (const w of written) adds.push({ ...w, dataChange: false });
@@ -171,15 +170,73 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   return metrics;
 }
 
-/** Writes already-encoded Parquet bytes as a data file; stats come from reading them back. */
-async function addForBytes(table: DeltaTable, dir: string, bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, values: Record<string, string | null>, wopts: WriteOptions, seq: number): Promise<AddFile> {
+/** Stats of compacted bytes by reading them back, when the inputs' stats cannot be merged. */
+function statsOf(bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, wopts: WriteOptions): string {
   const back = readParquetToArrow(bytes);
-  const batches = back.batches.map((rb) => conformBatch(rb, dataSchema, arrowSchema));
-  const merged = concatBatches(batches, arrowSchema);
+  const merged = concatBatches(back.batches.map((rb) => conformBatch(rb, dataSchema, arrowSchema)), arrowSchema);
+  return computeStats(merged.data, dataSchema, wopts.stats);
+}
+
+async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array, values: Record<string, string | null>, stats: string, seq: number): Promise<AddFile> {
   const name = `part-${String(seq).padStart(5, '0')}-${uuidv4()}-c000.snappy.parquet`;
   const rel = dir ? `${dir}/${name}` : name;
   await table.storage.write(rel, bytes);
-  return { path: encodeAddPath(rel), partitionValues: { ...values }, size: bytes.length, modificationTime: Date.now(), dataChange: false, stats: computeStats(merged.data, dataSchema, wopts.stats) };
+  return { path: encodeAddPath(rel), partitionValues: { ...values }, size: bytes.length, modificationTime: Date.now(), dataChange: false, stats };
+}
+
+/** Files whose rows the main thread decodes itself once this many wait for the encoder thread. */
+const LOCAL_DECODE_BACKLOG = 16;
+
+/**
+ * Concatenates the rows of Parquet files into one Parquet file in WASM, on the encoder thread:
+ * the thread decodes files and writes the rows as they come, and when it falls behind, this
+ * thread decodes files too and hands over their Arrow data, so both cores work. Undefined when
+ * the files do not all have exactly the table's Arrow types (other writers' files, older
+ * schemas): the caller then takes the general path, which conforms every file.
+ */
+async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<Uint8Array | undefined> {
+  const encodeOpts = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() };
+  const thread = sharedThread();
+  if (!thread || !(await thread.ready.then(() => true, () => false))) {
+    return concatParquetFiles(
+      (async function* () {
+        for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
+      })(),
+      encodeOpts,
+    );
+  }
+  let out: ThreadFile | undefined;
+  try {
+    for await (const { bytes } of prefetch(snap, files, 64)) {
+      if (!out) {
+        const first = readParquetToArrow(bytes);
+        if (!sameTypes(first.schema, arrowSchema) || !first.batches.length) return undefined;
+        out = thread.open({ ...encodeOpts, plainColumns: plainColumns(first.batches[0]) }, 64);
+        await out.writeParquet(bytes);
+      } else if (out.backlog >= LOCAL_DECODE_BACKLOG) {
+        await out.write(pw.readParquet(bytes).intoIPCStream());
+      } else {
+        await out.writeParquet(bytes);
+      }
+    }
+    if (!out) return undefined;
+    const bytes = await out.finish();
+    const expected = files.reduce((n, f) => n + (f.stats ? Number(JSON.parse(f.stats).numRecords ?? NaN) : NaN), 0);
+    if (expected === expected && out.rows !== expected) {
+      throw new TributaryError('INTERNAL', `OPTIMIZE: the compacted file holds ${out.rows} rows where its ${files.length} inputs hold ${expected}; nothing was committed`);
+    }
+    return bytes;
+  } catch (e) {
+    out?.abort();
+    if (String((e as Error)?.message).includes('SCHEMA_MISMATCH')) return undefined;
+    throw e;
+  }
+}
+
+/** Same field names and Arrow types (nullability and metadata aside), recursively. */
+function sameTypes(a: arrow.Schema, b: arrow.Schema): boolean {
+  const sig = (s: arrow.Schema) => JSON.stringify(s.fields.map((f) => [f.name, String(f.type)]));
+  return sig(a) === sig(b);
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {
