@@ -12,9 +12,11 @@ import { DEFAULT_STATS_OPTIONS, doubleText, float32Text, type StatsOptions } fro
  */
 export function mergeStats(inputs: readonly (string | undefined)[], schema: StructType, opts: StatsOptions = DEFAULT_STATS_OPTIONS): string | undefined {
   const parsed: Parsed[] = [];
+  // Only longs and decimals can hold numbers a double would round; otherwise plain JSON is exact.
+  const exact = needsExactNumbers(schema);
   for (const s of inputs) {
     if (!s) return undefined;
-    const p = parseJsonExact(s) as Parsed;
+    const p = (exact ? parseJsonExact(s) : JSON.parse(s)) as Parsed;
     if (typeof p?.numRecords !== 'number' || !p.nullCount) return undefined;
     parsed.push(p);
   }
@@ -23,6 +25,19 @@ export function mergeStats(inputs: readonly (string | undefined)[], schema: Stru
   const out = mergeStruct(schema, parsed.map((p) => ({ numRecords: p.numRecords, min: p.minValues ?? {}, max: p.maxValues ?? {}, nulls: p.nullCount })), ctx);
   if (!out) return undefined;
   return `{"numRecords":${numRecords},"minValues":${out.min},"maxValues":${out.max},"nullCount":${out.nulls}}`;
+}
+
+function needsExactNumbers(t: DataType): boolean {
+  switch (t.kind) {
+    case 'struct':
+      return t.fields.some((f) => needsExactNumbers(f.type));
+    case 'decimal':
+      return true;
+    case 'primitive':
+      return t.name === 'long';
+    default:
+      return false; // arrays and maps have no min/max
+  }
 }
 
 interface Parsed {

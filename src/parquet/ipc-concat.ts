@@ -1,4 +1,4 @@
-import * as pw from 'parquet-wasm';
+import { pw } from './wasm.js';
 import type { Compression } from './encoder.js';
 
 /**

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { pw } from './wasm.js';
 import type { StructType } from '../delta/schema.js';
 import { BufferingFileWriter, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { plainColumns, writerProperties } from './wasm-properties.js';

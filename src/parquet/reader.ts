@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { pw } from './wasm.js';
 
 /** Parquet bytes -> Arrow JS table (through parquet-wasm, the same library that writes them). */
 export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow.Table {

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import * as pw from 'parquet-wasm';
+import { pw } from './wasm.js';
 import type { EncodeOptions } from './encoder.js';
 
 const CODECS: Record<EncodeOptions['compression'], pw.Compression> = {

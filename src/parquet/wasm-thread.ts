@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { wasmModule } from './wasm.js';
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 
@@ -19,9 +20,10 @@ export class EncoderThread {
 
   constructor(url: URL) {
     // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
+    const workerData = { wasmModule };
     this.worker = url.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true })
-      : new Worker(url);
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData })
+      : new Worker(url, { workerData });
     let started: (v: void) => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -121,6 +123,14 @@ export class ThreadFile {
   async writeParquet(parquet: Uint8Array): Promise<void> {
     const own = await this.room(parquet);
     this.send({ op: 'writeParquet', id: this.id, parquet: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  /** The same for a local file, which the thread reads itself. */
+  async writeParquetFile(path: string): Promise<void> {
+    while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
+    if (this.failure) throw this.failure;
+    this.ahead++;
+    this.send({ op: 'writeParquetFile', id: this.id, path });
   }
 
   private async room(bytes: Uint8Array): Promise<Uint8Array> {

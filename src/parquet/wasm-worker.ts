@@ -5,8 +5,9 @@
  * is acknowledged then, so the main thread never runs more than a few chunks ahead and WASM
  * memory (which never shrinks) stays bounded by a few chunks plus the open row group.
  */
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import * as pw from 'parquet-wasm';
+import { pw } from './wasm.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 
 export type ToWorker =
@@ -14,6 +15,8 @@ export type ToWorker =
   | { op: 'write'; id: number; ipc: Uint8Array }
   /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
   | { op: 'writeParquet'; id: number; parquet: Uint8Array }
+  /** The same for a local file, which this thread reads itself. */
+  | { op: 'writeParquetFile'; id: number; path: string }
   | { op: 'finish'; id: number }
   | { op: 'abort'; id: number };
 
@@ -24,7 +27,8 @@ export type FromWorker =
   | { op: 'error'; id: number; message: string };
 
 interface Chunk {
-  bytes: Uint8Array;
+  bytes?: Uint8Array;
+  path?: string;
   parquet: boolean;
 }
 
@@ -59,7 +63,9 @@ function open(id: number, config: WasmWriterConfig) {
         const chunk = file.queue.shift();
         if (!chunk || file.failure) return controller.close();
         try {
-          const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
+          // A blocking read is right here: this thread has nothing else to do meanwhile.
+          const bytes = chunk.bytes ?? readFileSync(chunk.path!);
+          const table = chunk.parquet ? pw.readParquet(bytes) : pw.Table.fromIPCStream(bytes);
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
           else if (!sameBytes(file.schema, schema)) throw new Error('SCHEMA_MISMATCH: a chunk has a different Arrow schema from the first');
@@ -83,9 +89,7 @@ function open(id: number, config: WasmWriterConfig) {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return Buffer.compare(a, b) === 0;
 }
 
 function wake(file: OpenFile) {
@@ -121,8 +125,8 @@ port.on('message', (m: ToWorker) => {
     if (m.op === 'open') return open(m.id, m.config);
     const file = files.get(m.id);
     if (!file) return;
-    if (m.op === 'write' || m.op === 'writeParquet') {
-      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : { bytes: m.parquet, parquet: true });
+    if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writeParquetFile') {
+      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writeParquet' ? { bytes: m.parquet, parquet: true } : { path: m.path, parquet: true });
       wake(file);
     } else if (m.op === 'finish') {
       finish(m.id, file).catch((e: unknown) => {

@@ -17,6 +17,10 @@ export class LocalStorage implements Storage {
     this.root = nodePath.resolve(root);
   }
 
+  localPath(path: string): string {
+    return this.abs(path);
+  }
+
   private abs(path: string): string {
     return nodePath.join(this.root, ...path.split('/'));
   }

@@ -27,6 +27,11 @@ export interface Storage {
   /** Every file below a directory, recursively, sorted by path. */
   listRecursive(dir: string): Promise<FileInfo[]>;
   delete(path: string): Promise<void>;
+  /**
+   * The file's path on this machine's file system, when the storage is one: a worker thread can
+   * then read the file itself. Object stores leave it out.
+   */
+  localPath?(path: string): string;
 }
 
 export function joinPath(...parts: string[]): string {

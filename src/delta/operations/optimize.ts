@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../../errors.js';
 import { toArrowSchema } from '../../arrow/types.js';
@@ -8,7 +9,7 @@ import { commit } from '../commit.js';
 import { decodeAddPath, partitionDirectory } from '../partitions.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
 import { concatParquetFiles } from '../../parquet/ipc-concat.js';
-import * as pw from 'parquet-wasm';
+import { pw } from '../../parquet/wasm.js';
 import { plainColumns } from '../../parquet/wasm-properties.js';
 import { sharedThread } from '../../parquet/parquet-wasm.js';
 import type { ThreadFile } from '../../parquet/wasm-thread.js';
@@ -206,17 +207,38 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
     );
   }
   let out: ThreadFile | undefined;
+  const open = (bytes: Uint8Array): ThreadFile | undefined => {
+    const first = readParquetToArrow(bytes);
+    if (!sameTypes(first.schema, arrowSchema) || !first.batches.length) return undefined;
+    return thread.open({ ...encodeOpts, plainColumns: plainColumns(first.batches[0]) }, 64);
+  };
   try {
-    for await (const { bytes } of prefetch(snap, files, 64)) {
-      if (!out) {
-        const first = readParquetToArrow(bytes);
-        if (!sameTypes(first.schema, arrowSchema) || !first.batches.length) return undefined;
-        out = thread.open({ ...encodeOpts, plainColumns: plainColumns(first.batches[0]) }, 64);
-        await out.writeParquet(bytes);
-      } else if (out.backlog >= LOCAL_DECODE_BACKLOG) {
-        await out.write(pw.readParquet(bytes).intoIPCStream());
-      } else {
-        await out.writeParquet(bytes);
+    const storage = snap.storage;
+    if (storage.localPath) {
+      // Local files: the thread reads them itself; this thread reads and decodes only while
+      // the thread is behind.
+      const rel = (f: AddFile) => decodeAddPath(f.path, storage.root);
+      const head = await storage.read(rel(files[0]));
+      out = open(head);
+      if (!out) return undefined;
+      await out.writeParquet(head);
+      for (let i = 1; i < files.length; i++) {
+        const path = storage.localPath(rel(files[i]));
+        // A small local file is read faster by a blocking read than by an async round trip.
+        if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(readFileSync(path)).intoIPCStream());
+        else await out.writeParquetFile(path);
+      }
+    } else {
+      for await (const { bytes } of prefetch(snap, files, 64)) {
+        if (!out) {
+          out = open(bytes);
+          if (!out) return undefined;
+          await out.writeParquet(bytes);
+        } else if (out.backlog >= LOCAL_DECODE_BACKLOG) {
+          await out.write(pw.readParquet(bytes).intoIPCStream());
+        } else {
+          await out.writeParquet(bytes);
+        }
       }
     }
     if (!out) return undefined;
