@@ -18,7 +18,9 @@
  * (<cache> = $TRIBUTARY_CACHE or <repo>/.cache) plus a timestamped copy in <cache>/bench/history/.
  *
  * Options: --quick, --seed N (42), --runs N (3), --cases narrow,wide,appends,
- *          --warmup-rows N (default min(10,000, rows/10): enough for V8 to tier up the hot loops),
+ *          --warmup-rows N (default min(rows, 150,000): enough for V8 to tier up the hot loops and,
+ *          for Tributary, to start the encoder thread it uses for files of more than 65,536 rows
+ *          and to tier up its WASM; one warm-up append for every contender),
  *          --timeout SECONDS (per child; 420 full, 180 quick), --keep (keep the temp directory),
  *          --wait-idle SECONDS (30; 0 = off): before each child, wait up to this long for the rest of
  *          the machine to go idle (at most 180 s in all),
@@ -404,7 +406,7 @@ async function main() {
   const sizes = opts.quick
     ? { narrow: 100_000, wide: 10_000, appends: 200, batchRows: 100 }
     : { narrow: 1_000_000, wide: 100_000, appends: 1_000, batchRows: 100 };
-  const warmupFor = (rows: number) => opts.warmupRows ?? Math.min(10_000, Math.floor(rows / 10));
+  const warmupFor = (rows: number) => opts.warmupRows ?? Math.min(rows, 150_000);
   const loadBefore = os.loadavg()[0];
   if (loadBefore > 0.7) progress(`warning: 1-minute load average is ${loadBefore.toFixed(2)} before the run; other processes will skew the figures`);
   const warmupAppends = 20;

@@ -8,7 +8,8 @@ import { EncoderThread } from './wasm-thread.js';
 export interface ParquetWasmOptions {
   /**
    * Encode large files on a worker thread, overlapped with building the next chunk: 'auto' (the
-   * default) does so for files of more than `threadMinRows` rows when a worker can be started.
+   * default) does so for files of more than `threadMinRows` rows (default 65,536: more than one
+   * chunk, so there is something to overlap) when a worker can be started.
    */
   thread?: 'auto' | 'never';
   threadMinRows?: number;
@@ -34,7 +35,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
   }
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
-    const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 100_000) ? sharedThread() : undefined;
+    const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 65_536) ? sharedThread() : undefined;
     const here = () =>
       new BufferingFileWriter(
         (t) => this.encode(t, schema, opts),
