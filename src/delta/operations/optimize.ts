@@ -225,6 +225,8 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
       for (let i = 1; i < files.length; i++) {
         const path = storage.localPath(rel(files[i]));
         // A small local file is read faster by a blocking read than by an async round trip.
+        // Acknowledgements arrive as messages: let them in before judging the backlog.
+        if (out.backlog >= LOCAL_DECODE_BACKLOG) await new Promise((r) => setImmediate(r));
         if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(readFileSync(path)).intoIPCStream());
         else await out.writeParquetFile(path);
       }
