@@ -197,15 +197,17 @@ const LOCAL_DECODE_BACKLOG = 16;
  */
 async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<Uint8Array | undefined> {
   const encodeOpts = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() };
-  const thread = sharedThread();
-  if (!thread || !(await thread.ready.then(() => true, () => false))) {
-    return concatParquetFiles(
+  const here = () =>
+    concatParquetFiles(
       (async function* () {
         for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
       })(),
       encodeOpts,
     );
-  }
+  // Not waiting for the thread to start: its messages queue meanwhile, and this thread decodes
+  // files itself while the backlog is long, so start-up time is not idle time.
+  const thread = sharedThread();
+  if (!thread) return here();
   let out: ThreadFile | undefined;
   const open = (bytes: Uint8Array): ThreadFile | undefined => {
     const first = readParquetToArrow(bytes);
@@ -253,6 +255,8 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
   } catch (e) {
     out?.abort();
     if (String((e as Error)?.message).includes('SCHEMA_MISMATCH')) return undefined;
+    // The thread could not start (or died): compact on this thread instead.
+    if (!thread.usable) return here();
     throw e;
   }
 }
