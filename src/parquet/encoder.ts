@@ -1,4 +1,4 @@
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import type { StructType } from '../delta/schema.js';
 
 export type Compression = 'snappy' | 'zstd' | 'uncompressed';
@@ -37,15 +37,12 @@ export interface ParquetFileWriter {
 /** For encoders that need a whole file at once: chunks are kept until finish. */
 export class BufferingFileWriter implements ParquetFileWriter {
   private batches: arrow.RecordBatch[] = [];
-  constructor(
-    private readonly encode: (table: arrow.Table) => Promise<Uint8Array>,
-    private readonly arrowTable: (batches: arrow.RecordBatch[]) => arrow.Table,
-  ) {}
+  constructor(private readonly encode: (table: arrow.Table) => Promise<Uint8Array>) {}
   async write(batch: arrow.RecordBatch): Promise<void> {
     this.batches.push(batch);
   }
   finish(): Promise<Uint8Array> {
-    const t = this.arrowTable(this.batches);
+    const t = new arrow.Table(this.batches);
     this.batches = [];
     return this.encode(t);
   }

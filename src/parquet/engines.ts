@@ -13,10 +13,7 @@ class LazyParquetJsEncoder implements ParquetEncoder {
     return this.inner.then((e) => e.encode(table, schema, opts));
   }
   open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
-    return new BufferingFileWriter(
-      (t) => this.encode(t, schema, opts),
-      (batches) => new arrow.Table(batches),
-    );
+    return new BufferingFileWriter((t) => this.encode(t, schema, opts));
   }
 }
 

@@ -36,11 +36,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
     const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 65_536) ? sharedThread() : undefined;
-    const here = () =>
-      new BufferingFileWriter(
-        (t) => this.encode(t, schema, opts),
-        (batches) => new arrow.Table(batches),
-      );
+    const here = () => new BufferingFileWriter((t) => this.encode(t, schema, opts));
     return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++) : here();
   }
 }

@@ -648,10 +648,7 @@ export class ParquetJsEncoder implements ParquetEncoder {
   }
 
   open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
-    return new BufferingFileWriter(
-      (t) => this.encode(t, schema, opts),
-      (batches) => new arrow.Table(batches),
-    );
+    return new BufferingFileWriter((t) => this.encode(t, schema, opts));
   }
 
   async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {

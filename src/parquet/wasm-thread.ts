@@ -115,30 +115,29 @@ export class ThreadFile {
 
   /** Sends one IPC chunk (its buffer is transferred), waiting while the writer is behind. */
   async write(ipc: Uint8Array): Promise<void> {
-    const own = await this.room(ipc);
+    await this.room();
+    const own = transferable(ipc);
     this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
   }
 
   /** Sends a whole Parquet file whose rows the writer appends (decoded on the thread). */
   async writeParquet(parquet: Uint8Array): Promise<void> {
-    const own = await this.room(parquet);
+    await this.room();
+    const own = transferable(parquet);
     this.send({ op: 'writeParquet', id: this.id, parquet: own }, [own.buffer as ArrayBuffer]);
   }
 
   /** The same for a local file, which the thread reads itself. */
   async writeParquetFile(path: string): Promise<void> {
-    while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
-    if (this.failure) throw this.failure;
-    this.ahead++;
+    await this.room();
     this.send({ op: 'writeParquetFile', id: this.id, path });
   }
 
-  private async room(bytes: Uint8Array): Promise<Uint8Array> {
+  /** Waits while `maxAhead` chunks are unconsumed, then counts one more. */
+  private async room(): Promise<void> {
     while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
     if (this.failure) throw this.failure;
     this.ahead++;
-    // Transfer needs a buffer of its own; a view into a larger one is copied first.
-    return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   }
 
   finish(): Promise<Uint8Array> {
@@ -154,4 +153,9 @@ export class ThreadFile {
     this.send({ op: 'abort', id: this.id });
     this.release();
   }
+}
+
+/** Transfer needs a buffer of its own; a view into a larger one is copied first. */
+function transferable(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }

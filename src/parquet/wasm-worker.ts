@@ -68,7 +68,7 @@ function open(id: number, config: WasmWriterConfig) {
           const table = chunk.parquet ? pw.readParquet(bytes) : pw.Table.fromIPCStream(bytes);
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
-          else if (!sameBytes(file.schema, schema)) throw new Error('SCHEMA_MISMATCH: a chunk has a different Arrow schema from the first');
+          else if (Buffer.compare(file.schema, schema) !== 0) throw new Error('SCHEMA_MISMATCH: a chunk has a different Arrow schema from the first');
           for (const rb of table.recordBatches()) {
             file.rows += rb.numRows;
             controller.enqueue(rb);
@@ -86,10 +86,6 @@ function open(id: number, config: WasmWriterConfig) {
   file.output = pw.transformParquetStream(input, writerProperties(config)) as Promise<ReadableStream<Uint8Array>>;
   file.output.catch(() => undefined);
   files.set(id, file);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
 }
 
 function wake(file: OpenFile) {

@@ -111,8 +111,13 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         // Fast path: the files' rows go from Parquet to Parquet inside WASM, never decoded in JavaScript.
         const compacted = opts.engine ? undefined : await compactInWasm(snap, b, arrowSchema);
         if (compacted) {
-          const stats = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats) ?? statsOf(compacted, dataSchema, arrowSchema, wopts);
-          adds.push(await storeCompacted(table, dir, compacted, values, stats, adds.length));
+          const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
+          const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
+          if (inputRows !== undefined && compacted.rows !== undefined && compacted.rows !== inputRows) {
+            throw new TributaryError('INTERNAL', `OPTIMIZE: the compacted file holds ${compacted.rows} rows where its ${b.length} inputs hold ${inputRows}; nothing was committed`);
+          }
+          const stats = merged ?? statsOf(compacted.bytes, dataSchema, arrowSchema, wopts);
+          adds.push(await storeCompacted(table, dir, compacted.bytes, values, stats, adds.length));
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
@@ -185,6 +190,21 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
   return { path: encodeAddPath(rel), partitionValues: { ...values }, size: bytes.length, modificationTime: Date.now(), dataChange: false, stats };
 }
 
+/** A bin's file as the encoder thread takes it: a local path it reads itself, or the bytes. */
+interface Input {
+  path?: string;
+  bytes?: Uint8Array;
+}
+
+async function* inputs(snap: Snapshot, files: AddFile[]): AsyncGenerator<Input> {
+  const storage = snap.storage;
+  if (storage.localPath) for (const f of files) yield { path: storage.localPath(decodeAddPath(f.path, storage.root)) };
+  else for await (const { bytes } of prefetch(snap, files, 64)) yield { bytes };
+}
+
+// A small local file is read faster by a blocking read than by an async round trip.
+const bytesOf = (input: Input): Uint8Array => input.bytes ?? readFileSync(input.path!);
+
 /** Files whose rows the main thread decodes itself once this many wait for the encoder thread. */
 const LOCAL_DECODE_BACKLOG = 16;
 
@@ -195,15 +215,17 @@ const LOCAL_DECODE_BACKLOG = 16;
  * the files do not all have exactly the table's Arrow types (other writers' files, older
  * schemas): the caller then takes the general path, which conforms every file.
  */
-async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<Uint8Array | undefined> {
+async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const encodeOpts = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() };
-  const here = () =>
-    concatParquetFiles(
+  const here = async () => {
+    const bytes = await concatParquetFiles(
       (async function* () {
         for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
       })(),
       encodeOpts,
     );
+    return bytes && { bytes };
+  };
   // Not waiting for the thread to start: its messages queue meanwhile, and this thread decodes
   // files itself while the backlog is long, so start-up time is not idle time.
   const thread = sharedThread();
@@ -215,43 +237,22 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
     return thread.open({ ...encodeOpts, plainColumns: plainColumns(first.batches[0]) }, 64);
   };
   try {
-    const storage = snap.storage;
-    if (storage.localPath) {
-      // Local files: the thread reads them itself; this thread reads and decodes only while
-      // the thread is behind.
-      const rel = (f: AddFile) => decodeAddPath(f.path, storage.root);
-      const head = await storage.read(rel(files[0]));
-      out = open(head);
-      if (!out) return undefined;
-      await out.writeParquet(head);
-      for (let i = 1; i < files.length; i++) {
-        const path = storage.localPath(rel(files[i]));
-        // A small local file is read faster by a blocking read than by an async round trip.
-        // Acknowledgements arrive as messages: let them in before judging the backlog.
-        if (out.backlog >= LOCAL_DECODE_BACKLOG) await new Promise((r) => setImmediate(r));
-        if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(readFileSync(path)).intoIPCStream());
-        else await out.writeParquetFile(path);
+    for await (const input of inputs(snap, files)) {
+      if (!out) {
+        const head = bytesOf(input);
+        out = open(head);
+        if (!out) return undefined;
+        await out.writeParquet(head);
+        continue;
       }
-    } else {
-      for await (const { bytes } of prefetch(snap, files, 64)) {
-        if (!out) {
-          out = open(bytes);
-          if (!out) return undefined;
-          await out.writeParquet(bytes);
-        } else if (out.backlog >= LOCAL_DECODE_BACKLOG) {
-          await out.write(pw.readParquet(bytes).intoIPCStream());
-        } else {
-          await out.writeParquet(bytes);
-        }
-      }
+      // Acknowledgements arrive as messages: let them in before judging the backlog.
+      if (out.backlog >= LOCAL_DECODE_BACKLOG) await new Promise((r) => setImmediate(r));
+      if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(bytesOf(input)).intoIPCStream());
+      else if (input.path) await out.writeParquetFile(input.path);
+      else await out.writeParquet(input.bytes!);
     }
     if (!out) return undefined;
-    const bytes = await out.finish();
-    const expected = files.reduce((n, f) => n + (f.stats ? Number(JSON.parse(f.stats).numRecords ?? NaN) : NaN), 0);
-    if (expected === expected && out.rows !== expected) {
-      throw new TributaryError('INTERNAL', `OPTIMIZE: the compacted file holds ${out.rows} rows where its ${files.length} inputs hold ${expected}; nothing was committed`);
-    }
-    return bytes;
+    return { bytes: await out.finish(), rows: out.rows };
   } catch (e) {
     out?.abort();
     if (String((e as Error)?.message).includes('SCHEMA_MISMATCH')) return undefined;
