@@ -22,7 +22,8 @@ import { encodeAddPath } from '../partitions.js';
 import type { StructType } from '../schema.js';
 import { v4 as uuidv4 } from 'uuid';
 import type { DeltaTable } from '../table.js';
-import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
+import { CHUNK_ROWS, dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
+import { FlatParquetReader } from '../../parquet/flat-reader.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
 
 export interface OptimizeOptions {
@@ -108,8 +109,8 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         numBatches++;
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
-        // Fast path: the files' rows go from Parquet to Parquet inside WASM, never decoded in JavaScript.
-        const compacted = opts.engine ? undefined : await compactInWasm(snap, b, arrowSchema);
+        // Fast path: on the encoder thread, without decoding the files into JavaScript values.
+        const compacted = opts.engine ? undefined : await compactOnThread(snap, b, dataSchema, arrowSchema);
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -192,18 +193,75 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
 
 /** A bin's file as the encoder thread takes it: a local path it reads itself, or the bytes. */
 interface Input {
+  file: AddFile;
   path?: string;
   bytes?: Uint8Array;
 }
 
 async function* inputs(snap: Snapshot, files: AddFile[]): AsyncGenerator<Input> {
   const storage = snap.storage;
-  if (storage.localPath) for (const f of files) yield { path: storage.localPath(decodeAddPath(f.path, storage.root)) };
-  else for await (const { bytes } of prefetch(snap, files, 64)) yield { bytes };
+  if (storage.localPath) for (const file of files) yield { file, path: storage.localPath(decodeAddPath(file.path, storage.root)) };
+  else for await (const { file, bytes } of prefetch(snap, files, 64)) yield { file, bytes };
 }
 
-// A small local file is read faster by a blocking read than by an async round trip.
-const bytesOf = (input: Input): Uint8Array => input.bytes ?? readFileSync(input.path!);
+// A small local file is read faster by a blocking read than by an async round trip; a plain
+// Uint8Array view, because a Buffer's subarray is several times slower in the readers' loops.
+const bytesOf = (input: Input): Uint8Array => {
+  if (input.bytes) return input.bytes;
+  const b = readFileSync(input.path!);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+};
+
+const ENCODE_OPTS = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS };
+
+/**
+ * Compacts a bin into the bytes of one Parquet file, on the encoder thread; undefined sends the
+ * bin down the general path. Flat tables (the common ingestion shape) have their files read in
+ * JavaScript and sent as 64K-row chunks; others go Parquet to Parquet in WASM.
+ */
+async function compactOnThread(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+  const reader = FlatParquetReader.for(arrowSchema, CHUNK_ROWS);
+  return reader ? compactFlat(snap, files, dataSchema, arrowSchema, reader) : compactInWasm(snap, files, arrowSchema);
+}
+
+/**
+ * The files' rows are read here by the flat Parquet reader into Arrow chunks of the table's
+ * types, while the encoder thread writes the previous chunk. A file the reader refuses (another
+ * writer's encoding or types, or a damaged file) is read by the general reader, which conforms
+ * it to the table's types or names the file in its error, and joins the same stream.
+ */
+async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, reader: FlatParquetReader): Promise<{ bytes: Uint8Array; rows: number } | undefined> {
+  const thread = sharedThread();
+  if (!thread) return undefined;
+  let out: ThreadFile | undefined;
+  let sent = 0;
+  const send = async (batch: arrow.RecordBatch) => {
+    out ??= thread.open({ ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata(), plainColumns: plainColumns(batch) });
+    sent += batch.numRows;
+    await out.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+  };
+  try {
+    for await (const input of inputs(snap, files)) {
+      const bytes = bytesOf(input);
+      if (reader.append(bytes)) {
+        if (reader.rows >= CHUNK_ROWS) await send(reader.flush());
+        continue;
+      }
+      if (reader.rows) await send(reader.flush());
+      for (const rb of await readFile(snap, input.file, dataSchema, arrowSchema, bytes)) if (rb.numRows) await send(rb);
+    }
+    if (reader.rows) await send(reader.flush());
+    if (!out) return undefined;
+    const bytes = await out.finish();
+    if (out.rows !== sent) throw new TributaryError('INTERNAL', `OPTIMIZE: the encoder thread wrote ${out.rows} of ${sent} rows; nothing was committed`);
+    return { bytes, rows: out.rows };
+  } catch (e) {
+    out?.abort();
+    // The thread could not start (or died): the general path encodes on this thread.
+    if (!thread.usable) return undefined;
+    throw e;
+  }
+}
 
 /** Files whose rows the main thread decodes itself once this many wait for the encoder thread. */
 const LOCAL_DECODE_BACKLOG = 16;
@@ -216,7 +274,7 @@ const LOCAL_DECODE_BACKLOG = 16;
  * schemas): the caller then takes the general path, which conforms every file.
  */
 async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
-  const encodeOpts = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS, keyValueMetadata: defaultKeyValueMetadata() };
+  const encodeOpts = { ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata() };
   const here = async () => {
     const bytes = await concatParquetFiles(
       (async function* () {

@@ -1,0 +1,132 @@
+/**
+ * A reader for the Thrift compact protocol, the encoding of Parquet's footer and page headers.
+ * Structs come back generic, as sparse arrays indexed by field id (parquet.thrift numbers them),
+ * so one small reader serves every Parquet structure; footer.ts gives them names. Malformed input
+ * throws a ThriftError; nothing here allocates more than the input can describe.
+ */
+
+export type ThriftValue = boolean | number | Uint8Array | ThriftValue[] | ThriftStruct;
+/** Field id -> value. */
+export type ThriftStruct = ThriftValue[];
+
+export class ThriftError extends Error {}
+
+const STOP = 0;
+const TRUE = 1;
+const FALSE = 2;
+const BYTE = 3;
+const I16 = 4;
+const I32 = 5;
+const I64 = 6;
+const DOUBLE = 7;
+const BINARY = 8;
+const LIST = 9;
+const SET = 10;
+const MAP = 11;
+const STRUCT = 12;
+
+/** Nesting deeper than any Parquet structure is refused rather than recursed into. */
+const MAX_DEPTH = 32;
+
+export class CompactReader {
+  pos: number;
+  private readonly view: DataView;
+  constructor(
+    private readonly buf: Uint8Array,
+    offset = 0,
+    private readonly end = buf.length,
+  ) {
+    this.pos = offset;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private byte(): number {
+    if (this.pos >= this.end) throw new ThriftError('Thrift: unexpected end of input');
+    return this.buf[this.pos++];
+  }
+
+  /** Unsigned LEB128; exact up to 2^53, which covers every length and offset in a Parquet file. */
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      const b = this.byte();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) return result;
+      mul *= 128;
+    }
+    throw new ThriftError('Thrift: varint too long');
+  }
+
+  private zigzag(): number {
+    const n = this.varint();
+    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
+  }
+
+  readStruct(depth = 0): ThriftStruct {
+    if (depth > MAX_DEPTH) throw new ThriftError('Thrift: nesting too deep');
+    const out: ThriftStruct = [];
+    let id = 0;
+    for (;;) {
+      const head = this.byte();
+      const type = head & 0x0f;
+      if (type === STOP) return out;
+      const delta = head >> 4;
+      id = delta ? id + delta : this.zigzag();
+      out[id] = type === TRUE ? true : type === FALSE ? false : this.value(type, depth);
+    }
+  }
+
+  private value(type: number, depth: number): ThriftValue {
+    switch (type) {
+      case TRUE:
+      case FALSE:
+        // Inside a list a boolean is a byte of its own.
+        return this.byte() === TRUE;
+      case BYTE: {
+        const b = this.byte();
+        return b > 127 ? b - 256 : b;
+      }
+      case I16:
+      case I32:
+      case I64:
+        return this.zigzag();
+      case DOUBLE: {
+        if (this.pos + 8 > this.end) throw new ThriftError('Thrift: unexpected end of input');
+        const d = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        return d;
+      }
+      case BINARY: {
+        const n = this.varint();
+        if (this.pos + n > this.end) throw new ThriftError('Thrift: binary runs past the end');
+        const b = this.buf.subarray(this.pos, this.pos + n);
+        this.pos += n;
+        return b;
+      }
+      case LIST:
+      case SET: {
+        const head = this.byte();
+        const n = head >> 4 === 15 ? this.varint() : head >> 4;
+        if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
+        const elem = head & 0x0f;
+        const out: ThriftValue[] = new Array(n);
+        for (let i = 0; i < n; i++) out[i] = this.value(elem, depth + 1);
+        return out;
+      }
+      case MAP: {
+        const n = this.varint();
+        if (n === 0) return [];
+        if (n > this.end - this.pos) throw new ThriftError('Thrift: map longer than its input');
+        const kv = this.byte();
+        const out: ThriftValue[] = [];
+        for (let i = 0; i < n; i++) out.push([this.value(kv >> 4, depth + 1), this.value(kv & 0x0f, depth + 1)]);
+        return out;
+      }
+      case STRUCT:
+        return this.readStruct(depth + 1);
+      default:
+        throw new ThriftError(`Thrift: unknown type ${type}`);
+    }
+  }
+}
