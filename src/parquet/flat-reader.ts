@@ -158,7 +158,7 @@ export class FlatParquetReader {
         if (maxDef) {
           if (h.defEncoding !== Encoding.RLE) refuse(`definition level encoding ${h.defEncoding}`);
           if (p + 4 > page.length) refuse('truncated definition levels');
-          const len = (page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24)) >>> 0;
+          const len = u32le(page, p);
           if (p + 4 + len > page.length) refuse('definition levels run past the page');
           defs = this.levels(n);
           decodeHybrid(page, p + 4, p + 4 + len, 1, n, defs);
@@ -192,7 +192,7 @@ export class FlatParquetReader {
       } else if (h.encoding === Encoding.RLE && acc.conversion === 'bool') {
         // Booleans as RLE runs of bit width 1 (data pages v2 from arrow-rs), after a 4-byte length.
         if (p + 4 > page.length) refuse('truncated boolean runs');
-        const len = (page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24)) >>> 0;
+        const len = u32le(page, p);
         if (p + 4 + len > page.length) refuse('boolean runs past the page');
         idx = this.indexBuffer(nonNull);
         decodeHybrid(page, p + 4, p + 4 + len, 1, nonNull, idx);
@@ -301,7 +301,7 @@ function readDictionary(page: Uint8Array, count: number, acc: Accepted): Diction
   let p = 0;
   for (let i = 0; i < count; i++) {
     if (p + 4 > page.length) refuse('dictionary page too short');
-    const len = (page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24)) >>> 0;
+    const len = u32le(page, p);
     p += 4;
     if (p + len > page.length) refuse('dictionary value runs past the page');
     starts[i] = p;
@@ -334,7 +334,7 @@ function writeValues(b: ColumnBuilder, acc: Accepted, page: Uint8Array, p: numbe
           to = dict!.ends![k];
         } else {
           if (p + 4 > page.length) refuse('truncated value');
-          const len = (page[p] | (page[p + 1] << 8) | (page[p + 2] << 16) | (page[p + 3] << 24)) >>> 0;
+          const len = u32le(page, p);
           from = p + 4;
           to = from + len;
           if (to > page.length) refuse('value runs past the page');
@@ -405,4 +405,9 @@ function writeValues(b: ColumnBuilder, acc: Accepted, page: Uint8Array, p: numbe
       }
     }
   }
+}
+
+/** The 4-byte little-endian lengths that precede levels, runs and BYTE_ARRAY values. */
+function u32le(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
 }
