@@ -2,7 +2,12 @@
  * The parts of a Parquet footer (FileMetaData, parquet.thrift) and page header that a reader of
  * flat files needs, named. Field ids are parquet.thrift's.
  */
-import { CompactReader, ThriftError, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
+import { CompactReader, ThriftError, type Spec, type ThriftStruct, type ThriftValue } from './thrift-compact.js';
+
+// The fields read below; statistics, key-value metadata and encoding stats are skipped.
+const COLUMN_META: Spec = { 1: true, 3: true, 4: true, 5: true, 7: true, 9: true, 11: true };
+const FOOTER: Spec = { 2: true, 3: true, 4: { 1: { 1: true, 3: COLUMN_META }, 3: true } };
+const PAGE_HEADER: Spec = { 1: true, 2: true, 3: true, 5: { 1: true, 2: true, 3: true }, 7: { 1: true, 2: true }, 8: { 1: true, 4: true, 5: true, 6: true, 7: true } };
 
 export const enum PhysicalType {
   BOOLEAN = 0,
@@ -118,7 +123,7 @@ export function readFooter(file: Uint8Array): FileMetaData {
   if (n < 12 || file[n - 4] !== 0x50 || file[n - 3] !== 0x41 || file[n - 2] !== 0x52 || file[n - 1] !== 0x31) throw new ThriftError('not a Parquet file (no PAR1 footer; encrypted footers are PARE)');
   const len = file[n - 8] | (file[n - 7] << 8) | (file[n - 6] << 16) | (file[n - 5] << 24);
   if (len <= 0 || len > n - 12) throw new ThriftError('Parquet footer length out of range');
-  const m = new CompactReader(file, n - 8 - len, n - 8).readStruct();
+  const m = new CompactReader(file, n - 8 - len, n - 8).readStruct(FOOTER);
   const schema = list(m[2]).map((v) => {
     const s = struct(v) ?? [];
     const logical = struct(s[10]);
@@ -162,7 +167,7 @@ export function readFooter(file: Uint8Array): FileMetaData {
 /** Reads a page header at `pos`; returns it and where the page's data starts. */
 export function readPageHeader(file: Uint8Array, pos: number, end: number): { header: PageHeader; dataStart: number } {
   const r = new CompactReader(file, pos, end);
-  const h = r.readStruct();
+  const h = r.readStruct(PAGE_HEADER);
   const v1 = struct(h[5]);
   const dict = struct(h[7]);
   const v2 = struct(h[8]);

@@ -8,6 +8,12 @@
 export type ThriftValue = boolean | number | Uint8Array | ThriftValue[] | ThriftStruct;
 /** Field id -> value. */
 export type ThriftStruct = ThriftValue[];
+/**
+ * Which fields of a struct to keep (by id; `true` keeps the whole value, a nested Spec the listed
+ * fields of a struct or of each struct in a list). Others are skipped without being built: a
+ * Parquet footer is mostly statistics and key-value metadata a reader of rows does not need.
+ */
+export type Spec = { readonly [id: number]: Spec | true };
 
 export class ThriftError extends Error {}
 
@@ -63,7 +69,7 @@ export class CompactReader {
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
   }
 
-  readStruct(depth = 0): ThriftStruct {
+  readStruct(spec?: Spec, depth = 0): ThriftStruct {
     if (depth > MAX_DEPTH) throw new ThriftError('Thrift: nesting too deep');
     const out: ThriftStruct = [];
     let id = 0;
@@ -73,11 +79,68 @@ export class CompactReader {
       if (type === STOP) return out;
       const delta = head >> 4;
       id = delta ? id + delta : this.zigzag();
-      out[id] = type === TRUE ? true : type === FALSE ? false : this.value(type, depth);
+      const sub = spec && spec[id];
+      if (spec && !sub) {
+        this.skip(type, depth);
+        continue;
+      }
+      out[id] = type === TRUE ? true : type === FALSE ? false : this.value(type, depth, sub === true ? undefined : sub);
     }
   }
 
-  private value(type: number, depth: number): ThriftValue {
+  /** Moves past one value without building it. */
+  private skip(type: number, depth: number): void {
+    if (depth > MAX_DEPTH) throw new ThriftError('Thrift: nesting too deep');
+    switch (type) {
+      case TRUE:
+      case FALSE:
+        return;
+      case BINARY: {
+        const n = this.varint();
+        if (this.pos + n > this.end) throw new ThriftError('Thrift: binary runs past the end');
+        this.pos += n;
+        return;
+      }
+      case LIST:
+      case SET: {
+        const head = this.byte();
+        const n = head >> 4 === 15 ? this.varint() : head >> 4;
+        if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
+        const elem = head & 0x0f;
+        // Booleans inside a list take a byte each.
+        for (let i = 0; i < n; i++) this.skipElement(elem, depth + 1);
+        return;
+      }
+      case MAP: {
+        const n = this.varint();
+        if (n === 0) return;
+        if (n > this.end - this.pos) throw new ThriftError('Thrift: map longer than its input');
+        const kv = this.byte();
+        for (let i = 0; i < n; i++) {
+          this.skipElement(kv >> 4, depth + 1);
+          this.skipElement(kv & 0x0f, depth + 1);
+        }
+        return;
+      }
+      case STRUCT:
+        for (;;) {
+          const head = this.byte();
+          const t = head & 0x0f;
+          if (t === STOP) return;
+          if (!(head >> 4)) this.zigzag();
+          this.skip(t, depth + 1);
+        }
+      default:
+        this.value(type, depth);
+    }
+  }
+
+  private skipElement(type: number, depth: number): void {
+    if (type === TRUE || type === FALSE) this.byte();
+    else this.skip(type, depth);
+  }
+
+  private value(type: number, depth: number, spec?: Spec): ThriftValue {
     switch (type) {
       case TRUE:
       case FALSE:
@@ -111,7 +174,7 @@ export class CompactReader {
         if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
         const elem = head & 0x0f;
         const out: ThriftValue[] = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = this.value(elem, depth + 1);
+        for (let i = 0; i < n; i++) out[i] = this.value(elem, depth + 1, spec);
         return out;
       }
       case MAP: {
@@ -124,7 +187,7 @@ export class CompactReader {
         return out;
       }
       case STRUCT:
-        return this.readStruct(depth + 1);
+        return this.readStruct(spec, depth + 1);
       default:
         throw new ThriftError(`Thrift: unknown type ${type}`);
     }
