@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: the write benchmark (scripts/bench/run.ts: Tributary vs delta-rs)
- * then the streaming benchmark (scripts/bench/streaming.ts: Tributary vs PySpark Structured
- * Streaming), each in its own process, with the same arguments.
+ * `npm run bench [-- --quick]`: the write benchmark (scripts/bench/run.ts: Tributary vs delta-rs),
+ * the streaming benchmark (scripts/bench/streaming.ts: Tributary vs PySpark Structured
+ * Streaming) and the OPTIMIZE benchmark (scripts/bench/optimize.ts: Tributary vs delta-rs), each
+ * in its own process, with the same arguments.
  */
 import { spawnSync } from 'node:child_process';
 

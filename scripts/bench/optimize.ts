@@ -3,9 +3,10 @@
  * --quick) is compacted into ~128 MB files by Tributary and, on an identical copy, by delta-rs
  * `optimize.compact()`, each in its own process: time, peak RSS, and the row counts after.
  * Twice: in a fresh process (a one-shot `tributary optimize`, paying for WASM compilation and
- * tier-up, which native delta-rs does not have), and in a warm process that has compacted a
- * 1,000-file table first (auto-compaction in a long-running job), like the write benchmark's
- * warm-up. Both contenders get the same treatment in each.
+ * tier-up and the JIT's warm-up, which native delta-rs does not have; on the built code, as the
+ * CLI runs it), and in a warm process that has compacted a 1,000-file table first
+ * (auto-compaction in a long-running job), like the write benchmark's warm-up. Both contenders
+ * get the same treatment in each.
  */
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,6 +33,10 @@ function child(cmd: string, args: string[]): Promise<Record<string, number>> {
   });
 }
 
+// The Tributary child runs the built code, as the CLI does: build it from these sources first.
+process.stderr.write('optimize: building dist/...\n');
+await new Promise<void>((res, rej) => spawn('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' }).on('close', (code) => (code === 0 ? res() : rej(new Error(`npm run build exited ${code}`)))));
+
 const tmp = await mkdtemp(join(os.tmpdir(), 'tributary-bench-opt-'));
 try {
   const a = join(tmp, 'a');
@@ -53,7 +58,7 @@ try {
   await wt.append(rows.slice(0, 100_000), { create: { schema: parseDdl('coin STRING, price DOUBLE, ts TIMESTAMP') }, maxRecordsPerFile: 100, checkpoint: false });
   const w1 = await copy('w1', w);
   const w2 = await copy('w2', w);
-  const tribChild = (args: string[]) => child(process.execPath, ['--import', 'tsx', 'scripts/bench/child-optimize.ts', ...args]);
+  const tribChild = (args: string[]) => child(process.execPath, ['scripts/bench/child-optimize.mjs', ...args]);
   const drsChild = (args: string[]) => child(PY, ['scripts/bench/child_optimize.py', ...args]).catch((e) => ({ error: String(e) }) as unknown as Record<string, number>);
   process.stderr.write('optimize: Tributary (fresh process)...\n');
   const trib = await tribChild([a]);
