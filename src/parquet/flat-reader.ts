@@ -30,12 +30,6 @@ type Conversion =
   | 'bool'
   | 'var';
 
-interface ColumnPlan {
-  name: string;
-  nullable: boolean;
-  type: arrow.DataType;
-}
-
 interface Accepted {
   conversion: Conversion;
   physical: PhysicalType;
@@ -61,22 +55,21 @@ export class FlatParquetReader {
   /** Why the last refused file was refused. */
   lastRefusal = '';
 
+  /** The table's columns, in the order the files must have them. */
+  private readonly plans: arrow.Field[];
+
   private constructor(
     private readonly schema: arrow.Schema,
-    private readonly plans: ColumnPlan[],
     capacity: number,
   ) {
-    this.builders = plans.map((p) => new ColumnBuilder(p.type, layoutOf(p.type)!, capacity));
+    this.plans = schema.fields;
+    this.builders = this.plans.map((f) => new ColumnBuilder(f.type, layoutOf(f.type)!, capacity));
   }
 
   /** A reader for a table of these Arrow fields; undefined if any is not a flat type it handles. */
   static for(schema: arrow.Schema, capacity = 65_536): FlatParquetReader | undefined {
-    const plans: ColumnPlan[] = [];
-    for (const f of schema.fields) {
-      if (!layoutOf(f.type)) return undefined;
-      plans.push({ name: f.name, nullable: f.nullable, type: f.type });
-    }
-    return plans.length ? new FlatParquetReader(schema, plans, capacity) : undefined;
+    if (!schema.fields.length || !schema.fields.every((f) => layoutOf(f.type))) return undefined;
+    return new FlatParquetReader(schema, capacity);
   }
 
   /** Rows appended since the last flush. */
@@ -218,7 +211,7 @@ export class FlatParquetReader {
 }
 
 /** Whether a Parquet leaf holds values of the Arrow type, and how they convert. */
-function accept(plan: ColumnPlan, e: SchemaElement): Accepted {
+function accept(plan: arrow.Field, e: SchemaElement): Accepted {
   if (e.numChildren || e.name !== plan.name) refuse(`column ${plan.name} is not a leaf of that name`);
   if (e.repetition !== Repetition.REQUIRED && e.repetition !== Repetition.OPTIONAL) refuse(`column ${plan.name} is repeated`);
   const t = plan.type;

@@ -64,6 +64,30 @@ export class CompactReader {
     throw new ThriftError('Thrift: varint too long');
   }
 
+  /** A binary's length, checked against the input. */
+  private binaryLength(): number {
+    const n = this.varint();
+    if (this.pos + n > this.end) throw new ThriftError('Thrift: binary runs past the end');
+    return n;
+  }
+
+  /** A list or set header: element count (checked: each element takes a byte at least) and type. */
+  private listHeader(): { n: number; elem: number } {
+    const head = this.byte();
+    const n = head >> 4 === 15 ? this.varint() : head >> 4;
+    if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
+    return { n, elem: head & 0x0f };
+  }
+
+  /** A map header: entry count (checked likewise) and the key and value types. */
+  private mapHeader(): { n: number; key: number; value: number } {
+    const n = this.varint();
+    if (n === 0) return { n, key: 0, value: 0 };
+    if (n > this.end - this.pos) throw new ThriftError('Thrift: map longer than its input');
+    const kv = this.byte();
+    return { n, key: kv >> 4, value: kv & 0x0f };
+  }
+
   private zigzag(): number {
     const n = this.varint();
     return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
@@ -96,29 +120,22 @@ export class CompactReader {
       case FALSE:
         return;
       case BINARY: {
-        const n = this.varint();
-        if (this.pos + n > this.end) throw new ThriftError('Thrift: binary runs past the end');
+        // Not `this.pos += ...`: that would add to the position from before the length was read.
+        const n = this.binaryLength();
         this.pos += n;
         return;
       }
       case LIST:
       case SET: {
-        const head = this.byte();
-        const n = head >> 4 === 15 ? this.varint() : head >> 4;
-        if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
-        const elem = head & 0x0f;
-        // Booleans inside a list take a byte each.
+        const { n, elem } = this.listHeader();
         for (let i = 0; i < n; i++) this.skipElement(elem, depth + 1);
         return;
       }
       case MAP: {
-        const n = this.varint();
-        if (n === 0) return;
-        if (n > this.end - this.pos) throw new ThriftError('Thrift: map longer than its input');
-        const kv = this.byte();
+        const { n, key, value } = this.mapHeader();
         for (let i = 0; i < n; i++) {
-          this.skipElement(kv >> 4, depth + 1);
-          this.skipElement(kv & 0x0f, depth + 1);
+          this.skipElement(key, depth + 1);
+          this.skipElement(value, depth + 1);
         }
         return;
       }
@@ -161,29 +178,22 @@ export class CompactReader {
         return d;
       }
       case BINARY: {
-        const n = this.varint();
-        if (this.pos + n > this.end) throw new ThriftError('Thrift: binary runs past the end');
+        const n = this.binaryLength();
         const b = this.buf.subarray(this.pos, this.pos + n);
         this.pos += n;
         return b;
       }
       case LIST:
       case SET: {
-        const head = this.byte();
-        const n = head >> 4 === 15 ? this.varint() : head >> 4;
-        if (n > this.end - this.pos) throw new ThriftError('Thrift: list longer than its input');
-        const elem = head & 0x0f;
+        const { n, elem } = this.listHeader();
         const out: ThriftValue[] = new Array(n);
         for (let i = 0; i < n; i++) out[i] = this.value(elem, depth + 1, spec);
         return out;
       }
       case MAP: {
-        const n = this.varint();
-        if (n === 0) return [];
-        if (n > this.end - this.pos) throw new ThriftError('Thrift: map longer than its input');
-        const kv = this.byte();
+        const { n, key, value } = this.mapHeader();
         const out: ThriftValue[] = [];
-        for (let i = 0; i < n; i++) out.push([this.value(kv >> 4, depth + 1), this.value(kv & 0x0f, depth + 1)]);
+        for (let i = 0; i < n; i++) out.push([this.value(key, depth + 1), this.value(value, depth + 1)]);
         return out;
       }
       case STRUCT:
