@@ -1,3 +1,5 @@
+import { JsonNumber } from './json/json-number.js';
+
 /**
  * Every failure Tributary reports on purpose carries a stable `code`, so callers (and the CLI's
  * exit path) can branch on it without parsing messages. Messages name the row, column, value or
@@ -47,12 +49,31 @@ export function showValue(value: unknown): string {
   if (typeof value === 'bigint') s = `${value}n`;
   else if (value === undefined) s = 'undefined';
   else if (value instanceof Uint8Array) s = `<${value.length} bytes>`;
+  // A number kept as text is shown as written, not as the double it would round to.
+  else if (value instanceof JsonNumber) s = value.text;
   else {
     try {
-      s = JSON.stringify(value) ?? String(value);
+      // JSON.stringify applies toJSON before a replacer sees the value: look at the holder instead.
+      s = JSON.stringify(value, function (this: Record<string, unknown>, k, v) {
+        const orig = this[k];
+        return orig instanceof JsonNumber ? `\u0000${orig.text}\u0000` : typeof v === 'bigint' ? `\u0000${v}\u0000` : v;
+      })?.replace(/"\\u0000([^"\\]*)\\u0000"/g, '$1') ?? String(value);
     } catch {
       s = String(value);
     }
   }
+  s = escapeInvisible(s);
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+// Characters a terminal shows as nothing (or that reorder the line): format characters such as
+// the byte order mark, zero-width and bidi controls, line/paragraph separators, other controls.
+const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\u00A0\u2000-\u200A\u3000]/gu;
+
+/** Makes invisible characters visible as \uXXXX escapes, so a message says what it quotes. */
+export function escapeInvisible(s: string): string {
+  return s.replace(INVISIBLE, (c) => {
+    const cp = c.codePointAt(0)!;
+    return cp > 0xffff ? `\\u{${cp.toString(16).toUpperCase()}}` : `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+  });
 }

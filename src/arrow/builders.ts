@@ -8,12 +8,16 @@ import {
   toDateDays,
   toDecimal,
   toFloat,
+  toFloat32,
   toInt64Number,
   toIntN,
   toStringValue,
   toTimestampMicrosNumber,
   MAX_SAFE_MS,
+  MIN_MS,
+  MAX_MS,
 } from './coerce.js';
+import { JsonNumber } from '../json/json-number.js';
 import { toArrowType } from './types.js';
 
 /**
@@ -193,7 +197,10 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   }
 }
 
-/** Doubles and floats: JavaScript numbers go straight in. */
+/**
+ * Doubles and floats: JavaScript numbers go straight in. A float32 store rounds by itself; a
+ * finite double it turns into an infinity is out of the column's range and takes the checked path.
+ */
 class FloatBuilder<T extends Float64Array | Float32Array> extends FixedBuilder<T> {
   override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
     this.reserve(to - from);
@@ -202,8 +209,13 @@ class FloatBuilder<T extends Float64Array | Float32Array> extends FixedBuilder<T
     let n = this.length;
     for (let r = from; r < to; r++) {
       const v = rows[r][name];
+      let stored = false;
       if (typeof v === 'number') {
         vals[n] = v;
+        // Only a float32 store can turn a finite number into an infinity (out of range).
+        stored = vals[n] - vals[n] === 0 || v - v !== 0;
+      }
+      if (stored) {
         bits[n >> 3] |= 1 << (n & 7);
         n++;
       } else {
@@ -228,7 +240,7 @@ class DateBuilder extends FixedBuilder<Int32Array> {
     for (let r = from; r < to; r++) {
       const v = rows[r][name];
       const ms = v instanceof Date ? v.getTime() : NaN;
-      if (ms === ms) {
+      if (ms >= MIN_MS && ms <= MAX_MS) {
         vals[n] = Math.floor(ms / 86_400_000);
         bits[n >> 3] |= 1 << (n & 7);
         n++;
@@ -615,7 +627,7 @@ class StructBuilder extends ColumnBuilder {
     this.byName = new Map(this.names.map((n, i) => [n, i]));
   }
   protected appendValue(value: unknown, row: number) {
-    if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date) {
+    if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date || value instanceof JsonNumber) {
       reject(row, this.where(), value, 'struct', new Reject('is not an object'));
     }
     const obj = value as Record<string, unknown>;
@@ -711,10 +723,14 @@ class MapBuilder extends ColumnBuilder {
   }
   protected appendValue(value: unknown, row: number) {
     let entries: [unknown, unknown][];
+    const notMap = new Reject('is not a map (expected an object, or an array of [key, value] pairs)');
     if (value instanceof Map) entries = [...value.entries()];
-    else if (Array.isArray(value)) entries = value as [unknown, unknown][];
-    else if (typeof value === 'object') entries = Object.entries(value as object);
-    else reject(row, this.where(), value, this.typeName, new Reject('is not a map (expected an object)'));
+    else if (Array.isArray(value)) {
+      // The form Arrow gives back (and pyarrow takes): pairs. Anything else is not a map.
+      for (const e of value) if (!Array.isArray(e) || e.length !== 2) reject(row, this.where(), value, this.typeName, notMap);
+      entries = value as [unknown, unknown][];
+    } else if (typeof value === 'object' && !(value instanceof JsonNumber) && !(value instanceof Uint8Array) && !(value instanceof Date)) entries = Object.entries(value as object);
+    else reject(row, this.where(), value, this.typeName, notMap);
     const seen = new Set<string>();
     for (const [k, v] of entries) {
       const ks = String(k);
@@ -782,7 +798,7 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
         case 'double':
           return new FloatBuilder(t, nullable, new arrow.Float64(), Float64Array, toFloat);
         case 'float':
-          return new FloatBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat);
+          return new FloatBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat32);
         case 'date':
           return new DateBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays);
         case 'timestamp':

@@ -1,37 +1,3 @@
-import { parse as losslessParse } from 'lossless-json';
-
-/**
- * A JSON number kept as its source text. JSON.parse turns 9007199254740993 into ...992 and
- * 0.1000000000000000055 into 0.1; the coercion layer needs the text to keep longs and decimals
- * exact all the way to Parquet.
- */
-export class JsonNumber {
-  constructor(readonly text: string) {}
-  toString(): string {
-    return this.text;
-  }
-  toJSON(): unknown {
-    return Number(this.text);
-  }
-}
-
-// A number token long enough that a double might not hold it exactly.
-const RISKY_NUMBER = /[-\d.eE+]{16,}/;
-
-/**
- * Parses one JSON document, keeping every number whose text is long enough to lose precision as
- * a JsonNumber. Most lines take the fast path (plain JSON.parse).
- */
-export function parseJsonExact(text: string): unknown {
-  if (!RISKY_NUMBER.test(text)) return JSON.parse(text);
-  return losslessParse(text, null, (s: string) => {
-    const n = Number(s);
-    // Keep the text only when the double would not print back the same value.
-    if (Number.isSafeInteger(n) || (!/^-?\d+$/.test(s) && s.replace(/0+$/, '').length <= 15)) return n;
-    return new JsonNumber(s);
-  });
-}
-
 // ---------------------------------------------------------------------------------------------
 // Exact text forms of values, used by stats, partition values and the reader.
 

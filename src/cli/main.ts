@@ -30,6 +30,7 @@ export function buildProgram(): Command {
     .option('--target-file-size <size>', 'cut data files near this size (e.g. 128MB)')
     .option('--row-group-rows <n>', 'maximum rows per Parquet row group')
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
+    .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
     .option('--json', 'print the result as JSON')
     .action((table, opts) => appendCommand(table, opts));
 

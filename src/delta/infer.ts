@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
-import { JsonNumber } from '../arrow/values.js';
+import { JsonNumber } from '../json/json-number.js';
 import { type DataType, field, primitive, type StructField, struct, type StructType } from './schema.js';
 
 /**

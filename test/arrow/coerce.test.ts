@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { Reject, toDecimal, toInt64, toTimestampMicros, toDateDays, parseDecimalText } from '../../src/arrow/coerce.js';
-import { JsonNumber, parseJsonExact } from '../../src/arrow/values.js';
+import { parseJsonExact } from '../../src/json/exact-parse.js';
+import { JsonNumber } from '../../src/json/json-number.js';
 import { parseDdl } from '../../src/delta/ddl.js';
 import { TributaryError } from '../../src/errors.js';
 

@@ -13,7 +13,7 @@ const SCHEMA = parseDdl(
 
 function randomRows(seed: number, n: number) {
   const r = mulberry32(seed);
-  const word = () => Array.from({ length: Math.floor(r() * 45) }, () => 'aZé😀~'[Math.floor(r() * 5)]).join('');
+  const word = () => Array.from({ length: Math.floor(r() * 45) }, () => [...'aZé😀~'][Math.floor(r() * 5)]).join('');
   const maybe = <T>(v: () => T, p = 0.1) => (r() < p ? null : v());
   return Array.from({ length: n }, () => ({
     l: maybe(() => (BigInt(Math.floor((r() - 0.5) * 2 ** 40)) << 20n) + 1n),

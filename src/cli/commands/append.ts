@@ -15,6 +15,7 @@ export interface AppendArgs {
   targetFileSize?: string;
   rowGroupRows?: string;
   property?: string[];
+  invalidUtf8?: string;
   json?: boolean;
 }
 
@@ -37,7 +38,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs): Promis
   if (table.exists && Object.keys(configuration).length) {
     throw new TributaryError('INVALID_ARGUMENT', '--property only applies when the append creates the table');
   }
-  const input = await readNdjson(args.input);
+  const input = await readNdjson(args.input, { invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error' });
   let result;
   try {
     result = await table.append(input.rows, {
