@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import type { Metadata, Protocol } from './actions.js';
-import { containsType, hasNotNullField, parseSchemaString, type StructType } from './schema.js';
+import { containsType, parseSchemaString } from './schema.js';
 
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement
@@ -66,18 +66,4 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
       features: unsupported,
     });
   }
-}
-
-/**
- * The protocol for a new table: (1,2) like Spark and delta-rs, unless the schema holds
- * timestamp_ntz, which needs table features. On writer 7 every feature the metadata enables must
- * be listed, including `invariants` for NOT NULL columns (delta-rs #2882).
- */
-export function protocolForNewTable(schema: StructType, configuration: Record<string, string>): Protocol {
-  const ntz = containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz');
-  if (!ntz) return { minReaderVersion: 1, minWriterVersion: 2 };
-  const writerFeatures = ['timestampNtz'];
-  if (hasNotNullField(schema)) writerFeatures.push('invariants');
-  if ((configuration['delta.appendOnly'] ?? '').toLowerCase() === 'true') writerFeatures.push('appendOnly');
-  return { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures };
 }

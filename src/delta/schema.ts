@@ -200,23 +200,36 @@ export function containsType(t: DataType, pred: (t: DataType) => boolean): boole
   }
 }
 
-export function hasNotNullField(t: DataType): boolean {
-  if (t.kind === 'struct') return t.fields.some((f) => !f.nullable || hasNotNullField(f.type));
-  if (t.kind === 'array') return hasNotNullField(t.elementType);
-  if (t.kind === 'map') return hasNotNullField(t.keyType) || hasNotNullField(t.valueType);
-  return false;
+/**
+ * The one rule for column names, applied wherever a column is born (a new table, mergeSchema
+ * from the CLI, the library or a stream, nested struct fields too). Without column mapping, Spark
+ * refuses to read a Delta column whose name holds one of ` ,;{}()\n\t=` (Delta's
+ * checkFieldNames); control characters are refused as well, since Parquet and Hive paths have no
+ * safe form for them. Undefined when the name is fine.
+ */
+export function columnNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  const m = /[ ,;{}()\n\t=]|[\u0000-\u001f\u007f]/.exec(name);
+  if (m) {
+    const c = m[0];
+    const shown = c === ' ' ? 'a space' : /[\u0000-\u001f\u007f]/.test(c) ? `the control character U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : `"${c}"`;
+    return `contains ${shown}, which Spark refuses in Delta column names (no space, any of ,;{}()= or a control character; a table with column mapping allows them)`;
+  }
+  if (!name.isWellFormed()) return 'contains half of a UTF-16 surrogate pair';
+  return undefined;
 }
-
-const FORBIDDEN_NAME_CHARS = /[ ,;{}()\n\t=]/;
 
 /** Checks a table schema for what Spark would refuse to write (without column mapping). */
 export function validateTableSchema(schema: StructType, partitionColumns: readonly string[]): void {
   const walk = (t: DataType, path: string) => {
     if (t.kind === 'struct') {
+      // Parquet has no empty group, and Spark refuses struct<> in a Delta table.
+      if (t.fields.length === 0 && path !== '') {
+        throw new TributaryError('SCHEMA_INVALID', `column "${path.slice(0, -1)}" is an empty struct (STRUCT<>); a struct needs at least one field`);
+      }
       for (const f of t.fields) {
-        if (FORBIDDEN_NAME_CHARS.test(f.name) || f.name.length === 0) {
-          throw new TributaryError('SCHEMA_INVALID', `column name "${path}${f.name}" contains a character Spark refuses in Delta column names (one of ' ,;{}()\\n\\t=')`);
-        }
+        const problem = columnNameProblem(f.name);
+        if (problem) throw new TributaryError('SCHEMA_INVALID', `column name ${JSON.stringify(path + f.name)} ${problem}`, { column: path + f.name });
         walk(f.type, `${path}${f.name}.`);
       }
     } else if (t.kind === 'array') walk(t.elementType, path);

@@ -6,11 +6,12 @@ import type { Compression, EngineName, ParquetEncoder } from '../parquet/encoder
 import { makeEncoder } from '../parquet/engines.js';
 import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
-import type { Action, AddFile, CommitInfo, Metadata } from './actions.js';
+import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
 import { commitPath } from './filenames.js';
-import { checkWritable, protocolForNewTable } from './protocol-support.js';
+import { checkWritable } from './protocol-support.js';
+import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaToString, type StructType, typesEqual, validateTableSchema } from './schema.js';
 import { Snapshot } from './snapshot.js';
@@ -149,12 +150,13 @@ export class DeltaTable {
     return this._snapshot;
   }
 
-  private newMetadata(opts: CreateTableOptions): Metadata {
+  private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol } {
     const partitionColumns = opts.partitionColumns ?? [];
     validateTableSchema(opts.schema, partitionColumns);
-    const configuration = opts.configuration ?? {};
-    tableConfig({ configuration }); // validates property values up front
-    return {
+    // Properties take effect as Spark applies them (protocol included) or are refused here.
+    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {});
+    tableConfig({ configuration });
+    const metadata: Metadata = {
       id: randomUUID(),
       // Spark leaves unset optional fields out rather than writing null.
       ...(opts.name ? { name: opts.name } : {}),
@@ -165,12 +167,12 @@ export class DeltaTable {
       configuration,
       createdTime: Date.now(),
     };
+    return { metadata, protocol };
   }
 
   /** Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path). */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number> {
-    const metadata = this.newMetadata(opts);
-    const protocol = protocolForNewTable(opts.schema, metadata.configuration);
+    const { metadata, protocol } = this.newMetadata(opts);
     const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
     const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
@@ -203,6 +205,8 @@ export class DeltaTable {
       const incoming = opts.schema ?? inferSchema(rows, schema);
       const merged = mergeSchemas(schema, incoming);
       if (!typesEqual(merged, schema)) {
+        // New columns obey the same rules as the columns a table is created with.
+        validateTableSchema(merged, partitionColumns);
         newMetadata = { ...snap.metadata, schemaString: schemaToString(merged) };
         schema = merged;
       }
@@ -214,7 +218,8 @@ export class DeltaTable {
       }
     }
 
-    const config = snap ? snap.config : tableConfig({ configuration: opts.create!.configuration ?? {} });
+    // A new table's properties are checked (and normalised) before any work is done.
+    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}).configuration });
     const wopts: WriteOptions = {
       encoder: typeof opts.engine === 'object' ? opts.engine : makeEncoder(opts.engine ?? 'parquet-wasm'),
       compression: opts.compression ?? 'snappy',

@@ -181,7 +181,7 @@ describe('VACUUM and log cleanup', () => {
   it('cleans expired commits only behind a checkpoint', async () => {
     const dir = tmp();
     const t = await DeltaTable.forPath(dir);
-    for (let v = 0; v <= 10; v++) await t.append([row(v)], { create: { schema: SCHEMA, configuration: { 'delta.logRetentionDuration': 'interval 1 days' } } });
+    for (let v = 0; v <= 10; v++) await t.append([row(v)], { create: { schema: SCHEMA, configuration: { 'delta.logRetentionDuration': 'interval 1 days', 'delta.deletedFileRetentionDuration': 'interval 1 days' } } });
     // Age commits 0..10 by 3 days; the next checkpoint (version 20) cleans behind checkpoint 10.
     const old = Date.now() / 1000 - 3 * 86400;
     for (let v = 0; v <= 10; v++) utimesSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), old, old);
