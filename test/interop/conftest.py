@@ -180,12 +180,14 @@ def spark_rows(df, schema, key=lambda r: r["id"]):
 
     cols = []
     for f in schema["fields"]:
+        # Backquoted: column names may hold dots, backquotes and other characters Spark parses.
+        c = F.col("`" + f["name"].replace("`", "``") + "`")
         if f["type"] == "timestamp":
-            cols.append(F.unix_micros(F.col(f["name"])).alias(f["name"]))
+            cols.append(F.unix_micros(c).alias(f["name"]))
         elif f["type"] == "timestamp_ntz":
-            cols.append(F.unix_micros(F.col(f["name"]).cast("timestamp")).alias(f["name"]))
+            cols.append(F.unix_micros(c.cast("timestamp")).alias(f["name"]))
         else:
-            cols.append(F.col(f["name"]))
+            cols.append(c)
     df = df.select(*cols)
     return sorted((canon_row(r, schema) for r in df.collect()), key=key)
 

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { stringify } from 'lossless-json';
+import { LosslessNumber, stringify } from 'lossless-json';
 import { parseDdl } from '../../src/delta/ddl.js';
 import { dataTypeToJson, type StructType } from '../../src/delta/schema.js';
 import { DeltaTable } from '../../src/delta/table.js';
@@ -378,6 +378,121 @@ for (const engine of engines) {
     checkpoints: [],
   });
   process.stdout.write(`generated coingecko_job: version ${last}, ${expected.length} rows\n`);
+}
+
+
+// The input edge (hardening): values sampled from the property tests' generators, appended by the
+// real CLI exactly as a user would; expected rows come from the exact oracles, not from us.
+{
+  const { execFileSync } = await import('node:child_process');
+  const { numberToken, tsParts, timestampCase, columnName, nameAllowed, sampleOf } = await import('../support/edge-cases.js');
+  const ex = await import('../support/exact.js');
+  const bin = path.resolve('bin/tributary.js');
+  const cliAppend = (table: string, lines: string[], args: string[]) => {
+    const input = `${table}.input.ndjson`;
+    writeFileSync(input, lines.join('\n') + '\n');
+    execFileSync(process.execPath, [bin, 'append', table, '--input', input, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  const push = (name: string, schemaDdl: string, expected: Row[], latestVersion: number) => {
+    const expectedPath = path.join(out, `${name}.expected.ndjson`);
+    writeFileSync(expectedPath, expected.map((r) => stringify(r)).join('\n') + '\n');
+    manifest.tables.push({ name, kind: 'edge', path: path.join(out, name), engine: 'parquet-wasm', schema: dataTypeToJson(parseDdl(schemaDdl)), partitionColumns: [], expected: expectedPath, versions: {}, latestVersion, checkpoints: [] });
+    process.stdout.write(`generated ${name}: ${expected.length} rows\n`);
+  };
+  const SEED = 20261201;
+
+  // Numbers: each token goes to a column it lands in exactly, per the oracle.
+  {
+    const ddl = 'id BIGINT NOT NULL, l BIGINT, d38 DECIMAL(38,18), d9 DECIMAL(9,2), x DOUBLE, f FLOAT';
+    const lines: string[] = [];
+    const expected: Row[] = [];
+    const unscaledText = (u: bigint, s: number) => {
+      const neg = u < 0n;
+      const d = (neg ? -u : u).toString().padStart(s + 1, '0');
+      return (neg ? '-' : '') + `${d.slice(0, -s)}.${d.slice(-s)}`;
+    };
+    let id = 0;
+    for (const token of sampleOf(numberToken, 600, SEED)) {
+      const e = ex.exponentOf(token);
+      if (e <= -2000n || e >= 2000n) continue;
+      const r = ex.rationalOf(token);
+      const mag = { n: r.n < 0n ? -r.n : r.n, d: r.d };
+      const row: Row = { id, l: null, d38: null, d9: null, x: null, f: null };
+      const asLong = ex.isInteger(r) ? r.n / r.d : undefined;
+      const u38 = ex.unscaledAt(r, 18);
+      const u9 = ex.unscaledAt(r, 2);
+      const col = ['l', 'd38', 'd9', 'x', 'f'][id % 5];
+      let value: unknown;
+      if (col === 'l' && asLong !== undefined && asLong >= ex.INT64_MIN && asLong <= ex.INT64_MAX) value = asLong;
+      else if (col === 'd38' && u38 !== undefined && (u38 < 0n ? -u38 : u38) < 10n ** 38n) value = unscaledText(u38, 18);
+      else if (col === 'd9' && u9 !== undefined && (u9 < 0n ? -u9 : u9) < 10n ** 9n) value = unscaledText(u9, 2);
+      else if (col === 'x' && ex.compare(mag, ex.DOUBLE_OVERFLOW) < 0) value = { raw: token };
+      else if (col === 'f' && ex.compare(mag, ex.FLOAT_OVERFLOW) < 0) {
+        const c = Math.fround(Number(token));
+        value = [c, ex.prevFloat(c), ex.nextFloat(c)].find((x) => Number.isFinite(x) && ex.isNearest(r, x, ex.prevFloat, ex.nextFloat, ex.floatEven));
+        if (value === undefined) throw new Error(`no nearest float for ${token}`);
+      } else continue;
+      row[col] = value;
+      lines.push(`{"id":${id},"${col}":${token}}`);
+      // Doubles are judged by Python's own (correctly rounded) parse of the token's digits.
+      expected.push(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v && typeof v === 'object' && 'raw' in (v as object) ? new LosslessNumber((v as { raw: string }).raw) : v])));
+      id++;
+    }
+    cliAppend(path.join(out, 'edge_numbers'), lines, ['--schema', ddl]);
+    push('edge_numbers', ddl, expected, 0);
+  }
+
+  // Timestamps, timestamp_ntz and dates that the oracle accepts, in every accepted spelling.
+  {
+    const ddl = 'id BIGINT NOT NULL, ts TIMESTAMP, ntz TIMESTAMP_NTZ, dt DATE';
+    const lines: string[] = [];
+    const expected: Row[] = [];
+    const iso = (micros: bigint, z: boolean) => {
+      const ms = Number(micros / 1000n - (micros % 1000n < 0n ? 1n : 0n));
+      const frac = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+      const d = new Date(ms);
+      const y = String(d.getUTCFullYear()).padStart(4, '0');
+      const body = `${y}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}T${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}:${String(d.getUTCSeconds()).padStart(2, '0')}.${String(frac).padStart(6, '0')}`;
+      return z ? `${body}Z` : body;
+    };
+    let id = 0;
+    for (const p of sampleOf(tsParts, 500, SEED + 1)) {
+      const ntz = id % 3 === 1;
+      const c = timestampCase(p, ntz);
+      if (c.micros === undefined) continue;
+      const row: Row = { id, ts: null, ntz: null, dt: null };
+      if (ntz) row.ntz = iso(c.micros, false);
+      else row.ts = iso(c.micros, true);
+      const date = `${String(p.y).padStart(4, '0')}-${String(p.mo).padStart(2, '0')}-${String(p.d).padStart(2, '0')}`;
+      if (id % 4 === 0) row.dt = date;
+      lines.push(JSON.stringify({ id, [ntz ? 'ntz' : 'ts']: c.text, ...(id % 4 === 0 ? { dt: date } : {}) }));
+      expected.push(row);
+      id++;
+    }
+    cliAppend(path.join(out, 'edge_timestamps'), lines, ['--schema', ddl]);
+    push('edge_timestamps', ddl, expected, 0);
+  }
+
+  // Column names: sampled names the rule allows, through --schema and then --merge-schema.
+  {
+    const names = [...new Set(sampleOf(columnName, 300, SEED + 2).filter((n) => nameAllowed(n) && n.toLowerCase() !== 'id'))];
+    const lower = new Set<string>();
+    const unique = names.filter((n) => !lower.has(n.toLowerCase()) && lower.add(n.toLowerCase()));
+    const first = unique.slice(0, 10);
+    const later = unique.slice(10, 15);
+    const q = (n: string) => '`' + n.replace(/`/g, '``') + '`';
+    const ddl1 = `id BIGINT NOT NULL, ${first.map((n) => `${q(n)} STRING`).join(', ')}`;
+    const table = path.join(out, 'edge_names');
+    cliAppend(table, [JSON.stringify({ id: 0, ...Object.fromEntries(first.map((n, i) => [n, `v${i}`])) })], ['--schema', ddl1]);
+    cliAppend(table, [JSON.stringify({ id: 1, ...Object.fromEntries(later.map((n, i) => [n, `w${i}`])) })], ['--merge-schema']);
+    const all = [...first, ...later];
+    const ddl = `${ddl1}, ${later.map((n) => `${q(n)} STRING`).join(', ')}`;
+    const rows: Row[] = [
+      { id: 0, ...Object.fromEntries(all.map((n) => [n, first.includes(n) ? `v${first.indexOf(n)}` : null])) },
+      { id: 1, ...Object.fromEntries(all.map((n) => [n, later.includes(n) ? `w${later.indexOf(n)}` : null])) },
+    ];
+    push('edge_names', ddl, rows, 1);
+  }
 }
 
 writeFileSync(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2));
