@@ -1,9 +1,9 @@
 import { v4 as uuidv4 } from 'uuid';
 import * as arrow from 'apache-arrow';
-import { showValue, TributaryError } from '../errors.js';
+import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 import { Reject } from '../arrow/coerce.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
-import { type Compression, defaultKeyValueMetadata, type ParquetEncoder } from '../parquet/encoder.js';
+import { type Compression, defaultKeyValueMetadata, MAX_ROW_GROUP_ROWS, type ParquetEncoder } from '../parquet/encoder.js';
 import type { Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
 import { encodeAddPath, partitionDirectory, partitionValueText } from './partitions.js';
@@ -24,6 +24,16 @@ export interface WriteOptions {
 
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
+
+/**
+ * The sizes a writer cuts files and row groups at, checked before any row is encoded: a NaN
+ * target would cut nothing, 0 a file per row, and a row-group size of 0 traps in WebAssembly.
+ */
+export function checkWriteOptions(opts: Pick<WriteOptions, 'targetFileSize' | 'maxRecordsPerFile' | 'rowGroupRows'>): void {
+  checkWholeNumber('targetFileSize', opts.targetFileSize, 1);
+  if (opts.maxRecordsPerFile !== undefined) checkWholeNumber('maxRecordsPerFile', opts.maxRecordsPerFile, 0);
+  checkWholeNumber('rowGroupRows', opts.rowGroupRows, 1, MAX_ROW_GROUP_ROWS);
+}
 
 export interface PartitionGroup {
   values: Record<string, string | null>;
@@ -142,6 +152,7 @@ export interface EncodedFile {
  * the target, so later cuts are close.
  */
 export async function encodeFiles(source: ChunkSource, dir: string, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<EncodedFile[]> {
+  checkWriteOptions(opts);
   const out: EncodedFile[] = [];
   const encodeOpts = { compression: opts.compression, rowGroupRows: opts.rowGroupRows, keyValueMetadata: defaultKeyValueMetadata() };
   let bytesPerRow: number | undefined;

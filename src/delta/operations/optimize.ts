@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
-import { TributaryError } from '../../errors.js';
+import { checkWholeNumber, TributaryError } from '../../errors.js';
 import { toArrowSchema } from '../../arrow/types.js';
 import { concatBatches } from '../../arrow/concat.js';
 import { makeEncoder } from '../../parquet/engines.js';
@@ -58,8 +58,8 @@ const DEFAULT_TARGET = 128 * 1024 * 1024;
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
-  const target = opts.targetFileSize ?? DEFAULT_TARGET;
-  const minFiles = opts.minFiles ?? 2;
+  const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
+  const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
