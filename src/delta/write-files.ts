@@ -6,7 +6,7 @@ import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { type Compression, defaultKeyValueMetadata, MAX_ROW_GROUP_ROWS, type ParquetEncoder } from '../parquet/encoder.js';
 import type { Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
-import { encodeAddPath, partitionDirectory, partitionValueText } from './partitions.js';
+import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionValueText } from './partitions.js';
 import type { StructType } from './schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
@@ -71,7 +71,19 @@ export function groupByPartition(rows: readonly Row[], schema: StructType, parti
     }
     const key = JSON.stringify(partitionColumns.map((c) => values[c]));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
+    if (!g) {
+      for (const f of fields) {
+        const bytes = overlongDirectoryName(f.name, values[f.name]);
+        if (bytes !== undefined) {
+          throw new TributaryError(
+            'PARTITION_INVALID',
+            `row ${index}, column "${f.name}": value ${showValue(row[f.name])} (${[...(values[f.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            { row: index, column: f.name, value: showValue(row[f.name]), bytes },
+          );
+        }
+      }
+      groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
+    }
     const data: Row = {};
     for (const k in row) if (!partitionColumns.includes(k)) data[k] = row[k];
     g.rows.push(data);
