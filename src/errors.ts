@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'PARTITION_INVALID'
   | 'INVALID_ARGUMENT'
   | 'IO'
+  | 'DATA_FILE_MISSING'
   | 'CHECKPOINT_LOCKED'
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
