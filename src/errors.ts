@@ -45,7 +45,7 @@ export class TributaryError extends Error {
  */
 export function checkWholeNumber(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
     throw new TributaryError('INVALID_ARGUMENT', `${name} must be a whole number ${range}, got ${showValue(value)}`, { option: name, value: showValue(value) });
   }
   return value;
