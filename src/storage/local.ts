@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs, readFile as readFileCb } from 'node:fs';
 import * as nodePath from 'node:path';
 import { TributaryError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { FileInfo, Storage } from './storage.js';
 
 /**
@@ -92,6 +93,7 @@ export class LocalStorage implements Storage {
     try {
       await fh.writeFile(data);
       await fh.sync();
+      failpoint('during-staging');
     } catch (e) {
       // A half-written temp file is nobody's: remove it rather than leave it for VACUUM.
       await fh.close().catch(() => undefined);
@@ -167,6 +169,10 @@ export class LocalStorage implements Storage {
     await fs.rm(this.abs(path), { force: true });
   }
 
+  isStagingName(name: string): boolean {
+    return STAGING_NAME.test(name);
+  }
+
   async discard(paths: readonly string[]): Promise<void> {
     const dirs = new Set<string>();
     for (const p of paths) {
@@ -192,6 +198,8 @@ export class LocalStorage implements Storage {
 function stagingName(target: string): string {
   return `.${target}.${randomUUID()}.tmp`;
 }
+
+const STAGING_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 async function syncDir(dir: string): Promise<void> {
   try {

@@ -35,6 +35,13 @@ export interface Storage {
    */
   discard?(paths: readonly string[]): Promise<void>;
   /**
+   * Whether a file name is one of this store's staging files (a write's temp file before it is
+   * published). A process killed while staging leaves one behind; VACUUM removes those once they
+   * are old enough that no live writer can still be using them. Stores that do not stage leave
+   * it out.
+   */
+  isStagingName?(name: string): boolean;
+  /**
    * The file's path on this machine's file system, when the storage is one: a worker thread can
    * then read the file itself. Object stores leave it out.
    */

@@ -27,6 +27,12 @@ export async function vacuumCommand(tablePath: string, args: { retention?: numbe
     out.write(JSON.stringify(r) + '\n');
     return;
   }
-  for (const f of r.deleted) out.write(`${r.dryRun ? 'would delete' : 'deleted'} ${f}\n`);
-  out.write(`${r.dryRun ? 'would delete' : 'deleted'} ${r.deleted.length} file(s), ${formatBytes(r.bytes)}, unreferenced for more than ${Math.round(r.retentionMs / 3_600_000)} hours\n`);
+  const verb = r.dryRun ? 'would delete' : 'deleted';
+  for (const f of r.deleted) out.write(`${verb} ${f}\n`);
+  for (const f of r.leftovers) out.write(`${verb} ${f} (left by an interrupted write)\n`);
+  out.write(
+    `${verb} ${r.deleted.length} file(s), ${formatBytes(r.bytes)}, unreferenced for more than ${Math.round(r.retentionMs / 3_600_000)} hours` +
+      (r.leftovers.length ? `, and ${r.leftovers.length} staging file(s) left by interrupted writes` : '') +
+      '\n',
+  );
 }
