@@ -137,6 +137,19 @@ export function errorLine(e: unknown): string {
   return `tributary: error [${code}]: ${message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error'}`;
 }
 
+/**
+ * Errors that escape every await (a job's stray promise, a throw in a timer) would otherwise
+ * print Node's multi-line trace: they end the process as one line too.
+ */
+export function exitOnUncaught(env: NodeJS.ProcessEnv = process.env): void {
+  const fatal = (e: unknown) => {
+    reportError(e, env);
+    process.exit(isTributaryError(e) ? 1 : 70);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
 function reportError(e: unknown, env: NodeJS.ProcessEnv): void {
   process.stderr.write(errorLine(e) + '\n');
   if (env.TRIBUTARY_DEBUG && env.TRIBUTARY_DEBUG !== '0') {

@@ -191,6 +191,13 @@ describe('class 7: one line, a non-zero exit, nothing left behind', () => {
     const job = path.join(dir, 'job.mjs');
     writeFileSync(job, "export default () => { throw new RangeError('first line\\nsecond line'); };\n");
     await fails(['run', job], dir, { exit: 70, code: 'INTERNAL', message: /: RangeError: first line second line$/ });
+    // So is an error that escapes every await: a stray rejected promise, a throw in a timer.
+    const stray = path.join(dir, 'stray.mjs');
+    writeFileSync(stray, "export default () => { Promise.reject(new TypeError('stray')); return new Promise(() => {}); };\n");
+    await fails(['run', stray], dir, { exit: 70, code: 'INTERNAL', message: /: TypeError: stray$/ });
+    const timer = path.join(dir, 'timer.mjs');
+    writeFileSync(timer, "export default () => { setTimeout(() => { throw new Error('late'); }, 1); return new Promise(() => {}); };\n");
+    await fails(['run', timer], dir, { exit: 70, code: 'INTERNAL', message: /: Error: late$/ });
     // ...with the stack when TRIBUTARY_DEBUG asks for it.
     const debug = await cli(['run', job], { env: { TRIBUTARY_DEBUG: '1' } });
     expect(debug.code).toBe(70);
