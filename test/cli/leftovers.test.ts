@@ -93,5 +93,5 @@ describe('VACUUM and the staging files of killed writes', () => {
     expect(JSON.parse(forced.stdout).leftovers).toEqual([young]);
     expect(files(table)).toEqual(expect.arrayContaining(notOurs));
     expect(files(table).filter((f) => STAGING.test(path.basename(f)) && !notOurs.includes(f))).toEqual([]);
-  });
+  }, 180_000);
 });
