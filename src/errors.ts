@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'PARTITION_INVALID'
   | 'INVALID_ARGUMENT'
   | 'IO'
+  | 'DATA_FILE_MISSING'
   | 'CHECKPOINT_LOCKED'
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
@@ -37,6 +38,19 @@ export class TributaryError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * Checks a numeric option of the library (rowGroupRows, targetFileSize, ...): NaN, fractions and
+ * values out of range fail here with the option's name instead of deep in an encoder (arrow-rs
+ * in WebAssembly traps with "unreachable" on a row-group size of 0).
+ */
+export function checkWholeNumber(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new TributaryError('INVALID_ARGUMENT', `${name} must be a whole number ${range}, got ${showValue(value)}`, { option: name, value: showValue(value) });
+  }
+  return value;
 }
 
 export function isTributaryError(e: unknown, code?: ErrorCode): e is TributaryError {

@@ -17,6 +17,8 @@ export type FailpointName =
   | 'after-wal-rows'
   | 'after-offsets-log'
   | 'during-parquet-write'
+  /** Inside the storage layer's staging of any write, after the temp file is written. */
+  | 'during-staging'
   | 'after-delta-commit'
   | 'during-delta-checkpoint';
 

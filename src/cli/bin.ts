@@ -1,3 +1,4 @@
-import { main } from './main.js';
+import { exitOnUncaught, main } from './main.js';
 
+exitOnUncaught();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,5 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
-import { isTributaryError } from '../errors.js';
+import { isTributaryError, TributaryError } from '../errors.js';
+import { MAX_ROW_GROUP_ROWS } from '../parquet/encoder.js';
+import { durationArg, sizeArg, wholeNumber } from './args.js';
+import { CliStdout } from './output.js';
 import { appendCommand } from './commands/append.js';
 import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
@@ -9,14 +12,16 @@ import { optimizeCommand, vacuumCommand } from './commands/maintenance.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
-export function buildProgram(): Command {
+export function buildProgram(out: CliStdout): Command {
   const program = new Command('tributary')
     .description('Stream rows into Delta Lake tables that Spark and delta-rs read directly')
     .version('0.1.0')
     // Program options only before the subcommand, so `inspect --version N` reaches inspect.
     .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    // Usage errors are reported by main() as one line like every other failure; help and
+    // --version still print through commander. Subcommands inherit both settings.
+    .configureOutput({ writeOut: (s) => void out.write(s), writeErr: (s) => process.stderr.write(s), outputError: () => undefined });
 
   program
     .command('append <table>')
@@ -27,51 +32,51 @@ export function buildProgram(): Command {
     .option('--merge-schema', 'add new nullable columns from the input to the table')
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']).default('parquet-wasm'))
     .addOption(new Option('--compression <codec>', 'Parquet compression').choices(['snappy', 'zstd', 'uncompressed']).default('snappy'))
-    .option('--target-file-size <size>', 'cut data files near this size (e.g. 128MB)')
-    .option('--row-group-rows <n>', 'maximum rows per Parquet row group')
+    .option('--target-file-size <size>', 'cut data files near this size (e.g. 128MB)', sizeArg('--target-file-size'))
+    .option('--row-group-rows <n>', 'maximum rows per Parquet row group', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
     .option('--json', 'print the result as JSON')
-    .action((table, opts) => appendCommand(table, opts));
+    .action((table, opts) => appendCommand(table, opts, out));
 
   program
     .command('inspect <table>')
     .description('version, schema, partitions, files, records, size, checkpoint and protocol')
-    .option('-v, --version <n>', 'inspect an older version')
+    .option('-v, --version <n>', 'inspect an older version', wholeNumber('--version'))
     .option('--json', 'print as JSON')
-    .action((table, opts) => inspectCommand(table, opts));
+    .action((table, opts) => inspectCommand(table, opts, out));
 
   program
     .command('history <table>')
     .description('the commits of a table, like DESCRIBE HISTORY')
-    .option('-n, --limit <n>', 'only the newest n commits')
+    .option('-n, --limit <n>', 'only the newest n commits', wholeNumber('--limit'))
     .option('--json', 'print as JSON')
-    .action((table, opts) => historyCommand(table, opts));
+    .action((table, opts) => historyCommand(table, opts, out));
 
   program
     .command('read <table>')
     .description('print a table (or --version N of it) as NDJSON')
-    .option('-v, --version <n>', 'time travel to version n')
-    .option('-n, --limit <n>', 'at most n rows')
-    .action((table, opts) => readCommand(table, opts));
+    .option('-v, --version <n>', 'time travel to version n', wholeNumber('--version'))
+    .option('-n, --limit <n>', 'at most n rows', wholeNumber('--limit'))
+    .action((table, opts) => readCommand(table, opts, out));
 
   program
     .command('optimize <table>')
     .description('compact small files per partition (bin-packing), one commit with dataChange=false')
     .option('-w, --where <predicate>', "partition filter, e.g. \"date = '2026-11-28'\"")
-    .option('--target-file-size <size>', 'target size of the compacted files', '128MB')
-    .option('--min-files <n>', 'only partitions with at least n small files', '2')
+    .option('--target-file-size <size>', 'target size of the compacted files (default: 128MB)', sizeArg('--target-file-size'))
+    .option('--min-files <n>', 'only partitions with at least n small files (default: 2)', wholeNumber('--min-files', { min: 1 }))
     .option('--json', 'print metrics as JSON')
-    .action((table, opts) => optimizeCommand(table, opts));
+    .action((table, opts) => optimizeCommand(table, opts, out));
 
   program
     .command('vacuum <table>')
     .description('delete data files no snapshot in the retention window references')
-    .option('-r, --retention <duration>', 'retention, e.g. 168h (default: delta.deletedFileRetentionDuration, 7 days)')
+    .option('-r, --retention <duration>', 'retention, e.g. 168h (default: delta.deletedFileRetentionDuration, 7 days)', durationArg('--retention'))
     .option('--dry-run', 'list what would be deleted')
     .option('--force', 'allow a retention below 168 hours')
     .option('--json', 'print the result as JSON')
-    .action((table, opts) => vacuumCommand(table, opts));
+    .action((table, opts) => vacuumCommand(table, opts, out));
 
   program
     .command('run <target> [args...]')
@@ -81,31 +86,74 @@ export function buildProgram(): Command {
     .option('-s, --schema <schema>', 'override the source schema (StructType JSON file or DDL)')
     .option('-c, --checkpoint <dir>', 'checkpoint directory (offsets, commits, write-ahead rows)')
     .option('-t, --trigger <trigger>', 'processingTime=30s | once | availableNow (overrides a job file\'s trigger)')
-    .option('--max-rows-per-batch <n>', 'admission control: at most n rows per batch')
-    .option('--max-bytes-per-batch <size>', 'admission control: about this many bytes per batch')
+    .option('--max-rows-per-batch <n>', 'admission control: at most n rows per batch', wholeNumber('--max-rows-per-batch', { min: 1 }))
+    .option('--max-bytes-per-batch <size>', 'admission control: about this many bytes per batch', sizeArg('--max-bytes-per-batch'))
     .option('-p, --partition-by <columns>', 'partition columns when the table is created')
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']))
     .option('--query-name <name>', 'query name shown in progress')
     .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')
     .option('--json', 'progress as JSON lines')
     .action(async (target, rest, opts) => {
-      process.exitCode = await runCommand(target, opts, rest);
+      process.exitCode = await runCommand(target, opts, rest, out);
     });
 
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
+/** Codes of CommanderErrors that are not failures (help or the version was asked for). */
+const NOT_FAILURES = new Set(['commander.helpDisplayed', 'commander.version', 'commander.help']);
+
+/**
+ * Runs the CLI; returns the exit code. Every failure is one line on stderr, `tributary: error
+ * [CODE]: message`, so scripts and log scrapers can rely on its shape: 1 for Tributary's errors, 2
+ * for usage errors, 70 (EX_SOFTWARE) for a bug ([INTERNAL]). TRIBUTARY_DEBUG=1 adds the stack.
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const out = new CliStdout(process.stdout);
+  let code: number;
   try {
-    await buildProgram().parseAsync(argv, { from: 'user' });
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    await buildProgram(out).parseAsync(argv, { from: 'user' });
+    code = typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (isTributaryError(e)) {
-      process.stderr.write(`tributary: error [${e.code}]: ${e.message}\n`);
-      return 1;
+    if (e instanceof CommanderError) {
+      if (NOT_FAILURES.has(e.code)) return e.exitCode === 0 ? 0 : 2;
+      reportError(new TributaryError('INVALID_ARGUMENT', e.message.replace(/^error: /, ''), { commander: e.code }), env);
+      return 2;
     }
-    process.stderr.write(`tributary: unexpected error: ${(e as Error)?.stack ?? String(e)}\n`);
-    return 70;
+    reportError(e, env);
+    return isTributaryError(e) ? 1 : 70;
+  }
+  if (out.failure) {
+    reportError(out.failure, env);
+    return 1;
+  }
+  return code;
+}
+
+/** One line per failure; messages that span lines (wrapped library errors) are joined. */
+export function errorLine(e: unknown): string {
+  const code = isTributaryError(e) ? e.code : 'INTERNAL';
+  // An unexpected error's class says what went wrong ("RangeError: ...", "RuntimeError: unreachable").
+  const message = isTributaryError(e) ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return `tributary: error [${code}]: ${message.replace(/\s*\n\s*/g, ' ').trim() || 'unknown error'}`;
+}
+
+/**
+ * Errors that escape every await (a job's stray promise, a throw in a timer) would otherwise
+ * print Node's multi-line trace: they end the process as one line too.
+ */
+export function exitOnUncaught(env: NodeJS.ProcessEnv = process.env): void {
+  const fatal = (e: unknown) => {
+    reportError(e, env);
+    process.exit(isTributaryError(e) ? 1 : 70);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+}
+
+function reportError(e: unknown, env: NodeJS.ProcessEnv): void {
+  process.stderr.write(errorLine(e) + '\n');
+  if (env.TRIBUTARY_DEBUG && env.TRIBUTARY_DEBUG !== '0') {
+    for (let x: unknown = e; x instanceof Error; x = x.cause) process.stderr.write(`${x === e ? '' : 'caused by: '}${x.stack ?? x.message}\n`);
   }
 }

@@ -1,3 +1,4 @@
+import { checkWholeNumber } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import type { CommitInfo } from './actions.js';
 import { commitPath } from './filenames.js';
@@ -9,6 +10,8 @@ export interface HistoryEntry extends CommitInfo {
 
 /** DESCRIBE HISTORY: commitInfo of each commit still in the log, newest first. */
 export async function readHistory(storage: Storage, latest: number, limit?: number): Promise<HistoryEntry[]> {
+  // NaN would compare false and return nothing, as if the table had no history.
+  if (limit !== undefined) checkWholeNumber('limit', limit, 0);
   const out: HistoryEntry[] = [];
   for (let v = latest; v >= 0 && (limit === undefined || out.length < limit); v--) {
     const path = commitPath(v);

@@ -89,12 +89,26 @@ export function hiveEscape(s: string): string {
 
 /** "a=x/b=y" for the given partition columns and value texts. */
 export function partitionDirectory(columns: readonly string[], values: Record<string, string | null>): string {
-  return columns
-    .map((c) => {
-      const v = values[c];
-      return `${hiveEscape(c)}=${v === null || v === undefined || v === '' ? HIVE_DEFAULT_PARTITION : hiveEscape(v)}`;
-    })
-    .join('/');
+  return columns.map((c) => partitionDirectoryName(c, values[c])).join('/');
+}
+
+/** One column's directory name, "date=2026-11-28" (Hive-escaped; null is the Hive default). */
+export function partitionDirectoryName(column: string, value: string | null | undefined): string {
+  return `${hiveEscape(column)}=${value === null || value === undefined || value === '' ? HIVE_DEFAULT_PARTITION : hiveEscape(value)}`;
+}
+
+/**
+ * The longest file or directory name, in UTF-8 bytes, that ext4, XFS, btrfs and HDFS (its
+ * default max-component-length) accept. A table whose partition directory is longer cannot be
+ * written there (ENAMETOOLONG half-way through an append) nor copied there, so such a value is
+ * bad input, refused before anything is written.
+ */
+export const MAX_NAME_BYTES = 255;
+
+/** The byte length of a partition directory name, when it is over MAX_NAME_BYTES. */
+export function overlongDirectoryName(column: string, value: string | null): number | undefined {
+  const bytes = Buffer.byteLength(partitionDirectoryName(column, value), 'utf8');
+  return bytes > MAX_NAME_BYTES ? bytes : undefined;
 }
 
 // Hadoop's Path.toUri encodes these (plus every non-printable ASCII); everything else stays raw.

@@ -37,12 +37,13 @@ export async function readTable(snapshot: Snapshot, columns?: string[]): Promise
 
 export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array): Promise<arrow.RecordBatch[]> {
   const path = decodeAddPath(file.path, snapshot.storage.root);
+  const bytes = prefetched ?? (await readDataFile(snapshot, file));
   let t: arrow.Table;
   try {
-    t = readParquetToArrow(prefetched ?? (await snapshot.storage.read(path)));
+    t = readParquetToArrow(bytes);
   } catch (e) {
     if (e instanceof TributaryError) throw e;
-    throw new TributaryError('IO', `cannot read data file ${path}: ${(e as Error).message}`, { file: path }, { cause: e });
+    throw new TributaryError('IO', `cannot read data file ${path} of ${snapshot.storage.root} (damaged, or not Parquet): ${(e as Error).message}`, { file: path }, { cause: e });
   }
   const parts = new Set(snapshot.partitionColumns);
   return t.batches.map((b) => {
@@ -62,7 +63,12 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
  * latency, not decoding, so reads overlap while earlier files decode.
  */
 export async function* prefetch(snapshot: Snapshot, files: readonly AddFile[], depth = 32): AsyncGenerator<{ file: AddFile; bytes: Uint8Array }> {
-  const read = (f: AddFile) => snapshot.storage.read(decodeAddPath(f.path, snapshot.storage.root));
+  const read = (f: AddFile) => {
+    const p = readDataFile(snapshot, f);
+    // Reads ahead of a failed one are never awaited: their own failures must not crash the process.
+    p.catch(() => undefined);
+    return p;
+  };
   const inflight: Promise<Uint8Array>[] = [];
   let next = 0;
   while (next < files.length && inflight.length < depth) inflight.push(read(files[next++]));
@@ -71,6 +77,35 @@ export async function* prefetch(snapshot: Snapshot, files: readonly AddFile[], d
     if (next < files.length) inflight.push(read(files[next++]));
     yield { file: files[i], bytes };
   }
+}
+
+/**
+ * The bytes of a data file the log references. A file that is not there was deleted outside
+ * Delta (by hand, or by a VACUUM with too short a retention): that gets its own code, since no
+ * retry helps.
+ */
+export async function readDataFile(snapshot: Snapshot, file: AddFile): Promise<Uint8Array> {
+  const path = decodeAddPath(file.path, snapshot.storage.root);
+  try {
+    return await snapshot.storage.read(path);
+  } catch (e) {
+    const missing = await snapshot.storage.stat(path).then((s) => s === undefined, () => false);
+    throw dataFileError(snapshot, path, e, missing);
+  }
+}
+
+/** The error for a data file that could not be read; `missing` when it does not exist. */
+export function dataFileError(snapshot: Snapshot, path: string, cause: unknown, missing: boolean): TributaryError {
+  if (missing) {
+    return new TributaryError(
+      'DATA_FILE_MISSING',
+      `data file ${path} of ${snapshot.storage.root} (version ${snapshot.version}) is missing: it was deleted outside Delta, by hand or by a VACUUM with too short a retention; restore it, or read a version without it`,
+      { file: path, version: snapshot.version },
+      { cause },
+    );
+  }
+  if (cause instanceof TributaryError) return cause;
+  return new TributaryError('IO', `cannot read data file ${path} of ${snapshot.storage.root}: ${(cause as Error)?.message ?? String(cause)}`, { file: path }, { cause });
 }
 
 /** A batch read from one of our data files, relabelled with the table's Arrow types. */

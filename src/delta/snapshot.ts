@@ -1,4 +1,4 @@
-import { TributaryError } from '../errors.js';
+import { checkWholeNumber, TributaryError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import { type Action, type AddFile, type Metadata, type Protocol, parseActions } from './actions.js';
 import { readCheckpoint } from './checkpoint.js';
@@ -47,6 +47,8 @@ async function listLog(storage: Storage): Promise<Listing> {
 }
 
 export async function buildLogSegment(storage: Storage, version?: number): Promise<LogSegment> {
+  // A NaN or fractional version would otherwise read as "no protocol action" or a nearby version.
+  if (version !== undefined) checkWholeNumber('version', version, 0);
   const { commits, checkpoints } = await listLog(storage);
   if (commits.size === 0 && checkpoints.size === 0) {
     throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${storage.root} (no ${LOG_DIR} commits)`);

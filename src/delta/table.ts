@@ -5,7 +5,7 @@ import type { Row } from '../arrow/record-batch.js';
 import type { Compression, EngineName, ParquetEncoder } from '../parquet/encoder.js';
 import { makeEncoder } from '../parquet/engines.js';
 import { LocalStorage } from '../storage/local.js';
-import type { Storage } from '../storage/storage.js';
+import { discard, type Storage } from '../storage/storage.js';
 import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
@@ -293,8 +293,9 @@ export class DeltaTable {
     return result;
   }
 
+  /** Undoes a failed append's data files, and the partition directories made for them. */
   private async removeFiles(files: AddFile[]) {
-    for (const f of files) await this.storage.delete(decodeURIComponent(f.path)).catch(() => undefined);
+    await discard(this.storage, files.map((f) => decodeURIComponent(f.path)));
   }
 
   /** Spark's cadence: a checkpoint at every version that is a multiple of the interval. */

@@ -1,12 +1,12 @@
 import { v4 as uuidv4 } from 'uuid';
 import * as arrow from 'apache-arrow';
-import { showValue, TributaryError } from '../errors.js';
+import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 import { Reject } from '../arrow/coerce.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
-import { type Compression, defaultKeyValueMetadata, type ParquetEncoder } from '../parquet/encoder.js';
+import { type Compression, defaultKeyValueMetadata, MAX_ROW_GROUP_ROWS, type ParquetEncoder } from '../parquet/encoder.js';
 import type { Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
-import { encodeAddPath, partitionDirectory, partitionValueText } from './partitions.js';
+import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionValueText } from './partitions.js';
 import type { StructType } from './schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
@@ -24,6 +24,16 @@ export interface WriteOptions {
 
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_ROW_GROUP_ROWS = 1024 * 1024;
+
+/**
+ * The sizes a writer cuts files and row groups at, checked before any row is encoded: a NaN
+ * target would cut nothing, 0 a file per row, and a row-group size of 0 traps in WebAssembly.
+ */
+export function checkWriteOptions(opts: Pick<WriteOptions, 'targetFileSize' | 'maxRecordsPerFile' | 'rowGroupRows'>): void {
+  checkWholeNumber('targetFileSize', opts.targetFileSize, 1);
+  if (opts.maxRecordsPerFile !== undefined) checkWholeNumber('maxRecordsPerFile', opts.maxRecordsPerFile, 0);
+  checkWholeNumber('rowGroupRows', opts.rowGroupRows, 1, MAX_ROW_GROUP_ROWS);
+}
 
 export interface PartitionGroup {
   values: Record<string, string | null>;
@@ -61,7 +71,19 @@ export function groupByPartition(rows: readonly Row[], schema: StructType, parti
     }
     const key = JSON.stringify(partitionColumns.map((c) => values[c]));
     let g = groups.get(key);
-    if (!g) groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
+    if (!g) {
+      for (const f of fields) {
+        const bytes = overlongDirectoryName(f.name, values[f.name]);
+        if (bytes !== undefined) {
+          throw new TributaryError(
+            'PARTITION_INVALID',
+            `row ${index}, column "${f.name}": value ${showValue(row[f.name])} (${[...(values[f.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            { row: index, column: f.name, value: showValue(row[f.name]), bytes },
+          );
+        }
+      }
+      groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
+    }
     const data: Row = {};
     for (const k in row) if (!partitionColumns.includes(k)) data[k] = row[k];
     g.rows.push(data);
@@ -142,6 +164,7 @@ export interface EncodedFile {
  * the target, so later cuts are close.
  */
 export async function encodeFiles(source: ChunkSource, dir: string, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<EncodedFile[]> {
+  checkWriteOptions(opts);
   const out: EncodedFile[] = [];
   const encodeOpts = { compression: opts.compression, rowGroupRows: opts.rowGroupRows, keyValueMetadata: defaultKeyValueMetadata() };
   let bytesPerRow: number | undefined;

@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import type { StructType } from '../delta/schema.js';
+import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 
 export type Compression = 'snappy' | 'zstd' | 'uncompressed';
 
@@ -9,6 +10,19 @@ export interface EncodeOptions {
   rowGroupRows: number;
   /** Footer key-value metadata. */
   keyValueMetadata?: Record<string, string>;
+}
+
+/** arrow-rs takes the row-group size as a 32-bit usize in WebAssembly (larger values wrap). */
+export const MAX_ROW_GROUP_ROWS = 2 ** 31 - 1;
+
+export const COMPRESSIONS: readonly Compression[] = ['snappy', 'zstd', 'uncompressed'];
+
+/** Every encoder checks its options first: a bad value must be a typed error, not a WASM trap. */
+export function checkEncodeOptions(opts: EncodeOptions): void {
+  checkWholeNumber('rowGroupRows', opts.rowGroupRows, 1, MAX_ROW_GROUP_ROWS);
+  if (!COMPRESSIONS.includes(opts.compression)) {
+    throw new TributaryError('INVALID_ARGUMENT', `unknown compression ${showValue(opts.compression)} (${COMPRESSIONS.join(', ')})`);
+  }
 }
 
 /**

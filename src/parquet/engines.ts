@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { StructType } from '../delta/schema.js';
-import { BufferingFileWriter, ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { BufferingFileWriter, checkEncodeOptions, ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { ParquetWasmEncoder } from './parquet-wasm.js';
 
 /** Loads @dsnp/parquetjs only when asked for: it is large and most runs never need it. */
@@ -13,6 +13,7 @@ class LazyParquetJsEncoder implements ParquetEncoder {
     return this.inner.then((e) => e.encode(table, schema, opts));
   }
   open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
+    checkEncodeOptions(opts);
     return new BufferingFileWriter((t) => this.encode(t, schema, opts));
   }
 }

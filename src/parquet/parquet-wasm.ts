@@ -1,7 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
 import type { StructType } from '../delta/schema.js';
-import { BufferingFileWriter, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { plainColumns, writerProperties } from './wasm-properties.js';
 import { EncoderThread } from './wasm-thread.js';
 
@@ -27,6 +27,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
   constructor(private readonly options: ParquetWasmOptions = {}) {}
 
   async encode(table: arrow.Table, _schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
+    checkEncodeOptions(opts);
     const ipc = arrow.tableToIPC(table, 'stream');
     const wasmTable = pw.Table.fromIPCStream(ipc);
     const first = table.batches[0];
@@ -35,6 +36,7 @@ export class ParquetWasmEncoder implements ParquetEncoder {
   }
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
+    checkEncodeOptions(opts);
     const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 65_536) ? sharedThread() : undefined;
     const here = () => new BufferingFileWriter((t) => this.encode(t, schema, opts));
     return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++) : here();

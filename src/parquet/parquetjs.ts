@@ -7,7 +7,7 @@ import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { TributaryError } from '../errors.js';
 import type { ArrayType, DataType, MapType, StructType } from '../delta/schema.js';
-import { BufferingFileWriter, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 
 /**
  * The pure-JavaScript encoder, built on @dsnp/parquetjs (1.8.6). It writes the same physical layout
@@ -648,12 +648,13 @@ export class ParquetJsEncoder implements ParquetEncoder {
   }
 
   open(schema: StructType, opts: EncodeOptions): ParquetFileWriter {
+    checkEncodeOptions(opts);
     return new BufferingFileWriter((t) => this.encode(t, schema, opts));
   }
 
   async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
+    checkEncodeOptions(opts);
     const codec = CODECS[opts.compression];
-    if (codec === undefined) throw new TributaryError('INVALID_ARGUMENT', `unknown compression "${opts.compression}" (snappy, zstd, uncompressed)`);
     if (!(codec in compressionModule.PARQUET_COMPRESSION_METHODS)) {
       throw new TributaryError(
         'UNSUPPORTED_FEATURE',
@@ -661,9 +662,6 @@ export class ParquetJsEncoder implements ParquetEncoder {
       );
     }
     const rowGroupRows = opts.rowGroupRows;
-    if (!Number.isSafeInteger(rowGroupRows) || rowGroupRows < 1) {
-      throw new TributaryError('INVALID_ARGUMENT', `rowGroupRows must be a positive integer, got ${rowGroupRows}`);
-    }
 
     const sb = new SchemaBuilder(codec as ParquetCompression);
     const pschema = new ParquetSchema(sb.fields(schema, []));

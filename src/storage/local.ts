@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs, readFile as readFileCb } from 'node:fs';
 import * as nodePath from 'node:path';
 import { TributaryError } from '../errors.js';
+import { failpoint } from '../failpoints.js';
 import type { FileInfo, Storage } from './storage.js';
 
 /**
@@ -12,6 +13,8 @@ export class LocalStorage implements Storage {
   readonly root: string;
   /** Directories known to exist: mkdir on every write showed up as a top cost per batch. */
   private readonly dirs = new Set<string>();
+  /** Directories under the root this store made, the only ones `discard` may remove again. */
+  private readonly created = new Set<string>();
 
   constructor(root: string) {
     this.root = nodePath.resolve(root);
@@ -47,23 +50,57 @@ export class LocalStorage implements Storage {
     }
   }
 
+  /** Makes a file's directory (and its parents) unless known to exist; remembers what it made. */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.dirs.has(dir)) return;
+    let first: string | undefined;
+    try {
+      first = await fs.mkdir(dir, { recursive: true });
+    } catch (e) {
+      throw ioError(e, `cannot create directory ${dir}`);
+    }
+    // mkdir -p returns the first directory it made: that one and those below it are ours.
+    if (first !== undefined) {
+      for (let d = dir; this.within(d); d = nodePath.dirname(d)) {
+        this.created.add(d);
+        if (d === first) break;
+      }
+    }
+    this.dirs.add(dir);
+  }
+
+  /** The root or a directory below it. */
+  private within(dir: string): boolean {
+    return dir === this.root || dir.startsWith(this.root + nodePath.sep);
+  }
+
   /** Writes a hidden temp file next to the target and fsyncs it; returns its absolute path. */
   private async stage(path: string, data: Uint8Array | string): Promise<string> {
     const target = this.abs(path);
     const dir = nodePath.dirname(target);
-    if (!this.dirs.has(dir)) {
-      await fs.mkdir(dir, { recursive: true });
-      this.dirs.add(dir);
+    await this.ensureDir(dir);
+    const tmp = nodePath.join(dir, stagingName(nodePath.basename(target)));
+    let fh: import('node:fs/promises').FileHandle;
+    try {
+      fh = await fs.open(tmp, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, `cannot write ${target}`);
+      // The directory went after we saw it (another writer's failed write removed it empty).
+      this.dirs.delete(dir);
+      await this.ensureDir(dir);
+      fh = await fs.open(tmp, 'wx').catch((e2: unknown) => Promise.reject(ioError(e2, `cannot write ${target}`)));
     }
-    // Hidden name: never matches a Delta log pattern, and Spark's VACUUM skips dot files.
-    const tmp = nodePath.join(dir, `.${nodePath.basename(target)}.${randomUUID()}.tmp`);
-    const fh = await fs.open(tmp, 'wx');
     try {
       await fh.writeFile(data);
       await fh.sync();
-    } finally {
-      await fh.close();
+      failpoint('during-staging');
+    } catch (e) {
+      // A half-written temp file is nobody's: remove it rather than leave it for VACUUM.
+      await fh.close().catch(() => undefined);
+      await fs.rm(tmp, { force: true });
+      throw ioError(e, `cannot write ${target}`);
     }
+    await fh.close();
     return tmp;
   }
 
@@ -131,7 +168,38 @@ export class LocalStorage implements Storage {
   async delete(path: string): Promise<void> {
     await fs.rm(this.abs(path), { force: true });
   }
+
+  isStagingName(name: string): boolean {
+    return STAGING_NAME.test(name);
+  }
+
+  async discard(paths: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const p of paths) {
+      // One path that cannot go (ENOTDIR: a file where its directory should be) must not keep the others.
+      await this.delete(p).catch(() => undefined);
+      for (let d = nodePath.dirname(this.abs(p)); this.created.has(d); d = nodePath.dirname(d)) dirs.add(d);
+    }
+    // Deepest first, so a partition directory goes before its parent. rmdir(2) refuses a
+    // directory that is not empty: one another writer has put files in meanwhile stays.
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+      try {
+        await fs.rmdir(d);
+      } catch {
+        continue;
+      }
+      this.created.delete(d);
+      this.dirs.delete(d);
+    }
+  }
 }
+
+/** A staged write's temp file: hidden (no Delta log pattern matches it, Spark's VACUUM skips it), unique. */
+function stagingName(target: string): string {
+  return `.${target}.${randomUUID()}.tmp`;
+}
+
+const STAGING_NAME = /^\..+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
 
 async function syncDir(dir: string): Promise<void> {
   try {

@@ -28,6 +28,20 @@ export interface Storage {
   listRecursive(dir: string): Promise<FileInfo[]>;
   delete(path: string): Promise<void>;
   /**
+   * Undoes writes that will never be committed (a failed append or OPTIMIZE): deletes the
+   * objects, and any directory this store created for them that is now empty, so the failure
+   * leaves the tree as it found it. Stores without directories leave it out; `discard()` then
+   * deletes the objects one by one.
+   */
+  discard?(paths: readonly string[]): Promise<void>;
+  /**
+   * Whether a file name is one of this store's staging files (a write's temp file before it is
+   * published). A process killed while staging leaves one behind; VACUUM removes those once they
+   * are old enough that no live writer can still be using them. Stores that do not stage leave
+   * it out.
+   */
+  isStagingName?(name: string): boolean;
+  /**
    * The file's path on this machine's file system, when the storage is one: a worker thread can
    * then read the file itself. Object stores leave it out.
    */
@@ -36,4 +50,10 @@ export interface Storage {
 
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== '').join('/').replace(/\/+/g, '/');
+}
+
+/** Removes what a failed write left (see Storage.discard); never throws, the write's own error matters. */
+export async function discard(storage: Storage, paths: readonly string[]): Promise<void> {
+  if (storage.discard) return storage.discard(paths).catch(() => undefined);
+  for (const p of paths) await storage.delete(p).catch(() => undefined);
 }

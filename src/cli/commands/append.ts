@@ -2,8 +2,8 @@ import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/encoder.js';
 import { DeltaTable } from '../../delta/table.js';
 import { readNdjson } from '../input.js';
+import type { CliStdout } from '../output.js';
 import { schemaArg } from '../schema-arg.js';
-import { parseSize } from '../size.js';
 
 export interface AppendArgs {
   input: string;
@@ -12,14 +12,14 @@ export interface AppendArgs {
   mergeSchema?: boolean;
   engine?: string;
   compression?: string;
-  targetFileSize?: string;
-  rowGroupRows?: string;
+  targetFileSize?: number;
+  rowGroupRows?: number;
   property?: string[];
   invalidUtf8?: string;
   json?: boolean;
 }
 
-export async function appendCommand(tablePath: string, args: AppendArgs): Promise<void> {
+export async function appendCommand(tablePath: string, args: AppendArgs, out: CliStdout): Promise<void> {
   const schema = args.schema ? schemaArg(args.schema) : undefined;
   const partitionColumns = args.partitionBy ? args.partitionBy.split(',').map((s) => s.trim()).filter(Boolean) : [];
   const configuration: Record<string, string> = {};
@@ -47,8 +47,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs): Promis
       schema: table.exists ? schema : undefined,
       engine: (args.engine ?? 'parquet-wasm') as EngineName,
       compression: (args.compression ?? 'snappy') as Compression,
-      targetFileSize: args.targetFileSize ? parseSize(args.targetFileSize) : undefined,
-      rowGroupRows: args.rowGroupRows ? Number(args.rowGroupRows) : undefined,
+      targetFileSize: args.targetFileSize,
+      rowGroupRows: args.rowGroupRows,
       onCheckpointError: (e) => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`),
     });
   } catch (e) {
@@ -60,11 +60,11 @@ export async function appendCommand(tablePath: string, args: AppendArgs): Promis
     throw e;
   }
   if (args.json) {
-    process.stdout.write(JSON.stringify({ table: table.storage.root, ...result, files: result.files.map((f) => f.path) }) + '\n');
+    out.write(JSON.stringify({ table: table.storage.root, ...result, files: result.files.map((f) => f.path) }) + '\n');
   } else if (result.version === undefined) {
-    process.stdout.write(`nothing to append (${result.skipped}); ${table.storage.root} stays at version ${table.version}\n`);
+    out.write(`nothing to append (${result.skipped}); ${table.storage.root} stays at version ${table.version}\n`);
   } else {
-    process.stdout.write(
+    out.write(
       `appended ${result.numRecords} rows in ${result.files.length} file(s) as version ${result.version} of ${table.storage.root}` +
         (result.checkpoint ? ` (checkpoint at ${result.checkpoint.version})` : '') +
         '\n',

@@ -1,10 +1,11 @@
 import { DeltaTable } from '../../delta/table.js';
+import type { CliStdout } from '../output.js';
 
-export async function historyCommand(tablePath: string, args: { limit?: string; json?: boolean }): Promise<void> {
+export async function historyCommand(tablePath: string, args: { limit?: number; json?: boolean }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath);
-  const entries = await table.history(args.limit ? Number(args.limit) : undefined);
+  const entries = await table.history(args.limit);
   if (args.json) {
-    process.stdout.write(JSON.stringify(entries, null, 2) + '\n');
+    out.write(JSON.stringify(entries, null, 2) + '\n');
     return;
   }
   const rows = entries.map((e) => [
@@ -18,5 +19,5 @@ export async function historyCommand(tablePath: string, args: { limit?: string; 
   const head = ['version', 'timestamp', 'operation', 'operationParameters', 'operationMetrics', 'engineInfo'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.min(r[i].length, 60))));
   const fmt = (r: string[]) => r.map((c, i) => (c.length > 60 ? c.slice(0, 57) + '...' : c).padEnd(widths[i])).join('  ').trimEnd();
-  process.stdout.write([fmt(head), ...rows.map(fmt)].join('\n') + '\n');
+  out.write([fmt(head), ...rows.map(fmt)].join('\n') + '\n');
 }

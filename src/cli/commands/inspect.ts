@@ -1,9 +1,10 @@
 import { readLastCheckpoint } from '../../delta/checkpoint.js';
 import { DeltaTable } from '../../delta/table.js';
 import { formatBytes, schemaToDdl } from '../format.js';
+import type { CliStdout } from '../output.js';
 
-export async function inspectCommand(tablePath: string, args: { version?: string; json?: boolean }): Promise<void> {
-  const table = await DeltaTable.open(tablePath, args.version === undefined ? undefined : Number(args.version));
+export async function inspectCommand(tablePath: string, args: { version?: number; json?: boolean }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, args.version);
   const snap = table.snapshot;
   const files = snap.files;
   let numRecords: number | null = 0;
@@ -29,7 +30,7 @@ export async function inspectCommand(tablePath: string, args: { version?: string
     txns: Object.fromEntries([...snap.state.txns.values()].map((t) => [t.appId, t.version])),
   };
   if (args.json) {
-    process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    out.write(JSON.stringify(info, null, 2) + '\n');
     return;
   }
   const lines = [
@@ -48,5 +49,5 @@ export async function inspectCommand(tablePath: string, args: { version?: string
   ];
   if (Object.keys(info.configuration).length) lines.push(`properties     ${Object.entries(info.configuration).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (Object.keys(info.txns).length) lines.push(`streams        ${Object.entries(info.txns).map(([k, v]) => `${k}@${v}`).join(', ')}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  out.write(lines.join('\n') + '\n');
 }

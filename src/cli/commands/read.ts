@@ -3,26 +3,25 @@ import { arrowToRows } from '../../arrow/to-rows.js';
 import { bytesToBase64, microsToIso } from '../../arrow/values.js';
 import type { DataType } from '../../delta/schema.js';
 import { DeltaTable } from '../../delta/table.js';
+import type { CliStdout } from '../output.js';
 
 /** Prints the table (or a version of it) as NDJSON, in the same forms `append` accepts. */
-export async function readCommand(tablePath: string, args: { version?: string; limit?: string }): Promise<void> {
+export async function readCommand(tablePath: string, args: { version?: number; limit?: number }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath);
-  const data = await table.read({ version: args.version === undefined ? undefined : Number(args.version) });
+  const data = await table.read({ version: args.version });
   const schema = table.snapshot.schema;
-  const limit = args.limit ? Number(args.limit) : Infinity;
+  const limit = args.limit ?? Infinity;
   let n = 0;
-  const out: string[] = [];
+  const lines: string[] = [];
   for (const row of arrowToRows(data)) {
     if (n++ >= limit) break;
     const o: Record<string, unknown> = {};
     for (const f of schema.fields) o[f.name] = display(row[f.name], f.type);
-    out.push(stringify(o) ?? '');
-    if (out.length >= 1000) {
-      process.stdout.write(out.join('\n') + '\n');
-      out.length = 0;
-    }
+    lines.push(stringify(o) ?? '');
+    // A reader that has gone (`| head -1`) wants no more rows: stop converting them.
+    if (lines.length >= 1000 && !out.write(lines.splice(0).join('\n') + '\n')) return;
   }
-  if (out.length) process.stdout.write(out.join('\n') + '\n');
+  if (lines.length) out.write(lines.join('\n') + '\n');
 }
 
 function display(v: unknown, t: DataType): unknown {

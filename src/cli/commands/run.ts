@@ -7,6 +7,7 @@ import type { StreamingQuery } from '../../engine/streaming-query.js';
 import { parseTriggerArg, type Trigger } from '../../engine/trigger.js';
 import { Tributary } from '../../session.js';
 import { canonicalOffset } from '../../source/offset.js';
+import type { CliStdout } from '../output.js';
 import { schemaArg } from '../schema-arg.js';
 
 export interface RunArgs {
@@ -15,8 +16,8 @@ export interface RunArgs {
   schema?: string;
   checkpoint?: string;
   trigger?: string;
-  maxRowsPerBatch?: string;
-  maxBytesPerBatch?: string;
+  maxRowsPerBatch?: number;
+  maxBytesPerBatch?: number;
   partitionBy?: string;
   engine?: string;
   queryName?: string;
@@ -43,12 +44,12 @@ export function progressLine(p: StreamingQueryProgress): string {
   return `batch ${p.batchId}${recovered}: ${p.numInputRows} rows in ${p.durationMs.triggerExecution ?? p.batchDuration} ms -> ${v}; offset ${p.sources[0]?.endOffset ? canonicalOffset(p.sources[0].endOffset) : '-'}`;
 }
 
-export async function runCommand(target: string, args: RunArgs, rest: string[] = []): Promise<number> {
+export async function runCommand(target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
   const session = new Tributary();
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
   session.onWarning = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
   session.streams.addListener({
-    onQueryProgress: ({ progress }) => process.stdout.write((args.json ? JSON.stringify(progress) : progressLine(progress)) + '\n'),
+    onQueryProgress: ({ progress }) => out.write((args.json ? JSON.stringify(progress) : progressLine(progress)) + '\n'),
     onQueryStarted: (e) => {
       if (!args.json) process.stderr.write(`tributary: query ${e.id} started (run ${e.runId})\n`);
     },
@@ -60,8 +61,8 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     if (!args.checkpoint) throw new TributaryError('INVALID_ARGUMENT', 'run --format needs --checkpoint <dir>');
     let reader = session.readStream.format(args.format).options(parseOptions(args.option));
     if (args.schema) reader = reader.schema(schemaArg(args.schema));
-    if (args.maxRowsPerBatch) reader = reader.option('maxRowsPerBatch', args.maxRowsPerBatch);
-    if (args.maxBytesPerBatch) reader = reader.option('maxBytesPerBatch', args.maxBytesPerBatch);
+    if (args.maxRowsPerBatch !== undefined) reader = reader.option('maxRowsPerBatch', String(args.maxRowsPerBatch));
+    if (args.maxBytesPerBatch !== undefined) reader = reader.option('maxBytesPerBatch', String(args.maxBytesPerBatch));
     let writer = reader.load().writeStream.format('delta').option('checkpointLocation', args.checkpoint);
     if (args.partitionBy) writer = writer.partitionBy(args.partitionBy.split(',').map((s) => s.trim()));
     if (args.engine) writer = writer.option('engine', args.engine);
@@ -83,7 +84,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
   return query;
   };
 
-  if (args.schedule) return runScheduled(args.schedule, session, build, args.json ?? false);
+  if (args.schedule) return runScheduled(args.schedule, session, build, args.json ?? false, out.closed);
   const query = await build();
 
   let signals = 0;
@@ -96,8 +97,14 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
     process.stderr.write(`tributary: ${sig}: stopping after the current batch (send it again to exit at once)\n`);
     for (const q of session.streams.active) void q.stop();
   };
+  // Progress nobody reads any more (`| head`): stop after the current batch, quietly.
+  const onClosed = () => {
+    for (const q of session.streams.active) void q.stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  out.closed.addEventListener('abort', onClosed);
+  if (out.closed.aborted) onClosed();
   try {
     await query.awaitTermination();
     for (const q of session.streams.active) await q.awaitTermination();
@@ -106,6 +113,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    out.closed.removeEventListener('abort', onClosed);
   }
 }
 
@@ -114,7 +122,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
  * trigger is given) at every tick of a cron expression. croner computes the ticks; a tick that
  * arrives while the previous run is still going is skipped, never overlapped.
  */
-async function runScheduled(expr: string, session: Tributary, build: () => Promise<StreamingQuery>, json: boolean): Promise<number> {
+async function runScheduled(expr: string, session: Tributary, build: () => Promise<StreamingQuery>, json: boolean, outputClosed: AbortSignal): Promise<number> {
   const { Cron } = await import('croner');
   let failed: Error | undefined;
   let stopping = false;
@@ -137,19 +145,29 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
     if (!json) process.stderr.write(`tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}\n`);
   });
   if (!json) process.stderr.write(`tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}\n`);
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) process.exit(130);
+  const stop = () => {
     stopping = true;
-    process.stderr.write(`tributary: ${sig}: stopping the schedule after the current run\n`);
     job.stop();
     void (current ? current.stop() : Promise.resolve()).then(() => wake());
   };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    process.stderr.write(`tributary: ${sig}: stopping the schedule after the current run\n`);
+    stop();
+  };
+  // Progress nobody reads any more: end the schedule after the current run, quietly.
+  const onClosed = () => {
+    if (!stopping) stop();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  outputClosed.addEventListener('abort', onClosed);
+  if (outputClosed.aborted) onClosed();
   await finished;
   job.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  outputClosed.removeEventListener('abort', onClosed);
   void session;
   return failed && !stopping ? 1 : 0;
 }

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
-import { TributaryError } from '../../errors.js';
+import { checkWholeNumber, isTributaryError, TributaryError } from '../../errors.js';
 import { toArrowSchema } from '../../arrow/types.js';
 import { concatBatches } from '../../arrow/concat.js';
 import { makeEncoder } from '../../parquet/engines.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, partitionDirectory } from '../partitions.js';
-import { conformBatch, prefetch, readFile } from '../read.js';
+import { conformBatch, dataFileError, prefetch, readFile } from '../read.js';
 import { concatParquetFiles } from '../../parquet/ipc-concat.js';
 import { pw } from '../../parquet/wasm.js';
 import { plainColumns } from '../../parquet/wasm-properties.js';
@@ -15,6 +15,7 @@ import { sharedThread } from '../../parquet/parquet-wasm.js';
 import type { ThreadFile } from '../../parquet/wasm-thread.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
+import { discard } from '../../storage/storage.js';
 import { defaultKeyValueMetadata } from '../../parquet/encoder.js';
 import { readParquetToArrow } from '../../parquet/reader.js';
 import { computeStats } from '../stats.js';
@@ -58,8 +59,8 @@ const DEFAULT_TARGET = 128 * 1024 * 1024;
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
-  const target = opts.targetFileSize ?? DEFAULT_TARGET;
-  const minFiles = opts.minFiles ?? 2;
+  const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
+  const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
@@ -206,9 +207,15 @@ async function* inputs(snap: Snapshot, files: AddFile[]): AsyncGenerator<Input> 
 
 // A small local file is read faster by a blocking read than by an async round trip; a plain
 // Uint8Array view, because a Buffer's subarray is several times slower in the readers' loops.
-const bytesOf = (input: Input): Uint8Array => {
+const bytesOf = (snap: Snapshot, input: Input): Uint8Array => {
   if (input.bytes) return input.bytes;
-  const b = readFileSync(input.path!);
+  let b: Buffer;
+  try {
+    b = readFileSync(input.path!);
+  } catch (e) {
+    // Named like the general reader names it: which file, and whether it is gone.
+    throw dataFileError(snap, decodeAddPath(input.file.path, snap.storage.root), e, (e as NodeJS.ErrnoException).code === 'ENOENT');
+  }
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 };
 
@@ -242,7 +249,7 @@ async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructT
   };
   try {
     for await (const input of inputs(snap, files)) {
-      const bytes = bytesOf(input);
+      const bytes = bytesOf(snap, input);
       if (reader.append(bytes)) {
         if (reader.rows >= CHUNK_ROWS) await send(reader.flush());
         continue;
@@ -271,18 +278,25 @@ const LOCAL_DECODE_BACKLOG = 16;
  * the thread decodes files and writes the rows as they come, and when it falls behind, this
  * thread decodes files too and hands over their Arrow data, so both cores work. Undefined when
  * the files do not all have exactly the table's Arrow types (other writers' files, older
- * schemas): the caller then takes the general path, which conforms every file.
+ * schemas): the caller then takes the general path, which conforms every file. Also undefined
+ * when WebAssembly could not read a file (damaged): the general path reads the bin file by
+ * file and names the file in its error.
  */
 async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const encodeOpts = { ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata() };
   const here = async () => {
-    const bytes = await concatParquetFiles(
-      (async function* () {
-        for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
-      })(),
-      encodeOpts,
-    );
-    return bytes && { bytes };
+    try {
+      const bytes = await concatParquetFiles(
+        (async function* () {
+          for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
+        })(),
+        encodeOpts,
+      );
+      return bytes && { bytes };
+    } catch (e) {
+      if (isTributaryError(e)) throw e;
+      return undefined;
+    }
   };
   // Not waiting for the thread to start: its messages queue meanwhile, and this thread decodes
   // files itself while the backlog is long, so start-up time is not idle time.
@@ -297,7 +311,7 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
   try {
     for await (const input of inputs(snap, files)) {
       if (!out) {
-        const head = bytesOf(input);
+        const head = bytesOf(snap, input);
         out = open(head);
         if (!out) return undefined;
         await out.writeParquet(head);
@@ -305,7 +319,7 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
       }
       // Acknowledgements arrive as messages: let them in before judging the backlog.
       if (out.backlog >= LOCAL_DECODE_BACKLOG) await new Promise((r) => setImmediate(r));
-      if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(bytesOf(input)).intoIPCStream());
+      if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(bytesOf(snap, input)).intoIPCStream());
       else if (input.path) await out.writeParquetFile(input.path);
       else await out.writeParquet(input.bytes!);
     }
@@ -316,7 +330,8 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
     if (String((e as Error)?.message).includes('SCHEMA_MISMATCH')) return undefined;
     // The thread could not start (or died): compact on this thread instead.
     if (!thread.usable) return here();
-    throw e;
+    if (isTributaryError(e)) throw e;
+    return undefined;
   }
 }
 
@@ -327,6 +342,6 @@ function sameTypes(a: arrow.Schema, b: arrow.Schema): boolean {
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {
-  for (const a of adds) await table.storage.delete(decodeAddPath(a.path, table.storage.root)).catch(() => undefined);
+  await discard(table.storage, adds.map((a) => decodeAddPath(a.path, table.storage.root)));
 }
 

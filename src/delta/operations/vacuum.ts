@@ -1,6 +1,8 @@
 import { TributaryError } from '../../errors.js';
 import { commitInfoOnly } from '../commit.js';
 import { decodeAddPath } from '../partitions.js';
+import type { FileInfo, Storage } from '../../storage/storage.js';
+import { LOG_DIR } from '../filenames.js';
 import type { DeltaTable } from '../table.js';
 
 export interface VacuumOptions {
@@ -15,17 +17,29 @@ export interface VacuumOptions {
 export interface VacuumResult {
   dryRun: boolean;
   retentionMs: number;
+  /** Data files no version in the retention window references. */
   deleted: string[];
   bytes: number;
+  /** Staging files of writes that were interrupted (a killed process), in data directories and _delta_log/. */
+  leftovers: string[];
 }
 
 const MIN_RETENTION_MS = 168 * 3_600_000;
 
 /**
+ * How old a staging file must be to count as left behind. A live writer stages a file for the
+ * seconds it takes to write and fsync it, so one an hour old belongs to a process that died; a
+ * shorter retention (forced) shortens this too, at the risk of failing (never corrupting) a
+ * write in flight: its publish then finds no temp file and the write fails cleanly.
+ */
+export const STAGING_LEFTOVER_AGE_MS = 3_600_000;
+
+/**
  * VACUUM: deletes data files that no snapshot within the retention window references and that
  * are older than the retention. "Referenced" means live in the latest version, or removed by a
  * tombstone newer than the cutoff (so every version still in the window keeps its files).
- * Never touches _delta_log or hidden (`_`/`.`) paths other than partition directories.
+ * Never touches _delta_log or hidden (`_`/`.`) paths other than partition directories, except
+ * the storage's own staging leftovers in data directories and directly in _delta_log/.
  */
 export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promise<VacuumResult> {
   const snap = await table.refresh();
@@ -52,11 +66,31 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
     if (keep.has(f.path)) return false;
     return f.modificationTime < cutoff;
   });
-  const result: VacuumResult = { dryRun: !!opts.dryRun, retentionMs, deleted: doomed.map((f) => f.path), bytes: doomed.reduce((n, f) => n + f.size, 0) };
+  const leftovers = stagingLeftovers(table.storage, all, hidden, now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS));
+  const result: VacuumResult = { dryRun: !!opts.dryRun, retentionMs, deleted: doomed.map((f) => f.path), bytes: doomed.reduce((n, f) => n + f.size, 0), leftovers };
   if (opts.dryRun) return result;
   // Spark records VACUUM START / VACUUM END in the history.
   await commitInfoOnly(table, 'VACUUM START', { retentionCheckEnabled: String(!opts.force), defaultRetentionMillis: String(snap.config.deletedFileRetentionMs), specifiedRetentionMillis: String(retentionMs) }, { numFilesToDelete: String(doomed.length), sizeOfDataToDelete: String(result.bytes) });
   for (const f of doomed) await table.storage.delete(f.path);
+  for (const f of leftovers) await table.storage.delete(f);
   await commitInfoOnly(table, 'VACUUM END', { status: 'COMPLETED' }, { numDeletedFiles: String(doomed.length), numVacuumedDirectories: '0' });
   return result;
+}
+
+/**
+ * Temp files a killed writer left, by the storage's own naming (only it knows what its staging
+ * files look like), older than `cutoff`: in data directories, and directly in _delta_log/ where
+ * commits and checkpoints are staged. Other hidden files (.crc checksums, other tools' temp
+ * files, anything under another `_` directory) are not ours and stay.
+ */
+function stagingLeftovers(storage: Storage, files: readonly FileInfo[], hidden: (component: string) => boolean, cutoff: number): string[] {
+  if (!storage.isStagingName) return [];
+  return files
+    .filter((f) => {
+      const dirs = f.path.split('/');
+      const name = dirs.pop()!;
+      if (!storage.isStagingName!(name) || f.modificationTime >= cutoff) return false;
+      return (dirs.length === 1 && dirs[0] === LOG_DIR) || !dirs.some(hidden);
+    })
+    .map((f) => f.path);
 }

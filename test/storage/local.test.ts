@@ -1,0 +1,51 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalStorage } from '../../src/storage/local.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('tributary-storage-');
+
+describe('LocalStorage.discard', () => {
+  it('removes the files and the directories this store made for them, and nothing else', async () => {
+    const parent = tmp();
+    const root = path.join(parent, 'table');
+    const s = new LocalStorage(root);
+    await s.write('a=1/b=2/f1', 'x');
+    await s.write('a=1/b=3/f2', 'x');
+    await s.write('a=9/f3', 'x');
+    await s.discard(['a=1/b=2/f1', 'a=1/b=3/f2', 'a=9/f3']);
+    // The table directory itself was made by this store: a failed create leaves no trace.
+    expect(existsSync(root)).toBe(false);
+    expect(readdirSync(parent)).toEqual([]);
+
+    // Directories that were there before, empty or not, stay; so do other writers' files.
+    mkdirSync(path.join(root, 'empty-before'), { recursive: true });
+    mkdirSync(path.join(root, 'p=old'));
+    writeFileSync(path.join(root, 'p=old', 'kept'), 'k');
+    const t = new LocalStorage(root);
+    await t.write('empty-before/f', 'x');
+    await t.write('p=old/f', 'x');
+    await t.write('p=new/f', 'x');
+    await t.write('p=shared/f', 'x');
+    writeFileSync(path.join(root, 'p=shared', 'other-writer'), 'o');
+    await t.discard(['empty-before/f', 'p=old/f', 'p=new/f', 'p=shared/f', 'never-written/f']);
+    expect(readdirSync(root).sort()).toEqual(['empty-before', 'p=old', 'p=shared']);
+    expect(readdirSync(path.join(root, 'p=old'))).toEqual(['kept']);
+    expect(readdirSync(path.join(root, 'p=shared'))).toEqual(['other-writer']);
+  });
+
+  it('a writer whose directory another writer removed makes it again', async () => {
+    const root = tmp();
+    const a = new LocalStorage(root);
+    const b = new LocalStorage(root);
+    await a.write('p=x/from-a', 'a');
+    await b.write('p=x/from-b', 'b'); // b now knows p=x exists
+    await b.delete('p=x/from-b');
+    await a.discard(['p=x/from-a']); // a made p=x, and it is empty: gone
+    expect(existsSync(path.join(root, 'p=x'))).toBe(false);
+    await b.write('p=x/again', 'b');
+    expect(readFileSync(path.join(root, 'p=x', 'again'), 'utf8')).toBe('b');
+  });
+
+});
