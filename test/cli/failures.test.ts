@@ -184,6 +184,28 @@ describe('class 7: one line, a non-zero exit, nothing left behind', () => {
     expect((await cli(['append', table, '--input', '-', '--row-group-rows', '1', '--target-file-size', '1MB'], { input: ndjson([{ id: 4, p: 'd' }]) })).code).toBe(0);
   }, SLOW);
 
+  it('refuses an empty struct in a schema and values of the wrong shape for nested columns', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    for (const schema of ['id BIGINT, s STRUCT<>', 'id BIGINT, a ARRAY<STRUCT<>>', 'id BIGINT, m MAP<STRING, STRUCT<>>']) {
+      await fails(['append', table, '--input', '-', '--schema', schema], dir, { exit: 1, code: 'SCHEMA_INVALID', message: /empty struct/, input: ndjson([{ id: 1 }]) });
+    }
+    expect((await cli(['append', table, '--input', '-', '--schema', 'id BIGINT, m MAP<STRING, BIGINT>, s STRUCT<x: INT>'], { input: ndjson([{ id: 0, m: { a: 1 } }]) })).code).toBe(0);
+    const wrong: [unknown, string, RegExp][] = [
+      [[1, 2], 'm', /column "m": value \[1,2\] is not a map/],
+      [[['a']], 'm', /is not a map/],
+      [[['a', 1, 2]], 'm', /is not a map/],
+      ['text', 'm', /is not a map/],
+      [5, 's', /column "s": value 5 is not an object/],
+      [[{ x: 1 }], 's', /is not an object/],
+    ];
+    for (const [value, col, message] of wrong) {
+      await fails(['append', table, '--input', '-'], dir, { exit: 1, code: 'ROW_INVALID', message, input: ndjson([{ id: 1 }, { id: 2, [col]: value }]) });
+    }
+    // Arrays of [key, value] pairs are a map's other form and land.
+    expect((await cli(['append', table, '--input', '-'], { input: ndjson([{ id: 3, m: [['k', 7]] }]) })).code).toBe(0);
+  }, SLOW);
+
   it('reports usage errors and unexpected errors as one line too', async () => {
     const dir = tmp();
     const usage: [string[], RegExp][] = [
