@@ -12,7 +12,7 @@ import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable, protocolForNewTable } from './protocol-support.js';
 import { inferSchema } from './infer.js';
-import { mergeSchemas, schemaToString, type StructType, typesEqual, validateTableSchema } from './schema.js';
+import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from './schema.js';
 import { Snapshot } from './snapshot.js';
 import { tableConfig } from './table-config.js';
 import {
@@ -110,7 +110,10 @@ export class DeltaTable {
   static async create(location: string | Storage, opts: CreateTableOptions): Promise<DeltaTable> {
     const t = await DeltaTable.forPath(location);
     if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
-    await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) });
+    // "Create" means this call makes version 0: losing that race is an error here, unlike in append.
+    if ((await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
+      throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${t.storage.root} first`);
+    }
     return t;
   }
 
@@ -167,18 +170,45 @@ export class DeltaTable {
     };
   }
 
-  /** Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path). */
-  private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number> {
+  /**
+   * Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path).
+   * Undefined when another writer created version 0 first (nothing was written).
+   */
+  private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
     const metadata = this.newMetadata(opts);
     const protocol = protocolForNewTable(opts.schema, metadata.configuration);
     const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
     const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
-    if (!(await this.storage.putIfAbsent(commitPath(0), body))) {
-      throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${this.storage.root} first`);
-    }
+    if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
     this._snapshot = await Snapshot.load(this.storage, 0);
     return 0;
+  }
+
+  /**
+   * Another writer created the table between this append's look and its version 0, as racing
+   * "create if missing" appends do. When that table is the one this append would have created
+   * (same schema, partitioning and requested properties) and we can write to it, the append
+   * joins it as if it had existed; otherwise TABLE_EXISTS names the difference.
+   */
+  private async joinCreatedTable(create: CreateTableOptions): Promise<Snapshot> {
+    const snap = await Snapshot.load(this.storage);
+    this._snapshot = snap;
+    const root = this.storage.root;
+    const ours = create.partitionColumns ?? [];
+    const fail = (difference: string) =>
+      new TributaryError('TABLE_EXISTS', `another writer created the table at ${root} first, and it differs from the table this append would create: ${difference}; append with its definition, or write to another path`);
+    const schemaDiff = schemaDifference(create.schema, snap.schema);
+    if (schemaDiff) throw fail(`${schemaDiff} (its schema: ${typeToString(snap.schema)})`);
+    if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
+      throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
+    }
+    for (const [key, value] of Object.entries(create.configuration ?? {})) {
+      const theirs = snap.metadata.configuration?.[key];
+      if (theirs !== value) throw fail(`its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`);
+    }
+    checkWritable(snap.protocol, snap.metadata, root);
+    return snap;
   }
 
   /**
@@ -260,10 +290,17 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      if (!snap) {
-        version = await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      if (created !== undefined) {
+        version = created;
       } else {
-        const r = await commit(this.storage, snap, {
+        // Appending to the table we read, or to the one a racing writer just created.
+        const base = snap ?? (await this.joinCreatedTable(opts.create!));
+        const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
+        if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
+        // Like an empty append to an existing table: no new version.
+        if (!snap && numRecords === 0) return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
+        const r = await commit(this.storage, base, {
           actions,
           commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
           isBlindAppend: !newMetadata,
