@@ -10,7 +10,7 @@ import { DeltaSink } from './sinks/delta-sink.js';
 import { foreachBatchSink, type ForeachBatchFunction } from './sinks/foreach-batch.js';
 import type { Sink } from './sinks/sink.js';
 import { StreamingQuery } from './streaming-query.js';
-import { resolveTrigger, type Trigger } from './trigger.js';
+import { parseDuration, resolveTrigger, type Trigger } from './trigger.js';
 
 /** format / option / options, shared by readStream and writeStream (Spark's option-bag builders). */
 abstract class OptionBuilder {
@@ -165,6 +165,7 @@ export class DataStreamWriter extends OptionBuilder {
         trigger,
         readLimit: this.readLimit(),
         minBatchesToRetain: Number(this.opts.minBatchesToRetain ?? 100),
+        lockRenewIntervalMs: this.opts['checkpointLock.renewInterval'] ? parseDuration(this.opts['checkpointLock.renewInterval']) : undefined,
         name: this.name,
       },
       { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m) },

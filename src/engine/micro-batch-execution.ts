@@ -20,6 +20,8 @@ export interface ExecutionOptions {
   readLimit: ReadLimit;
   /** Offsets/commits kept in the checkpoint (Spark's minBatchesToRetain). */
   minBatchesToRetain: number;
+  /** How often the checkpoint lock's heartbeat is renewed (default 10 s). */
+  lockRenewIntervalMs?: number;
 }
 
 export interface ExecutionHooks {
@@ -33,10 +35,12 @@ export interface ExecutionHooks {
   stopRequested(): boolean;
   /** Resolves early when stop() is called, to cut a trigger wait short. */
   sleep(ms: number): Promise<void>;
+  /** Throws once the checkpoint lock names another query: nothing more may be written then. */
+  assertLockHeld(): void;
 }
 
 /** A source's reader behind one interface, whichever of the two reader forms it implements. */
-interface Reader {
+export interface Reader {
   initialOffset(): Promise<Offset>;
   /** Plans the next batch; for non-replayable sources also returns its rows (read once). */
   plan(start: Offset, limit: ReadLimit): Promise<{ end: Offset; rows?: ReadResult }>;
@@ -49,7 +53,11 @@ interface Reader {
   metrics(): Record<string, string>;
 }
 
-function wrapReader(source: DataSource, schema: StructType): Reader {
+/**
+ * Creates the source's reader, which reads (and validates) the source's options: done before the
+ * query takes its checkpoint, so a bad option fails the start with the checkpoint untouched.
+ */
+export function openReader(source: DataSource, schema: StructType): Reader {
   const sr: DataSourceStreamReader | undefined = source.streamReader?.(schema);
   if (sr) {
     const replayable = source.replayable;
@@ -120,7 +128,6 @@ async function collect(r: ReadResult): Promise<{ data: Row[] | arrow.Table; numR
  */
 export class MicroBatchExecution {
   private readonly checkpoint: CheckpointDir;
-  private reader: Reader | undefined;
   private batchId = 0;
   private start: Offset | undefined;
   /** A batch whose offsets were logged but whose commit was not: it re-runs first. */
@@ -131,6 +138,7 @@ export class MicroBatchExecution {
 
   constructor(
     private readonly opts: ExecutionOptions,
+    private readonly reader: Reader,
     private readonly hooks: ExecutionHooks,
   ) {
     this.checkpoint = new CheckpointDir(opts.checkpointLocation);
@@ -139,7 +147,6 @@ export class MicroBatchExecution {
   /** populateStartOffsets: find where this query left off. */
   async init(): Promise<void> {
     this.hooks.setStatus('Initializing sources', false, false);
-    this.reader = wrapReader(this.opts.source, this.opts.schema);
     await this.opts.sink.open?.(this.hooks.queryId);
     const latest = await this.checkpoint.latestOffsets();
     const committed = await this.checkpoint.latestCommit();
@@ -162,7 +169,7 @@ export class MicroBatchExecution {
   }
 
   async stop(): Promise<void> {
-    await this.reader?.stop();
+    await this.reader.stop();
     await this.opts.sink.close?.();
   }
 
@@ -175,8 +182,8 @@ export class MicroBatchExecution {
     }
     if (t.kind === 'availableNow') {
       if (this.pending) await this.runTrigger(this.opts.readLimit);
-      if (this.reader!.prepareForTriggerAvailableNow) {
-        await this.reader!.prepareForTriggerAvailableNow(this.start!);
+      if (this.reader.prepareForTriggerAvailableNow) {
+        await this.reader.prepareForTriggerAvailableNow(this.start!);
         while (!this.hooks.stopRequested() && (await this.runTrigger(this.opts.readLimit))) {
           // keep draining up to the offset seen at start
         }
@@ -210,7 +217,7 @@ export class MicroBatchExecution {
 
   /** One trigger. Returns true when a batch ran. */
   async runTrigger(limit: ReadLimit): Promise<boolean> {
-    const reader = this.reader!;
+    const reader = this.reader;
     const timer = new PhaseTimer();
     const triggerStart = performance.now();
     const timestamp = new Date().toISOString();
@@ -245,10 +252,12 @@ export class MicroBatchExecution {
         batchData = await collect(aheadRows ?? []);
         const table = batchData.data instanceof arrow.Table ? batchData.data : new arrow.Table([rowsToRecordBatch(batchData.data, this.opts.schema)]);
         batchData = { data: table, numRows: table.numRows };
+        this.hooks.assertLockHeld();
         await timer.time('walCommit', () => this.checkpoint.writeRows(entry.batchId, table));
         failpoint('after-wal-rows');
       }
       this.hooks.setStatus('Writing offsets to log', true, true);
+      this.hooks.assertLockHeld();
       await timer.time('walCommit', () => this.checkpoint.writeOffsets(entry));
       failpoint('after-offsets-log');
       // The source learns that the previous batch is durable one batch late, like Spark.
@@ -267,6 +276,7 @@ export class MicroBatchExecution {
     });
 
     const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data: batchData.data, numRows: batchData.numRows };
+    this.hooks.assertLockHeld();
     const sinkResult = await timer.time('addBatch', async () => {
       try {
         return await this.opts.sink.addBatch(batch);
@@ -276,6 +286,7 @@ export class MicroBatchExecution {
       }
     });
     failpoint('after-delta-commit');
+    this.hooks.assertLockHeld();
     await timer.time('commitOffsets', () => this.checkpoint.writeCommit(entry.batchId));
     this.pending = undefined;
     this.lastCommittedEnd = entry.end;
