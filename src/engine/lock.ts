@@ -3,11 +3,11 @@ import { TributaryError } from '../errors.js';
 import { currentProcess, type ProcessIdentity, processStatus } from '../storage/process-identity.js';
 import type { Storage } from '../storage/storage.js';
 
-/** What `<checkpoint>/lock` holds: who owns the checkpoint, and when it last said it was alive. */
+/** What `<checkpoint>/lock` holds: who owns the checkpoint, and how often it says it is alive. */
 export interface LockRecord extends ProcessIdentity {
   runId: string;
   startedAt: string;
-  /** Renewed every `renewIntervalMs` while the query runs. */
+  /** When the lock was written; later heartbeats go to `lock-heartbeats/<runId>`. */
   heartbeatAt: string;
   renewIntervalMs: number;
 }
@@ -28,6 +28,11 @@ export const DEFAULT_RENEW_INTERVAL_MS = 10_000;
 export const MISSED_RENEWALS = 6;
 
 const LOCK = 'lock';
+/**
+ * The owner renews its heartbeat in a file of its own, never by rewriting `lock`: a renewal then
+ * cannot overwrite the lock of a newcomer that took over meanwhile, so it always sees the change.
+ */
+const HEARTBEATS = 'lock-heartbeats';
 /** One marker per (stale lock, attempt): of several newcomers, the one that creates it takes over. */
 const TAKEOVERS = 'lock-takeovers';
 const MAX_ATTEMPTS = 8;
@@ -48,15 +53,27 @@ function parseRecord(text: string): LockRecord | undefined {
   }
 }
 
-async function readLock(storage: Storage, path: string): Promise<Found | undefined> {
-  let text: string;
+async function readText(storage: Storage, path: string): Promise<string | undefined> {
   try {
-    text = await storage.readText(path);
+    return await storage.readText(path);
   } catch (e) {
-    if (!(await storage.stat(path))) return undefined; // released meanwhile
+    if (!(await storage.stat(path))) return undefined; // removed meanwhile
     throw e;
   }
-  return { text, record: parseRecord(text) };
+}
+
+async function readLock(storage: Storage, path: string): Promise<Found | undefined> {
+  const text = await readText(storage, path);
+  return text === undefined ? undefined : { text, record: parseRecord(text) };
+}
+
+const heartbeatPath = (runId: string) => `${HEARTBEATS}/${encodeURIComponent(runId)}`;
+
+/** The owner's latest sign of life: its renewed heartbeat, or the lock's own time. */
+async function lastHeartbeat(storage: Storage, r: LockRecord): Promise<number> {
+  const renewed = Date.parse((await readText(storage, heartbeatPath(r.runId)))?.trim() ?? '');
+  const written = Date.parse(r.heartbeatAt ?? r.startedAt);
+  return Math.max(Number.isFinite(renewed) ? renewed : -Infinity, Number.isFinite(written) ? written : -Infinity);
 }
 
 function expiryMs(r: LockRecord): number {
@@ -71,25 +88,22 @@ function expiryMs(r: LockRecord): number {
  * again). Where the OS cannot answer (another host, no /proc), a heartbeat older than
  * MISSED_RENEWALS of the owner's renewal interval means it is gone.
  */
-async function holds(record: LockRecord | undefined, now: number): Promise<boolean> {
+async function holds(storage: Storage, record: LockRecord | undefined, now: number): Promise<boolean> {
   if (!record) return false;
   const status = await processStatus(record);
   if (status === 'gone') return false;
   // Another process here that is running holds it. A query of this very process holds it while it
   // renews: this event loop is running, so one that stopped renewing has ended without releasing.
   if (status === 'running' && record.pid !== process.pid) return true;
-  const beat = Date.parse(record.heartbeatAt ?? record.startedAt);
-  return Number.isFinite(beat) && now - beat <= expiryMs(record);
+  return now - (await lastHeartbeat(storage, record)) <= expiryMs(record);
 }
 
-function describeOwner(r: LockRecord): string {
-  return `pid ${r.pid} on ${r.host}, running since ${r.startedAt}, last heartbeat ${r.heartbeatAt ?? r.startedAt}`;
-}
-
-function lockedError(root: string, r: LockRecord, what = 'is in use by another query'): TributaryError {
+async function lockedError(storage: Storage, r: LockRecord, what = 'is in use by another query'): Promise<TributaryError> {
+  const beat = await lastHeartbeat(storage, r).catch(() => NaN);
+  const last = Number.isFinite(beat) ? new Date(beat).toISOString() : 'never';
   return new TributaryError(
     'CHECKPOINT_LOCKED',
-    `checkpoint ${root} ${what} (${describeOwner(r)}); two queries cannot share a checkpoint. A lock from another host is taken over once its heartbeat is ${expiryMs(r) / 1000} s old`,
+    `checkpoint ${storage.root} ${what} (pid ${r.pid} on ${r.host}, running since ${r.startedAt}, last heartbeat ${last}); two queries cannot share a checkpoint. A lock from another host is taken over once its heartbeat is ${expiryMs(r) / 1000} s old`,
     { pid: r.pid, host: r.host, runId: r.runId },
   );
 }
@@ -99,7 +113,9 @@ function lockedError(root: string, r: LockRecord, what = 'is in use by another q
  * id, host, run id) and a heartbeat the owner renews. It is created with put-if-absent and works
  * through the checkpoint's Storage only, so it holds on object stores as on local disks.
  *
- * A newcomer takes over a lock whose owner is gone (see `holds`). Replacing the file is a plain
+ * The owner renews its heartbeat in `lock-heartbeats/<runId>`; finding `lock` naming another query
+ * when it renews, it stops (fencing). A newcomer takes over a lock whose owner is gone (see
+ * `holds`). Replacing the file is a plain
  * write, so to keep two newcomers from both taking over the same stale lock, each first creates a
  * takeover marker named after that lock's exact bytes: put-if-absent lets one win, and the winner
  * re-reads the lock before replacing it, so a slow loser that saw the same stale lock later finds
@@ -114,7 +130,7 @@ export class CheckpointLock {
 
   private constructor(
     private readonly storage: Storage,
-    private record: LockRecord,
+    private readonly record: LockRecord,
     private readonly opts: Required<Pick<LockOptions, 'now'>> & LockOptions,
   ) {}
 
@@ -126,7 +142,7 @@ export class CheckpointLock {
       if (await storage.putIfAbsent(LOCK, JSON.stringify(me))) return new CheckpointLock(storage, me, opts).startHeartbeat();
       const found = await readLock(storage, LOCK);
       if (!found) continue;
-      if (await holds(found.record, opts.now())) throw lockedError(storage.root, found.record!);
+      if (await holds(storage, found.record, opts.now())) throw await lockedError(storage, found.record!);
       if (await takeOver(storage, found, me, opts.now)) return new CheckpointLock(storage, me, opts).startHeartbeat();
     }
     throw new TributaryError('CHECKPOINT_LOCKED', `could not take the lock of checkpoint ${storage.root}: it changed hands ${MAX_ATTEMPTS} times while trying; is another query starting on it?`);
@@ -156,15 +172,13 @@ export class CheckpointLock {
       const found = await readLock(this.storage, LOCK);
       if (found?.record?.runId !== this.record.runId) {
         this.lost = found?.record
-          ? lockedError(this.storage.root, found.record, 'was taken over by another query while this one held it; this query stops without writing more')
+          ? await lockedError(this.storage, found.record, 'was taken over by another query while this one held it; this query stops without writing more')
           : new TributaryError('CHECKPOINT_LOCKED', `the lock of checkpoint ${this.storage.root} was removed while this query held it; this query stops without writing more`);
         this.stopHeartbeat();
         this.opts.onLost?.(this.lost);
         return;
       }
-      const next = { ...this.record, heartbeatAt: new Date(this.opts.now()).toISOString() };
-      await this.storage.write(LOCK, JSON.stringify(next));
-      this.record = next;
+      await this.storage.write(heartbeatPath(this.record.runId), new Date(this.opts.now()).toISOString());
     } catch (e) {
       this.opts.onWarning?.(`could not renew the lock of checkpoint ${this.storage.root} (tried again in ${this.record.renewIntervalMs} ms): ${(e as Error).message}`);
     }
@@ -181,10 +195,12 @@ export class CheckpointLock {
     this.released = true;
     // A renewal still writing must not bring the lock back after it was removed.
     await this.renewing;
-    if (this.lost) return;
     try {
-      const found = await readLock(this.storage, LOCK);
-      if (found?.record?.runId === this.record.runId) await this.storage.delete(LOCK);
+      if (!this.lost) {
+        const found = await readLock(this.storage, LOCK);
+        if (found?.record?.runId === this.record.runId) await this.storage.delete(LOCK);
+      }
+      await this.storage.delete(heartbeatPath(this.record.runId));
     } catch {
       // Left behind: the next run finds its owner gone and takes it over.
     }
@@ -201,14 +217,18 @@ async function takeOver(storage: Storage, stale: Found, me: LockRecord, now: () 
     const marker = `${TAKEOVERS}/${key}.${attempt}`;
     if (await storage.putIfAbsent(marker, JSON.stringify({ ...me, heartbeatAt: new Date(now()).toISOString() }))) {
       const current = await readLock(storage, LOCK);
-      if (current?.text === stale.text) await storage.write(LOCK, JSON.stringify(me));
+      const won = current?.text === stale.text;
+      if (won) {
+        await storage.write(LOCK, JSON.stringify(me));
+        if (stale.record) await storage.delete(heartbeatPath(stale.record.runId));
+      }
       // Markers of finished takeovers go: anyone who saw this stale lock finds the new owner now.
       for (let a = 0; a <= attempt; a++) await storage.delete(`${TAKEOVERS}/${key}.${a}`);
-      return current?.text === stale.text;
+      return won;
     }
     const claim = await readLock(storage, marker);
     if (!claim) return false; // that takeover just finished
-    if (await holds(claim.record, now())) throw lockedError(storage.root, claim.record!, 'is being taken over by another query');
+    if (await holds(storage, claim.record, now())) throw await lockedError(storage, claim.record!, 'is being taken over by another query');
     // Its claimant died mid-takeover: the next attempt's marker decides.
   }
   return false;

@@ -130,8 +130,14 @@ describe('checkpoint lock (through the checkpoint Storage)', () => {
     plant(cp2, await record({ pid: 4242, host: 'elsewhere.example', heartbeatAt: iso(t0), renewIntervalMs: 2_000 }));
     await expect(CheckpointLock.acquire(new LocalStorage(cp2), 'newcomer', at(t0 + 12_000))).rejects.toThrow(/CHECKPOINT_LOCKED|in use/);
     await (await CheckpointLock.acquire(new LocalStorage(cp2), 'newcomer', at(t0 + 12_001))).release();
-    const lock = await CheckpointLock.acquire(new LocalStorage(cp), 'newcomer', at(t0 + 60_001));
-    expect(readLock(cp)).toMatchObject({ runId: 'newcomer', pid: process.pid, heartbeatAt: iso(t0 + 60_001) });
+    // A renewed heartbeat keeps it alive past the lock's own time.
+    mkdirSync(path.join(cp, 'lock-heartbeats'));
+    writeFileSync(path.join(cp, 'lock-heartbeats', 'someone-else'), iso(t0 + 50_000));
+    const renewed = await lockError(CheckpointLock.acquire(new LocalStorage(cp), 'newcomer', at(t0 + 100_000)));
+    expect(renewed.message).toMatch(/last heartbeat 2026-11-28T10:00:50.000Z/);
+    const lock = await CheckpointLock.acquire(new LocalStorage(cp), 'newcomer', at(t0 + 110_001));
+    expect(readLock(cp)).toMatchObject({ runId: 'newcomer', pid: process.pid, heartbeatAt: iso(t0 + 110_001) });
+    expect(readdirSync(path.join(cp, 'lock-heartbeats'))).toEqual([]); // the old owner's heartbeat went with it
     await lock.release();
   });
 
@@ -172,18 +178,24 @@ describe('checkpoint lock (through the checkpoint Storage)', () => {
     let clock = Date.UTC(2026, 10, 28, 10);
     const lost: TributaryError[] = [];
     const lock = await CheckpointLock.acquire(new LocalStorage(cp), 'mine', { now: () => clock, renewIntervalMs: HOUR, onLost: (e) => lost.push(e) });
+    const lockBytes = readFileSync(path.join(cp, 'lock'), 'utf8');
     clock += 10_000;
     await lock.renew();
-    expect(readLock(cp)).toMatchObject({ runId: 'mine', heartbeatAt: iso(clock) });
+    // The heartbeat goes to a file of its own; the lock itself is never rewritten by its owner.
+    expect(readFileSync(path.join(cp, 'lock-heartbeats', 'mine'), 'utf8')).toBe(iso(clock));
+    expect(readFileSync(path.join(cp, 'lock'), 'utf8')).toBe(lockBytes);
     lock.assertHeld();
     const thief = plant(cp, await record({ runId: 'thief', pid: 4444, host: 'elsewhere.example' }));
     await lock.renew();
     expect(lost).toHaveLength(1);
     expect(() => lock.assertHeld()).toThrow(/checkpoint .* was taken over by another query while this one held it; this query stops without writing more \(pid 4444 on elsewhere.example/);
     expect(lost[0].code).toBe('CHECKPOINT_LOCKED');
+    clock += 10_000;
     await lock.renew(); // never writes once fenced
+    expect(readFileSync(path.join(cp, 'lock-heartbeats', 'mine'), 'utf8')).toBe(iso(clock - 10_000));
     await lock.release();
     expect(readFileSync(path.join(cp, 'lock'), 'utf8')).toBe(thief);
+    expect(readdirSync(path.join(cp, 'lock-heartbeats'))).toEqual([]);
   });
 });
 
