@@ -5,7 +5,8 @@ import { arrowToRows } from '../arrow/to-rows.js';
 import type { StructType } from '../delta/schema.js';
 import { failpoint, setFailpointBatch } from '../failpoints.js';
 import { checkOffset, offsetsEqual, type Offset } from '../source/offset.js';
-import { type DataSource, type DataSourceStreamReader, READ_ALL, type ReadLimit, type ReadResult, type SimpleDataSourceStreamReader } from '../source/source.js';
+import { canonicalOffset } from '../source/offset.js';
+import { type DataSource, type DataSourceStreamReader, OffsetRangeRefused, READ_ALL, type ReadLimit, type ReadResult, type SimpleDataSourceStreamReader } from '../source/source.js';
 import { CheckpointDir, type OffsetEntry } from './checkpoint-dir.js';
 import { PhaseTimer, type StreamingQueryProgress } from './progress.js';
 import type { BatchData, Sink } from './sinks/sink.js';
@@ -264,16 +265,22 @@ export class MicroBatchExecution {
       if (this.lastCommittedEnd) await reader.commit(this.lastCommittedEnd);
     }
 
-    batchData ??= await timer.time('getBatch', async () => {
-      if (!reader.replayable) {
-        const logged = await this.checkpoint.readRows(entry.batchId);
-        if (!logged) {
-          throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
+    try {
+      batchData ??= await timer.time('getBatch', async () => {
+        if (!reader.replayable) {
+          const logged = await this.checkpoint.readRows(entry.batchId);
+          if (!logged) {
+            throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
+          }
+          return { data: logged, numRows: logged.numRows };
         }
-        return { data: logged, numRows: logged.numRows };
-      }
-      return collect(await reader.read(entry.start, entry.end));
-    });
+        return collect(await reader.read(entry.start, entry.end));
+      });
+    } catch (e) {
+      // Only a replayable source's plan may be replaced: a non-replayable one's rows were logged.
+      if (rerun && reader.replayable && e instanceof OffsetRangeRefused) return this.recoverRefusedPlan(entry, e, limit);
+      throw e;
+    }
 
     const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data: batchData.data, numRows: batchData.numRows };
     this.hooks.assertLockHeld();
@@ -331,6 +338,45 @@ export class MicroBatchExecution {
       ...(warnings.length ? { warnings } : {}),
     });
     return true;
+  }
+
+  /**
+   * The pending batch (offsets/N without commits/N, left by an earlier run) has a range the source
+   * refuses under the current options, e.g. one planned with rowsPerBatch=1e22 that no process can
+   * hold. Re-running it as logged would fail the same way forever. If the sink already holds batch
+   * N, its rows were read once and only the commit log is missing: it is marked committed. If the
+   * sink confirms it does not hold N, nothing of the plan reached it, and N is planned again with
+   * the current options. A sink that cannot tell keeps the plan (and the error).
+   */
+  private async recoverRefusedPlan(entry: OffsetEntry, e: OffsetRangeRefused, limit: ReadLimit): Promise<boolean> {
+    const n = entry.batchId;
+    const sink = this.opts.sink;
+    const range = `${canonicalOffset(entry.start)}..${canonicalOffset(entry.end)}`;
+    const held = await sink.isCommitted?.(n);
+    if (held === undefined) {
+      throw new TributaryError(
+        e.code,
+        `${e.message}. Batch ${n} was planned with that range by an earlier run (offsets/${n} in ${this.opts.checkpointLocation}), and ${sink.description} cannot tell whether it already holds it, so the plan is kept: run with the options it was planned with`,
+        e.details,
+        { cause: e },
+      );
+    }
+    this.hooks.assertLockHeld();
+    this.pending = undefined;
+    if (held) {
+      this.hooks.warn(`batch ${n} (${range}) cannot be read under the current options (${e.message}), but ${sink.description} already holds it: marked committed`);
+      await this.checkpoint.writeCommit(n);
+      this.lastCommittedEnd = entry.end;
+      this.start = entry.end;
+      this.batchId = n + 1;
+      await this.checkpoint.cleanup(n, this.opts.minBatchesToRetain);
+      return true;
+    }
+    this.hooks.warn(`batch ${n} was planned by an earlier run as ${range}, which the source refuses under the current options (${e.message}); ${sink.description} does not hold batch ${n}, so that plan is discarded and the batch is planned again`);
+    await this.checkpoint.discardOffsets(n);
+    this.start = entry.start;
+    this.batchId = n;
+    return this.runTrigger(limit);
   }
 
   private maybeIdle() {
