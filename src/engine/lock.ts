@@ -223,7 +223,9 @@ async function takeOver(storage: Storage, stale: Found, me: LockRecord, now: () 
         if (stale.record) await storage.delete(heartbeatPath(stale.record.runId));
       }
       // Markers of finished takeovers go: anyone who saw this stale lock finds the new owner now.
+      // So do those of older stale locks (a newcomer killed mid-takeover), which no re-read can match.
       for (let a = 0; a <= attempt; a++) await storage.delete(`${TAKEOVERS}/${key}.${a}`);
+      if (won) for (const name of await storage.list(TAKEOVERS)) await storage.delete(`${TAKEOVERS}/${name}`);
       return won;
     }
     const claim = await readLock(storage, marker);

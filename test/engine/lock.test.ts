@@ -161,6 +161,7 @@ describe('checkpoint lock (through the checkpoint Storage)', () => {
     const key = createHash('sha256').update(stale).digest('hex').slice(0, 32);
     mkdirSync(path.join(cp, 'lock-takeovers'));
     writeFileSync(path.join(cp, 'lock-takeovers', `${key}.0`), JSON.stringify(await record({ pid: await deadPid(), runId: 'died-taking-over' })));
+    writeFileSync(path.join(cp, 'lock-takeovers', `${'0'.repeat(32)}.0`), '{}'); // of an older stale lock
     const lock = await CheckpointLock.acquire(new LocalStorage(cp), 'newcomer');
     expect(readLock(cp).runId).toBe('newcomer');
     expect(readdirSync(path.join(cp, 'lock-takeovers'))).toEqual([]);
