@@ -115,12 +115,11 @@ async function lockedError(storage: Storage, r: LockRecord, what = 'is in use by
  *
  * The owner renews its heartbeat in `lock-heartbeats/<runId>`; finding `lock` naming another query
  * when it renews, it stops (fencing). A newcomer takes over a lock whose owner is gone (see
- * `holds`). Replacing the file is a plain
- * write, so to keep two newcomers from both taking over the same stale lock, each first creates a
- * takeover marker named after that lock's exact bytes: put-if-absent lets one win, and the winner
- * re-reads the lock before replacing it, so a slow loser that saw the same stale lock later finds
- * the new owner instead. A winner that died mid-takeover leaves its marker; the next newcomer
- * sees it is gone and uses the next attempt's marker.
+ * `holds`). Replacing the file is a plain write, so to keep two newcomers from both taking over
+ * the same stale lock, each first creates a takeover marker named after that lock's exact bytes:
+ * put-if-absent lets one win, and the winner re-reads the lock before replacing it, so a slow
+ * loser that saw the same stale lock later finds the new owner instead. A winner that died
+ * mid-takeover leaves its marker; the next newcomer sees it is gone and uses the next attempt's.
  */
 export class CheckpointLock {
   private timer: NodeJS.Timeout | undefined;
