@@ -1,5 +1,5 @@
 export { Tributary } from './session.js';
-export { DataSource, READ_ALL } from './source/source.js';
+export { DataSource, OffsetRangeRefused, READ_ALL } from './source/source.js';
 export type { DataSourceStreamReader, SimpleDataSourceStreamReader, ReadLimit, ReadResult, SourceOptions } from './source/source.js';
 export type { Offset } from './source/offset.js';
 export { StreamingQuery } from './engine/streaming-query.js';

@@ -182,6 +182,49 @@ export function typesEqual(a: DataType, b: DataType): boolean {
   return JSON.stringify(dataTypeToJson(a)) === JSON.stringify(dataTypeToJson(b));
 }
 
+/** Field metadata that changes nothing about the data or how writers must treat it. */
+const HARMLESS_FIELD_METADATA = new Set(['comment']);
+
+/**
+ * The first way `theirs` differs from `ours` (names, order, types, nullability, field metadata
+ * other than comments), described for a message; undefined when they are the same schema.
+ */
+export function schemaDifference(ours: DataType, theirs: DataType, path = ''): string | undefined {
+  if (ours.kind === 'struct' && theirs.kind === 'struct') {
+    const at = path === '' ? 'the top level' : `"${path}"`;
+    const colOf = (name: string) => (path === '' ? name : `${path}.${name}`);
+    const names = (t: StructType) => t.fields.map((f) => f.name).join(', ');
+    for (const f of ours.fields) {
+      if (!theirs.fields.some((g) => g.name === f.name)) return `column "${colOf(f.name)}" is missing there (its columns: ${names(theirs)})`;
+    }
+    for (const g of theirs.fields) {
+      if (!ours.fields.some((f) => f.name === g.name)) return `it has a column "${colOf(g.name)}" this write does not (its columns: ${names(theirs)})`;
+    }
+    if (names(ours) !== names(theirs)) return `its columns at ${at} are in another order (${names(theirs)}, here ${names(ours)})`;
+    for (let i = 0; i < ours.fields.length; i++) {
+      const f = ours.fields[i];
+      const g = theirs.fields[i];
+      const col = colOf(f.name);
+      if (f.nullable !== g.nullable) return `column "${col}" is ${g.nullable ? 'nullable' : 'NOT NULL'} there but ${f.nullable ? 'nullable' : 'NOT NULL'} here`;
+      const inner = schemaDifference(f.type, g.type, col);
+      if (inner) return inner;
+      const meta = (m: Record<string, unknown>) => JSON.stringify(Object.keys(m).filter((k) => !HARMLESS_FIELD_METADATA.has(k)).sort().map((k) => [k, m[k]]));
+      if (meta(f.metadata) !== meta(g.metadata)) return `column "${col}" has field metadata ${meta(g.metadata)} there but ${meta(f.metadata)} here`;
+    }
+    return undefined;
+  }
+  if (ours.kind === 'array' && theirs.kind === 'array') {
+    if (ours.containsNull !== theirs.containsNull) return `the elements of "${path}" are ${theirs.containsNull ? 'nullable' : 'NOT NULL'} there but ${ours.containsNull ? 'nullable' : 'NOT NULL'} here`;
+    return schemaDifference(ours.elementType, theirs.elementType, `${path}.element`);
+  }
+  if (ours.kind === 'map' && theirs.kind === 'map') {
+    if (ours.valueContainsNull !== theirs.valueContainsNull) return `the values of "${path}" are ${theirs.valueContainsNull ? 'nullable' : 'NOT NULL'} there but ${ours.valueContainsNull ? 'nullable' : 'NOT NULL'} here`;
+    return schemaDifference(ours.keyType, theirs.keyType, `${path}.key`) ?? schemaDifference(ours.valueType, theirs.valueType, `${path}.value`);
+  }
+  if (!typesEqual(ours, theirs)) return `column "${path}" is ${typeToString(theirs)} there but ${typeToString(ours)} here`;
+  return undefined;
+}
+
 export function fieldByName(schema: StructType, name: string): StructField | undefined {
   return schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
 }

@@ -13,7 +13,7 @@ import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
-import { mergeSchemas, schemaToString, type StructType, typesEqual, validateTableSchema } from './schema.js';
+import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from './schema.js';
 import { Snapshot } from './snapshot.js';
 import { tableConfig } from './table-config.js';
 import {
@@ -111,7 +111,10 @@ export class DeltaTable {
   static async create(location: string | Storage, opts: CreateTableOptions): Promise<DeltaTable> {
     const t = await DeltaTable.forPath(location);
     if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
-    await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) });
+    // "Create" means this call makes version 0: losing that race is an error here, unlike in append.
+    if ((await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
+      throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${t.storage.root} first`);
+    }
     return t;
   }
 
@@ -170,17 +173,48 @@ export class DeltaTable {
     return { metadata, protocol };
   }
 
-  /** Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path). */
-  private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number> {
+  /**
+   * Version 0: protocol + metaData (+ the first files, like a DataFrame write to a new path).
+   * Undefined when another writer created version 0 first (nothing was written).
+   */
+  private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
     const { metadata, protocol } = this.newMetadata(opts);
     const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
     const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
-    if (!(await this.storage.putIfAbsent(commitPath(0), body))) {
-      throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${this.storage.root} first`);
-    }
+    if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
     this._snapshot = await Snapshot.load(this.storage, 0);
     return 0;
+  }
+
+  /**
+   * Another writer created the table between this append's look and its version 0, as racing
+   * "create if missing" appends do. When that table is the one this append would have created
+   * (same schema, partitioning and requested properties) and we can write to it, the append
+   * joins it as if it had existed; otherwise TABLE_EXISTS names the difference.
+   */
+  private async joinCreatedTable(create: CreateTableOptions): Promise<Snapshot> {
+    const snap = await Snapshot.load(this.storage);
+    this._snapshot = snap;
+    const root = this.storage.root;
+    const ours = create.partitionColumns ?? [];
+    const fail = (difference: string) =>
+      new TributaryError('TABLE_EXISTS', `another writer created the table at ${root} first, and it differs from the table this append would create: ${difference}; append with its definition, or write to another path`);
+    const schemaDiff = schemaDifference(create.schema, snap.schema);
+    if (schemaDiff) throw fail(`${schemaDiff} (its schema: ${typeToString(snap.schema)})`);
+    if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
+      throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
+    }
+    // Compare what the properties turn into (canonical keys, protocol), not how they were spelled.
+    const wanted = newTableDefinition(create.schema, create.configuration ?? {});
+    for (const [key, value] of Object.entries(wanted.configuration)) {
+      const theirs = snap.metadata.configuration?.[key];
+      if (theirs !== value) throw fail(`its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`);
+    }
+    const features = (p: Protocol) => JSON.stringify([p.minReaderVersion, p.minWriterVersion, [...(p.readerFeatures ?? [])].sort(), [...(p.writerFeatures ?? [])].sort()]);
+    if (features(wanted.protocol) !== features(snap.protocol)) throw fail(`its protocol is ${JSON.stringify(snap.protocol)}, this append's properties ask for ${JSON.stringify(wanted.protocol)}`);
+    checkWritable(snap.protocol, snap.metadata, root);
+    return snap;
   }
 
   /**
@@ -265,10 +299,17 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      if (!snap) {
-        version = await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      if (created !== undefined) {
+        version = created;
       } else {
-        const r = await commit(this.storage, snap, {
+        // Appending to the table we read, or to the one a racing writer just created.
+        const base = snap ?? (await this.joinCreatedTable(opts.create!));
+        const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
+        if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
+        // Like an empty append to an existing table: no new version.
+        if (!snap && numRecords === 0) return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
+        const r = await commit(this.storage, base, {
           actions,
           commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
           isBlindAppend: !newMetadata,

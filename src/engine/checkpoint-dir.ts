@@ -11,7 +11,8 @@ import { canonicalOffset, type Offset, parseOffset } from '../source/offset.js';
  *   offsets/<batchId>    written before the batch runs (the write-ahead log of offsets)
  *   commits/<batchId>    written after the sink committed the batch
  *   sources/0/rows/<id>  the rows of a non-replayable source's batch, written before offsets/<id>
- * Log entries are created with put-if-absent: a batch's plan is never rewritten.
+ * Log entries are created with put-if-absent: a batch's plan is never rewritten (only discarded,
+ * uncommitted, when its source refuses it and the sink confirms it never received it).
  */
 export interface OffsetEntry {
   batchId: number;
@@ -72,6 +73,15 @@ export class CheckpointDir {
     if (!(await this.storage.putIfAbsent(`offsets/${e.batchId}`, body))) {
       throw new TributaryError('CHECKPOINT_LOCKED', `offsets/${e.batchId} already exists in ${this.dir}: another query is writing to this checkpoint`);
     }
+  }
+
+  /**
+   * Removes the plan of a batch that never committed, so that it can be planned again: only for a
+   * replayable source's batch that the sink confirmed it does not hold (see MicroBatchExecution).
+   */
+  async discardOffsets(batchId: number): Promise<void> {
+    if (await this.storage.stat(`commits/${batchId}`)) throw new TributaryError('INTERNAL', `batch ${batchId} is committed in ${this.dir}; its offsets cannot be discarded`);
+    await this.storage.delete(`offsets/${batchId}`);
   }
 
   async writeCommit(batchId: number): Promise<void> {

@@ -1,16 +1,21 @@
 import { TributaryError } from '../errors.js';
 import { parseSchema } from '../delta/ddl.js';
 import type { StructType } from '../delta/schema.js';
-import type { Compression, EngineName } from '../parquet/encoder.js';
+import { type Compression, ENGINE_NAMES } from '../parquet/encoder.js';
 import { parseSize } from '../cli/size.js';
+import { MAX_TIMER_MS, Options } from '../source/options.js';
+import { type BatchBudget, batchBudget } from '../source/row-budget.js';
 import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js';
 import { READ_ALL } from '../source/source.js';
 import type { Tributary } from '../session.js';
+import { DEFAULT_RENEW_INTERVAL_MS } from './lock.js';
 import { DeltaSink } from './sinks/delta-sink.js';
 import { foreachBatchSink, type ForeachBatchFunction } from './sinks/foreach-batch.js';
 import type { Sink } from './sinks/sink.js';
 import { StreamingQuery } from './streaming-query.js';
-import { resolveTrigger, type Trigger } from './trigger.js';
+import { parseDuration, resolveTrigger, type Trigger } from './trigger.js';
+
+const COMPRESSIONS: readonly Compression[] = ['snappy', 'zstd', 'uncompressed'];
 
 /** format / option / options, shared by readStream and writeStream (Spark's option-bag builders). */
 abstract class OptionBuilder {
@@ -108,24 +113,31 @@ export class DataStreamWriter extends OptionBuilder {
     return this.sink(foreachBatchSink(fn));
   }
 
-  private readLimit(): ReadLimit {
-    const src = this.df.sourceOptions;
-    const rows = this.opts.maxRowsPerBatch ?? src.maxRowsPerBatch;
-    const bytes = this.opts.maxBytesPerBatch ?? src.maxBytesPerBatch;
-    if (rows !== undefined) {
-      const n = Number(rows);
-      if (!Number.isInteger(n) || n < 1) throw new TributaryError('INVALID_ARGUMENT', `maxRowsPerBatch must be a positive integer, got ${rows}`);
-      return { kind: 'maxRows', maxRows: n };
-    }
-    if (bytes !== undefined) return { kind: 'maxBytes', maxBytes: parseSize(bytes) };
+  /** Admission control, set on the writer or the reader; a batch must fit in this process's heap. */
+  private readLimit(w: Options, budget: BatchBudget): ReadLimit {
+    const src = new Options(this.df.sourceClass.formatName, this.df.sourceOptions);
+    const from = (key: string) => (w.has(key) ? w : src.has(key) ? src : undefined);
+    const rows = from('maxRowsPerBatch');
+    if (rows) return { kind: 'maxRows', maxRows: rows.number('maxRowsPerBatch', undefined, { min: 1, max: budget.maxRows, integer: true, maxReason: budget.reason })! };
+    const bytes = from('maxBytesPerBatch');
+    if (bytes) return { kind: 'maxBytes', maxBytes: bytes.amount('maxBytesPerBatch', undefined, parseSize, 'size', { min: 1, max: budget.maxBytes, maxReason: budget.reason })! };
     return READ_ALL;
   }
 
-  /** Starts the query; it runs in the background. `path` is the Delta table for format('delta'). */
+  /**
+   * Starts the query; it runs in the background. `path` is the Delta table for format('delta').
+   * Every option is read and checked here (the source's when the query opens its reader, still
+   * before the checkpoint is touched): a bad value must never reach a batch plan in offsets/.
+   */
   start(path?: string): StreamingQuery {
     const session = this.df.session;
+    const w = Options.forWriteStream(this.opts);
     const checkpointLocation = this.opts.checkpointLocation;
     if (!checkpointLocation) throw new TributaryError('INVALID_ARGUMENT', 'writeStream needs .option("checkpointLocation", <dir>): it is where exactly-once progress is kept');
+    const readLimit = this.readLimit(w, batchBudget(this.df.schema));
+    const minBatchesToRetain = w.number('minBatchesToRetain', 100, { min: 1, integer: true })!;
+    const lockRenewIntervalMs = w.amount('checkpointLock.renewInterval', DEFAULT_RENEW_INTERVAL_MS, parseDuration, 'duration', { min: 10, max: MAX_TIMER_MS })!;
+    const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
     let sink: Sink;
     if (this.fmt === 'custom') sink = this.customSink!;
     else if (this.fmt === 'delta') {
@@ -134,28 +146,30 @@ export class DataStreamWriter extends OptionBuilder {
       for (const p of this.partitions) {
         if (!this.df.schema.fields.some((f) => f.name === p)) throw new TributaryError('INVALID_ARGUMENT', `partitionBy column "${p}" is not in the source schema (${this.df.schema.fields.map((f) => f.name).join(', ')})`);
       }
+      const engine = w.choice('engine', 'parquet-wasm', ENGINE_NAMES)!;
+      const compression = w.choice('compression', 'snappy', COMPRESSIONS)!;
+      // Caught here rather than by the first batch's encoder, after its offsets were logged.
+      if (engine === 'parquetjs' && compression === 'zstd') throw new TributaryError('INVALID_ARGUMENT', 'writeStream: option compression="zstd" needs engine parquet-wasm (the parquetjs engine has no zstd)');
+      const everyCommits = w.number('autoCompact.everyCommits', undefined, { min: 1, integer: true });
+      const maxSmallFiles = w.number('autoCompact.maxSmallFiles', undefined, { min: 1, integer: true });
+      const compactTarget = w.amount('autoCompact.targetFileSize', undefined, parseSize, 'size', { min: 1 });
       sink = new DeltaSink({
         path: target,
         partitionColumns: this.partitions,
-        mergeSchema: this.opts.mergeSchema === 'true',
-        engine: (this.opts.engine as EngineName | undefined) ?? 'parquet-wasm',
-        compression: (this.opts.compression as Compression | undefined) ?? 'snappy',
-        targetFileSize: this.opts.targetFileSize ? parseSize(this.opts.targetFileSize) : undefined,
+        mergeSchema: w.boolean('mergeSchema', false),
+        engine,
+        compression,
+        targetFileSize: w.amount('targetFileSize', undefined, parseSize, 'size', { min: 1 }),
         onWarning: (m) => session.warn(m),
         autoCompact:
-          this.opts.autoCompact === 'true' || this.opts['autoCompact.everyCommits'] || this.opts['autoCompact.maxSmallFiles']
-            ? {
-                everyCommits: this.opts['autoCompact.everyCommits'] ? Number(this.opts['autoCompact.everyCommits']) : this.opts['autoCompact.maxSmallFiles'] ? undefined : 50,
-                maxSmallFiles: this.opts['autoCompact.maxSmallFiles'] ? Number(this.opts['autoCompact.maxSmallFiles']) : undefined,
-                targetFileSize: this.opts['autoCompact.targetFileSize'] ? parseSize(this.opts['autoCompact.targetFileSize']) : undefined,
-              }
+          w.boolean('autoCompact', false) || everyCommits !== undefined || maxSmallFiles !== undefined
+            ? { everyCommits: everyCommits ?? (maxSmallFiles !== undefined ? undefined : 50), maxSmallFiles, targetFileSize: compactTarget }
             : undefined,
       });
     } else {
       const factory = session.sinkFactory(this.fmt!);
       sink = factory({ options: { ...this.opts }, path, name: this.name, session });
     }
-    const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
     const q = new StreamingQuery(
       {
         source: this.df.source,
@@ -163,8 +177,9 @@ export class DataStreamWriter extends OptionBuilder {
         sink,
         checkpointLocation,
         trigger,
-        readLimit: this.readLimit(),
-        minBatchesToRetain: Number(this.opts.minBatchesToRetain ?? 100),
+        readLimit,
+        minBatchesToRetain,
+        lockRenewIntervalMs,
         name: this.name,
       },
       { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m) },

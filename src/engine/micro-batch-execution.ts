@@ -5,7 +5,8 @@ import { arrowToRows } from '../arrow/to-rows.js';
 import type { StructType } from '../delta/schema.js';
 import { failpoint, setFailpointBatch } from '../failpoints.js';
 import { checkOffset, offsetsEqual, type Offset } from '../source/offset.js';
-import { type DataSource, type DataSourceStreamReader, READ_ALL, type ReadLimit, type ReadResult, type SimpleDataSourceStreamReader } from '../source/source.js';
+import { canonicalOffset } from '../source/offset.js';
+import { type DataSource, type DataSourceStreamReader, OffsetRangeRefused, READ_ALL, type ReadLimit, type ReadResult, type SimpleDataSourceStreamReader } from '../source/source.js';
 import { CheckpointDir, type OffsetEntry } from './checkpoint-dir.js';
 import { PhaseTimer, type StreamingQueryProgress } from './progress.js';
 import type { BatchData, Sink } from './sinks/sink.js';
@@ -20,6 +21,8 @@ export interface ExecutionOptions {
   readLimit: ReadLimit;
   /** Offsets/commits kept in the checkpoint (Spark's minBatchesToRetain). */
   minBatchesToRetain: number;
+  /** How often the checkpoint lock's heartbeat is renewed (default 10 s). */
+  lockRenewIntervalMs?: number;
 }
 
 export interface ExecutionHooks {
@@ -33,10 +36,12 @@ export interface ExecutionHooks {
   stopRequested(): boolean;
   /** Resolves early when stop() is called, to cut a trigger wait short. */
   sleep(ms: number): Promise<void>;
+  /** Throws once the checkpoint lock names another query: nothing more may be written then. */
+  assertLockHeld(): void;
 }
 
 /** A source's reader behind one interface, whichever of the two reader forms it implements. */
-interface Reader {
+export interface Reader {
   initialOffset(): Promise<Offset>;
   /** Plans the next batch; for non-replayable sources also returns its rows (read once). */
   plan(start: Offset, limit: ReadLimit): Promise<{ end: Offset; rows?: ReadResult }>;
@@ -49,7 +54,11 @@ interface Reader {
   metrics(): Record<string, string>;
 }
 
-function wrapReader(source: DataSource, schema: StructType): Reader {
+/**
+ * Creates the source's reader, which reads (and validates) the source's options: done before the
+ * query takes its checkpoint, so a bad option fails the start with the checkpoint untouched.
+ */
+export function openReader(source: DataSource, schema: StructType): Reader {
   const sr: DataSourceStreamReader | undefined = source.streamReader?.(schema);
   if (sr) {
     const replayable = source.replayable;
@@ -120,7 +129,6 @@ async function collect(r: ReadResult): Promise<{ data: Row[] | arrow.Table; numR
  */
 export class MicroBatchExecution {
   private readonly checkpoint: CheckpointDir;
-  private reader: Reader | undefined;
   private batchId = 0;
   private start: Offset | undefined;
   /** A batch whose offsets were logged but whose commit was not: it re-runs first. */
@@ -131,6 +139,7 @@ export class MicroBatchExecution {
 
   constructor(
     private readonly opts: ExecutionOptions,
+    private readonly reader: Reader,
     private readonly hooks: ExecutionHooks,
   ) {
     this.checkpoint = new CheckpointDir(opts.checkpointLocation);
@@ -139,7 +148,6 @@ export class MicroBatchExecution {
   /** populateStartOffsets: find where this query left off. */
   async init(): Promise<void> {
     this.hooks.setStatus('Initializing sources', false, false);
-    this.reader = wrapReader(this.opts.source, this.opts.schema);
     await this.opts.sink.open?.(this.hooks.queryId);
     const latest = await this.checkpoint.latestOffsets();
     const committed = await this.checkpoint.latestCommit();
@@ -162,7 +170,7 @@ export class MicroBatchExecution {
   }
 
   async stop(): Promise<void> {
-    await this.reader?.stop();
+    await this.reader.stop();
     await this.opts.sink.close?.();
   }
 
@@ -175,8 +183,8 @@ export class MicroBatchExecution {
     }
     if (t.kind === 'availableNow') {
       if (this.pending) await this.runTrigger(this.opts.readLimit);
-      if (this.reader!.prepareForTriggerAvailableNow) {
-        await this.reader!.prepareForTriggerAvailableNow(this.start!);
+      if (this.reader.prepareForTriggerAvailableNow) {
+        await this.reader.prepareForTriggerAvailableNow(this.start!);
         while (!this.hooks.stopRequested() && (await this.runTrigger(this.opts.readLimit))) {
           // keep draining up to the offset seen at start
         }
@@ -210,7 +218,7 @@ export class MicroBatchExecution {
 
   /** One trigger. Returns true when a batch ran. */
   async runTrigger(limit: ReadLimit): Promise<boolean> {
-    const reader = this.reader!;
+    const reader = this.reader;
     const timer = new PhaseTimer();
     const triggerStart = performance.now();
     const timestamp = new Date().toISOString();
@@ -245,28 +253,37 @@ export class MicroBatchExecution {
         batchData = await collect(aheadRows ?? []);
         const table = batchData.data instanceof arrow.Table ? batchData.data : new arrow.Table([rowsToRecordBatch(batchData.data, this.opts.schema)]);
         batchData = { data: table, numRows: table.numRows };
+        this.hooks.assertLockHeld();
         await timer.time('walCommit', () => this.checkpoint.writeRows(entry.batchId, table));
         failpoint('after-wal-rows');
       }
       this.hooks.setStatus('Writing offsets to log', true, true);
+      this.hooks.assertLockHeld();
       await timer.time('walCommit', () => this.checkpoint.writeOffsets(entry));
       failpoint('after-offsets-log');
       // The source learns that the previous batch is durable one batch late, like Spark.
       if (this.lastCommittedEnd) await reader.commit(this.lastCommittedEnd);
     }
 
-    batchData ??= await timer.time('getBatch', async () => {
-      if (!reader.replayable) {
-        const logged = await this.checkpoint.readRows(entry.batchId);
-        if (!logged) {
-          throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
+    try {
+      batchData ??= await timer.time('getBatch', async () => {
+        if (!reader.replayable) {
+          const logged = await this.checkpoint.readRows(entry.batchId);
+          if (!logged) {
+            throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
+          }
+          return { data: logged, numRows: logged.numRows };
         }
-        return { data: logged, numRows: logged.numRows };
-      }
-      return collect(await reader.read(entry.start, entry.end));
-    });
+        return collect(await reader.read(entry.start, entry.end));
+      });
+    } catch (e) {
+      // Only a replayable source's plan may be replaced: a non-replayable one's rows were logged.
+      if (rerun && reader.replayable && e instanceof OffsetRangeRefused) return this.recoverRefusedPlan(entry, e, limit);
+      throw e;
+    }
 
     const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data: batchData.data, numRows: batchData.numRows };
+    this.hooks.assertLockHeld();
     const sinkResult = await timer.time('addBatch', async () => {
       try {
         return await this.opts.sink.addBatch(batch);
@@ -276,6 +293,7 @@ export class MicroBatchExecution {
       }
     });
     failpoint('after-delta-commit');
+    this.hooks.assertLockHeld();
     await timer.time('commitOffsets', () => this.checkpoint.writeCommit(entry.batchId));
     this.pending = undefined;
     this.lastCommittedEnd = entry.end;
@@ -320,6 +338,45 @@ export class MicroBatchExecution {
       ...(warnings.length ? { warnings } : {}),
     });
     return true;
+  }
+
+  /**
+   * The pending batch (offsets/N without commits/N, left by an earlier run) has a range the source
+   * refuses under the current options, e.g. one planned with rowsPerBatch=1e22 that no process can
+   * hold. Re-running it as logged would fail the same way forever. If the sink already holds batch
+   * N, its rows were read once and only the commit log is missing: it is marked committed. If the
+   * sink confirms it does not hold N, nothing of the plan reached it, and N is planned again with
+   * the current options. A sink that cannot tell keeps the plan (and the error).
+   */
+  private async recoverRefusedPlan(entry: OffsetEntry, e: OffsetRangeRefused, limit: ReadLimit): Promise<boolean> {
+    const n = entry.batchId;
+    const sink = this.opts.sink;
+    const range = `${canonicalOffset(entry.start)}..${canonicalOffset(entry.end)}`;
+    const held = await sink.isCommitted?.(n);
+    if (held === undefined) {
+      throw new TributaryError(
+        e.code,
+        `${e.message}. Batch ${n} was planned with that range by an earlier run (offsets/${n} in ${this.opts.checkpointLocation}), and ${sink.description} cannot tell whether it already holds it, so the plan is kept: run with the options it was planned with`,
+        e.details,
+        { cause: e },
+      );
+    }
+    this.hooks.assertLockHeld();
+    this.pending = undefined;
+    if (held) {
+      this.hooks.warn(`batch ${n} (${range}) cannot be read under the current options (${e.message}), but ${sink.description} already holds it: marked committed`);
+      await this.checkpoint.writeCommit(n);
+      this.lastCommittedEnd = entry.end;
+      this.start = entry.end;
+      this.batchId = n + 1;
+      await this.checkpoint.cleanup(n, this.opts.minBatchesToRetain);
+      return true;
+    }
+    this.hooks.warn(`batch ${n} was planned by an earlier run as ${range}, which the source refuses under the current options (${e.message}); ${sink.description} does not hold batch ${n}, so that plan is discarded and the batch is planned again`);
+    await this.checkpoint.discardOffsets(n);
+    this.start = entry.start;
+    this.batchId = n;
+    return this.runTrigger(limit);
   }
 
   private maybeIdle() {

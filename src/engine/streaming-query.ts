@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
 import { CheckpointDir } from './checkpoint-dir.js';
 import { CheckpointLock } from './lock.js';
-import { type ExecutionOptions, MicroBatchExecution } from './micro-batch-execution.js';
+import { type ExecutionOptions, MicroBatchExecution, openReader, type Reader } from './micro-batch-execution.js';
 import type { StreamingQueryListener, StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 
 export interface QueryContext {
@@ -44,14 +44,29 @@ export class StreamingQuery {
   }
 
   private async run(markStarted: () => void): Promise<void> {
+    let reader: Reader | undefined;
     let lock: CheckpointLock | undefined;
     let exec: MicroBatchExecution | undefined;
     try {
-      lock = await CheckpointLock.acquire(this.opts.checkpointLocation, this.runId);
-      this.id = await new CheckpointDir(this.opts.checkpointLocation).queryId();
+      // The reader validates the source's options: a bad one fails here, before the lock, the
+      // query id or any offset is written to the checkpoint.
+      reader = openReader(this.opts.source, this.opts.schema);
+      const checkpoint = new CheckpointDir(this.opts.checkpointLocation);
+      lock = await CheckpointLock.acquire(checkpoint.storage, this.runId, {
+        renewIntervalMs: this.opts.lockRenewIntervalMs,
+        // Fenced: another query took the checkpoint over. Stop at once; the batch loop refuses to
+        // write anything more (assertLockHeld), and the query ends with that error.
+        onLost: () => {
+          this.stopping = true;
+          this.wake?.();
+        },
+        onWarning: (m) => this.ctx.warn(m),
+      });
+      this.id = await checkpoint.queryId();
       markStarted();
       for (const l of this.ctx.listeners()) l.onQueryStarted?.({ id: this.id, runId: this.runId, name: this.name, timestamp: new Date().toISOString() });
-      exec = new MicroBatchExecution(this.opts, {
+      const held = lock;
+      exec = new MicroBatchExecution(this.opts, reader, {
         queryId: this.id,
         runId: this.runId,
         name: this.name,
@@ -66,6 +81,7 @@ export class StreamingQuery {
         },
         warn: (m) => this.ctx.warn(m),
         stopRequested: () => this.stopping,
+        assertLockHeld: () => held.assertHeld(),
         sleep: (ms) =>
           new Promise<void>((resolve) => {
             const t = setTimeout(done, ms);
@@ -78,12 +94,15 @@ export class StreamingQuery {
       });
       await exec.init();
       await exec.run();
+      // A stop forced by losing the lock is a failure, not a clean end.
+      lock.assertHeld();
     } catch (e) {
       this._exception = e instanceof Error ? e : new Error(String(e));
       markStarted();
     } finally {
       try {
-        await exec?.stop();
+        if (exec) await exec.stop();
+        else await reader?.stop();
       } catch (e) {
         this._exception ??= e as Error;
       }

@@ -1,6 +1,7 @@
 import type * as arrow from 'apache-arrow';
 import type { Row } from '../arrow/record-batch.js';
 import type { StructType } from '../delta/schema.js';
+import { TributaryError } from '../errors.js';
 import type { Offset } from './offset.js';
 
 /**
@@ -40,6 +41,18 @@ export interface DataSourceStreamReader {
   metrics?(): Record<string, string>;
   /** availableNow: record the current end; never report anything beyond it afterwards. */
   prepareForTriggerAvailableNow?(start: Offset): MaybePromise<void>;
+}
+
+/**
+ * Thrown by a reader's `read` when a logged range cannot be read under the reader's current options
+ * (more rows than one batch may hold, say, planned by an earlier run with a bad option). For a
+ * replayable source, the engine then plans a pending batch again if the sink does not hold it yet;
+ * any other error keeps the logged plan, to be re-run as it is.
+ */
+export class OffsetRangeRefused extends TributaryError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('INVALID_ARGUMENT', message, details);
+  }
 }
 
 /** SimpleDataSourceStreamReader: one call returns the new rows and where they end. */

@@ -1,6 +1,10 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { arrowToRows } from '../../src/arrow/to-rows.js';
+import { DeltaTable } from '../../src/delta/table.js';
 import { cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -96,4 +100,79 @@ describe('tributary append / inspect / history / read', () => {
     const insp = JSON.parse((await cli(['inspect', table, '--json'])).stdout);
     expect(insp.schemaDdl).toBe('id BIGINT, note STRING');
   });
+
+  it('eight appends creating one new table at once all land: one creates it, the others append', async () => {
+    const schema = 'id BIGINT NOT NULL, writer INT, note STRING';
+    // Several rounds, so that one lucky scheduling cannot hide a lost race.
+    for (let round = 0; round < 3; round++) {
+      const dir = tmp();
+      const table = path.join(dir, 't');
+      const inputs = Array.from({ length: 8 }, (_, w) => {
+        const file = path.join(dir, `in-${w}.ndjson`);
+        writeFileSync(file, lines(Array.from({ length: 5 }, (_, i) => ({ id: w * 100 + i, writer: w, note: `w${w}` }))));
+        return file;
+      });
+      const results = await Promise.all(inputs.map((input) => cli(['append', table, '--schema', schema, '--input', input])));
+      for (const r of results) {
+        expect(r.stderr).toBe('');
+        expect(r.code).toBe(0);
+      }
+      const versions = results.map((r) => Number(/as version (\d+)/.exec(r.stdout)?.[1])).sort((a, b) => a - b);
+      expect(versions).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+      const logDir = path.join(table, '_delta_log');
+      const commits = readdirSync(logDir).filter((f) => f.endsWith('.json'));
+      expect(commits).toHaveLength(8);
+      const creating = commits.filter((f) => {
+        const actions = readFileSync(path.join(logDir, f), 'utf8').split('\n').filter(Boolean).map((l) => Object.keys(JSON.parse(l))[0]);
+        return actions.includes('protocol') && actions.includes('metaData');
+      });
+      expect(creating).toEqual(['00000000000000000000.json']);
+      const t = await DeltaTable.open(table);
+      const ids = arrowToRows(await t.read()).map((r) => Number(r.id)).sort((a, b) => a - b);
+      expect(ids).toEqual(Array.from({ length: 8 }, (_, w) => Array.from({ length: 5 }, (_, i) => w * 100 + i)).flat());
+      const onDisk = readdirSync(table).filter((f) => f.endsWith('.parquet'));
+      expect(onDisk).toHaveLength(t.snapshot.files.length);
+    }
+  }, 180_000);
+
+  it('a racer that finds another definition of the table created first fails with one TABLE_EXISTS line and leaves no file', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const first = path.join(dir, 'first.ndjson');
+    writeFileSync(first, lines([{ id: 1, v: 'a' }]));
+    // The racers read their rows from FIFOs: once a racer has opened its FIFO it has looked for the
+    // table (and found none), so the table can be created under it deterministically.
+    const racer = async (name: string, schema: string, rows: unknown[]) => {
+      const fifo = path.join(dir, name);
+      execFileSync('mkfifo', [fifo]);
+      const done = cli(['append', table, '--schema', schema, '--input', fifo]);
+      const writer = await open(fifo, 'w');
+      return {
+        release: async () => {
+          await writer.write(lines(rows));
+          await writer.close();
+          return done;
+        },
+      };
+    };
+    const differs = await racer('differs.fifo', 'id BIGINT, v BIGINT', [{ id: 2, v: 2 }]);
+    const same = await racer('same.fifo', 'id BIGINT, v STRING', [{ id: 3, v: 'c' }]);
+    const created = await cli(['append', table, '--schema', 'id BIGINT, v STRING', '--input', first]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/as version 0/);
+
+    const lost = await differs.release();
+    expect(lost.code).toBe(1);
+    expect(lost.stderr).toMatch(/^tributary: error \[TABLE_EXISTS\]: another writer created the table at .*t first, and it differs from the table this append would create: column "v" is string there but long here/);
+    expect(lost.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(table).filter((f) => f.endsWith('.parquet'))).toHaveLength(1);
+
+    const joined = await same.release();
+    expect(joined.stderr).toBe('');
+    expect(joined.code).toBe(0);
+    expect(joined.stdout).toMatch(/appended 1 rows in 1 file\(s\) as version 1/);
+    const t = await DeltaTable.open(table);
+    expect(arrowToRows(await t.read()).map((r) => `${r.id}:${r.v}`).sort()).toEqual(['1:a', '3:c']);
+    expect(readdirSync(table).filter((f) => f.endsWith('.parquet'))).toHaveLength(2);
+  }, 60_000);
 });

@@ -141,6 +141,47 @@ describe('DeltaTable', () => {
     expect({ ...p, writerFeatures: [...(p.writerFeatures ?? [])].sort() }).toEqual({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['appendOnly', 'invariants', 'timestampNtz'] });
   });
 
+  it('an append that loses the race to create joins a table of the same definition, and names any difference', async () => {
+    const dataFiles = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.parquet')).length;
+    // Both handles looked before either created: the second append's version 0 loses.
+    const dir = tmp();
+    const [a, b, c] = await Promise.all([DeltaTable.forPath(dir), DeltaTable.forPath(dir), DeltaTable.forPath(dir)]);
+    const create = { schema: SCHEMA, partitionColumns: ['date'] };
+    expect((await a.append([row(0)], { create, txn: { appId: 'q', version: 0 } })).version).toBe(0);
+    const joined = await b.append([row(1), row(2)], { create: { schema: parseDdl('id BIGINT NOT NULL, coin STRING COMMENT \'ticker\', price DOUBLE, ts TIMESTAMP, date DATE'), partitionColumns: ['date'] } });
+    expect(joined).toMatchObject({ version: 1, numRecords: 2 });
+    // A racer carrying a batch the winner already committed writes nothing.
+    expect(await c.append([row(0)], { create, txn: { appId: 'q', version: 0 } })).toMatchObject({ version: undefined, skipped: 'already-committed' });
+    const after = await DeltaTable.open(dir);
+    expect(await ids(after)).toEqual([0, 1, 2]);
+    expect(dataFiles(dir)).toBe(after.snapshot.files.length); // the skipped racer's file is gone
+    const creates = logFiles(dir).filter((f) => f.endsWith('.json')).filter((f) => readFileSync(path.join(dir, '_delta_log', f), 'utf8').includes('"metaData"'));
+    expect(creates).toEqual(['00000000000000000000.json']);
+
+    const cases: [Parameters<DeltaTable['append']>[1], RegExp][] = [
+      [{ create: { schema: parseDdl('id BIGINT, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), partitionColumns: ['date'] } }, /column "id" is NOT NULL there but nullable here/],
+      [{ create: { schema: parseDdl('id BIGINT NOT NULL, coin STRING, price FLOAT, ts TIMESTAMP, date DATE'), partitionColumns: ['date'] } }, /column "price" is double there but float here/],
+      [{ create: { schema: parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP'), partitionColumns: [] } }, /it has a column "date" this write does not/],
+      [{ create: { schema: SCHEMA } }, /it is partitioned by \[date\], this append by \[\]/],
+      [{ create: { ...create, configuration: { 'delta.appendOnly': 'true' } } }, /its property delta.appendOnly is unset, this append asks for "true"/],
+    ];
+    for (const [opts, re] of cases) {
+      const late = tmp();
+      const [first, second] = await Promise.all([DeltaTable.forPath(late), DeltaTable.forPath(late)]);
+      await first.append([row(0)], { create });
+      const before = JSON.stringify([logFiles(late), dataFiles(late)]);
+      const fields = (opts!.create!.schema.fields).map((f) => f.name);
+      const e = await second.append([Object.fromEntries(Object.entries(row(1)).filter(([k]) => fields.includes(k)))], opts).catch((x) => x);
+      expect(e).toBeInstanceOf(TributaryError);
+      expect(e.code).toBe('TABLE_EXISTS');
+      expect(e.message).toMatch(/another writer created the table at .* first, and it differs from the table this append would create: /);
+      expect(e.message).toMatch(re);
+      expect(JSON.stringify([logFiles(late), dataFiles(late)])).toBe(before); // its data file is gone again
+    }
+    // Explicit create still means "this call makes version 0".
+    await expect(DeltaTable.create(dir, { schema: SCHEMA })).rejects.toThrow(/TABLE_EXISTS|already exists/);
+  });
+
   it('retries past concurrent blind appends from other processes', async () => {
     const dir = tmp();
     const t = await DeltaTable.forPath(dir);

@@ -6,6 +6,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { parseDdl } from '../../src/delta/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { ConsoleSink } from '../../src/engine/sinks/console-sink.js';
+import { DeltaSink } from '../../src/engine/sinks/delta-sink.js';
 import { batchToArrow, deltaWriter, foreachBatchSink } from '../../src/engine/sinks/foreach-batch.js';
 import { MemorySink } from '../../src/engine/sinks/memory-sink.js';
 import { Tributary } from '../../src/session.js';
@@ -297,5 +298,30 @@ describe('foreachBatch', () => {
     expect(r.numOutputRows).toBe(1);
     expect(got[0].schema.fields.map((f) => String(f.type))).toEqual(['Int64', 'Utf8']);
     expect(arrowToRows(got[0])).toEqual([{ n: 1n, s: 'x' }]);
+  });
+});
+
+describe('delta sink', () => {
+  it('streams that both find the table missing both land: the later one appends to the table the other created', async () => {
+    const dir = tmp();
+    const schema = parseDdl('value BIGINT NOT NULL');
+    const batch = (batchId: number, from: number) => ({ batchId, schema, data: [{ value: from }, { value: from + 1 }], numRows: 2 });
+    const a = new DeltaSink({ path: `${dir}/t`, partitionColumns: [] });
+    const b = new DeltaSink({ path: `${dir}/t`, partitionColumns: [] });
+    const b2 = new DeltaSink({ path: `${dir}/t`, partitionColumns: [] });
+    // All opened before the table existed.
+    await a.open('query-a');
+    await b.open('query-b');
+    await b2.open('query-b');
+    expect(await a.addBatch(batch(0, 0))).toMatchObject({ numOutputRows: 2, deltaVersion: 0 });
+    expect(await b.addBatch(batch(0, 10))).toMatchObject({ numOutputRows: 2, deltaVersion: 1 });
+    // A copy of query b's sink that also found no table sees its batch 0 there and skips it.
+    expect(await b2.addBatch(batch(0, 10))).toMatchObject({ numOutputRows: 0, skipped: true });
+    expect(await b2.isCommitted(0)).toBe(true);
+    expect(await b2.isCommitted(1)).toBe(false);
+    const t = await DeltaTable.open(`${dir}/t`);
+    expect(arrowToRows(await t.read()).map((r) => Number(r.value)).sort((x, y) => x - y)).toEqual([0, 1, 10, 11]);
+    expect(t.snapshot.txnVersion('query-a')).toBe(0);
+    expect(t.snapshot.txnVersion('query-b')).toBe(0);
   });
 });

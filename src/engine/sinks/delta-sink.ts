@@ -39,6 +39,12 @@ export class DeltaSink implements Sink {
     this.table = await DeltaTable.forPath(this.opts.path);
   }
 
+  async isCommitted(batchId: number): Promise<boolean> {
+    // Look at the table as it is now, not as it was when the sink opened.
+    this.table = await DeltaTable.forPath(this.opts.path);
+    return this.table.exists && (this.table.snapshot.txnVersion(this.queryId) ?? -1) >= batchId;
+  }
+
   async addBatch(batch: BatchData): Promise<SinkResult> {
     const table = this.table!;
     // No rows, no new table version (the commit log still records the batch).

@@ -61,6 +61,10 @@ export class MemorySink implements Sink {
     this.queryId = queryId;
   }
 
+  async isCommitted(batchId: number): Promise<boolean> {
+    return this.batches.has(batchId);
+  }
+
   async addBatch(batch: BatchData): Promise<SinkResult> {
     let rb: arrow.RecordBatch;
     if (batch.data instanceof arrow.Table) {

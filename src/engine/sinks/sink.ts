@@ -26,5 +26,11 @@ export interface Sink {
   readonly description: string;
   open?(queryId: string): Promise<void>;
   addBatch(batch: BatchData): Promise<SinkResult>;
+  /**
+   * Whether the sink holds batch `batchId` of the query it was opened for (Delta: the table's
+   * txn version for the query id is at least `batchId`). Lets the engine replace the plan of a
+   * pending batch the source can no longer read; sinks that cannot tell leave it out.
+   */
+  isCommitted?(batchId: number): Promise<boolean>;
   close?(): Promise<void>;
 }

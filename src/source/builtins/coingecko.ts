@@ -3,7 +3,7 @@ import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
 import { HttpClient, HttpError, type RetryBudget } from '../../http/client.js';
 import { canonicalOffset, type Offset } from '../offset.js';
-import { Options } from '../options.js';
+import { MAX_TIMER_MS, Options } from '../options.js';
 import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
 
 /**
@@ -86,10 +86,10 @@ class CoinGeckoReader implements DataSourceStreamReader {
     this.http = new HttpClient({
       callsPerMinute: o.number('callsPerMinute', 30, { min: 0.001 }),
       maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
-      headersTimeoutMs: o.number('timeoutMs', 30_000, { min: 1 }),
-      bodyTimeoutMs: o.number('timeoutMs', 30_000, { min: 1 }),
-      backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0 }),
-      backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0 }),
+      headersTimeoutMs: o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS }),
+      bodyTimeoutMs: o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS }),
+      backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
+      backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
       secrets: key ? [key] : [],
     });
   }

@@ -3,7 +3,7 @@ import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
 import { HttpClient, HttpError, type JsonResponse, type RetryBudget } from '../../http/client.js';
 import { canonicalOffset, type Offset, type OffsetValue } from '../offset.js';
-import { Options } from '../options.js';
+import { MAX_TIMER_MS, Options } from '../options.js';
 import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
 
 /**
@@ -210,15 +210,15 @@ class HttpJsonReader implements DataSourceStreamReader {
     if (onError !== 'fail' && onError !== 'skip-batch') throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option onError must be fail or skip-batch; got "${onError}"`);
     this.onError = onError;
     this.retryBudget = o.number('retryBudget', 10, { min: 0, integer: true })!;
-    const timeoutMs = o.number('timeoutMs', 30_000, { min: 1 })!;
+    const timeoutMs = o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS })!;
     const callsPerMinute = o.number('callsPerMinute', 60, { min: 0 })!;
     this.http = new HttpClient({
       callsPerMinute: callsPerMinute > 0 ? callsPerMinute : undefined,
       maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
       headersTimeoutMs: timeoutMs,
       bodyTimeoutMs: timeoutMs,
-      backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0 }),
-      backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0 }),
+      backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
+      backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
       secrets: [...secrets].sort((a, b) => b.length - a.length),
     });
   }

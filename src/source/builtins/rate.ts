@@ -1,8 +1,9 @@
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
-import type { Offset } from '../offset.js';
+import { canonicalOffset, type Offset } from '../offset.js';
 import { Options } from '../options.js';
-import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
+import { batchBudget, type BatchBudget } from '../row-budget.js';
+import { DataSource, type DataSourceStreamReader, OffsetRangeRefused, type ReadLimit } from '../source.js';
 
 /**
  * Spark's `rate` source: rows (timestamp, value) with value counting up from 0. Two modes:
@@ -22,8 +23,8 @@ export class RateSource extends DataSource {
     return o.rowsPerBatch ? `RateMicroBatchStream[rowsPerBatch=${o.rowsPerBatch}]` : `RateStream[rowsPerSecond=${o.rowsPerSecond ?? '1'}]`;
   }
 
-  override streamReader(_schema: StructType): DataSourceStreamReader {
-    return new RateReader(new Options('rate', this.options));
+  override streamReader(schema: StructType): DataSourceStreamReader {
+    return new RateReader(new Options('rate', this.options), batchBudget(schema));
   }
 }
 
@@ -39,9 +40,12 @@ class RateReader implements DataSourceStreamReader {
   private readonly startTimestamp: number | undefined;
   private target: number | undefined;
 
-  constructor(o: Options) {
-    this.rowsPerBatch = o.number('rowsPerBatch', undefined, { min: 1, integer: true });
-    this.rowsPerSecond = o.number('rowsPerSecond', 1, { min: 0 })!;
+  constructor(
+    o: Options,
+    private readonly budget: BatchBudget,
+  ) {
+    this.rowsPerBatch = o.number('rowsPerBatch', undefined, { min: 1, max: budget.maxRows, integer: true, maxReason: budget.reason });
+    this.rowsPerSecond = o.number('rowsPerSecond', 1, { min: 0, max: budget.maxRows, maxReason: `a second's rows must fit in one batch: ${budget.reason}` })!;
     this.advanceMs = o.number('advanceMillisPerBatch', 1000, { min: 0, integer: true })!;
     this.startTimestamp = o.number('startTimestamp', undefined, { integer: true });
   }
@@ -58,7 +62,9 @@ class RateReader implements DataSourceStreamReader {
 
   latestOffset(start: Offset, limit: ReadLimit): RateOffset {
     const s = start as RateOffset;
-    let end = this.available(s);
+    // However long the stream was stopped, one batch never plans more rows than fit in memory:
+    // it catches up over several batches instead.
+    let end = Math.min(this.available(s), s.value + this.budget.maxRows);
     if (this.target !== undefined) end = Math.min(end, this.target);
     if (limit.kind === 'maxRows') end = Math.min(end, s.value + limit.maxRows);
     // A rate row is a timestamp and a long: 16 bytes of data.
@@ -73,7 +79,8 @@ class RateReader implements DataSourceStreamReader {
   read(start: Offset, end: Offset): Row[] {
     const s = start as RateOffset;
     const e = end as RateOffset;
-    const rows: Row[] = new Array(Math.max(0, e.value - s.value));
+    this.checkRange(s, e);
+    const rows: Row[] = new Array(e.value - s.value);
     for (let v = s.value; v < e.value; v++) {
       const ms = this.rowsPerBatch
         ? s.startMs + Math.floor(v / this.rowsPerBatch) * this.advanceMs
@@ -81,5 +88,16 @@ class RateReader implements DataSourceStreamReader {
       rows[v - s.value] = { timestamp: BigInt(ms) * 1000n, value: BigInt(v) };
     }
     return rows;
+  }
+
+  /** A range logged by an earlier run (perhaps with a bad option) may not be one we can read. */
+  private checkRange(s: RateOffset, e: RateOffset): void {
+    const refuse = (why: string) => new OffsetRangeRefused(`rate: cannot read the range ${canonicalOffset(s)}..${canonicalOffset(e)}: ${why}`);
+    const rows = e.value - s.value;
+    if (rows > this.budget.maxRows) throw refuse(`${rows} rows is more than one batch may hold (${this.budget.maxRows}: ${this.budget.reason})`);
+    for (const o of [s, e]) {
+      if (!Number.isSafeInteger(o.value) || o.value < 0 || !Number.isSafeInteger(o.startMs)) throw refuse('value and startMs must be whole numbers (value >= 0)');
+    }
+    if (rows < 0) throw refuse('it ends before it starts');
   }
 }
