@@ -77,9 +77,11 @@ describe('options are checked before anything is written to the checkpoint', () 
       [['--option', 'rowsPerBatch=lots'], /option rowsPerBatch="lots" must be an integer/],
       [['--option', 'rowsPerSecond=1e22'], /option rowsPerSecond="1e22" must be a number from 0 to \d+ \(a second's rows must fit in one batch/],
       [['--option', 'startTimestamp=1e300'], /option startTimestamp="1e300" must be an integer/],
-      [['--option', 'rowsPerBatch=5', '--max-rows-per-batch', '1e22'], /option maxRowsPerBatch="1e22" must be an integer from 1 to \d+ \(one batch's rows/],
-      [['--option', 'rowsPerBatch=5', '--max-bytes-per-batch', '99999999999GB'], /option maxBytesPerBatch="99999999999GB" must be a size from 1 to \d+ \(one batch's rows/],
-      [['--option', 'rowsPerBatch=5', '--max-bytes-per-batch', 'a lot'], /option maxBytesPerBatch: cannot read size "a lot"/],
+      // Flags the CLI parses as numbers first, then the budget checks what they ask for.
+      [['--option', 'rowsPerBatch=5', '--max-rows-per-batch', '1e22'], /--max-rows-per-batch expects a whole number of at least 1, got "1e22"/],
+      [['--option', 'rowsPerBatch=5', '--max-rows-per-batch', '1000000000000'], /option maxRowsPerBatch="1000000000000" must be an integer from 1 to \d+ \(one batch's rows/],
+      [['--option', 'rowsPerBatch=5', '--max-bytes-per-batch', '999GB'], /option maxBytesPerBatch="\d+" must be a size from 1 to \d+ \(one batch's rows/],
+      [['--option', 'rowsPerBatch=5', '--max-bytes-per-batch', 'a lot'], /--max-bytes-per-batch expects a size in bytes/],
     ];
     for (const [args, re] of cases) {
       const r = await run(...args);
