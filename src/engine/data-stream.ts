@@ -49,6 +49,7 @@ export class DataStreamReader extends OptionBuilder {
     if (!this.fmt) throw new TributaryError('INVALID_ARGUMENT', 'readStream needs .format(<source>) before .load()');
     const cls = this.session.dataSource.lookup(this.fmt);
     const source = new cls({ ...this.opts });
+    source.secrets.attachTo(this.session.secrets);
     const declared = source.schema();
     const schema = this.userSchema ?? (typeof declared === 'string' ? parseSchema(declared) : declared);
     return new StreamingDataFrame(this.session, cls, source, schema, { ...this.opts });
@@ -167,7 +168,7 @@ export class DataStreamWriter extends OptionBuilder {
         minBatchesToRetain: Number(this.opts.minBatchesToRetain ?? 100),
         name: this.name,
       },
-      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m) },
+      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m), secrets: session.secrets },
     );
     session.streams.started(q);
     return q;

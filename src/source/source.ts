@@ -1,6 +1,7 @@
 import type * as arrow from 'apache-arrow';
 import type { Row } from '../arrow/record-batch.js';
 import type { StructType } from '../delta/schema.js';
+import { Secrets } from '../redact.js';
 import type { Offset } from './offset.js';
 
 /**
@@ -65,6 +66,12 @@ export type SourceOptions = Readonly<Record<string, string>>;
  */
 export abstract class DataSource {
   static formatName: string;
+  /**
+   * Values this source must never show (API keys it reads from the environment): add them with
+   * `this.secrets.add(value)`. The session redacts them, in any encoding, from every error,
+   * warning and progress line it prints.
+   */
+  readonly secrets = new Secrets();
   constructor(readonly options: SourceOptions) {}
   /** StructType or a DDL string. */
   abstract schema(): StructType | string;

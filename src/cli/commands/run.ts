@@ -43,14 +43,30 @@ export function progressLine(p: StreamingQueryProgress): string {
   return `batch ${p.batchId}${recovered}: ${p.numInputRows} rows in ${p.durationMs.triggerExecution ?? p.batchDuration} ms -> ${v}; offset ${p.sources[0]?.endOffset ? canonicalOffset(p.sources[0].endOffset) : '-'}`;
 }
 
+/**
+ * Every line `run` prints goes through the session's secrets, after it is formatted (JSON
+ * escaping included): the last pass, whatever a source or job put in a message.
+ */
+type Print = (stream: NodeJS.WritableStream, line: string) => void;
+
 export async function runCommand(target: string, args: RunArgs, rest: string[] = []): Promise<number> {
   const session = new Tributary();
+  const print: Print = (stream, line) => void stream.write(session.secrets.redact(line) + '\n');
+  try {
+    return await run(session, print, target, args, rest);
+  } catch (e) {
+    // main() prints the error; by then it must hold no secret either.
+    throw session.secrets.scrub(e);
+  }
+}
+
+async function run(session: Tributary, print: Print, target: string, args: RunArgs, rest: string[]): Promise<number> {
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
-  session.onWarning = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
+  session.onWarning = (m) => print(process.stderr, `tributary: warning: ${m}`);
   session.streams.addListener({
-    onQueryProgress: ({ progress }) => process.stdout.write((args.json ? JSON.stringify(progress) : progressLine(progress)) + '\n'),
+    onQueryProgress: ({ progress }) => print(process.stdout, args.json ? JSON.stringify(progress) : progressLine(progress)),
     onQueryStarted: (e) => {
-      if (!args.json) process.stderr.write(`tributary: query ${e.id} started (run ${e.runId})\n`);
+      if (!args.json) print(process.stderr, `tributary: query ${e.id} started (run ${e.runId})`);
     },
   });
 
@@ -83,17 +99,17 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
   return query;
   };
 
-  if (args.schedule) return runScheduled(args.schedule, session, build, args.json ?? false);
+  if (args.schedule) return runScheduled(args.schedule, build, args.json ?? false, print);
   const query = await build();
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      process.stderr.write(`tributary: ${sig} again: exiting now (the next run recovers from the checkpoint)\n`);
+      print(process.stderr, `tributary: ${sig} again: exiting now (the next run recovers from the checkpoint)`);
       process.exit(130);
     }
-    process.stderr.write(`tributary: ${sig}: stopping after the current batch (send it again to exit at once)\n`);
+    print(process.stderr, `tributary: ${sig}: stopping after the current batch (send it again to exit at once)`);
     for (const q of session.streams.active) void q.stop();
   };
   process.on('SIGINT', onSignal);
@@ -101,7 +117,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
   try {
     await query.awaitTermination();
     for (const q of session.streams.active) await q.awaitTermination();
-    if (!args.json) process.stderr.write(`tributary: query ${query.id} stopped\n`);
+    if (!args.json) print(process.stderr, `tributary: query ${query.id} stopped`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -114,7 +130,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[] =
  * trigger is given) at every tick of a cron expression. croner computes the ticks; a tick that
  * arrives while the previous run is still going is skipped, never overlapped.
  */
-async function runScheduled(expr: string, session: Tributary, build: () => Promise<StreamingQuery>, json: boolean): Promise<number> {
+async function runScheduled(expr: string, build: () => Promise<StreamingQuery>, json: boolean, print: Print): Promise<number> {
   const { Cron } = await import('croner');
   let failed: Error | undefined;
   let stopping = false;
@@ -130,17 +146,17 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
       // A failed tick (API down, checkpoint locked by an overlapping cron run) is reported and
       // the schedule goes on; the next tick recovers from the checkpoint.
       failed = e as Error;
-      process.stderr.write(`tributary: scheduled run failed: ${(e as Error).message}\n`);
+      print(process.stderr, `tributary: scheduled run failed: ${(e as Error).message}`);
     } finally {
       current = undefined;
     }
-    if (!json) process.stderr.write(`tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}\n`);
+    if (!json) print(process.stderr, `tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}`);
   });
-  if (!json) process.stderr.write(`tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}\n`);
+  if (!json) print(process.stderr, `tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}`);
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write(`tributary: ${sig}: stopping the schedule after the current run\n`);
+    print(process.stderr, `tributary: ${sig}: stopping the schedule after the current run`);
     job.stop();
     void (current ? current.stop() : Promise.resolve()).then(() => wake());
   };
@@ -150,6 +166,5 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
   job.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
-  void session;
   return failed && !stopping ? 1 : 0;
 }
