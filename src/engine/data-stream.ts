@@ -3,6 +3,7 @@ import { parseSchema } from '../delta/ddl.js';
 import type { StructType } from '../delta/schema.js';
 import type { Compression, EngineName } from '../parquet/encoder.js';
 import { parseSize } from '../cli/size.js';
+import { checkSourceOptionKeys, checkWriteStreamOptionKeys } from '../source/option-keys.js';
 import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js';
 import { READ_ALL } from '../source/source.js';
 import type { Tributary } from '../session.js';
@@ -48,6 +49,7 @@ export class DataStreamReader extends OptionBuilder {
   load(): StreamingDataFrame {
     if (!this.fmt) throw new TributaryError('INVALID_ARGUMENT', 'readStream needs .format(<source>) before .load()');
     const cls = this.session.dataSource.lookup(this.fmt);
+    checkSourceOptionKeys(cls, this.opts, (m) => this.session.warn(m));
     const source = new cls({ ...this.opts });
     source.secrets.attachTo(this.session.secrets);
     const declared = source.schema();
@@ -125,6 +127,7 @@ export class DataStreamWriter extends OptionBuilder {
   /** Starts the query; it runs in the background. `path` is the Delta table for format('delta'). */
   start(path?: string): StreamingQuery {
     const session = this.df.session;
+    checkWriteStreamOptionKeys(this.fmt!, this.opts, (m) => session.warn(m));
     const checkpointLocation = this.opts.checkpointLocation;
     if (!checkpointLocation) throw new TributaryError('INVALID_ARGUMENT', 'writeStream needs .option("checkpointLocation", <dir>): it is where exactly-once progress is kept');
     let sink: Sink;

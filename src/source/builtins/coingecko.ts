@@ -19,6 +19,12 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  */
 export class CoinGeckoSource extends DataSource {
   static override formatName = 'coingecko';
+  static override optionNames = [
+    'mode', 'coins', 'ids', 'vsCurrencies', 'vsCurrency', 'plan', 'baseUrl', 'apiKeyEnv', 'onError', 'retryBudget', 'callsPerMinute', 'maxRetries', 'timeoutMs', 'backoffBaseMs', 'backoffCapMs',
+    'includeMarketCap', 'include24hrVol', 'include24hrChange', 'precision', // mode=price
+    'perPage', 'pages', 'order', // mode=markets
+    'from', 'to', 'chunkDays', // mode=backfill
+  ];
 
   schema(): string {
     const mode = this.options.mode ?? 'price';

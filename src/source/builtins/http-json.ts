@@ -78,6 +78,10 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  */
 export class HttpJsonSource extends DataSource {
   static override formatName = 'http-json';
+  static override optionNames = [
+    'url', 'header.*', 'schema', 'recordsPath', 'fields', 'pagination', 'nextUrlPath', 'pageParam', 'startPage', 'pageSize', 'cursorParam', 'nextCursorPath', 'maxPages',
+    'cursorField', 'initialCursor', 'onError', 'callsPerMinute', 'maxRetries', 'backoffBaseMs', 'backoffCapMs', 'retryBudget', 'timeoutMs',
+  ];
 
   /** The `schema` option; without it an empty schema that streamReader() refuses, unless the
    *  reader's `.schema()` replaced it (DataStreamReader.load asks for this schema either way). */

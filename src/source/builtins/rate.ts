@@ -12,6 +12,7 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  */
 export class RateSource extends DataSource {
   static override formatName = 'rate';
+  static override optionNames = ['rowsPerSecond', 'rowsPerBatch', 'advanceMillisPerBatch', 'startTimestamp'];
 
   schema(): string {
     return 'timestamp TIMESTAMP, value BIGINT';
