@@ -243,8 +243,12 @@ export function base64Cores(secret: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Credentials written into configuration rather than taken from the environment
 
-/** Names of query parameters and headers whose values are credentials. */
-const CREDENTIAL_NAME = /key|token|secret|passw|pwd|auth|credential|session|signature|cookie/i;
+/**
+ * Names of query parameters and headers whose values are credentials, as whole words of the name
+ * (`api_key`, `X-Api-Key`, `access_token`, `Authorization`, `client_secret`), not `keyword` or
+ * `author`.
+ */
+const CREDENTIAL_NAME = /(?:^|[^a-z])(?:(?:api|access|private|secret)?[-_]?key|(?:access|auth|id|refresh|session)?[-_]?token|(?:client)?[-_]?secret|password|passwd|pwd|sig|signature|auth|authorization|credentials?|cookie|session(?:[-_]?id)?)(?:$|[^a-z])/i;
 
 /**
  * Credentials written literally in a URL: the userinfo password and the values of key-like
