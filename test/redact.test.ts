@@ -147,7 +147,8 @@ describe('Secrets', () => {
 
   it('finds credentials written literally in URLs and headers', () => {
     expect(credentialsInUrl('https://bob:pa%24%24word@api.example.com/v1/x?api_key=lit-key-123&page={page}&token=${env:T}&q=plain')).toEqual(['pa%24%24word', 'pa$$word', 'lit-key-123']);
-    expect(credentialsInUrl('https://api.example.com/v1/x?limit=5')).toEqual([]);
+    expect(credentialsInUrl('https://api.example.com/v1/x?limit=5&keyword=shoes&author=someone')).toEqual([]);
+    expect(credentialsInUrl('https://api.example.com/v1/x?access_token=tok-123456&apiKey=k-123456')).toEqual(['tok-123456', 'k-123456']);
     const basic = Buffer.from('alice:s3cr3t-pw').toString('base64');
     expect(credentialsInHeader('Authorization', `Basic ${basic}`)).toEqual([`Basic ${basic}`, basic, 'alice:s3cr3t-pw', 's3cr3t-pw']);
     expect(credentialsInHeader('X-Api-Key', 'abc-123-def')).toEqual(['abc-123-def']);
