@@ -3,6 +3,7 @@ import { DataStreamReader } from './engine/data-stream.js';
 import type { Sink } from './engine/sinks/sink.js';
 import { StreamingQueryManager } from './engine/streams.js';
 import type { Trigger } from './engine/trigger.js';
+import { Secrets } from './redact.js';
 import { registerBuiltins } from './source/builtins/index.js';
 import { DataSourceRegistry } from './source/registry.js';
 
@@ -18,7 +19,13 @@ export class Tributary {
   private readonly sinks = new Map<string, SinkFactory>();
   /** Set by `tributary run --trigger`: overrides the trigger a job file chose. */
   triggerOverride: Trigger | undefined;
-  /** Where warnings go (the CLI prints them to stderr). */
+  /**
+   * The secrets of every source this session loaded (their registries are attached here), so
+   * whatever prints for the session can redact all of them: warnings, query failures, the CLI's
+   * lines.
+   */
+  readonly secrets = new Secrets();
+  /** Where warnings go (the CLI prints them to stderr); they arrive redacted. */
   onWarning: (msg: string) => void = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
 
   constructor(opts: { builtins?: boolean } = {}) {
@@ -41,6 +48,6 @@ export class Tributary {
   }
 
   warn(msg: string): void {
-    this.onWarning(msg);
+    this.onWarning(this.secrets.redact(msg));
   }
 }

@@ -5,6 +5,7 @@ import { type Compression, ENGINE_NAMES } from '../parquet/encoder.js';
 import { parseSize } from '../cli/size.js';
 import { MAX_TIMER_MS, Options } from '../source/options.js';
 import { type BatchBudget, batchBudget } from '../source/row-budget.js';
+import { checkSourceOptionKeys, checkWriteStreamOptionKeys } from '../source/option-keys.js';
 import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js';
 import { READ_ALL } from '../source/source.js';
 import type { Tributary } from '../session.js';
@@ -53,7 +54,9 @@ export class DataStreamReader extends OptionBuilder {
   load(): StreamingDataFrame {
     if (!this.fmt) throw new TributaryError('INVALID_ARGUMENT', 'readStream needs .format(<source>) before .load()');
     const cls = this.session.dataSource.lookup(this.fmt);
+    checkSourceOptionKeys(cls, this.opts, (m) => this.session.warn(m));
     const source = new cls({ ...this.opts });
+    source.secrets.attachTo(this.session.secrets);
     const declared = source.schema();
     const schema = this.userSchema ?? (typeof declared === 'string' ? parseSchema(declared) : declared);
     return new StreamingDataFrame(this.session, cls, source, schema, { ...this.opts });
@@ -131,6 +134,7 @@ export class DataStreamWriter extends OptionBuilder {
    */
   start(path?: string): StreamingQuery {
     const session = this.df.session;
+    checkWriteStreamOptionKeys(this.fmt!, this.opts, (m) => session.warn(m));
     const w = Options.forWriteStream(this.opts);
     const checkpointLocation = this.opts.checkpointLocation;
     if (!checkpointLocation) throw new TributaryError('INVALID_ARGUMENT', 'writeStream needs .option("checkpointLocation", <dir>): it is where exactly-once progress is kept');
@@ -182,7 +186,7 @@ export class DataStreamWriter extends OptionBuilder {
         lockRenewIntervalMs,
         name: this.name,
       },
-      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m) },
+      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m), secrets: session.secrets },
     );
     session.streams.started(q);
     return q;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
+import type { Secrets } from '../redact.js';
 import { CheckpointDir } from './checkpoint-dir.js';
 import { CheckpointLock } from './lock.js';
 import { type ExecutionOptions, MicroBatchExecution, openReader, type Reader } from './micro-batch-execution.js';
@@ -9,6 +10,8 @@ export interface QueryContext {
   listeners: () => readonly StreamingQueryListener[];
   onTerminated: (q: StreamingQuery) => void;
   warn: (msg: string) => void;
+  /** The session's secrets: redacted from the query's failure, its progress warnings and events. */
+  secrets?: Secrets;
 }
 
 const RECENT_PROGRESS = 100;
@@ -72,6 +75,7 @@ export class StreamingQuery {
         name: this.name,
         setStatus: (message, active, avail) => (this._status = { message, isTriggerActive: active, isDataAvailable: avail }),
         progress: (p) => {
+          if (p.warnings && this.ctx.secrets) p.warnings = p.warnings.map((w) => this.ctx.secrets!.redact(w));
           this._recent.push(p);
           if (this._recent.length > RECENT_PROGRESS) this._recent.shift();
           for (const l of this.ctx.listeners()) l.onQueryProgress?.({ progress: p });
@@ -110,6 +114,8 @@ export class StreamingQuery {
       this._active = false;
       this._status = { message: 'Stopped', isDataAvailable: false, isTriggerActive: false };
       const ex = this._exception;
+      // Whatever wrote the message (a source, a user's code), it is redacted before anyone sees it.
+      if (ex) this.ctx.secrets?.scrub(ex);
       for (const l of this.ctx.listeners()) {
         l.onQueryTerminated?.({ id: this.id, runId: this.runId, exception: ex ? ex.message : null, errorClassOnException: ex instanceof TributaryError ? ex.code : ex ? ex.name : null });
       }

@@ -1,5 +1,6 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { TributaryError } from '../errors.js';
+import { Secrets } from '../redact.js';
 import { TokenBucket } from './pacer.js';
 import { backoffMs, parseRetryAfter } from './retry-after.js';
 
@@ -12,8 +13,8 @@ export interface HttpClientOptions {
   backoffCapMs?: number;
   /** Calls per minute (client-side pacing); undefined = unpaced. */
   callsPerMinute?: number;
-  /** Values never to print (API keys): replaced by "***" in every message. */
-  secrets?: string[];
+  /** Values never to print (API keys): replaced by "***", in any encoding, in every message. */
+  secrets?: Secrets | string[];
   userAgent?: string;
   random?: () => number;
 }
@@ -56,7 +57,8 @@ const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 export class HttpClient {
   private readonly agent: Agent;
   private readonly pacer: TokenBucket | undefined;
-  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random'>> & Pick<HttpClientOptions, 'secrets' | 'random'>;
+  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random'>> & Pick<HttpClientOptions, 'random'>;
+  readonly secrets: Secrets;
 
   constructor(options: HttpClientOptions = {}) {
     this.opts = {
@@ -67,9 +69,9 @@ export class HttpClient {
       backoffBaseMs: options.backoffBaseMs ?? 500,
       backoffCapMs: options.backoffCapMs ?? 30_000,
       userAgent: options.userAgent ?? 'tributary/0.1.0',
-      secrets: options.secrets,
       random: options.random,
     };
+    this.secrets = options.secrets instanceof Secrets ? options.secrets : new Secrets(options.secrets);
     this.agent = new Agent({
       keepAliveTimeout: 30_000,
       connect: { timeout: this.opts.connectTimeoutMs },
@@ -80,9 +82,12 @@ export class HttpClient {
   }
 
   redact(s: string): string {
-    let out = s;
-    for (const k of this.opts.secrets ?? []) if (k) out = out.split(k).join('***');
-    return out;
+    return this.secrets.redact(s);
+  }
+
+  /** The start of a response body for a message: redacted before it is cut, then quoted. */
+  private preview(text: string, max: number): string {
+    return JSON.stringify(this.secrets.preview(text, max));
   }
 
   /** GET a JSON document, retrying transient failures within the budget. */
@@ -99,11 +104,11 @@ export class HttpClient {
           try {
             return { status: res.statusCode, body: JSON.parse(text) as T, headers: res.headers, attempts: attempt + 1 };
           } catch (e) {
-            failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${(e as Error).message}; ${text.length} bytes, starts ${JSON.stringify(text.slice(0, 80))})`, status: res.statusCode, retryable: true };
+            failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${jsonErrorSummary(e)}; ${text.length} bytes, starts ${this.preview(text, 80)})`, status: res.statusCode, retryable: true };
           }
         } else {
           const isJson = /json/i.test(ctype) && isParsable(text);
-          const preview = JSON.stringify(text.slice(0, 200));
+          const preview = this.preview(text, 200);
           const what = isJson ? `error body ${preview}` : `a non-JSON error body (${ctype || 'no content-type'}, ${/<html|<!doctype/i.test(text) ? 'an HTML page, probably from a CDN or proxy' : 'not JSON'}) starting ${preview}`;
           failure = {
             reason: `${describe(url, this)} answered HTTP ${res.statusCode} with ${what}`,
@@ -143,9 +148,21 @@ function isParsable(text: string): boolean {
   }
 }
 
+/**
+ * JSON.parse's message without the piece of the body V8 quotes in it (`Unexpected token 'k',
+ * ..."e": "abcd"... is not valid JSON`): that piece is cut at both ends where V8 likes, so a key
+ * in it could show partly; the message shows the body's start, redacted, instead.
+ */
+function jsonErrorSummary(e: unknown): string {
+  const msg = (e as Error)?.message ?? String(e);
+  const quote = msg.search(/,?\s*(?:\.\.\.)?"/);
+  return quote >= 0 ? msg.slice(0, quote).trimEnd() : msg;
+}
+
+/** The request as messages show it: no query string and no userinfo (origin has none); a key
+ *  in the path is redacted in the form `new URL` gave it. */
 function describe(url: string, c: HttpClient): string {
   const u = new URL(url);
-  for (const k of [...u.searchParams.keys()]) if (/key|token|secret/i.test(k)) u.searchParams.set(k, '***');
   return c.redact(`GET ${u.origin}${u.pathname}`);
 }
 

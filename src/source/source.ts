@@ -2,6 +2,7 @@ import type * as arrow from 'apache-arrow';
 import type { Row } from '../arrow/record-batch.js';
 import type { StructType } from '../delta/schema.js';
 import { TributaryError } from '../errors.js';
+import { Secrets } from '../redact.js';
 import type { Offset } from './offset.js';
 
 /**
@@ -78,6 +79,19 @@ export type SourceOptions = Readonly<Record<string, string>>;
  */
 export abstract class DataSource {
   static formatName: string;
+  /**
+   * The option keys this source reads, when it wants unknown keys reported: a key one or two
+   * typing mistakes from a known one is refused at start ("did you mean ...?"), any other unknown
+   * key is a warning. A name ending in ".*" is a namespace (`header.*`). Without this list the
+   * source's options are not checked (it may read anything).
+   */
+  static optionNames?: readonly string[];
+  /**
+   * Values this source must never show (API keys it reads from the environment): add them with
+   * `this.secrets.add(value)`. The session redacts them, in any encoding, from every error,
+   * warning and progress line it prints.
+   */
+  readonly secrets = new Secrets();
   constructor(readonly options: SourceOptions) {}
   /** StructType or a DDL string. */
   abstract schema(): StructType | string;
@@ -97,4 +111,4 @@ export abstract class DataSource {
   }
 }
 
-export type DataSourceClass = (new (options: SourceOptions) => DataSource) & { formatName: string };
+export type DataSourceClass = (new (options: SourceOptions) => DataSource) & { formatName: string; optionNames?: readonly string[] };

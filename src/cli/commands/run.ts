@@ -44,14 +44,35 @@ export function progressLine(p: StreamingQueryProgress): string {
   return `batch ${p.batchId}${recovered}: ${p.numInputRows} rows in ${p.durationMs.triggerExecution ?? p.batchDuration} ms -> ${v}; offset ${p.sources[0]?.endOffset ? canonicalOffset(p.sources[0].endOffset) : '-'}`;
 }
 
+/**
+ * Every line `run` prints goes through the session's secrets, after it is formatted (JSON
+ * escaping included): the last pass, whatever a source or job put in a message. Standard output
+ * goes through the CLI's watched stdout (a closed pipe ends the command quietly).
+ */
+type Print = (stream: 'stdout' | 'stderr', line: string) => void;
+
 export async function runCommand(target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
   const session = new Tributary();
+  const print: Print = (stream, line) => {
+    const text = session.secrets.redact(line) + '\n';
+    if (stream === 'stdout') out.write(text);
+    else process.stderr.write(text);
+  };
+  try {
+    return await run(session, print, target, args, rest, out);
+  } catch (e) {
+    // main() prints the error; by then it must hold no secret either.
+    throw session.secrets.scrub(e);
+  }
+}
+
+async function run(session: Tributary, print: Print, target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
-  session.onWarning = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
+  session.onWarning = (m) => print('stderr', `tributary: warning: ${m}`);
   session.streams.addListener({
-    onQueryProgress: ({ progress }) => out.write((args.json ? JSON.stringify(progress) : progressLine(progress)) + '\n'),
+    onQueryProgress: ({ progress }) => print('stdout', args.json ? JSON.stringify(progress) : progressLine(progress)),
     onQueryStarted: (e) => {
-      if (!args.json) process.stderr.write(`tributary: query ${e.id} started (run ${e.runId})\n`);
+      if (!args.json) print('stderr', `tributary: query ${e.id} started (run ${e.runId})`);
     },
   });
 
@@ -84,17 +105,17 @@ export async function runCommand(target: string, args: RunArgs, rest: string[], 
   return query;
   };
 
-  if (args.schedule) return runScheduled(args.schedule, session, build, args.json ?? false, out.closed);
+  if (args.schedule) return runScheduled(args.schedule, build, args.json ?? false, out.closed, print);
   const query = await build();
 
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
-      process.stderr.write(`tributary: ${sig} again: exiting now (the next run recovers from the checkpoint)\n`);
+      print('stderr', `tributary: ${sig} again: exiting now (the next run recovers from the checkpoint)`);
       process.exit(130);
     }
-    process.stderr.write(`tributary: ${sig}: stopping after the current batch (send it again to exit at once)\n`);
+    print('stderr', `tributary: ${sig}: stopping after the current batch (send it again to exit at once)`);
     for (const q of session.streams.active) void q.stop();
   };
   // Progress nobody reads any more (`| head`): stop after the current batch, quietly.
@@ -108,7 +129,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[], 
   try {
     await query.awaitTermination();
     for (const q of session.streams.active) await q.awaitTermination();
-    if (!args.json) process.stderr.write(`tributary: query ${query.id} stopped\n`);
+    if (!args.json) print('stderr', `tributary: query ${query.id} stopped`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);
@@ -122,7 +143,7 @@ export async function runCommand(target: string, args: RunArgs, rest: string[], 
  * trigger is given) at every tick of a cron expression. croner computes the ticks; a tick that
  * arrives while the previous run is still going is skipped, never overlapped.
  */
-async function runScheduled(expr: string, session: Tributary, build: () => Promise<StreamingQuery>, json: boolean, outputClosed: AbortSignal): Promise<number> {
+async function runScheduled(expr: string, build: () => Promise<StreamingQuery>, json: boolean, outputClosed: AbortSignal, print: Print): Promise<number> {
   const { Cron } = await import('croner');
   let failed: Error | undefined;
   let stopping = false;
@@ -138,13 +159,13 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
       // A failed tick (API down, checkpoint locked by an overlapping cron run) is reported and
       // the schedule goes on; the next tick recovers from the checkpoint.
       failed = e as Error;
-      process.stderr.write(`tributary: scheduled run failed: ${(e as Error).message}\n`);
+      print('stderr', `tributary: scheduled run failed: ${(e as Error).message}`);
     } finally {
       current = undefined;
     }
-    if (!json) process.stderr.write(`tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}\n`);
+    if (!json) print('stderr', `tributary: next run at ${job.nextRun()?.toISOString() ?? 'never'}`);
   });
-  if (!json) process.stderr.write(`tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}\n`);
+  if (!json) print('stderr', `tributary: scheduled "${expr}", first run at ${job.nextRun()?.toISOString()}`);
   const stop = () => {
     stopping = true;
     job.stop();
@@ -152,7 +173,7 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(130);
-    process.stderr.write(`tributary: ${sig}: stopping the schedule after the current run\n`);
+    print('stderr', `tributary: ${sig}: stopping the schedule after the current run`);
     stop();
   };
   // Progress nobody reads any more: end the schedule after the current run, quietly.
@@ -168,6 +189,5 @@ async function runScheduled(expr: string, session: Tributary, build: () => Promi
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   outputClosed.removeEventListener('abort', onClosed);
-  void session;
   return failed && !stopping ? 1 : 0;
 }

@@ -2,6 +2,7 @@ import { TributaryError } from '../../errors.js';
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
 import { HttpClient, HttpError, type RetryBudget } from '../../http/client.js';
+import { credentialsInUrl, type Secrets } from '../../redact.js';
 import { canonicalOffset, type Offset } from '../offset.js';
 import { MAX_TIMER_MS, Options } from '../options.js';
 import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
@@ -18,6 +19,12 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  */
 export class CoinGeckoSource extends DataSource {
   static override formatName = 'coingecko';
+  static override optionNames = [
+    'mode', 'coins', 'ids', 'vsCurrencies', 'vsCurrency', 'plan', 'baseUrl', 'apiKeyEnv', 'onError', 'retryBudget', 'callsPerMinute', 'maxRetries', 'timeoutMs', 'backoffBaseMs', 'backoffCapMs',
+    'includeMarketCap', 'include24hrVol', 'include24hrChange', 'precision', // mode=price
+    'perPage', 'pages', 'order', // mode=markets
+    'from', 'to', 'chunkDays', // mode=backfill
+  ];
 
   schema(): string {
     const mode = this.options.mode ?? 'price';
@@ -38,7 +45,7 @@ export class CoinGeckoSource extends DataSource {
   }
 
   override streamReader(_schema: StructType): DataSourceStreamReader {
-    return new CoinGeckoReader(new Options('coingecko', this.options));
+    return new CoinGeckoReader(new Options('coingecko', this.options), this.secrets);
   }
 }
 
@@ -67,7 +74,10 @@ class CoinGeckoReader implements DataSourceStreamReader {
   /** availableNow for price/markets: one poll is everything available at start. */
   private pollsLeft: number | undefined;
 
-  constructor(private readonly o: Options) {
+  constructor(
+    private readonly o: Options,
+    private readonly secrets: Secrets,
+  ) {
     this.mode = o.string('mode', 'price')!;
     this.coins = o.list('coins', o.list('ids', []));
     this.currencies = o.list('vsCurrencies', o.list('vsCurrency', ['usd'])).map((c) => c.toLowerCase());
@@ -75,8 +85,11 @@ class CoinGeckoReader implements DataSourceStreamReader {
     const plan = (o.string('plan', 'demo') as Plan) ?? 'demo';
     if (!(plan in HOSTS)) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan must be demo, pro or none, got "${plan}"`);
     this.base = (o.string('baseUrl') ?? HOSTS[plan]).replace(/\/+$/, '');
+    for (const c of credentialsInUrl(this.base)) secrets.add(c);
     const keyEnv = o.string('apiKeyEnv', 'COINGECKO_API_KEY')!;
     const key = process.env[keyEnv];
+    // Registered as soon as it is read: every message from here on is redacted.
+    secrets.add(key);
     if (plan === 'pro' && !key) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan=pro needs an API key in the environment variable ${keyEnv}`);
     if (key && plan !== 'none') this.headers[plan === 'pro' ? 'x-cg-pro-api-key' : 'x-cg-demo-api-key'] = key;
     const onError = o.string('onError', 'fail');
@@ -90,7 +103,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
       bodyTimeoutMs: o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS }),
       backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
       backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
-      secrets: key ? [key] : [],
+      secrets,
     });
   }
 
@@ -103,6 +116,10 @@ class CoinGeckoReader implements DataSourceStreamReader {
     const w = this.warnings;
     this.warnings = [];
     return w;
+  }
+
+  private warn(msg: string): void {
+    this.warnings.push(this.secrets.redact(msg));
   }
 
   metrics(): Record<string, string> {
@@ -137,7 +154,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
     } catch (e) {
       if (!(e instanceof HttpError || (e instanceof TributaryError && e.code === 'SOURCE_ERROR'))) throw e;
       if (this.onError === 'fail') throw e;
-      this.warnings.push(`${this.onError}: ${e.message}`);
+      this.warn(`${this.onError}: ${e.message}`);
       if (this.onError === 'skip-batch') return start; // offset stays: nothing is lost
       result = this.nullRows(start);
     }
@@ -157,10 +174,10 @@ class CoinGeckoReader implements DataSourceStreamReader {
     if (typeof v === 'number') return v;
     // A field that changed type (a numeric string) is accepted with a warning; anything else fails.
     if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) {
-      this.warnings.push(`${coin}.${field} came as a string (${JSON.stringify(v)}); read as a number`);
+      this.warn(`${coin}.${field} came as a string (${JSON.stringify(v)}); read as a number`);
       return Number(v);
     }
-    throw new HttpError(`coingecko: ${coin}.${field} is ${JSON.stringify(v)}, not a number: the response changed shape`, 200, true);
+    throw new HttpError(this.secrets.redact(`coingecko: ${coin}.${field} is ${JSON.stringify(v)}, not a number: the response changed shape`), 200, true);
   }
 
   private async pollPrice(start: Offset, budget: RetryBudget): Promise<{ end: Offset; rows: Row[] }> {
@@ -206,7 +223,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
       }
     }
     if (missing.length) {
-      this.warnings.push(`coins missing from the response: ${missing.join(', ')}`);
+      this.warn(`coins missing from the response: ${missing.join(', ')}`);
       // The seed's behaviour: a row with a null price, written only when the batch has new data.
       if (rows.length) for (const coin of missing) for (const cur of this.currencies) rows.push({ coin, vs_currency: cur, price: null, market_cap: null, vol_24h: null, change_24h: null, last_updated_at: null, ts_ingest: now, date: now.toISOString().slice(0, 10) });
     }

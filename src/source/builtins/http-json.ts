@@ -2,6 +2,7 @@ import { TributaryError } from '../../errors.js';
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
 import { HttpClient, HttpError, type JsonResponse, type RetryBudget } from '../../http/client.js';
+import { credentialsInHeader, credentialsInUrl, type Secrets } from '../../redact.js';
 import { canonicalOffset, type Offset, type OffsetValue } from '../offset.js';
 import { MAX_TIMER_MS, Options } from '../options.js';
 import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
@@ -25,8 +26,10 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  *                    `{page}`: the page number (pagination=page). `${env:NAME}`: an environment
  *                    variable, inserted as is (so it may hold a whole base URL).
  *   header.<Name>    a request header; may use `${env:NAME}`.
- *                    Every value taken from the environment is a secret: the HTTP client replaces it
- *                    by *** in every error, warning and progress message.
+ *                    Every value taken from the environment is a secret, and so are values written
+ *                    literally where a credential goes (a URL's password, key/token/secret-like query
+ *                    parameters and headers, a Basic credential decoded): they are replaced by ***,
+ *                    in any encoding, in every error, warning and progress message.
  *   schema           the columns (DDL or StructType JSON), unless given with `.schema()` on the reader.
  *   recordsPath      RFC 6901 JSON pointer to the array of records in each response ("" = the body is the
  *                    array; the default). A pointer to nothing (or null) is an empty page (with a warning).
@@ -75,6 +78,10 @@ import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../sour
  */
 export class HttpJsonSource extends DataSource {
   static override formatName = 'http-json';
+  static override optionNames = [
+    'url', 'header.*', 'schema', 'recordsPath', 'fields', 'pagination', 'nextUrlPath', 'pageParam', 'startPage', 'pageSize', 'cursorParam', 'nextCursorPath', 'maxPages',
+    'cursorField', 'initialCursor', 'onError', 'callsPerMinute', 'maxRetries', 'backoffBaseMs', 'backoffCapMs', 'retryBudget', 'timeoutMs',
+  ];
 
   /** The `schema` option; without it an empty schema that streamReader() refuses, unless the
    *  reader's `.schema()` replaced it (DataStreamReader.load asks for this schema either way). */
@@ -89,7 +96,7 @@ export class HttpJsonSource extends DataSource {
   }
 
   override description(): string {
-    return `HttpJson[${maskTemplate(this.options.url ?? '?')}]`;
+    return this.secrets.redact(`HttpJson[${maskTemplate(this.options.url ?? '?')}]`);
   }
 
   override streamReader(schema: StructType): DataSourceStreamReader {
@@ -99,7 +106,7 @@ export class HttpJsonSource extends DataSource {
         'source "http-json" needs its columns: give option schema (e.g. .option("schema", "id BIGINT, name STRING")) or .schema(<DDL>) on readStream',
       );
     }
-    return new HttpJsonReader(new Options('http-json', this.options), this.options, schema);
+    return new HttpJsonReader(new Options('http-json', this.options), this.options, schema, this.secrets);
   }
 }
 
@@ -141,10 +148,16 @@ class HttpJsonReader implements DataSourceStreamReader {
   private recordsSkipped = 0;
   private availableNow: 'off' | 'open' | 'done' = 'off';
 
-  constructor(o: Options, raw: Readonly<Record<string, string>>, schema: StructType) {
+  constructor(
+    o: Options,
+    raw: Readonly<Record<string, string>>,
+    schema: StructType,
+    private readonly secrets: Secrets,
+  ) {
     this.template = o.required('url');
-    // Environment references, resolved once; their values are secrets.
-    const secrets = new Set<string>();
+    // Environment references, resolved once; their values are secrets, registered as soon as
+    // they are read so that every message from here on is redacted.
+    for (const c of credentialsInUrl(this.template)) secrets.add(c);
     const refs = [this.template, ...Object.entries(raw).filter(([k]) => k.startsWith('header.')).map(([, v]) => v)];
     for (const text of refs) {
       for (const m of text.matchAll(ENV_RE)) {
@@ -152,11 +165,7 @@ class HttpJsonReader implements DataSourceStreamReader {
         const v = process.env[name];
         if (v === undefined) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": environment variable ${name} (referenced as \${env:${name}}) is not set`);
         this.env.set(name, v);
-        if (v !== '') {
-          secrets.add(v);
-          secrets.add(encodeURIComponent(v));
-          secrets.add(new URLSearchParams({ x: v }).toString().slice(2));
-        }
+        secrets.add(v);
       }
     }
     for (const [k, v] of Object.entries(raw)) {
@@ -164,6 +173,7 @@ class HttpJsonReader implements DataSourceStreamReader {
       const name = k.slice('header.'.length);
       if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${k}: "${name}" is not a valid header name`);
       this.headers[name] = v.replace(ENV_RE, (_, n: string) => this.env.get(n.trim())!);
+      for (const c of credentialsInHeader(name, this.headers[name])) secrets.add(c);
     }
 
     const p = o.string('pagination', 'none')!;
@@ -219,7 +229,7 @@ class HttpJsonReader implements DataSourceStreamReader {
       bodyTimeoutMs: timeoutMs,
       backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
       backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
-      secrets: [...secrets].sort((a, b) => b.length - a.length),
+      secrets,
     });
   }
 
@@ -249,7 +259,24 @@ class HttpJsonReader implements DataSourceStreamReader {
   }
 
   private warn(msg: string) {
-    this.warnings.push(this.http.redact(msg));
+    this.warnings.push(this.secrets.redact(msg));
+  }
+
+  /** A SOURCE_ERROR whose message is redacted (it may quote the response). */
+  private sourceError(msg: string): TributaryError {
+    return new TributaryError('SOURCE_ERROR', this.secrets.redact(msg));
+  }
+
+  /** A value from a response, for a message: JSON, redacted before it is cut. */
+  private show(v: unknown, max: number): string {
+    return this.secrets.preview(JSON.stringify(v) ?? String(v), max);
+  }
+
+  private describeJson(v: unknown): string {
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return 'an array';
+    if (typeof v === 'object') return 'an object';
+    return `a ${typeof v} (${this.show(v, 60)})`;
   }
 
   /** One poll: every page it can read now; the rows are kept for the offset returned. */
@@ -299,7 +326,7 @@ class HttpJsonReader implements DataSourceStreamReader {
           continue;
         }
         if (typeof v !== 'number' && typeof v !== 'string') {
-          throw new TributaryError('SOURCE_ERROR', `http-json: record ${i} of this poll has cursorField ${field} = ${JSON.stringify(v).slice(0, 80)}; a cursor must be a number or text`);
+          throw this.sourceError(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`);
         }
         if (committed !== null && compareCursor(v, committed as string | number) <= 0) {
           this.recordsSkipped++;
@@ -358,14 +385,14 @@ class HttpJsonReader implements DataSourceStreamReader {
     } catch {
       shown = '<invalid url>';
     }
-    return this.http.redact(`GET ${shown} (page ${page} of this poll)`);
+    return this.secrets.redact(`GET ${shown} (page ${page} of this poll)`);
   }
 
   private async get(url: string, budget: RetryBudget): Promise<JsonResponse> {
     try {
       new URL(url);
     } catch {
-      throw new TributaryError('INVALID_ARGUMENT', this.http.redact(`source "http-json": ${JSON.stringify(url)} is not a valid absolute URL (option url)`));
+      throw new TributaryError('INVALID_ARGUMENT', this.secrets.redact(`source "http-json": ${JSON.stringify(url)} is not a valid absolute URL (option url)`));
     }
     this.calls++;
     const r = await this.http.getJson(url, this.headers, budget, { onRetry: () => this.retries++ });
@@ -380,7 +407,7 @@ class HttpJsonReader implements DataSourceStreamReader {
       this.warn(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.recordsPathText)} found ${v === null ? 'null' : 'nothing'} in the response; read as no records`);
       return [];
     }
-    throw new TributaryError('SOURCE_ERROR', this.http.redact(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.recordsPathText)} points to ${describeJson(v)}, not an array of records`));
+    throw this.sourceError(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.recordsPathText)} points to ${this.describeJson(v)}, not an array of records`);
   }
 
   private async poll(start: Offset, budget: RetryBudget): Promise<PollResult> {
@@ -406,16 +433,16 @@ class HttpJsonReader implements DataSourceStreamReader {
       } else if (this.pagination === 'next-url') {
         const v = this.nextUrlPath ? resolvePointer(res.body, this.nextUrlPath) : linkNext(res.headers.link);
         if (v === undefined || v === null || v === '') break;
-        if (typeof v !== 'string') throw new TributaryError('SOURCE_ERROR', `http-json: ${this.where(url, pages)}: nextUrlPath points to ${describeJson(v)}, not a URL`);
+        if (typeof v !== 'string') throw this.sourceError(`http-json: ${this.where(url, pages)}: nextUrlPath points to ${this.describeJson(v)}, not a URL`);
         try {
           next = new URL(v, url).toString();
         } catch {
-          throw new TributaryError('SOURCE_ERROR', this.http.redact(`http-json: ${this.where(url, pages)}: the next-page URL ${JSON.stringify(v.slice(0, 200))} is not a URL`));
+          throw this.sourceError(`http-json: ${this.where(url, pages)}: the next-page URL ${JSON.stringify(this.secrets.preview(v, 200))} is not a URL`);
         }
       } else if (this.pagination === 'cursor') {
         const v = resolvePointer(res.body, this.nextCursorPath!);
         if (v === undefined || v === null || v === '') break;
-        if (typeof v !== 'string' && typeof v !== 'number') throw new TributaryError('SOURCE_ERROR', `http-json: ${this.where(url, pages)}: nextCursorPath points to ${describeJson(v)}, not a cursor`);
+        if (typeof v !== 'string' && typeof v !== 'number') throw this.sourceError(`http-json: ${this.where(url, pages)}: nextCursorPath points to ${this.describeJson(v)}, not a cursor`);
         next = setQueryParam(first, this.cursorParam!, String(v));
       } else {
         break;
@@ -532,14 +559,11 @@ export function setQueryParam(url: string, name: string, value: string): string 
   return `${path}?${parts.join('&')}${hash}`;
 }
 
-function describeJson(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'object') return 'an object';
-  return `a ${typeof v} (${JSON.stringify(v).slice(0, 60)})`;
-}
-
-/** The url template as shown in progress: env references stay references; key-like query values are masked. */
+/** The url template as shown in progress: env references stay references; a userinfo password
+ *  and key-like query values are masked. */
 function maskTemplate(t: string): string {
-  return t.replace(/([?&][^=&#]*(?:key|token|secret|password)[^=&#]*=)([^&#]*)/gi, (_, k: string, v: string) => (/^\$\{env:[^}]+\}$/.test(v) ? k + v : `${k}***`));
+  const keep = (v: string) => /^\$\{env:[^}]+\}$/.test(v);
+  return t
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^/?#@]*)@/i, (_, k: string, v: string) => (keep(v) ? `${k}${v}@` : `${k}***@`))
+    .replace(/([?&][^=&#]*(?:key|token|secret|password)[^=&#]*=)([^&#]*)/gi, (_, k: string, v: string) => (keep(v) ? k + v : `${k}***`));
 }

@@ -13,6 +13,7 @@ import { DataSource, type DataSourceStreamReader, OffsetRangeRefused, type ReadL
  */
 export class RateSource extends DataSource {
   static override formatName = 'rate';
+  static override optionNames = ['rowsPerSecond', 'rowsPerBatch', 'advanceMillisPerBatch', 'startTimestamp'];
 
   schema(): string {
     return 'timestamp TIMESTAMP, value BIGINT';
