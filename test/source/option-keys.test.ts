@@ -81,12 +81,13 @@ describe('option keys of the built-in sources and the writeStream', () => {
 
   it('the writeStream check knows every option data-stream.ts reads', async () => {
     const code = readFileSync(path.resolve('src/engine/data-stream.ts'), 'utf8');
-    const read = new Set([...code.matchAll(/this\.opts\.(\w+)/g), ...code.matchAll(/this\.opts\['([^']+)'\]/g)].map((m) => m[1]));
+    // Keys read directly, through the Options accessors (w.number('key', ...)) or the read limits (from('key')).
+    const read = new Set([...code.matchAll(/this\.opts\.(\w+)/g), ...code.matchAll(/this\.opts\['([^']+)'\]/g), ...code.matchAll(/\bw\.\w+\('([^']+)'/g), ...code.matchAll(/\bfrom\('([^']+)'\)/g)].map((m) => m[1]));
     expect(read.size).toBeGreaterThan(5);
     const { t, warnings } = session();
     const df = t.readStream.format('rate').option('rowsPerBatch', 1).load();
     // Every key read is accepted without a warning (values chosen to be valid).
-    const valid: Record<string, string> = { mergeSchema: 'false', engine: 'parquetjs', compression: 'snappy', targetFileSize: '1MB', autoCompact: 'false', 'autoCompact.everyCommits': '100', 'autoCompact.maxSmallFiles': '100', 'autoCompact.targetFileSize': '1MB', minBatchesToRetain: '10', maxRowsPerBatch: '1', maxBytesPerBatch: '1MB' };
+    const valid: Record<string, string> = { mergeSchema: 'false', engine: 'parquetjs', compression: 'snappy', targetFileSize: '1MB', autoCompact: 'false', 'autoCompact.everyCommits': '100', 'autoCompact.maxSmallFiles': '100', 'autoCompact.targetFileSize': '1MB', minBatchesToRetain: '10', maxRowsPerBatch: '1', maxBytesPerBatch: '1MB', 'checkpointLock.renewInterval': '5s' };
     const dir = tmp();
     let w = df.writeStream.option('checkpointLocation', path.join(dir, 'cp')).option('path', path.join(dir, 'table')).trigger({ once: true });
     for (const k of read) if (k !== 'checkpointLocation' && k !== 'path') w = w.option(k, valid[k] ?? 'x');
