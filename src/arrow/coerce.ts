@@ -53,6 +53,24 @@ export function exactDecimal(text: string): ExactDecimal | undefined {
   return { negative: m[1] === '-', digits, exp };
 }
 
+/** Order of two exact decimals (-1, 0, 1), with no floating point. */
+export function compareExactDecimals(a: ExactDecimal, b: ExactDecimal): number {
+  const sa = a.digits === '' ? 0 : a.negative ? -1 : 1;
+  const sb = b.digits === '' ? 0 : b.negative ? -1 : 1;
+  if (sa !== sb || sa === 0) return Math.sign(sa - sb);
+  // Same sign: compare magnitudes by the position of the leading digit, then digit by digit.
+  const ma = a.digits.length + a.exp;
+  const mb = b.digits.length + b.exp;
+  let c = ma === mb ? 0 : ma > mb ? 1 : -1;
+  if (c === 0) {
+    const n = Math.max(a.digits.length, b.digits.length);
+    const da = a.digits.padEnd(n, '0');
+    const db = b.digits.padEnd(n, '0');
+    c = da === db ? 0 : da > db ? 1 : -1;
+  }
+  return sa * c;
+}
+
 /** The text of any numeric input: exact for JsonNumber, bigint and strings, shortest for numbers. */
 function numericText(v: unknown): string | undefined {
   if (v instanceof JsonNumber) return v.text;

@@ -1,5 +1,7 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { TributaryError } from '../errors.js';
+import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
+import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import { Secrets } from '../redact.js';
 import { TokenBucket } from './pacer.js';
 import { backoffMs, parseRetryAfter } from './retry-after.js';
@@ -17,6 +19,11 @@ export interface HttpClientOptions {
   secrets?: Secrets | string[];
   userAgent?: string;
   random?: () => number;
+  /**
+   * Parse bodies with the exact parser (numbers that a double would change stay JsonNumbers, duplicate
+   * keys refused), for sources whose values land in columns of any type (http-json).
+   */
+  exactNumbers?: boolean;
 }
 
 export interface RetryBudget {
@@ -70,6 +77,7 @@ export class HttpClient {
       backoffCapMs: options.backoffCapMs ?? 30_000,
       userAgent: options.userAgent ?? 'tributary/0.1.0',
       random: options.random,
+      exactNumbers: options.exactNumbers ?? false,
     };
     this.secrets = options.secrets instanceof Secrets ? options.secrets : new Secrets(options.secrets);
     this.agent = new Agent({
@@ -98,11 +106,19 @@ export class HttpClient {
       let failure: { reason: string; status?: number; retryable: boolean; retryAfterMs?: number };
       try {
         const res = await request(url, { method: 'GET', dispatcher: this.agent, headers: { accept: 'application/json', 'user-agent': this.opts.userAgent, ...headers } });
-        const text = await res.body.text();
+        // Bytes first: a decoder would turn invalid UTF-8 into U+FFFD without a word.
+        const raw = Buffer.from(await res.body.arrayBuffer());
+        const bom = bomLength(raw);
+        const utf8 = isValidUtf8(raw, bom);
+        const text = raw.toString('utf8', bom);
         const ctype = String(res.headers['content-type'] ?? '');
-        if (res.statusCode >= 200 && res.statusCode < 300) {
+        if (res.statusCode >= 200 && res.statusCode < 300 && !utf8) {
+          const at = firstInvalidUtf8(raw, bom);
+          failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid UTF-8 (byte 0x${raw[bom + at].toString(16).toUpperCase().padStart(2, '0')} at byte ${bom + at + 1} of ${raw.length})`, status: res.statusCode, retryable: true };
+        } else if (res.statusCode >= 200 && res.statusCode < 300) {
           try {
-            return { status: res.statusCode, body: JSON.parse(text) as T, headers: res.headers, attempts: attempt + 1 };
+            const body = (this.opts.exactNumbers ? parseJsonExact(text) : JSON.parse(text)) as T;
+            return { status: res.statusCode, body, headers: res.headers, attempts: attempt + 1 };
           } catch (e) {
             failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${jsonErrorSummary(e)}; ${text.length} bytes, starts ${this.preview(text, 80)})`, status: res.statusCode, retryable: true };
           }
@@ -154,6 +170,8 @@ function isParsable(text: string): boolean {
  * in it could show partly; the message shows the body's start, redacted, instead.
  */
 function jsonErrorSummary(e: unknown): string {
+  // Our parser's messages quote at most a short key, never the body around it.
+  if (e instanceof JsonSyntaxError) return e.message;
   const msg = (e as Error)?.message ?? String(e);
   const quote = msg.search(/,?\s*(?:\.\.\.)?"/);
   return quote >= 0 ? msg.slice(0, quote).trimEnd() : msg;

@@ -93,10 +93,10 @@ class Parser {
       const keyAt = this.pos;
       const key = this.string();
       if (seen) {
-        if (seen.has(key)) this.fail(`the key ${JSON.stringify(key)} appears twice in one object`, keyAt);
+        if (seen.has(key)) this.fail(`the key ${shortKey(key)} appears twice in one object`, keyAt);
         seen.add(key);
       } else {
-        if (keys.includes(key)) this.fail(`the key ${JSON.stringify(key)} appears twice in one object`, keyAt);
+        if (keys.includes(key)) this.fail(`the key ${shortKey(key)} appears twice in one object`, keyAt);
         keys.push(key);
         if (keys.length > 16) seen = new Set(keys);
       }
@@ -272,3 +272,6 @@ class Parser {
 }
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
+
+/** A key for a message: quoted, and cut short (it may be any length). */
+const shortKey = (k: string) => JSON.stringify(k.length > 40 ? `${k.slice(0, 37)}...` : k);

@@ -7,6 +7,7 @@ import { DeltaTable } from '../../src/delta/table.js';
 import { Tributary } from '../../src/index.js';
 import type { StreamingQuery } from '../../src/engine/streaming-query.js';
 import { compareCursor, linkNext, parsePointer, resolvePointer, setQueryParam } from '../../src/source/builtins/http-json.js';
+import { JsonNumber } from '../../src/json/json-number.js';
 import { tempDir } from '../support/tmp.js';
 
 const tmp = tempDir('tributary-http-json-');
@@ -273,6 +274,58 @@ describe('http-json source: incremental cursor', () => {
     expect(r2.error).toBeNull();
     expect(s.requests.at(-1)!.url).toBe('/n?after=10');
     expect((await tableRows(dir)).map((x) => Number(x.id))).toEqual([9, 10, 11, 100]);
+  });
+});
+
+describe('http-json source: values land exactly', () => {
+  it('keeps the digits of numbers a double would change, into decimals and longs, and compares 20-digit cursors exactly', async () => {
+    // Served as raw JSON text: JSON.stringify would already have rounded these numbers.
+    const body = '[{"id":18446744073709551617,"price":0.1234567890123456789,"big":9007199254740993},{"id":18446744073709551618,"price":1e-20,"big":-9223372036854775808}]';
+    const s = await serve(() => ({ body }));
+    const dir = tmp();
+    const r = await run(dir, 'id DECIMAL(38,0), price DECIMAL(38,20), big BIGINT', { url: `${s.base}/x?after={cursor}`, cursorField: 'id' });
+    expect(r.error).toBeNull();
+    const rows = arrowToRows(await (await DeltaTable.open(`${dir}/table`)).read()).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(rows).toEqual([
+      { id: '18446744073709551617', price: '0.12345678901234567890', big: 9007199254740993n },
+      { id: '18446744073709551618', price: '0.00000000000000000001', big: -9223372036854775808n },
+    ]);
+    // The cursor keeps its 20 digits (as text): a double would make both ids equal.
+    expect(r.q.lastProgress?.sources[0].endOffset).toEqual({ cursor: '18446744073709551618' });
+    const again = await run(dir, 'id DECIMAL(38,0), price DECIMAL(38,20), big BIGINT', { url: `${s.base}/x?after={cursor}`, cursorField: 'id' });
+    expect(again.error).toBeNull();
+    expect(s.requests.at(-1)!.url).toBe('/x?after=18446744073709551618');
+    expect(await tableVersion(dir)).toBe(0);
+    expect(compareCursor(new JsonNumber('18446744073709551617'), '18446744073709551618')).toBe(-1);
+    expect(compareCursor(new JsonNumber('1.50'), 1.5)).toBe(0);
+    expect(compareCursor(new JsonNumber('-1e-30'), 0)).toBe(-1);
+  });
+
+  it('refuses a value that would round into its column, a body that is not UTF-8, and duplicate keys; skips a byte order mark', async () => {
+    const bodies: Record<string, string | Buffer> = {
+      round: '[{"id":1,"price":0.125}]',
+      utf8: Buffer.concat([Buffer.from('[{"id":1,"name":"caf'), Buffer.from([0xe9]), Buffer.from('"}]')]),
+      dup: '[{"id":1,"id":2}]',
+      bom: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('[{"id":7,"name":"ok"}]')]),
+    };
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(bodies[req.url!.slice(1)]);
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const opts = { maxRetries: '0' };
+    const round = await run(tmp(), 'id BIGINT, price DECIMAL(5,2)', { url: `${base}/round`, ...opts });
+    expect(round.error?.message).toMatch(/row 0, column "price": value 0.125 has 3 digits after the point, more than the column's scale 2/);
+    const utf8 = await run(tmp(), 'id BIGINT, name STRING', { url: `${base}/utf8`, ...opts });
+    expect(utf8.error?.message).toMatch(/answered 200 with a body that is not valid UTF-8 \(byte 0xE9 at byte 21 of 24\)/);
+    const dup = await run(tmp(), 'id BIGINT', { url: `${base}/dup`, ...opts });
+    expect(dup.error?.message).toMatch(/not valid JSON \(the key "id" appears twice in one object/);
+    const dir = tmp();
+    const bom = await run(dir, 'id BIGINT, name STRING', { url: `${base}/bom`, ...opts });
+    expect(bom.error).toBeNull();
+    expect(await tableRows(dir)).toEqual([{ id: 7n, name: 'ok' }]);
   });
 });
 

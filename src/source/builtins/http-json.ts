@@ -1,4 +1,6 @@
 import { TributaryError } from '../../errors.js';
+import { compareExactDecimals, exactDecimal } from '../../arrow/coerce.js';
+import { JsonNumber } from '../../json/json-number.js';
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../delta/schema.js';
 import { HttpClient, HttpError, type JsonResponse, type RetryBudget } from '../../http/client.js';
@@ -223,6 +225,7 @@ class HttpJsonReader implements DataSourceStreamReader {
     const timeoutMs = o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS })!;
     const callsPerMinute = o.number('callsPerMinute', 60, { min: 0 })!;
     this.http = new HttpClient({
+      exactNumbers: true,
       callsPerMinute: callsPerMinute > 0 ? callsPerMinute : undefined,
       maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
       headersTimeoutMs: timeoutMs,
@@ -316,7 +319,7 @@ class HttpJsonReader implements DataSourceStreamReader {
       const field = this.cursorField;
       // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
       const committed = (start.cursor ?? this.initialCursor ?? null) as OffsetValue;
-      let max: string | number | null = committed === null ? null : (committed as string | number);
+      let max: CursorValue | null = committed === null ? null : (committed as string | number);
       let missing = 0;
       out = [];
       for (let i = 0; i < rows.length; i++) {
@@ -325,19 +328,19 @@ class HttpJsonReader implements DataSourceStreamReader {
           missing++;
           continue;
         }
-        if (typeof v !== 'number' && typeof v !== 'string') {
+        if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumber)) {
           throw this.sourceError(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`);
         }
-        if (committed !== null && compareCursor(v, committed as string | number) <= 0) {
+        if (committed !== null && compareCursor(v as CursorValue, committed as string | number) <= 0) {
           this.recordsSkipped++;
           continue;
         }
         out.push(rows[i]);
-        if (max === null || compareCursor(v, max) > 0) max = v;
+        if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
       }
       if (missing) this.warn(`http-json: ${missing} record(s) without a value for cursorField ${field} were skipped`);
       if (out.length === 0) return start;
-      end = { ...start, cursor: max };
+      end = { ...start, cursor: max === null ? null : offsetCursor(max) };
     }
     this.cache.clear();
     this.cache.set(canonicalOffset(end), out);
@@ -462,18 +465,27 @@ class HttpJsonReader implements DataSourceStreamReader {
 const ENV_RE = /\$\{env:([^}]+)\}/g;
 const TEMPLATE_RE = /\$\{env:([^}]+)\}|\{(cursor|page)\}/g;
 
-/** Number vs number (or numeric text) numerically; anything else as text. */
-export function compareCursor(a: string | number, b: string | number): number {
-  const num = (x: string | number) => (typeof x === 'number' ? x : x.trim() !== '' && Number.isFinite(Number(x)) ? Number(x) : undefined);
-  if (typeof a === 'number' || typeof b === 'number') {
-    const x = num(a);
-    const y = num(b);
-    if (x !== undefined && y !== undefined) return x < y ? -1 : x > y ? 1 : 0;
+/** A cursor value: text, a number, or a JSON number kept as its digits. */
+export type CursorValue = string | number | JsonNumber;
+
+/**
+ * Number vs number (or numeric text) numerically, exactly (a cursor of 20 digits must not
+ * compare equal to its neighbour, as two doubles would); anything else as text.
+ */
+export function compareCursor(a: CursorValue, b: CursorValue): number {
+  const isNum = (x: CursorValue) => typeof x === 'number' || x instanceof JsonNumber;
+  if (isNum(a) || isNum(b)) {
+    const x = exactDecimal(String(a));
+    const y = exactDecimal(String(b));
+    if (x && y) return compareExactDecimals(x, y);
   }
   const s = String(a);
   const t = String(b);
   return s < t ? -1 : s > t ? 1 : 0;
 }
+
+/** A cursor as the offset keeps it: a JSON number that would round is kept as its text. */
+const offsetCursor = (v: CursorValue): string | number => (v instanceof JsonNumber ? v.text : v);
 
 /** RFC 6901: "" is the whole document; otherwise "/"-separated tokens with ~1 = "/" and ~0 = "~".
  *  The URI-fragment form ("#/a/b", percent-encoded) is accepted too. */
