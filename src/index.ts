@@ -6,8 +6,8 @@ export { StreamingQuery } from './engine/streaming-query.js';
 export type { StreamingQueryListener, StreamingQueryProgress } from './engine/progress.js';
 export type { Sink, BatchData, SinkResult } from './engine/sinks/sink.js';
 export { DeltaTable } from './delta/table.js';
-export { parseDdl, parseSchema } from './delta/ddl.js';
-export * as types from './delta/schema.js';
+export { parseDdl, parseSchema } from './schema/ddl.js';
+export * as types from './schema/schema.js';
 export { TributaryError } from './errors.js';
 
 import { Tributary } from './session.js';

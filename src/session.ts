@@ -1,19 +1,19 @@
+import { registerBuiltins } from './builtins.js';
 import { TributaryError } from './errors.js';
 import { DataStreamReader } from './engine/data-stream.js';
-import type { Sink } from './engine/sinks/sink.js';
+import type { SinkFactory, StreamingContext } from './engine/streaming-context.js';
 import { StreamingQueryManager } from './engine/streams.js';
 import type { Trigger } from './engine/trigger.js';
 import { Secrets } from './redact.js';
-import { registerBuiltins } from './source/builtins/index.js';
 import { DataSourceRegistry } from './source/registry.js';
 
-export type SinkFactory = (args: { options: Record<string, string>; path?: string; name?: string; session: Tributary }) => Sink;
+export type { SinkFactory };
 
 /**
  * A session, like SparkSession: its own source registry, sinks, queries and listeners. Nothing
  * is process-global; `tributary` (src/index.ts) is just a default session with the built-ins.
  */
-export class Tributary {
+export class Tributary implements StreamingContext {
   readonly dataSource = new DataSourceRegistry();
   readonly streams = new StreamingQueryManager();
   private readonly sinks = new Map<string, SinkFactory>();

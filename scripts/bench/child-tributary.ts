@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeltaTable } from '../../src/delta/table.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import type { EngineName } from '../../src/parquet/encoder.js';
 import type { ChildSpec } from './spec.js';
 

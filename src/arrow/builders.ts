@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { showValue, TributaryError } from '../errors.js';
-import type { DataType, StructType } from '../delta/schema.js';
+import type { DataType, StructType } from '../schema/schema.js';
 import {
   Reject,
   toBinary,

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { showValue, TributaryError } from '../errors.js';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { type ColumnBuilder, makeColumnBuilder } from './builders.js';
 import { toArrowSchema } from './types.js';
 

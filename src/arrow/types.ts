@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import type { DataType, StructField, StructType } from '../delta/schema.js';
+import type { DataType, StructField, StructType } from '../schema/schema.js';
 
 /**
  * Delta type -> Arrow type, chosen so that the arrow-rs Parquet writer produces exactly the

@@ -1,6 +1,5 @@
 import { isTributaryError, showValue, TributaryError } from '../errors.js';
-import { parseDuration } from '../engine/trigger.js';
-import { parseSize } from './size.js';
+import { parseDuration, parseSize } from '../units.js';
 
 /**
  * Parsers for the CLI's numeric options, given to commander so every command gets numbers that

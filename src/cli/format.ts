@@ -1,4 +1,4 @@
-import type { DataType, StructType } from '../delta/schema.js';
+import type { DataType, StructType } from '../schema/schema.js';
 
 /** Spark-style DDL text for display ("coin STRING, price DOUBLE NOT NULL"). */
 export function schemaToDdl(s: StructType): string {

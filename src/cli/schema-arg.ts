@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { parseSchema } from '../delta/ddl.js';
-import type { StructType } from '../delta/schema.js';
+import { parseSchema } from '../schema/ddl.js';
+import type { StructType } from '../schema/schema.js';
 
 /** --schema takes a StructType JSON file, a DDL file, or the DDL/JSON text itself. */
 export function schemaArg(value: string): StructType {

@@ -6,8 +6,8 @@ import { arrowToPlain, readParquetToArrow } from '../parquet/reader.js';
 import type { Storage } from '../storage/storage.js';
 import type { Action } from './actions.js';
 import { checkpointPath, LAST_CHECKPOINT } from './filenames.js';
-import { parseDdl } from './ddl.js';
-import type { DataType, StructType } from './schema.js';
+import { parseDdl } from '../schema/ddl.js';
+import type { DataType, StructType } from '../schema/schema.js';
 import { failpoint } from '../failpoints.js';
 
 /**

@@ -1,7 +1,7 @@
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
 import { JsonNumber } from '../json/json-number.js';
-import { type DataType, field, primitive, type StructField, struct, type StructType } from './schema.js';
+import { type DataType, field, primitive, type StructField, struct, type StructType } from '../schema/schema.js';
 
 /**
  * Types for columns the table does not have yet, for mergeSchema without an explicit input

@@ -12,7 +12,7 @@ import {
   toStringValue,
   toTimestampMicros,
 } from '../arrow/coerce.js';
-import type { DataType } from './schema.js';
+import type { DataType } from '../schema/schema.js';
 
 /**
  * Partition values (PROTOCOL.md "Partition Value Serialization") and the Hive-style directory

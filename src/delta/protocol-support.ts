@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import type { Metadata, Protocol } from './actions.js';
-import { containsType, parseSchemaString } from './schema.js';
+import { containsType, parseSchemaString } from '../schema/schema.js';
 
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement

@@ -5,7 +5,7 @@ import { toArrowSchema, toArrowType } from '../arrow/types.js';
 import { readParquetToArrow } from '../parquet/reader.js';
 import type { AddFile } from './actions.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
-import type { DataType, StructField, StructType } from './schema.js';
+import type { DataType, StructField, StructType } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
 
 /**

@@ -4,7 +4,7 @@ import { type Action, type AddFile, type Metadata, type Protocol, parseActions }
 import { readCheckpoint } from './checkpoint.js';
 import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
 import { TableState } from './replay.js';
-import { parseSchemaString, type StructType } from './schema.js';
+import { parseSchemaString, type StructType } from '../schema/schema.js';
 import { type TableConfig, tableConfig } from './table-config.js';
 
 /**

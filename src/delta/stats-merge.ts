@@ -2,7 +2,7 @@ import { parseDecimalText, toDateDays, toTimestampMicros } from '../arrow/coerce
 import { daysToDate, decimalToString, microsToStatsTimestamp } from '../arrow/values.js';
 import { parseJsonExact } from '../json/exact-parse.js';
 import { JsonNumber } from '../json/json-number.js';
-import type { DataType, StructType } from './schema.js';
+import type { DataType, StructType } from '../schema/schema.js';
 import { DEFAULT_STATS_OPTIONS, doubleText, float32Text, type StatsOptions } from './stats.js';
 
 /**

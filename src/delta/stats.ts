@@ -1,6 +1,6 @@
 import type * as arrow from 'apache-arrow';
 import { decimalToString, daysToDate, microsToStatsTimestamp } from '../arrow/values.js';
-import type { DataType, StructType } from './schema.js';
+import type { DataType, StructType } from '../schema/schema.js';
 
 /**
  * Per-file statistics (PROTOCOL.md "Per-file Statistics"), computed from the Arrow columns that

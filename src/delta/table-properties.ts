@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import type { Protocol } from './actions.js';
-import { containsType, type DataType, type StructType } from './schema.js';
+import { containsType, type DataType, type StructType } from '../schema/schema.js';
 import { featureByName, newTableProtocol, type TableFeature } from './table-features.js';
 import { parseInterval } from './table-config.js';
 

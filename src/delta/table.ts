@@ -13,7 +13,7 @@ import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
-import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from './schema.js';
+import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
 import { Snapshot } from './snapshot.js';
 import { tableConfig } from './table-config.js';
 import {

@@ -7,7 +7,7 @@ import { type Compression, defaultKeyValueMetadata, MAX_ROW_GROUP_ROWS, type Par
 import type { Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
 import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionValueText } from './partitions.js';
-import type { StructType } from './schema.js';
+import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
 

@@ -1,20 +1,20 @@
 import { TributaryError } from '../errors.js';
-import { parseSchema } from '../delta/ddl.js';
-import type { StructType } from '../delta/schema.js';
+import { parseSchema } from '../schema/ddl.js';
+import type { StructType } from '../schema/schema.js';
 import { type Compression, ENGINE_NAMES } from '../parquet/encoder.js';
-import { parseSize } from '../cli/size.js';
+import { parseDuration, parseSize } from '../units.js';
 import { MAX_TIMER_MS, Options } from '../source/options.js';
 import { type BatchBudget, batchBudget } from '../source/row-budget.js';
 import { checkSourceOptionKeys, checkWriteStreamOptionKeys } from '../source/option-keys.js';
 import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js';
 import { READ_ALL } from '../source/source.js';
-import type { Tributary } from '../session.js';
+import type { StreamingContext } from './streaming-context.js';
 import { DEFAULT_RENEW_INTERVAL_MS } from './lock.js';
 import { DeltaSink } from './sinks/delta-sink.js';
 import { foreachBatchSink, type ForeachBatchFunction } from './sinks/foreach-batch.js';
 import type { Sink } from './sinks/sink.js';
 import { StreamingQuery } from './streaming-query.js';
-import { parseDuration, resolveTrigger, type Trigger } from './trigger.js';
+import { resolveTrigger, type Trigger } from './trigger.js';
 
 const COMPRESSIONS: readonly Compression[] = ['snappy', 'zstd', 'uncompressed'];
 
@@ -42,7 +42,7 @@ export class DataStreamReader extends OptionBuilder {
   protected fmt: string | undefined;
   private userSchema: StructType | undefined;
 
-  constructor(private readonly session: Tributary) {
+  constructor(private readonly session: StreamingContext) {
     super();
   }
 
@@ -66,7 +66,7 @@ export class DataStreamReader extends OptionBuilder {
 /** The unbounded table a source produces; `.writeStream` turns it into a query. */
 export class StreamingDataFrame {
   constructor(
-    readonly session: Tributary,
+    readonly session: StreamingContext,
     readonly sourceClass: DataSourceClass,
     readonly source: DataSource,
     readonly schema: StructType,
@@ -172,7 +172,7 @@ export class DataStreamWriter extends OptionBuilder {
       });
     } else {
       const factory = session.sinkFactory(this.fmt!);
-      sink = factory({ options: { ...this.opts }, path, name: this.name, session });
+      sink = factory({ options: { ...this.opts }, path, name: this.name, context: session });
     }
     const q = new StreamingQuery(
       {

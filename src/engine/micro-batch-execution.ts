@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { arrowToRows } from '../arrow/to-rows.js';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { failpoint, setFailpointBatch } from '../failpoints.js';
 import { checkOffset, offsetsEqual, type Offset } from '../source/offset.js';
 import { canonicalOffset } from '../source/offset.js';

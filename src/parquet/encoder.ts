@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 
 export type Compression = 'snappy' | 'zstd' | 'uncompressed';

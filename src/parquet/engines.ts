@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { BufferingFileWriter, checkEncodeOptions, ENGINE_NAMES, type EncodeOptions, type EngineName, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { ParquetWasmEncoder } from './parquet-wasm.js';
 

@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 import { plainColumns, writerProperties } from './wasm-properties.js';
 import { EncoderThread } from './wasm-thread.js';

@@ -6,7 +6,7 @@ import compressionModule from '@dsnp/parquetjs/dist/lib/compression.js';
 import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { TributaryError } from '../errors.js';
-import type { ArrayType, DataType, MapType, StructType } from '../delta/schema.js';
+import type { ArrayType, DataType, MapType, StructType } from '../schema/schema.js';
 import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
 
 /**

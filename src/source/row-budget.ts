@@ -1,5 +1,5 @@
 import { getHeapStatistics } from 'node:v8';
-import { leafPaths, type StructType } from '../delta/schema.js';
+import { leafPaths, type StructType } from '../schema/schema.js';
 
 /**
  * How many rows one micro-batch may hold in this process. A batch lives in the heap as JavaScript

@@ -1,6 +1,6 @@
 import type * as arrow from 'apache-arrow';
 import type { Row } from '../arrow/record-batch.js';
-import type { StructType } from '../delta/schema.js';
+import type { StructType } from '../schema/schema.js';
 import { TributaryError } from '../errors.js';
 import { Secrets } from '../redact.js';
 import type { Offset } from './offset.js';

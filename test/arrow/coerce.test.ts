@@ -4,7 +4,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { Reject, toDecimal, toInt64, toTimestampMicros, toDateDays, parseDecimalText } from '../../src/arrow/coerce.js';
 import { parseJsonExact } from '../../src/json/exact-parse.js';
 import { JsonNumber } from '../../src/json/json-number.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { TributaryError } from '../../src/errors.js';
 
 function errorOf(f: () => unknown): TributaryError {

@@ -3,7 +3,7 @@ import * as arrow from 'apache-arrow';
 import { makeColumnBuilder } from '../../src/arrow/builders.js';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { computeStats, StatsCollector } from '../../src/delta/stats.js';
 import { TributaryError } from '../../src/errors.js';
 import { mulberry32 } from '../../scripts/bench/gen.js';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { takeBatch } from '../../src/arrow/take.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 
 const SCHEMA = parseDdl(
   'l BIGINT, i INT, sh SMALLINT, b TINYINT, d DOUBLE, f FLOAT, bo BOOLEAN, s STRING, bin BINARY, dt DATE, ts TIMESTAMP, ntz TIMESTAMP_NTZ, dec DECIMAL(38,10), dec9 DECIMAL(9,2), ' +

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { optimize } from '../../src/delta/operations/optimize.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { makeEncoder } from '../../src/parquet/engines.js';

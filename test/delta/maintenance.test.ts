@@ -4,7 +4,7 @@ import { readdirSync, statSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { optimize } from '../../src/delta/operations/optimize.js';
 import { vacuum } from '../../src/delta/operations/vacuum.js';
 import { DeltaTable } from '../../src/delta/table.js';

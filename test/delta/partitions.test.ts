@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimal, primitive } from '../../src/delta/schema.js';
+import { decimal, primitive } from '../../src/schema/schema.js';
 import { decodeAddPath, encodeAddPath, hiveEscape, partitionDirectory, partitionValueText } from '../../src/delta/partitions.js';
 
 describe('partitions', () => {

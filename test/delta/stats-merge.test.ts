@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { concatBatches } from '../../src/arrow/concat.js';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { toArrowSchema } from '../../src/arrow/types.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { computeStats } from '../../src/delta/stats.js';
 import { mergeStats } from '../../src/delta/stats-merge.js';
 import { mulberry32 } from '../../scripts/bench/gen.js';

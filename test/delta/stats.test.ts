@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { computeStats, truncateMax, truncateMin } from '../../src/delta/stats.js';
 
 describe('per-file stats', () => {

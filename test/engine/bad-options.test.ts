@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { CheckpointDir } from '../../src/engine/checkpoint-dir.js';
 import { DataSource, type Offset, OffsetRangeRefused, Tributary } from '../../src/index.js';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { ConsoleSink } from '../../src/engine/sinks/console-sink.js';
 import { DeltaSink } from '../../src/engine/sinks/delta-sink.js';

@@ -9,8 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LosslessNumber, stringify } from 'lossless-json';
-import { parseDdl } from '../../src/delta/ddl.js';
-import { dataTypeToJson, type StructType } from '../../src/delta/schema.js';
+import { parseDdl } from '../../src/schema/ddl.js';
+import { dataTypeToJson, type StructType } from '../../src/schema/schema.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import type { EngineName } from '../../src/parquet/encoder.js';
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch, type Row } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { toArrowSchema } from '../../src/arrow/types.js';
-import { parseDdl } from '../../src/delta/ddl.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { defaultKeyValueMetadata } from '../../src/parquet/encoder.js';
 import { FlatParquetReader } from '../../src/parquet/flat-reader.js';
 import { ParquetJsEncoder } from '../../src/parquet/parquetjs.js';

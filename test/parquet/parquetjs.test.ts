@@ -6,7 +6,7 @@ import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { rowsToRecordBatch, type Row } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { array, decimal, field, map, primitive, struct, type DataType, type StructType } from '../../src/delta/schema.js';
+import { array, decimal, field, map, primitive, struct, type DataType, type StructType } from '../../src/schema/schema.js';
 import { decimalToString } from '../../src/arrow/values.js';
 import { defaultKeyValueMetadata, type EncodeOptions } from '../../src/parquet/encoder.js';
 import { decimalByteLength, ParquetJsEncoder } from '../../src/parquet/parquetjs.js';

@@ -1,7 +1,7 @@
 import { stringify } from 'lossless-json';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { bytesToBase64, microsToIso } from '../../arrow/values.js';
-import type { DataType } from '../../delta/schema.js';
+import type { DataType } from '../../schema/schema.js';
 import { DeltaTable } from '../../delta/table.js';
 import type { CliStdout } from '../output.js';
 

@@ -20,7 +20,7 @@ import { defaultKeyValueMetadata } from '../../parquet/encoder.js';
 import { readParquetToArrow } from '../../parquet/reader.js';
 import { computeStats } from '../stats.js';
 import { encodeAddPath } from '../partitions.js';
-import type { StructType } from '../schema.js';
+import type { StructType } from '../../schema/schema.js';
 import { v4 as uuidv4 } from 'uuid';
 import type { DeltaTable } from '../table.js';
 import { CHUNK_ROWS, dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';

@@ -3,7 +3,7 @@ import { TributaryError } from '../../errors.js';
 import { type Row, rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { javaDoubleToString, microsToIso } from '../../arrow/values.js';
-import type { DataType, StructType } from '../../delta/schema.js';
+import type { DataType, StructType } from '../../schema/schema.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
 
 export interface ConsoleSinkOptions {

@@ -2,7 +2,7 @@ import * as nodePath from 'node:path';
 import * as arrow from 'apache-arrow';
 import { rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { DeltaTable } from '../../delta/table.js';
-import { array, type DataType, decimal, field, map, primitive, struct, type StructType } from '../../delta/schema.js';
+import { array, type DataType, decimal, field, map, primitive, struct, type StructType } from '../../schema/schema.js';
 import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/encoder.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';

@@ -2,13 +2,13 @@ import * as arrow from 'apache-arrow';
 import { type Row, rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { toArrowSchema } from '../../arrow/types.js';
-import type { StructType } from '../../delta/schema.js';
+import type { StructType } from '../../schema/schema.js';
 import { TributaryError } from '../../errors.js';
-import type { Tributary } from '../../session.js';
+import type { StreamingContext } from '../streaming-context.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
 
 /** Each session's memory sinks by query name (the only state kept outside a sink). */
-const bySession = new WeakMap<Tributary, Map<string, MemorySink>>();
+const bySession = new WeakMap<StreamingContext, Map<string, MemorySink>>();
 
 /**
  * Spark's memory sink (`format('memory').queryName(name)`): every batch stays in this process,
@@ -30,7 +30,7 @@ export class MemorySink implements Sink {
 
   constructor(
     readonly name: string,
-    session?: Tributary,
+    session?: StreamingContext,
   ) {
     this.description = `MemorySink[${name}]`;
     if (session) {
@@ -42,7 +42,7 @@ export class MemorySink implements Sink {
   }
 
   /** The memory sink of the query named `name` in this session (the latest one started). */
-  static forQuery(session: Tributary, name: string): MemorySink | undefined {
+  static forQuery(session: StreamingContext, name: string): MemorySink | undefined {
     return bySession.get(session)?.get(name);
   }
 
@@ -128,7 +128,7 @@ export class MemorySink implements Sink {
 }
 
 /** `format('memory')`: needs `.queryName(name)`, the name the rows are found under. */
-export function memorySinkFactory(args: { name?: string; session: Tributary }): MemorySink {
+export function memorySinkFactory(args: { name?: string; context: StreamingContext }): MemorySink {
   if (!args.name) throw new TributaryError('INVALID_ARGUMENT', 'queryName must be specified for memory sink: .queryName(<name>)');
-  return new MemorySink(args.name, args.session);
+  return new MemorySink(args.name, args.context);
 }

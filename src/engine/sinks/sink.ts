@@ -1,6 +1,6 @@
 import type * as arrow from 'apache-arrow';
 import type { Row } from '../../arrow/record-batch.js';
-import type { StructType } from '../../delta/schema.js';
+import type { StructType } from '../../schema/schema.js';
 
 /** One micro-batch as the sink receives it. */
 export interface BatchData {

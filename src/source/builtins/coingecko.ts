@@ -1,6 +1,6 @@
 import { TributaryError } from '../../errors.js';
 import type { Row } from '../../arrow/record-batch.js';
-import type { StructType } from '../../delta/schema.js';
+import type { StructType } from '../../schema/schema.js';
 import { HttpClient, HttpError, type RetryBudget } from '../../http/client.js';
 import { credentialsInUrl, type Secrets } from '../../redact.js';
 import { canonicalOffset, type Offset } from '../offset.js';

@@ -2,7 +2,7 @@ import { TributaryError } from '../../errors.js';
 import { compareExactDecimals, exactDecimal } from '../../arrow/coerce.js';
 import { JsonNumber } from '../../json/json-number.js';
 import type { Row } from '../../arrow/record-batch.js';
-import type { StructType } from '../../delta/schema.js';
+import type { StructType } from '../../schema/schema.js';
 import { HttpClient, HttpError, type JsonResponse, type RetryBudget } from '../../http/client.js';
 import { credentialsInHeader, credentialsInUrl, type Secrets } from '../../redact.js';
 import { canonicalOffset, type Offset, type OffsetValue } from '../offset.js';

@@ -1,5 +1,5 @@
 import type { Row } from '../../arrow/record-batch.js';
-import type { StructType } from '../../delta/schema.js';
+import type { StructType } from '../../schema/schema.js';
 import { canonicalOffset, type Offset } from '../offset.js';
 import { Options } from '../options.js';
 import { batchBudget, type BatchBudget } from '../row-budget.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDdl, parseSchema } from '../../src/delta/ddl.js';
-import { mergeSchemas, parseSchemaString, schemaToString, validateTableSchema } from '../../src/delta/schema.js';
+import { parseDdl, parseSchema } from '../../src/schema/ddl.js';
+import { mergeSchemas, parseSchemaString, schemaToString, validateTableSchema } from '../../src/schema/schema.js';
 import { isTributaryError } from '../../src/errors.js';
 
 describe('schema', () => {
