@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
-import type { DataType, StructField, StructType } from '../schema/schema.js';
+import { TributaryError } from '../errors.js';
+import { array, type DataType, decimal, field, map, primitive, struct, type StructField, type StructType } from '../schema/schema.js';
 
 /**
  * Delta type -> Arrow type, chosen so that the arrow-rs Parquet writer produces exactly the
@@ -61,4 +62,27 @@ export function toArrowField(f: StructField): arrow.Field {
 
 export function toArrowSchema(s: StructType): arrow.Schema {
   return new arrow.Schema(s.fields.map(toArrowField));
+}
+
+/** Arrow type -> Delta type, for Arrow input whose new columns mergeSchema adds. */
+export function fromArrowType(t: arrow.DataType, where: string): DataType {
+  if (arrow.DataType.isUtf8(t) || arrow.DataType.isLargeUtf8(t)) return primitive('string');
+  if (arrow.DataType.isBinary(t) || arrow.DataType.isLargeBinary(t)) return primitive('binary');
+  if (arrow.DataType.isBool(t)) return primitive('boolean');
+  if (arrow.DataType.isInt(t) && t.isSigned) return primitive(({ 8: 'byte', 16: 'short', 32: 'integer', 64: 'long' } as const)[t.bitWidth as 8 | 16 | 32 | 64]);
+  if (arrow.DataType.isFloat(t)) return primitive(t.precision === arrow.Precision.SINGLE ? 'float' : 'double');
+  if (arrow.DataType.isDate(t)) return primitive('date');
+  if (arrow.DataType.isTimestamp(t)) return primitive(t.timezone ? 'timestamp' : 'timestamp_ntz');
+  if (arrow.DataType.isDecimal(t)) return decimal(t.precision, t.scale);
+  if (arrow.DataType.isList(t)) return array(fromArrowType(t.children[0].type, `${where}[]`), t.children[0].nullable);
+  if (arrow.DataType.isMap(t)) {
+    const entries = t.children[0].type as arrow.Struct;
+    return map(fromArrowType(entries.children[0].type, `${where}.key`), fromArrowType(entries.children[1].type, `${where}.value`), entries.children[1].nullable);
+  }
+  if (arrow.DataType.isStruct(t)) return struct(t.children.map((f) => field(f.name, fromArrowType(f.type, `${where}.${f.name}`), f.nullable)));
+  throw new TributaryError('SCHEMA_MISMATCH', `column "${where}": Arrow type ${String(t)} has no Delta type; pass an input schema`);
+}
+
+export function schemaFromArrow(s: arrow.Schema): StructType {
+  return struct(s.fields.map((f) => field(f.name, fromArrowType(f.type, f.name), f.nullable)));
 }

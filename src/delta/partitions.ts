@@ -1,3 +1,4 @@
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { decimalToString, daysToDate, javaDoubleToString, microsToIso } from '../arrow/values.js';
 import {
@@ -72,6 +73,54 @@ export function partitionValueText(t: DataType, value: unknown): string | null |
       if (v instanceof Reject) return v;
       return v.length === 0 ? null : Buffer.from(v).toString('latin1');
     }
+  }
+}
+
+/**
+ * The partition value text of row `i` of an Arrow column of the table's own type (what
+ * partitionValueText gives for the value the row held): the write path splits Arrow batches by
+ * partition without going back to rows.
+ */
+export function partitionTextAt(t: DataType, d: arrow.Data, i: number): string | null {
+  if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) {
+    const j = d.offset + i;
+    if ((d.nullBitmap[j >> 3] & (1 << (j & 7))) === 0) return null;
+  }
+  if (t.kind === 'decimal') {
+    const w = d.values as Uint32Array;
+    let x = 0n;
+    for (let k = 3; k >= 0; k--) x = (x << 32n) | BigInt(w[i * 4 + k]);
+    return decimalToString(BigInt.asIntN(128, x), t.scale);
+  }
+  if (t.kind !== 'primitive') throw new TributaryError('INTERNAL', `a ${t.kind} column cannot be a partition column`);
+  switch (t.name) {
+    case 'string':
+    case 'binary': {
+      const o = d.valueOffsets as Int32Array;
+      const bytes = (d.values as Uint8Array).subarray(o[i], o[i + 1]);
+      // Spark writes an empty value as null; binary values are their bytes as latin1 text.
+      if (bytes.length === 0) return null;
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString(t.name === 'string' ? 'utf8' : 'latin1');
+    }
+    case 'long':
+      return String((d.values as BigInt64Array)[i]);
+    case 'integer':
+    case 'short':
+    case 'byte':
+      return String((d.values as Int32Array)[i]);
+    case 'double':
+    case 'float':
+      return javaDoubleToString((d.values as Float64Array)[i]);
+    case 'boolean': {
+      const j = d.offset + i;
+      return ((d.values as Uint8Array)[j >> 3] & (1 << (j & 7))) !== 0 ? 'true' : 'false';
+    }
+    case 'date':
+      return daysToDate((d.values as Int32Array)[i]);
+    case 'timestamp':
+      return microsToIso((d.values as BigInt64Array)[i], true);
+    case 'timestamp_ntz':
+      return microsToIso((d.values as BigInt64Array)[i], false, ' ');
   }
 }
 

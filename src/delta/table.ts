@@ -17,18 +17,18 @@ import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesE
 import { Snapshot } from './snapshot.js';
 import { tableConfig } from './table-config.js';
 import {
+  DataFileWriter,
   dataSchemaOf,
   DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_TARGET_FILE_SIZE,
-  encodeFiles,
-  type EncodedFile,
-  groupByPartition,
-  rowChunks,
-  storeFiles,
+  inputChunks,
+  inputRows,
+  isArrowInput,
+  splitByPartition,
+  type TableInput,
   type WriteOptions,
 } from './write-files.js';
-import { arrowToRows } from '../arrow/to-rows.js';
-import { partitionDirectory } from './partitions.js';
+import { schemaFromArrow } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
@@ -75,7 +75,7 @@ export interface AppendResult {
   retries: number;
 }
 
-export type TableInput = readonly Row[] | arrow.Table | readonly arrow.RecordBatch[];
+export type { TableInput };
 
 /**
  * A Delta table, opened at its latest version. Holds the snapshot it last saw and moves it
@@ -234,9 +234,9 @@ export class DeltaTable {
     const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
     if (!snap) validateTableSchema(schema, partitionColumns);
     let newMetadata: Metadata | undefined;
-    const rows = toRows(input);
     if (snap && opts.mergeSchema) {
-      const incoming = opts.schema ?? inferSchema(rows, schema);
+      // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
+      const incoming = opts.schema ?? (isArrowInput(input) ? schemaFromArrow((input instanceof arrow.Table ? input : (input as readonly arrow.RecordBatch[])[0]).schema) : inferSchema(input as readonly Row[], schema));
       const merged = mergeSchemas(schema, incoming);
       if (!typesEqual(merged, schema)) {
         // New columns obey the same rules as the columns a table is created with.
@@ -264,24 +264,23 @@ export class DeltaTable {
     };
     const dataSchema = dataSchemaOf(schema, partitionColumns);
 
-    // Phase 1: validate, build and encode every file in memory, before touching storage.
-    const groups = groupByPartition(rows, schema, partitionColumns);
-    const numRecords = rows.length;
+    const numRecords = inputRows(input);
     if (numRecords === 0 && snap && !newMetadata) {
       return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
-    const encoded: EncodedFile[] = [];
-    for (const g of groups) {
-      if (g.rows.length === 0) continue;
-      encoded.push(...(await encodeFiles(rowChunks(g, dataSchema), partitionDirectory(partitionColumns, g.values), dataSchema, g.values, wopts, encoded.length)));
-    }
 
-    // Phase 2: data files. On failure, remove what was written: nothing was committed.
-    let files: AddFile[] = [];
+    // Phase 1: the input becomes Arrow chunk by chunk (validated as it does), is split by partition
+    // and written to data files, stored as each is finished. On any failure they are removed:
+    // nothing was committed.
+    const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
+    let files: AddFile[];
     try {
-      files = await storeFiles(this.storage, encoded);
+      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
+        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
+      }
+      files = await writer.finish();
     } catch (e) {
-      await this.removeFiles(encoded.map((f) => f.add));
+      await writer.abort();
       throw e;
     }
 
@@ -366,11 +365,4 @@ export class DeltaTable {
   async history(limit?: number): Promise<HistoryEntry[]> {
     return readHistory(this.storage, this.snapshot.version, limit);
   }
-}
-
-/** Arrow input becomes rows so that partitioning and validation take one path. */
-function toRows(input: TableInput): readonly Row[] {
-  if (input instanceof arrow.Table) return arrowToRows(input);
-  if (input.length > 0 && input[0] instanceof arrow.RecordBatch) return arrowToRows(new arrow.Table(input as arrow.RecordBatch[]));
-  return input as readonly Row[];
 }

@@ -1,12 +1,13 @@
 import { v4 as uuidv4 } from 'uuid';
 import * as arrow from 'apache-arrow';
 import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
-import { Reject } from '../arrow/coerce.js';
+import { conformBatch } from '../arrow/conform.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
-import { type Compression, defaultKeyValueMetadata, MAX_ROW_GROUP_ROWS, type ParquetEncoder } from '../parquet/encoder.js';
-import type { Storage } from '../storage/storage.js';
+import { takeBatch } from '../arrow/take.js';
+import { type Compression, defaultKeyValueMetadata, type EncodeOptions, MAX_ROW_GROUP_ROWS, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
+import { discard, type Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
-import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionValueText } from './partitions.js';
+import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionDirectory, partitionTextAt } from './partitions.js';
 import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
@@ -35,63 +36,6 @@ export function checkWriteOptions(opts: Pick<WriteOptions, 'targetFileSize' | 'm
   checkWholeNumber('rowGroupRows', opts.rowGroupRows, 1, MAX_ROW_GROUP_ROWS);
 }
 
-export interface PartitionGroup {
-  values: Record<string, string | null>;
-  rows: Row[];
-  /** Input index of each row; undefined when the rows are the input itself, from firstRowIndex. */
-  indices: number[] | undefined;
-  firstRowIndex: number;
-}
-
-/**
- * Splits rows by their partition values. Each value is coerced first, so a bad partition value
- * fails with the row and column like any other bad value.
- */
-export function groupByPartition(rows: readonly Row[], schema: StructType, partitionColumns: readonly string[], firstRowIndex = 0): PartitionGroup[] {
-  if (partitionColumns.length === 0) {
-    return [{ values: {}, rows: rows as Row[], indices: undefined, firstRowIndex }];
-  }
-  const fields = partitionColumns.map((c) => schema.fields.find((f) => f.name === c)!);
-  const groups = new Map<string, PartitionGroup>();
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    const index = firstRowIndex + r;
-    if (row === null || typeof row !== 'object') throw new TributaryError('ROW_INVALID', `row ${index}: expected an object, got ${showValue(row)}`, { row: index });
-    const values: Record<string, string | null> = {};
-    for (const f of fields) {
-      const raw = row[f.name];
-      if ((raw === null || raw === undefined) && !f.nullable) {
-        throw new TributaryError('ROW_INVALID', `row ${index}, column "${f.name}": null in a column that is NOT NULL`, { row: index, column: f.name });
-      }
-      const text = partitionValueText(f.type, raw);
-      if (text instanceof Reject) {
-        throw new TributaryError('ROW_INVALID', `row ${index}, column "${f.name}": value ${showValue(raw)} ${text.reason}`, { row: index, column: f.name, value: showValue(raw) });
-      }
-      values[f.name] = text;
-    }
-    const key = JSON.stringify(partitionColumns.map((c) => values[c]));
-    let g = groups.get(key);
-    if (!g) {
-      for (const f of fields) {
-        const bytes = overlongDirectoryName(f.name, values[f.name]);
-        if (bytes !== undefined) {
-          throw new TributaryError(
-            'PARTITION_INVALID',
-            `row ${index}, column "${f.name}": value ${showValue(row[f.name])} (${[...(values[f.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
-            { row: index, column: f.name, value: showValue(row[f.name]), bytes },
-          );
-        }
-      }
-      groups.set(key, (g = { values, rows: [], indices: [], firstRowIndex: 0 }));
-    }
-    const data: Row = {};
-    for (const k in row) if (!partitionColumns.includes(k)) data[k] = row[k];
-    g.rows.push(data);
-    g.indices!.push(index);
-  }
-  return [...groups.values()];
-}
-
 export function dataSchemaOf(schema: StructType, partitionColumns: readonly string[]): StructType {
   return { kind: 'struct', fields: schema.fields.filter((f) => !partitionColumns.includes(f.name)) };
 }
@@ -114,119 +58,209 @@ function batchBytes(b: arrow.RecordBatch): number {
  */
 export const CHUNK_ROWS = 65_536;
 
-/** The rows of one file-set, handed out as Arrow chunks of at most `max` rows. */
-export interface ChunkSource {
-  readonly total: number;
-  next(max: number): arrow.RecordBatch | undefined;
-}
+/** What an append takes: rows (plain objects) or Arrow data. */
+export type TableInput = readonly Row[] | arrow.Table | readonly arrow.RecordBatch[];
 
-/** Builds (and so validates) each chunk of a partition's rows only when the encoder wants it. */
-export function rowChunks(group: PartitionGroup, dataSchema: StructType): ChunkSource {
-  let pos = 0;
-  const rows = group.rows;
-  return {
-    total: rows.length,
-    next(max) {
-      if (pos >= rows.length) return undefined;
-      const end = Math.min(rows.length, pos + max);
-      const batch = rowsToRecordBatch(rows, dataSchema, { from: pos, to: end, firstRowIndex: group.firstRowIndex, rowIndices: group.indices?.slice(pos, end) });
-      pos = end;
-      return batch;
-    },
-  };
-}
+export const isArrowInput = (input: TableInput): input is arrow.Table | readonly arrow.RecordBatch[] =>
+  input instanceof arrow.Table || (input.length > 0 && input[0] instanceof arrow.RecordBatch);
 
-export function batchChunks(batch: arrow.RecordBatch): ChunkSource {
-  let pos = 0;
-  return {
-    total: batch.numRows,
-    next(max) {
-      if (pos >= batch.numRows) return undefined;
-      const end = Math.min(batch.numRows, pos + max);
-      const chunk = pos === 0 && end === batch.numRows ? batch : batch.slice(pos, end);
-      pos = end;
-      return chunk;
-    },
-  };
-}
-
-/** A data file encoded in memory and described, not yet in storage. */
-export interface EncodedFile {
-  rel: string;
-  bytes: Uint8Array;
-  add: AddFile;
+export function inputRows(input: TableInput): number {
+  if (input instanceof arrow.Table) return input.numRows;
+  if (isArrowInput(input)) return (input as readonly arrow.RecordBatch[]).reduce((n, b) => n + b.numRows, 0);
+  return input.length;
 }
 
 /**
- * Encodes a partition's rows as data files near the target size, chunk by chunk, with exact
- * stats gathered on the way. Nothing touches storage: a bad value in the last chunk fails the
- * append before any file exists. The first file's compressed size calibrates how many rows fit
- * the target, so later cuts are close.
+ * The input as Arrow batches of the table's schema, CHUNK_ROWS rows at a time, each validated as
+ * it is made: where values enter, they become Arrow once. Rows go through the column builders
+ * (coercion, row/column/value messages); Arrow input through conformBatch (the same checks, no
+ * copy when its types are the table's). Chunks are made only when asked for, so their buffers die
+ * young.
  */
-export async function encodeFiles(source: ChunkSource, dir: string, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<EncodedFile[]> {
-  checkWriteOptions(opts);
-  const out: EncodedFile[] = [];
-  const encodeOpts = { compression: opts.compression, rowGroupRows: opts.rowGroupRows, keyValueMetadata: defaultKeyValueMetadata() };
-  let bytesPerRow: number | undefined;
-  let carry: arrow.RecordBatch | undefined;
-  let left = source.total;
-  let seq = seqStart;
-  for (;;) {
-    let chunk = carry ?? source.next(Math.min(CHUNK_ROWS, opts.maxRecordsPerFile || CHUNK_ROWS));
-    carry = undefined;
-    if (!chunk) break;
-    // Assume 3x compression until a real file tells us better.
-    bytesPerRow ??= Math.max(1, batchBytes(chunk)) / Math.max(1, chunk.numRows) / 3;
-    let limit = Math.max(1, Math.floor(opts.targetFileSize / Math.max(bytesPerRow, 1e-9)));
-    if (opts.maxRecordsPerFile) limit = Math.min(limit, opts.maxRecordsPerFile);
-    const writer = opts.encoder.open(dataSchema, encodeOpts, Math.min(limit, left));
-    const stats = new StatsCollector(dataSchema, opts.stats);
-    let rows = 0;
-    let bytes: Uint8Array;
-    try {
-      while (chunk) {
-        if (rows + chunk.numRows > limit) {
-          carry = chunk.slice(limit - rows);
-          chunk = chunk.slice(0, limit - rows);
-        }
-        stats.add(chunk.data);
-        await writer.write(chunk);
-        rows += chunk.numRows;
-        if (carry || rows >= limit) break;
-        chunk = source.next(Math.min(CHUNK_ROWS, limit - rows));
+export function* inputChunks(input: TableInput, schema: StructType): Generator<{ batch: arrow.RecordBatch; firstRowIndex: number }> {
+  if (isArrowInput(input)) {
+    const batches = input instanceof arrow.Table ? input.batches : (input as readonly arrow.RecordBatch[]);
+    let first = 0;
+    for (const b of batches) {
+      for (let from = 0; from < b.numRows; from += CHUNK_ROWS) {
+        const to = Math.min(b.numRows, from + CHUNK_ROWS);
+        const part = from === 0 && to === b.numRows ? b : b.slice(from, to);
+        yield { batch: conformBatch(part, schema, first + from), firstRowIndex: first + from };
       }
-      bytes = await writer.finish();
-    } catch (e) {
-      writer.abort();
-      throw e;
+      first += b.numRows;
     }
-    left -= rows;
-    bytesPerRow = bytes.length / Math.max(1, rows);
-    const codec = opts.compression === 'uncompressed' ? '' : `.${opts.compression}`;
-    const name = `part-${String(seq++).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
-    const rel = dir ? `${dir}/${name}` : name;
-    out.push({
-      rel,
-      bytes,
-      add: { path: encodeAddPath(rel), partitionValues, size: bytes.length, modificationTime: Date.now(), dataChange: true, stats: stats.toJSON() },
-    });
+    return;
+  }
+  const rows = input as readonly Row[];
+  for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
+    const to = Math.min(rows.length, from + CHUNK_ROWS);
+    yield { batch: rowsToRecordBatch(rows, schema, { from, to }), firstRowIndex: from };
+  }
+}
+
+/** One partition's share of a chunk: its value texts and its rows' data columns. */
+export interface PartitionSlice {
+  values: Record<string, string | null>;
+  batch: arrow.RecordBatch;
+}
+
+/**
+ * Splits a chunk of the table's schema by partition (by row index, in Arrow), dropping the
+ * partition columns, which Delta keeps in the log. Consecutive rows with the same values share a
+ * key without building it again (ingested rows usually come grouped, by date say). A value whose
+ * directory name no file system would take is refused before anything is written.
+ */
+export function splitByPartition(batch: arrow.RecordBatch, schema: StructType, partitionColumns: readonly string[], firstRowIndex: number): PartitionSlice[] {
+  const dataIdx = schema.fields.map((f, i) => (partitionColumns.includes(f.name) ? -1 : i)).filter((i) => i >= 0);
+  const dataSchema = new arrow.Schema(dataIdx.map((i) => batch.schema.fields[i]));
+  const project = (b: arrow.RecordBatch) =>
+    new arrow.RecordBatch(dataSchema, arrow.makeData({ type: new arrow.Struct(dataSchema.fields), length: b.numRows, nullCount: 0, children: dataIdx.map((i) => b.data.children[i]) }));
+  if (partitionColumns.length === 0) return [{ values: {}, batch: project(batch) }];
+  const cols = partitionColumns.map((c) => {
+    const i = schema.fields.findIndex((f) => f.name === c);
+    return { name: c, type: schema.fields[i].type, data: batch.data.children[i] };
+  });
+  const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>();
+  let prevKey = '';
+  let prev: { values: Record<string, string | null>; idx: number[] } | undefined;
+  const texts: (string | null)[] = new Array(cols.length);
+  for (let r = 0; r < batch.numRows; r++) {
+    for (let c = 0; c < cols.length; c++) texts[c] = partitionTextAt(cols[c].type, cols[c].data, r);
+    const key = JSON.stringify(texts);
+    if (prev && key === prevKey) {
+      prev.idx.push(r);
+      continue;
+    }
+    let g = groups.get(key);
+    if (!g) {
+      const values: Record<string, string | null> = {};
+      cols.forEach((c, k) => (values[c.name] = texts[k]));
+      for (const c of cols) {
+        const bytes = overlongDirectoryName(c.name, values[c.name]);
+        if (bytes !== undefined) {
+          const shown = showValue(values[c.name]);
+          throw new TributaryError(
+            'PARTITION_INVALID',
+            `row ${firstRowIndex + r}, column "${c.name}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            { row: firstRowIndex + r, column: c.name, value: shown, bytes },
+          );
+        }
+      }
+      groups.set(key, (g = { values, idx: [] }));
+    }
+    g.idx.push(r);
+    prev = g;
+    prevKey = key;
+  }
+  const out: PartitionSlice[] = [];
+  for (const g of groups.values()) {
+    const whole = g.idx.length === batch.numRows;
+    out.push({ values: g.values, batch: project(whole ? batch : takeBatch(batch, Int32Array.from(g.idx))) });
   }
   return out;
 }
 
-/** Puts encoded files into storage; their AddFiles are ready to commit once this returns. */
-export async function storeFiles(storage: Storage, files: EncodedFile[]): Promise<AddFile[]> {
-  const adds: AddFile[] = [];
-  for (const f of files) {
-    await storage.write(f.rel, f.bytes);
-    failpoint('during-parquet-write');
-    f.add.modificationTime = Date.now();
-    adds.push(f.add);
-  }
-  return adds;
+/** One data file being written: the encoder's writer, the stats so far, and its row budget. */
+interface OpenFile {
+  writer: ParquetFileWriter;
+  stats: StatsCollector;
+  rows: number;
+  limit: number;
+  dir: string;
+  values: Record<string, string | null>;
 }
 
-/** Encodes and stores one Arrow batch as data files (OPTIMIZE, Arrow-input sinks). */
-export async function writeBatch(storage: Storage, dir: string, batch: arrow.RecordBatch, dataSchema: StructType, partitionValues: Record<string, string | null>, opts: WriteOptions, seqStart = 0): Promise<AddFile[]> {
-  return storeFiles(storage, await encodeFiles(batchChunks(batch), dir, dataSchema, partitionValues, opts, seqStart));
+/**
+ * Writes data files for one commit: one open file per partition, cut near the target size (the
+ * first file's compressed size calibrates how many rows fit) and at maxRecordsPerFile, with exact
+ * stats gathered chunk by chunk. A finished file is stored at once, so memory holds the files
+ * being written, not the whole commit; if anything fails, `abort` removes every file this writer
+ * stored (no commit refers to them) and the table is as it was.
+ */
+export class DataFileWriter {
+  private readonly open = new Map<string, OpenFile>();
+  private readonly stored: AddFile[] = [];
+  private bytesPerRow: number | undefined;
+  private seq = 0;
+  private readonly encodeOpts: EncodeOptions;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly dataSchema: StructType,
+    private readonly partitionColumns: readonly string[],
+    private readonly opts: WriteOptions,
+    /** Rows this writer will get in all, when known: lets a small file skip the encoder thread. */
+    private readonly rowsHint = Number.MAX_SAFE_INTEGER,
+  ) {
+    checkWriteOptions(opts);
+    this.encodeOpts = { compression: opts.compression, rowGroupRows: opts.rowGroupRows, keyValueMetadata: defaultKeyValueMetadata() };
+  }
+
+  /** Rows of one partition (data columns only). */
+  async write(values: Record<string, string | null>, batch: arrow.RecordBatch): Promise<void> {
+    const key = JSON.stringify(this.partitionColumns.map((c) => values[c] ?? null));
+    let pos = 0;
+    while (pos < batch.numRows) {
+      let f = this.open.get(key);
+      if (!f) {
+        // Assume 3x compression until a real file tells us better.
+        this.bytesPerRow ??= Math.max(1, batchBytes(batch)) / Math.max(1, batch.numRows) / 3;
+        let limit = Math.max(1, Math.floor(this.opts.targetFileSize / Math.max(this.bytesPerRow, 1e-9)));
+        if (this.opts.maxRecordsPerFile) limit = Math.min(limit, this.opts.maxRecordsPerFile);
+        // A commit of one chunk knows each file's rows; a larger one only the total.
+        const hint = this.rowsHint <= CHUNK_ROWS ? batch.numRows - pos : this.rowsHint;
+        const writer = this.opts.encoder.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint));
+        f = { writer, stats: new StatsCollector(this.dataSchema, this.opts.stats), rows: 0, limit, dir: partitionDirectory(this.partitionColumns, values), values };
+        this.open.set(key, f);
+      }
+      const take = Math.min(batch.numRows - pos, f.limit - f.rows);
+      const part = pos === 0 && take === batch.numRows ? batch : batch.slice(pos, pos + take);
+      f.stats.add(part.data);
+      await f.writer.write(part);
+      f.rows += take;
+      pos += take;
+      if (f.rows >= f.limit) await this.close(key, f);
+    }
+  }
+
+  /** Finishes every open file; the AddFiles are ready to commit. */
+  async finish(): Promise<AddFile[]> {
+    for (const [key, f] of [...this.open]) await this.close(key, f);
+    return this.stored;
+  }
+
+  /** After a failure: drops the open files and removes the stored ones. */
+  async abort(): Promise<void> {
+    for (const f of this.open.values()) f.writer.abort();
+    this.open.clear();
+    await discard(this.storage, this.stored.map((a) => decodeURIComponent(a.path)));
+    this.stored.length = 0;
+  }
+
+  private async close(key: string, f: OpenFile): Promise<void> {
+    this.open.delete(key);
+    const bytes = await f.writer.finish();
+    this.bytesPerRow = bytes.length / Math.max(1, f.rows);
+    const codec = this.opts.compression === 'uncompressed' ? '' : `.${this.opts.compression}`;
+    const name = `part-${String(this.seq++).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
+    const rel = f.dir ? `${f.dir}/${name}` : name;
+    const add: AddFile = { path: encodeAddPath(rel), partitionValues: f.values, size: bytes.length, modificationTime: Date.now(), dataChange: true, stats: f.stats.toJSON() };
+    // Recorded before it is stored: a store that fails half-way is cleaned up by abort too.
+    this.stored.push(add);
+    await this.storage.write(rel, bytes);
+    failpoint('during-parquet-write');
+    add.modificationTime = Date.now();
+  }
+}
+
+/** Encodes and stores one Arrow batch of data columns as files of one partition (OPTIMIZE). */
+export async function writeBatch(storage: Storage, batch: arrow.RecordBatch, dataSchema: StructType, partitionColumns: readonly string[], partitionValues: Record<string, string | null>, opts: WriteOptions): Promise<AddFile[]> {
+  const w = new DataFileWriter(storage, dataSchema, partitionColumns, opts, batch.numRows);
+  try {
+    for (let pos = 0; pos < batch.numRows; pos += CHUNK_ROWS) await w.write(partitionValues, batch.slice(pos, Math.min(batch.numRows, pos + CHUNK_ROWS)));
+    return await w.finish();
+  } catch (e) {
+    await w.abort();
+    throw e;
+  }
 }

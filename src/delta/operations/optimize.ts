@@ -124,7 +124,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
           const merged = concatBatches(batches, arrowSchema);
-          const written = await writeBatch(table.storage, dir, merged, dataSchema, { ...values }, wopts, adds.length);
+          const written = await writeBatch(table.storage, merged, dataSchema, snap.partitionColumns, { ...values }, wopts);
           for (const w of written) adds.push({ ...w, dataChange: false });
         }
         for (const f of b) {

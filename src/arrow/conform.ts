@@ -1,0 +1,103 @@
+import * as arrow from 'apache-arrow';
+import { isUtf8 } from 'node:buffer';
+import { TributaryError } from '../errors.js';
+import type { DataType, StructType } from '../schema/schema.js';
+import { MAX_DAYS, MAX_MICROS, MIN_DAYS, MIN_MICROS } from './coerce.js';
+import { type Row, rowsToRecordBatch } from './record-batch.js';
+import { arrowToRows } from './to-rows.js';
+import { toArrowSchema } from './types.js';
+
+/**
+ * Arrow input made into a batch of the table's Arrow schema, validated exactly as rows are.
+ * A column whose Arrow type is already the table's passes through as it is (no copy), after
+ * checks on its buffers: NOT NULL, the decimal's precision, the date and timestamp range, and
+ * well-formed UTF-8. Anything else (another type, a nested column, a value those checks doubt)
+ * goes through the row path for this batch, which coerces what it can and words every refusal
+ * exactly as for rows: the same input gives the same table or the same error either way.
+ */
+export function conformBatch(batch: arrow.RecordBatch, schema: StructType, firstRowIndex: number): arrow.RecordBatch {
+  const target = toArrowSchema(schema);
+  const byName = new Map(batch.schema.fields.map((f, i) => [f.name, i]));
+  const children: arrow.Data[] = [];
+  let fast = batch.schema.fields.every((f) => schema.fields.some((g) => g.name === f.name));
+  for (let c = 0; fast && c < schema.fields.length; c++) {
+    const field = schema.fields[c];
+    const i = byName.get(field.name);
+    if (i === undefined) {
+      // A column the input does not have is null, if the table allows it.
+      if (!field.nullable) fast = false;
+      else children.push(nullData(target.fields[c].type, batch.numRows));
+      continue;
+    }
+    const d = batch.data.children[i];
+    if (!sameType(d.type, target.fields[c].type) || !fastChecks(d, field.type, field.nullable)) fast = false;
+    else children.push(d);
+  }
+  if (fast) {
+    const data = arrow.makeData({ type: new arrow.Struct(target.fields), length: batch.numRows, nullCount: 0, children });
+    return new arrow.RecordBatch(target, data);
+  }
+  // The row path: exact coercion and the same messages as for rows (the first bad row wins).
+  const rows: Row[] = arrowToRows(batch);
+  return rowsToRecordBatch(rows, schema, { firstRowIndex });
+}
+
+function sameType(a: arrow.DataType, b: arrow.DataType): boolean {
+  return String(a) === String(b) && a.typeId === b.typeId && (!arrow.DataType.isTimestamp(a) || (a.unit === (b as arrow.Timestamp).unit && (a.timezone ?? null) === ((b as arrow.Timestamp).timezone ?? null)));
+}
+
+function nullData(type: arrow.DataType, n: number): arrow.Data {
+  const b = arrow.makeBuilder({ type, nullValues: [null] });
+  for (let i = 0; i < n; i++) b.append(null);
+  return b.finish().flush();
+}
+
+/** Checks a column of the table's own Arrow type without copying it; false sends it to the row path. */
+function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
+  if (!nullable && d.nullCount > 0) return false;
+  if (t.kind !== 'primitive' && t.kind !== 'decimal') return false; // nested: the row path
+  if (d.length === 0) return true;
+  if (t.kind === 'decimal') return decimalsFit(d, t.precision);
+  switch (t.name) {
+    case 'string':
+      return isUtf8((d.values as Uint8Array).subarray((d.valueOffsets as Int32Array)[0], (d.valueOffsets as Int32Array)[d.length]));
+    case 'date': {
+      const v = d.values as Int32Array;
+      for (let i = 0; i < d.length; i++) if ((v[i] < MIN_DAYS || v[i] > MAX_DAYS) && valid(d, i)) return false;
+      return true;
+    }
+    case 'timestamp':
+    case 'timestamp_ntz': {
+      const v = d.values as BigInt64Array;
+      for (let i = 0; i < d.length; i++) if ((v[i] < MIN_MICROS || v[i] > MAX_MICROS) && valid(d, i)) return false;
+      return true;
+    }
+    default:
+      // Fixed-width numbers and booleans: every bit pattern is a value of the type.
+      return true;
+  }
+}
+
+/** |unscaled| < 10^precision for every valid 128-bit value (two's complement, little-endian words). */
+function decimalsFit(d: arrow.Data, precision: number): boolean {
+  const w = d.values as Uint32Array;
+  const limit = 10n ** BigInt(precision);
+  for (let i = 0; i < d.length; i++) {
+    if (!valid(d, i)) continue;
+    const hi = w[i * 4 + 3];
+    // Small values (the top 96 bits all sign) are checked without a BigInt.
+    if (precision >= 10 && (((hi | w[i * 4 + 2] | w[i * 4 + 1]) === 0 && w[i * 4] < 2 ** 31) || ((hi & w[i * 4 + 2] & w[i * 4 + 1]) === 0xffffffff && w[i * 4] >= 2 ** 31))) continue;
+    let x = 0n;
+    for (let k = 3; k >= 0; k--) x = (x << 32n) | BigInt(w[i * 4 + k]);
+    x = BigInt.asIntN(128, x);
+    if ((x < 0n ? -x : x) >= limit) return false;
+  }
+  return true;
+}
+
+function valid(d: arrow.Data, i: number): boolean {
+  if (!d.nullBitmap || d.nullCount === 0 || d.nullBitmap.length === 0) return true;
+  const j = d.offset + i;
+  return (d.nullBitmap[j >> 3] & (1 << (j & 7))) !== 0;
+}
+
