@@ -46,6 +46,24 @@ export interface Storage {
    * then read the file itself. Object stores leave it out.
    */
   localPath?(path: string): string;
+  /**
+   * Every file below a directory (as `listRecursive`), delivered a page at a time in path order
+   * so that a caller walking a big table (VACUUM, listing a long `_delta_log/`) holds one page,
+   * not the whole listing. `startAfter` (a path relative to the root, like `FileInfo.path`)
+   * skips every path up to and including it, which object stores do on the server (S3
+   * StartAfter, GCS startOffset), so listing the log from version N does not read the older
+   * entries. Pages may be empty. Object stores order by the UTF-8 bytes of the key.
+   */
+  listPages?(dir: string, startAfter?: string): AsyncIterable<FileInfo[]>;
+  /**
+   * Writes an object from a stream of chunks without holding it whole: object stores upload in
+   * parts above their multipart threshold. Visibility is all-or-nothing as for `write`: if the
+   * source fails midway, the upload is abandoned (S3 AbortMultipartUpload; GCS's resumable
+   * session and Azure's uncommitted blocks are never finalized) and no object appears.
+   */
+  writeStream?(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** Releases connections (sockets, agents) the store holds; the store is unusable afterwards. */
+  close?(): Promise<void>;
 }
 
 export function joinPath(...parts: string[]): string {
