@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { BlobServiceClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
-import { ObjectStore } from './object-store.js';
-import type { ErrorSummary, ListPage, ListRequest, ObjectStoreOptions } from './object-store.js';
+import { ObjectStore, WRITE_ID } from './object-store.js';
+import type { ErrorSummary, ListPage, ListRequest, ObjectHead, ObjectStoreOptions } from './object-store.js';
 
 /**
  * Where an Azure table lives and how to reach it. Credentials, first found wins: a connection
@@ -83,21 +83,21 @@ export class AzureStore extends ObjectStore {
     }
   }
 
-  protected async headObject(key: string): Promise<{ size: number; modificationTime: number } | undefined> {
+  protected async headObject(key: string): Promise<ObjectHead | undefined> {
     const blob = await this.blob(key);
     try {
       const p = await blob.getProperties();
-      return { size: p.contentLength ?? 0, modificationTime: p.lastModified?.getTime() ?? 0 };
+      return { size: p.contentLength ?? 0, modificationTime: p.lastModified?.getTime() ?? 0, writeId: p.metadata?.[WRITE_ID] };
     } catch (e) {
       if (status(e) === 404) return undefined;
       throw e;
     }
   }
 
-  protected async putObject(key: string, body: Uint8Array, ifAbsent: boolean): Promise<boolean> {
+  protected async putObject(key: string, body: Uint8Array, ifAbsent: boolean, writeId?: string): Promise<boolean> {
     const blob = await this.blob(key);
     try {
-      await blob.upload(body, body.length, { conditions: ifAbsent ? { ifNoneMatch: '*' } : undefined });
+      await blob.upload(body, body.length, { conditions: ifAbsent ? { ifNoneMatch: '*' } : undefined, metadata: writeId === undefined ? undefined : { [WRITE_ID]: writeId } });
       return true;
     } catch (e) {
       if (ifAbsent && exists(e)) return false;
@@ -105,12 +105,13 @@ export class AzureStore extends ObjectStore {
     }
   }
 
-  protected async putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean): Promise<boolean> {
+  protected async putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean, writeId?: string): Promise<boolean> {
     const blob = await this.blob(key);
     try {
       // The SDK stages blocks of partSize, a few at a time, and commits the list at the end.
       await blob.uploadStream(Readable.from(chunks, { objectMode: false }), this.tuning.partSize, this.tuning.uploadConcurrency, {
         conditions: ifAbsent ? { ifNoneMatch: '*' } : undefined,
+        metadata: writeId === undefined ? undefined : { [WRITE_ID]: writeId },
       });
       return true;
     } catch (e) {

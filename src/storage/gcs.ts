@@ -2,8 +2,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage as GcsClient } from '@google-cloud/storage';
 import { TributaryError } from '../errors.js';
-import { ObjectStore } from './object-store.js';
-import type { ErrorSummary, ListPage, ListRequest, ObjectStoreOptions } from './object-store.js';
+import { ObjectStore, WRITE_ID } from './object-store.js';
+import type { ErrorSummary, ListPage, ListRequest, ObjectHead, ObjectStoreOptions } from './object-store.js';
 
 /** Where a GCS table lives and how to reach it. No credentials given: Application Default Credentials. */
 export interface GcsStoreConfig extends ObjectStoreOptions {
@@ -98,22 +98,24 @@ export class GcsStore extends ObjectStore {
     }
   }
 
-  protected async headObject(key: string): Promise<{ size: number; modificationTime: number } | undefined> {
+  protected async headObject(key: string): Promise<ObjectHead | undefined> {
     const { bucket } = await this.gcs();
     try {
       const [m] = await bucket.file(key).getMetadata();
-      return { size: Number(m.size ?? 0), modificationTime: m.updated ? Date.parse(m.updated) : 0 };
+      const id = m.metadata?.[WRITE_ID];
+      return { size: Number(m.size ?? 0), modificationTime: m.updated ? Date.parse(m.updated) : 0, writeId: typeof id === 'string' ? id : undefined };
     } catch (e) {
       if (code(e) === 404) return undefined;
       throw e;
     }
   }
 
-  protected async putObject(key: string, body: Uint8Array, ifAbsent: boolean): Promise<boolean> {
+  protected async putObject(key: string, body: Uint8Array, ifAbsent: boolean, writeId?: string): Promise<boolean> {
     const { bucket } = await this.gcs();
     try {
       await bucket.file(key).save(Buffer.from(body.buffer, body.byteOffset, body.byteLength), {
         resumable: false,
+        metadata: writeId === undefined ? undefined : { metadata: { [WRITE_ID]: writeId } },
         preconditionOpts: ifAbsent ? { ifGenerationMatch: 0 } : undefined,
       });
       return true;
@@ -123,13 +125,14 @@ export class GcsStore extends ObjectStore {
     }
   }
 
-  protected async putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean): Promise<boolean> {
+  protected async putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean, writeId?: string): Promise<boolean> {
     const { bucket } = await this.gcs();
     const sink = bucket.file(key).createWriteStream({
       resumable: true,
       // Chunked: each chunk is its own request and the object is finalized by the last one
       // only, so a source that fails midway leaves an unfinished session, not an object.
       chunkSize: this.tuning.partSize,
+      metadata: writeId === undefined ? undefined : { metadata: { [WRITE_ID]: writeId } },
       preconditionOpts: ifAbsent ? { ifGenerationMatch: 0 } : undefined,
     });
     try {

@@ -69,6 +69,15 @@ export interface ObjectEntry {
   modificationTime: number;
 }
 
+export interface ObjectHead {
+  size: number;
+  modificationTime: number;
+  writeId?: string;
+}
+
+/** Metadata name of the write id (Azure allows letters and digits only). */
+export const WRITE_ID = 'tributarywriteid';
+
 export interface ListPage {
   objects: ObjectEntry[];
   /** Continuation token; undefined on the last page. */
@@ -121,18 +130,28 @@ export abstract class ObjectStore implements Storage {
     this.root = rootOverride ?? `${scheme}://${bucket}${p === '' ? '' : `/${p}`}`;
   }
 
+  /**
+   * Conditional creates up to this size go up as one request even above the multipart
+   * threshold, for stores whose multipart completion is not a reliable race arbiter (S3).
+   */
+  protected readonly singleConditionalLimit: number = 0;
+
   // ---- primitives, one set per store ----
 
   /** The object's bytes, or undefined when it does not exist. */
   protected abstract getObject(key: string): Promise<Uint8Array | undefined>;
-  protected abstract headObject(key: string): Promise<{ size: number; modificationTime: number } | undefined>;
-  /** One request. With ifAbsent, false when the object already exists (nothing written). */
-  protected abstract putObject(key: string, body: Uint8Array, ifAbsent: boolean): Promise<boolean>;
+  /** Size, time and the write id a create stored with the object (see putIfAbsent). */
+  protected abstract headObject(key: string): Promise<ObjectHead | undefined>;
+  /**
+   * One request. With ifAbsent, false when the object already exists (nothing written).
+   * `writeId`, when given, is stored as the object's metadata for headObject to return.
+   */
+  protected abstract putObject(key: string, body: Uint8Array, ifAbsent: boolean, writeId?: string): Promise<boolean>;
   /**
    * An upload in parts from a stream of chunks of any size; all-or-nothing visibility, and an
    * abandoned upload (the stream threw) leaves no object and, where the store allows, no parts.
    */
-  protected abstract putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean): Promise<boolean>;
+  protected abstract putParts(key: string, chunks: AsyncIterable<Uint8Array>, ifAbsent: boolean, writeId?: string): Promise<boolean>;
   /** Idempotent: deleting a missing object succeeds. */
   protected abstract deleteObject(key: string): Promise<void>;
   protected abstract listObjects(prefix: string, request: ListRequest): Promise<ListPage>;
@@ -195,12 +214,14 @@ export abstract class ObjectStore implements Storage {
     } else {
       await this.checkConditionalWrites();
     }
-    if (await this.upload(path, bytes, true)) return true;
+    const writeId = randomUUID();
+    if (await this.upload(path, bytes, true, writeId)) return true;
     // "Exists" can be our own write: an SDK retry of a create whose first response was lost
     // finds the object the first attempt made. Treating that as a lost race would make the
-    // writer retry a commit that did land (a duplicate append), so compare what is there.
-    const existing = await this.call('read', path, () => this.getObject(this.key(path)));
-    return existing !== undefined && sameBytes(existing, bytes);
+    // writer retry a commit that did land (a duplicate append). Each create stores a fresh
+    // id as metadata: the object is ours exactly when it carries this call's id.
+    const head = await this.call('stat', path, () => this.headObject(this.key(path)));
+    return head?.writeId === writeId;
   }
 
   async list(dir: string): Promise<string[]> {
@@ -288,11 +309,12 @@ export abstract class ObjectStore implements Storage {
   }
 
   /** A single request below the threshold, parts above it; false when the create found the object. */
-  private upload(path: string, bytes: Uint8Array, ifAbsent: boolean): Promise<boolean> {
+  private upload(path: string, bytes: Uint8Array, ifAbsent: boolean, writeId?: string): Promise<boolean> {
     const key = this.key(path);
     const op = ifAbsent ? 'create' : 'write';
-    if (bytes.length < this.tuning.multipartThreshold) return this.call(op, path, () => this.putObject(key, bytes, ifAbsent));
-    return this.call(op, path, () => this.putParts(key, slices(bytes, this.tuning.partSize), ifAbsent));
+    const single = ifAbsent ? Math.max(this.tuning.multipartThreshold, this.singleConditionalLimit + 1) : this.tuning.multipartThreshold;
+    if (bytes.length < single) return this.call(op, path, () => this.putObject(key, bytes, ifAbsent, writeId));
+    return this.call(op, path, () => this.putParts(key, slices(bytes, this.tuning.partSize), ifAbsent, writeId));
   }
 
   protected key(path: string): string {
@@ -429,10 +451,6 @@ export async function* rechunk(chunks: AsyncIterable<Uint8Array>, size: number):
     }
   }
   if (filled > 0) yield part.subarray(0, filled);
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
 /** LocalStorage's order (UTF-16 code units). */

@@ -2,7 +2,11 @@
  * Where a table's bytes live. Paths are relative to the table root and always use "/". The
  * contract the Delta log depends on is `putIfAbsent`: atomic, all-or-nothing visibility, and
  * failing (returning false) when the object already exists, so that two writers can never both
- * create version N. Local files implement it with link(2); object stores with conditional PUTs.
+ * create version N. Local files implement it with link(2); object stores with conditional PUTs
+ * (src/storage/s3.ts, gcs.ts, azure.ts), after a one-time probe that the store really honours
+ * them (a store that silently overwrites is refused with CONDITIONAL_WRITE_UNSUPPORTED).
+ * `src/storage/uri.ts` turns a location (path, file://, s3://, gs://, abfss://, az://) into a
+ * Storage. `root` is always safe to print: no credential ever appears in it or in a message.
  */
 export interface FileInfo {
   /** Path relative to the listed directory's table root, e.g. "_delta_log/00000000000000000003.json". */
