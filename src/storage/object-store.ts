@@ -136,6 +136,15 @@ export abstract class ObjectStore implements Storage {
    */
   protected readonly singleConditionalLimit: number = 0;
 
+  /** What console.log and JSON show of a store: never its configuration, which holds credentials. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `${this.constructor.name} ${this.root}`;
+  }
+
+  toJSON(): Record<string, string> {
+    return { store: this.kind, root: this.root };
+  }
+
   // ---- primitives, one set per store ----
 
   /** The object's bytes, or undefined when it does not exist. */
@@ -355,7 +364,8 @@ export abstract class ObjectStore implements Storage {
       s = { message: String(e) };
     }
     const what = [s.code, s.status !== undefined ? `HTTP ${s.status}` : undefined].filter(Boolean).join(', ');
-    const text = this.redact(`${what === '' ? '' : `${what}: `}${s.message}`);
+    const message = s.message.trim() === '' ? 'no details from the server' : s.message;
+    const text = this.redact(`${what === '' ? '' : `${what}: `}${message}`);
     // The SDK's error object is not kept as the cause: it holds the request (URL with a SAS
     // token, signed headers) and would print it when logged. A redacted copy of its words is.
     const cause = new Error(text);
@@ -377,9 +387,11 @@ export const PROBE_DIR = '.tributary-probe';
 /** Signature-bearing fragments that may appear in SDK messages (URLs with SAS, signed headers). */
 export function redactPatterns(text: string): string {
   return text
-    .replace(/([?&;](?:sig|se|sv|sp|st|spr|srt|ss|sr|skoid|sktid|skt|ske|sks|skv|X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential|Signature|AWSAccessKeyId)=)[^&\s;"']*/gi, '$1[redacted]')
+    // SAS query parameters (short names: only as URL parameters) and signature fields anywhere.
+    .replace(/([?&;](?:sig|se|sv|sp|st|spr|srt|ss|sr|skoid|sktid|skt|ske|sks|skv)=)[^&\s;"']*/gi, '$1[redacted]')
+    .replace(/(\b(?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|X-Goog-Signature|X-Goog-Credential|Signature|Credential|AWSAccessKeyId)=)[^&\s;,"']*/gi, '$1[redacted]')
     .replace(/(AccountKey=|SharedAccessSignature=)[^;\s"']*/gi, '$1[redacted]')
-    .replace(/(Authorization:?\s*)[^\n]*/gi, '$1[redacted]')
+    .replace(/(\bAuthorization\s*[:=]\s*)[^\n,]*/gi, '$1[redacted]')
     .replace(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, '[redacted private key]');
 }
 
