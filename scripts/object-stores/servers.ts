@@ -1,7 +1,8 @@
 /**
  * Starts the three local object-store servers the storage tests (and developers) use, each on
  * a free loopback port, and says how to reach them:
- *   - S3: moto in server mode (honours If-None-Match on PutObject and CompleteMultipartUpload);
+ *   - S3: moto in server mode, one request at a time (scripts/object-stores/moto_serial.py), so
+ *     that its If-None-Match checks on PutObject and CompleteMultipartUpload are atomic;
  *   - GCS: fake-gcs-server, memory backend (generations, so ifGenerationMatch works);
  *   - Azure Blob: Azurite, in-memory (If-None-Match: 409 BlobAlreadyExists).
  * Binaries come from scripts/object-stores/install.sh (run here first unless told not to).
@@ -120,7 +121,8 @@ export async function startObjectStores(options: { install?: boolean } = {}): Pr
   const started: Started[] = [];
   try {
     const results = await Promise.allSettled([
-      startServer('moto', bin.moto, (p) => ['-H', '127.0.0.1', '-p', String(p)], '/moto-api/'),
+      // moto through moto_serial.py: one request at a time, so its conditional writes are atomic (see there).
+      startServer('moto', path.join(path.dirname(bin.moto), 'python'), (p) => [path.join(REPO, 'scripts/object-stores/moto_serial.py'), '127.0.0.1', String(p)], '/moto-api/'),
       startServer('fake-gcs-server', bin.fakeGcs, (p) => ['-scheme', 'http', '-host', '127.0.0.1', '-port', String(p), '-backend', 'memory', '-external-url', `http://127.0.0.1:${p}`, '-public-host', `127.0.0.1:${p}`, '-log-level', 'error'], '/storage/v1/b'),
       startServer(
         'azurite',

@@ -193,6 +193,12 @@ export class LocalStorage implements Storage {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /** One page: a directory listing is already in memory locally; `startAfter` as for object stores. */
+  async *listPages(dir: string, startAfter?: string): AsyncGenerator<FileInfo[]> {
+    const all = await this.listRecursive(dir);
+    yield startAfter === undefined ? all : all.filter((f) => f.path > startAfter);
+  }
+
   async delete(path: string): Promise<void> {
     await fs.rm(this.abs(path), { force: true });
   }

@@ -89,14 +89,15 @@ describe.each(ALL)('Storage contract on %s', (backend) => {
     await s.write('_delta_log/_commits/x.json', 'x');
     expect(await s.list('_delta_log')).toEqual(names);
     expect(paths(await s.listRecursive('_delta_log'))).toEqual([...names.map((n) => `_delta_log/${n}`), '_delta_log/_commits/x.json'].sort());
-    if (s.listPages) {
+    expect(s.listPages).toBeDefined();
+    {
       const pages: FileInfo[][] = [];
-      for await (const p of s.listPages('_delta_log')) pages.push(p);
+      for await (const p of s.listPages!('_delta_log')) pages.push(p);
       if (backend !== 'local') expect(pages.length).toBeGreaterThanOrEqual(4);
       expect(pages.flat().length).toBe(12);
       // From version 7 on: the older entries are skipped.
       const after: FileInfo[] = [];
-      for await (const p of s.listPages('_delta_log', `_delta_log/${names[7]}`)) after.push(...p);
+      for await (const p of s.listPages!('_delta_log', `_delta_log/${names[7]}`)) after.push(...p);
       expect(paths(after).filter((p) => !p.includes('_commits'))).toEqual(names.slice(8).map((n) => `_delta_log/${n}`));
     }
   });
