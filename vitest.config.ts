@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    globalSetup: ['test/support/global-setup.ts'],
+    // The object-store servers (moto, fake-gcs-server, Azurite) start once per run, beside the build.
+    globalSetup: ['test/support/global-setup.ts', 'test/support/object-stores-setup.ts'],
   },
 });

@@ -115,6 +115,34 @@ export class LocalStorage implements Storage {
     await syncDir(nodePath.dirname(this.abs(path)));
   }
 
+  /** As `write`, from a stream: the temp file is filled chunk by chunk, so the object is never whole in memory. */
+  async writeStream(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
+    const target = this.abs(path);
+    const dir = nodePath.dirname(target);
+    await this.ensureDir(dir);
+    const tmp = nodePath.join(dir, stagingName(nodePath.basename(target)));
+    const fh = await fs.open(tmp, 'wx').catch((e: unknown) => Promise.reject(ioError(e, `cannot write ${target}`)));
+    try {
+      for await (const chunk of chunks) {
+        // The caller's stream failing is its own error; only the file system's are wrapped.
+        await fh.write(chunk).catch((e: unknown) => Promise.reject(ioError(e, `cannot write ${target}`)));
+      }
+      await fh.sync();
+      await fh.close();
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await fs.rm(tmp, { force: true });
+      throw e;
+    }
+    try {
+      await fs.rename(tmp, target);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      throw ioError(e, `cannot write ${target}`);
+    }
+    await syncDir(dir);
+  }
+
   async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {
     const tmp = await this.stage(path, data);
     try {
@@ -163,6 +191,12 @@ export class LocalStorage implements Storage {
     };
     await walk(dir);
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** One page: a directory listing is already in memory locally; `startAfter` as for object stores. */
+  async *listPages(dir: string, startAfter?: string): AsyncGenerator<FileInfo[]> {
+    const all = await this.listRecursive(dir);
+    yield startAfter === undefined ? all : all.filter((f) => f.path > startAfter);
   }
 
   async delete(path: string): Promise<void> {

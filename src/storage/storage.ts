@@ -2,7 +2,11 @@
  * Where a table's bytes live. Paths are relative to the table root and always use "/". The
  * contract the Delta log depends on is `putIfAbsent`: atomic, all-or-nothing visibility, and
  * failing (returning false) when the object already exists, so that two writers can never both
- * create version N. Local files implement it with link(2); object stores with conditional PUTs.
+ * create version N. Local files implement it with link(2); object stores with conditional PUTs
+ * (src/storage/s3.ts, gcs.ts, azure.ts), after a one-time probe that the store really honours
+ * them (a store that silently overwrites is refused with CONDITIONAL_WRITE_UNSUPPORTED).
+ * `src/storage/uri.ts` turns a location (path, file://, s3://, gs://, abfss://, az://) into a
+ * Storage. `root` is always safe to print: no credential ever appears in it or in a message.
  */
 export interface FileInfo {
   /** Path relative to the listed directory's table root, e.g. "_delta_log/00000000000000000003.json". */
@@ -46,6 +50,24 @@ export interface Storage {
    * then read the file itself. Object stores leave it out.
    */
   localPath?(path: string): string;
+  /**
+   * Every file below a directory (as `listRecursive`), delivered a page at a time in path order
+   * so that a caller walking a big table (VACUUM, listing a long `_delta_log/`) holds one page,
+   * not the whole listing. `startAfter` (a path relative to the root, like `FileInfo.path`)
+   * skips every path up to and including it, which object stores do on the server (S3
+   * StartAfter, GCS startOffset), so listing the log from version N does not read the older
+   * entries. Pages may be empty. Object stores order by the UTF-8 bytes of the key.
+   */
+  listPages?(dir: string, startAfter?: string): AsyncIterable<FileInfo[]>;
+  /**
+   * Writes an object from a stream of chunks without holding it whole: object stores upload in
+   * parts above their multipart threshold. Visibility is all-or-nothing as for `write`: if the
+   * source fails midway, the upload is abandoned (S3 AbortMultipartUpload; GCS's resumable
+   * session and Azure's uncommitted blocks are never finalized) and no object appears.
+   */
+  writeStream?(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void>;
+  /** Releases connections (sockets, agents) the store holds; the store is unusable afterwards. */
+  close?(): Promise<void>;
 }
 
 export function joinPath(...parts: string[]): string {
