@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeltaTable } from '../../src/delta/table.js';
 import { parseDdl } from '../../src/schema/ddl.js';
-import type { EngineName } from '../../src/parquet/encoder.js';
+import type { EngineName } from '../../src/parquet/handler.js';
 import type { ChildSpec } from './spec.js';
 
 const spec = JSON.parse(process.env.BENCH_SPEC ?? '{}') as ChildSpec;

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isTributaryError, TributaryError } from '../errors.js';
-import { MAX_ROW_GROUP_ROWS } from '../parquet/encoder.js';
+import { MAX_ROW_GROUP_ROWS } from '../parquet/handler.js';
 import { durationArg, sizeArg, wholeNumber } from './args.js';
 import { CliStdout } from './output.js';
 import { appendCommand } from './commands/append.js';

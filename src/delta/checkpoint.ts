@@ -1,9 +1,9 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { rowsToRecordBatch } from '../arrow/record-batch.js';
-import { ParquetWasmEncoder } from '../parquet/parquet-wasm.js';
-import { arrowToPlain, readParquetToArrow } from '../parquet/reader.js';
+import { arrowToPlain } from '../parquet/reader.js';
 import type { Storage } from '../storage/storage.js';
+import type { Engine } from './engine.js';
 import type { Action } from './actions.js';
 import { checkpointPath, LAST_CHECKPOINT } from './filenames.js';
 import { parseDdl } from '../schema/ddl.js';
@@ -59,9 +59,10 @@ export interface LastCheckpoint {
  * Writes the checkpoint for `version`, reads it back and checks it, and only then points
  * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole.
  */
-export async function writeCheckpoint(storage: Storage, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
+export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
+  const storage = engine.storage;
   const batch = rowsToRecordBatch(checkpointRows(actions), CHECKPOINT_SCHEMA);
-  const bytes = await new ParquetWasmEncoder().encode(new arrow.Table([batch]), CHECKPOINT_SCHEMA, {
+  const bytes = await engine.parquet.encode(new arrow.Table([batch]), CHECKPOINT_SCHEMA, {
     compression: 'snappy',
     rowGroupRows: 1 << 20,
   });
@@ -69,7 +70,7 @@ export async function writeCheckpoint(storage: Storage, version: number, actions
   // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
   await storage.write(path, bytes);
   // Read it back and count what came out per action column (no per-row conversion).
-  const counts = await countCheckpoint(storage, path);
+  const counts = await countCheckpoint(engine, path);
   const numAdds = actions.filter((a) => 'add' in a).length;
   const want = (k: string) => actions.filter((a) => k in a).length;
   const ok = counts.rows === actions.length && counts.protocol === 1 && counts.metaData === 1 && counts.add === numAdds && counts.txn === want('txn') && counts.remove === want('remove');
@@ -83,8 +84,8 @@ export async function writeCheckpoint(storage: Storage, version: number, actions
   return info;
 }
 
-async function countCheckpoint(storage: Storage, path: string): Promise<Record<string, number>> {
-  const t = readParquetToArrow(await storage.read(path));
+async function countCheckpoint(engine: Engine, path: string): Promise<Record<string, number>> {
+  const t = engine.parquet.read(await engine.storage.read(path));
   const out: Record<string, number> = { rows: t.numRows };
   for (const f of t.schema.fields) {
     const v = t.getChild(f.name)!;
@@ -94,12 +95,12 @@ async function countCheckpoint(storage: Storage, path: string): Promise<Record<s
 }
 
 /** Reads a classic checkpoint (ours, Spark's or delta-rs') into actions. */
-export async function readCheckpoint(storage: Storage, path: string): Promise<Action[]> {
+export async function readCheckpoint(engine: Engine, path: string): Promise<Action[]> {
   let table: arrow.Table;
   try {
-    const bytes = await storage.read(path);
+    const bytes = await engine.storage.read(path);
     const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata'];
-    table = readParquetToArrow(bytes);
+    table = engine.parquet.read(bytes);
     const have = table.schema.fields.map((f) => f.name);
     const cols = all.filter((c) => have.includes(c));
     if (cols.length !== have.length) table = table.select(cols);

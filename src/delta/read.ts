@@ -2,7 +2,6 @@ import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { makeColumnBuilder } from '../arrow/builders.js';
 import { toArrowSchema, toArrowType } from '../arrow/types.js';
-import { readParquetToArrow } from '../parquet/reader.js';
 import type { AddFile } from './actions.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
 import type { DataType, StructField, StructType } from '../schema/schema.js';
@@ -40,7 +39,7 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
   const bytes = prefetched ?? (await readDataFile(snapshot, file));
   let t: arrow.Table;
   try {
-    t = readParquetToArrow(bytes);
+    t = snapshot.engine.parquet.read(bytes);
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('IO', `cannot read data file ${path} of ${snapshot.storage.root} (damaged, or not Parquet): ${(e as Error).message}`, { file: path }, { cause: e });

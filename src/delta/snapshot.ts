@@ -1,5 +1,6 @@
 import { checkWholeNumber, TributaryError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
+import type { Engine } from './engine.js';
 import { type Action, type AddFile, type Metadata, type Protocol, parseActions } from './actions.js';
 import { readCheckpoint } from './checkpoint.js';
 import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
@@ -95,13 +96,15 @@ export async function readCommits(storage: Storage, versions: readonly number[])
 /** The state of a table at one version: protocol, metadata, live files and txn versions. */
 export class Snapshot {
   private constructor(
-    readonly storage: Storage,
+    /** The I/O it was read through; later reads of this version (data files) use it too. */
+    readonly engine: Engine,
     readonly version: number,
     readonly state: TableState,
     readonly checkpointVersion: number | undefined,
   ) {
-    if (!state.protocol) throw new TributaryError('LOG_CORRUPT', `table ${storage.root} version ${version} has no protocol action`);
-    if (!state.metadata) throw new TributaryError('LOG_CORRUPT', `table ${storage.root} version ${version} has no metaData action`);
+    const root = engine.storage.root;
+    if (!state.protocol) throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version} has no protocol action`);
+    if (!state.metadata) throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version} has no metaData action`);
     this.schema = parseSchemaString(state.metadata.schemaString);
     this.config = tableConfig(state.metadata);
   }
@@ -109,16 +112,21 @@ export class Snapshot {
   readonly schema: StructType;
   readonly config: TableConfig;
 
-  static async load(storage: Storage, version?: number): Promise<Snapshot> {
+  get storage(): Storage {
+    return this.engine.storage;
+  }
+
+  static async load(engine: Engine, version?: number): Promise<Snapshot> {
+    const storage = engine.storage;
     const seg = await buildLogSegment(storage, version);
     const tries = seg.checkpoint ? [seg.checkpoint, ...seg.olderCheckpoints] : [];
     for (const cp of tries) {
       try {
         const state = new TableState();
-        for (const f of cp.files) state.apply(await readCheckpoint(storage, f));
+        for (const f of cp.files) state.apply(await readCheckpoint(engine, f));
         const commits = Array.from({ length: seg.version - cp.version }, (_, i) => cp.version + 1 + i);
         for (const actions of await readCommits(storage, commits)) state.apply(actions);
-        return new Snapshot(storage, seg.version, state, cp.version);
+        return new Snapshot(engine, seg.version, state, cp.version);
       } catch (e) {
         // Like Spark, fall back to an older checkpoint (or none) when one cannot be read.
         if (!(e instanceof TributaryError) || (e.code !== 'CHECKPOINT_INVALID' && e.code !== 'IO')) throw e;
@@ -127,7 +135,7 @@ export class Snapshot {
     const state = new TableState();
     const all = Array.from({ length: seg.version + 1 }, (_, i) => i);
     for (const actions of await readCommits(storage, all)) state.apply(actions);
-    return new Snapshot(storage, seg.version, state, undefined);
+    return new Snapshot(engine, seg.version, state, undefined);
   }
 
   /**
@@ -136,7 +144,7 @@ export class Snapshot {
    * table), so this snapshot object must not be used afterwards; DeltaTable replaces its own.
    */
   advance(version: number, actions: readonly Action[]): Snapshot {
-    return new Snapshot(this.storage, version, this.state.apply(actions), this.checkpointVersion);
+    return new Snapshot(this.engine, version, this.state.apply(actions), this.checkpointVersion);
   }
 
   get protocol(): Protocol {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
-import type { Compression, EngineName, ParquetEncoder } from '../parquet/encoder.js';
-import { makeEncoder } from '../parquet/engines.js';
-import { LocalStorage } from '../storage/local.js';
+import type { Compression, EngineName, ParquetHandler } from '../parquet/handler.js';
+import { parquetHandler } from '../parquet/engines.js';
 import { discard, type Storage } from '../storage/storage.js';
 import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
+import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
 import { commitPath } from './filenames.js';
@@ -50,7 +50,7 @@ export interface AppendOptions {
   schema?: StructType;
   /** Idempotent write: skipped when the table already holds txn.version for txn.appId. */
   txn?: { appId: string; version: number };
-  engine?: EngineName | ParquetEncoder;
+  engine?: EngineName | ParquetHandler;
   compression?: Compression;
   targetFileSize?: number;
   maxRecordsPerFile?: number;
@@ -83,33 +83,37 @@ export type { TableInput };
  */
 export class DeltaTable {
   private constructor(
-    readonly storage: Storage,
+    /** The table's I/O: its Storage and the Parquet handler (see engine.ts). */
+    readonly engine: Engine,
     private _snapshot: Snapshot | undefined,
   ) {}
 
-  static storageFor(location: string | Storage): Storage {
-    return typeof location === 'string' ? new LocalStorage(location) : location;
+  get storage(): Storage {
+    return this.engine.storage;
   }
 
-  /** Opens an existing table (TABLE_NOT_FOUND if there is none). */
-  static async open(location: string | Storage, version?: number): Promise<DeltaTable> {
-    const storage = DeltaTable.storageFor(location);
-    return new DeltaTable(storage, await Snapshot.load(storage, version));
+  /**
+   * Opens an existing table (TABLE_NOT_FOUND if there is none). `location` is a path or URI
+   * (`s3://`, `gs://`, `abfss://`, `az://`, `file://`), a Storage, or an Engine.
+   */
+  static async open(location: string | Storage | Engine, version?: number, opts: EngineOptions = {}): Promise<DeltaTable> {
+    const engine = await engineFor(location, opts);
+    return new DeltaTable(engine, await Snapshot.load(engine, version));
   }
 
   /** Opens the table if it exists; otherwise a handle whose first append creates it. */
-  static async forPath(location: string | Storage): Promise<DeltaTable> {
-    const storage = DeltaTable.storageFor(location);
+  static async forPath(location: string | Storage | Engine, opts: EngineOptions = {}): Promise<DeltaTable> {
+    const engine = await engineFor(location, opts);
     try {
-      return new DeltaTable(storage, await Snapshot.load(storage));
+      return new DeltaTable(engine, await Snapshot.load(engine));
     } catch (e) {
-      if (e instanceof TributaryError && e.code === 'TABLE_NOT_FOUND') return new DeltaTable(storage, undefined);
+      if (e instanceof TributaryError && e.code === 'TABLE_NOT_FOUND') return new DeltaTable(engine, undefined);
       throw e;
     }
   }
 
-  static async create(location: string | Storage, opts: CreateTableOptions): Promise<DeltaTable> {
-    const t = await DeltaTable.forPath(location);
+  static async create(location: string | Storage | Engine, opts: CreateTableOptions & EngineOptions): Promise<DeltaTable> {
+    const t = await DeltaTable.forPath(location, opts);
     if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
     // "Create" means this call makes version 0: losing that race is an error here, unlike in append.
     if ((await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
@@ -140,7 +144,7 @@ export class DeltaTable {
   async afterCommit(onError?: (e: unknown) => void): Promise<LastCheckpoint | undefined> {
     try {
       const cp = await this.maybeCheckpoint();
-      if (cp) await cleanupExpiredLogs(this.storage, this.snapshot, cp.version);
+      if (cp) await cleanupExpiredLogs(this.snapshot, cp.version);
       return cp;
     } catch (e) {
       onError?.(e);
@@ -149,7 +153,7 @@ export class DeltaTable {
   }
 
   async refresh(): Promise<Snapshot> {
-    this._snapshot = await Snapshot.load(this.storage);
+    this._snapshot = await Snapshot.load(this.engine);
     return this._snapshot;
   }
 
@@ -183,7 +187,7 @@ export class DeltaTable {
     const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
     if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
-    this._snapshot = await Snapshot.load(this.storage, 0);
+    this._snapshot = await Snapshot.load(this.engine, 0);
     return 0;
   }
 
@@ -194,7 +198,7 @@ export class DeltaTable {
    * joins it as if it had existed; otherwise TABLE_EXISTS names the difference.
    */
   private async joinCreatedTable(create: CreateTableOptions): Promise<Snapshot> {
-    const snap = await Snapshot.load(this.storage);
+    const snap = await Snapshot.load(this.engine);
     this._snapshot = snap;
     const root = this.storage.root;
     const ours = create.partitionColumns ?? [];
@@ -255,7 +259,8 @@ export class DeltaTable {
     // A new table's properties are checked (and normalised) before any work is done.
     const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}).configuration });
     const wopts: WriteOptions = {
-      encoder: typeof opts.engine === 'object' ? opts.engine : makeEncoder(opts.engine ?? 'parquet-wasm'),
+      // The table's Parquet handler, unless this append asks for another one for its data files.
+      parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),
       compression: opts.compression ?? 'snappy',
       targetFileSize: opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE,
       maxRecordsPerFile: opts.maxRecordsPerFile,
@@ -354,11 +359,11 @@ export class DeltaTable {
     if (!cfg.writeStatsAsJson) return undefined;
     if ((snap.protocol.readerFeatures ?? []).includes('v2Checkpoint')) return undefined;
     const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
-    return writeCheckpoint(this.storage, snap.version, actions);
+    return writeCheckpoint(this.engine, snap.version, actions);
   }
 
   async read(opts: { version?: number; columns?: string[] } = {}): Promise<arrow.Table> {
-    const snap = opts.version === undefined ? this.snapshot : await Snapshot.load(this.storage, opts.version);
+    const snap = opts.version === undefined ? this.snapshot : await Snapshot.load(this.engine, opts.version);
     return readTable(snap, opts.columns);
   }
 

@@ -4,7 +4,7 @@ import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 import { conformBatch } from '../arrow/conform.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { takeBatch } from '../arrow/take.js';
-import { type Compression, defaultKeyValueMetadata, type EncodeOptions, MAX_ROW_GROUP_ROWS, type ParquetEncoder, type ParquetFileWriter } from '../parquet/encoder.js';
+import { type Compression, defaultKeyValueMetadata, type EncodeOptions, MAX_ROW_GROUP_ROWS, type ParquetHandler, type ParquetFileWriter } from '../parquet/handler.js';
 import { discard, type Storage } from '../storage/storage.js';
 import type { AddFile } from './actions.js';
 import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionDirectory, partitionTextAt } from './partitions.js';
@@ -13,7 +13,8 @@ import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
 
 export interface WriteOptions {
-  encoder: ParquetEncoder;
+  /** Encodes the data files. */
+  parquet: ParquetHandler;
   compression: Compression;
   /** Files are cut when their estimated size reaches this many bytes. */
   targetFileSize: number;
@@ -209,7 +210,7 @@ export class DataFileWriter {
         if (this.opts.maxRecordsPerFile) limit = Math.min(limit, this.opts.maxRecordsPerFile);
         // A commit of one chunk knows each file's rows; a larger one only the total.
         const hint = this.rowsHint <= CHUNK_ROWS ? batch.numRows - pos : this.rowsHint;
-        const writer = this.opts.encoder.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint));
+        const writer = this.opts.parquet.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint));
         f = { writer, stats: new StatsCollector(this.dataSchema, this.opts.stats), rows: 0, limit, dir: partitionDirectory(this.partitionColumns, values), values };
         this.open.set(key, f);
       }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import { LocalStorage } from '../storage/local.js';
 import type { Storage } from '../storage/storage.js';
+import { storageFor } from '../storage/uri.js';
 import { canonicalOffset, type Offset, parseOffset } from '../source/offset.js';
 
 /**
@@ -22,9 +22,15 @@ export interface OffsetEntry {
 }
 
 export class CheckpointDir {
-  readonly storage: Storage;
-  constructor(readonly dir: string) {
-    this.storage = new LocalStorage(dir);
+  /** Where it is, for messages (a directory or a URL, never with credentials). */
+  readonly dir: string;
+  constructor(readonly storage: Storage) {
+    this.dir = storage.root;
+  }
+
+  /** The checkpoint at a location: a directory, or an object-store URI with its options. */
+  static async at(location: string, storageOptions?: Readonly<Record<string, string>>): Promise<CheckpointDir> {
+    return new CheckpointDir(await storageFor(location, storageOptions));
   }
 
   /** The query id: read, or created atomically on first start. */

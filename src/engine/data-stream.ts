@@ -1,8 +1,9 @@
 import { TributaryError } from '../errors.js';
 import { parseSchema } from '../schema/ddl.js';
 import type { StructType } from '../schema/schema.js';
-import { type Compression, ENGINE_NAMES } from '../parquet/encoder.js';
+import { type Compression, ENGINE_NAMES } from '../parquet/handler.js';
 import { parseDuration, parseSize } from '../units.js';
+import { storageOptionSecrets } from '../storage/uri.js';
 import { MAX_TIMER_MS, Options } from '../source/options.js';
 import { type BatchBudget, batchBudget } from '../source/row-budget.js';
 import { checkSourceOptionKeys, checkWriteStreamOptionKeys } from '../source/option-keys.js';
@@ -142,6 +143,9 @@ export class DataStreamWriter extends OptionBuilder {
     const minBatchesToRetain = w.number('minBatchesToRetain', 100, { min: 1, integer: true })!;
     const lockRenewIntervalMs = w.amount('checkpointLock.renewInterval', DEFAULT_RENEW_INTERVAL_MS, parseDuration, 'duration', { min: 10, max: MAX_TIMER_MS })!;
     const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
+    // `storage.<key>` options reach the stores of the checkpoint location and the Delta table.
+    const storageOptions = Object.fromEntries(Object.entries(this.opts).filter(([k]) => k.startsWith('storage.')).map(([k, v]) => [k.slice('storage.'.length), v]));
+    for (const v of storageOptionSecrets(storageOptions)) session.secrets.add(v);
     let sink: Sink;
     if (this.fmt === 'custom') sink = this.customSink!;
     else if (this.fmt === 'delta') {
@@ -165,6 +169,7 @@ export class DataStreamWriter extends OptionBuilder {
         compression,
         targetFileSize: w.amount('targetFileSize', undefined, parseSize, 'size', { min: 1 }),
         onWarning: (m) => session.warn(m),
+        storageOptions,
         autoCompact:
           w.boolean('autoCompact', false) || everyCommits !== undefined || maxSmallFiles !== undefined
             ? { everyCommits: everyCommits ?? (maxSmallFiles !== undefined ? undefined : 50), maxSmallFiles, targetFileSize: compactTarget }
@@ -184,6 +189,7 @@ export class DataStreamWriter extends OptionBuilder {
         readLimit,
         minBatchesToRetain,
         lockRenewIntervalMs,
+        storageOptions,
         name: this.name,
       },
       { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m), secrets: session.secrets },

@@ -1,21 +1,21 @@
-import * as arrow from 'apache-arrow';
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
-import { arrowToRows } from '../arrow/to-rows.js';
 import type { StructType } from '../schema/schema.js';
 import { failpoint, setFailpointBatch } from '../failpoints.js';
-import { checkOffset, offsetsEqual, type Offset } from '../source/offset.js';
-import { canonicalOffset } from '../source/offset.js';
-import { type DataSource, type DataSourceStreamReader, OffsetRangeRefused, READ_ALL, type ReadLimit, type ReadResult, type SimpleDataSourceStreamReader } from '../source/source.js';
-import { CheckpointDir, type OffsetEntry } from './checkpoint-dir.js';
-import { PhaseTimer, type StreamingQueryProgress } from './progress.js';
-import type { BatchData, Sink } from './sinks/sink.js';
+import { canonicalOffset, offsetsEqual, type Offset } from '../source/offset.js';
+import { type DataSource, OffsetRangeRefused, READ_ALL, type ReadLimit, type ReadResult } from '../source/source.js';
+import type { CheckpointDir, OffsetEntry } from './checkpoint-dir.js';
+import type { PhaseTimer, StreamingQueryProgress } from './progress.js';
+import { ProgressReporter } from './progress-reporter.js';
+import { collect, type Reader, toArrowTable } from './reader.js';
+import type { BatchData, Sink, SinkResult } from './sinks/sink.js';
 import { nextTick, type ResolvedTrigger } from './trigger.js';
 
 export interface ExecutionOptions {
   source: DataSource;
   schema: StructType;
   sink: Sink;
+  /** The checkpoint location as the user gave it (for messages). */
   checkpointLocation: string;
   trigger: ResolvedTrigger;
   readLimit: ReadLimit;
@@ -23,6 +23,8 @@ export interface ExecutionOptions {
   minBatchesToRetain: number;
   /** How often the checkpoint lock's heartbeat is renewed (default 10 s). */
   lockRenewIntervalMs?: number;
+  /** Store options for the checkpoint location (and the Delta sink's table). */
+  storageOptions?: Readonly<Record<string, string>>;
 }
 
 export interface ExecutionHooks {
@@ -40,109 +42,42 @@ export interface ExecutionHooks {
   assertLockHeld(): void;
 }
 
-/** A source's reader behind one interface, whichever of the two reader forms it implements. */
-export interface Reader {
-  initialOffset(): Promise<Offset>;
-  /** Plans the next batch; for non-replayable sources also returns its rows (read once). */
-  plan(start: Offset, limit: ReadLimit): Promise<{ end: Offset; rows?: ReadResult }>;
-  read(start: Offset, end: Offset): Promise<ReadResult>;
-  replayable: boolean;
-  commit(end: Offset): Promise<void>;
-  stop(): Promise<void>;
-  prepareForTriggerAvailableNow?(start: Offset): Promise<void>;
-  drainWarnings(): string[];
-  metrics(): Record<string, string>;
+/** The batch a trigger runs: its logged plan, and the rows a non-replayable source read for it. */
+interface PlannedBatch {
+  entry: OffsetEntry;
+  /** Rows read while planning (non-replayable sources), to be written ahead. */
+  aheadRows?: ReadResult;
+  /** Re-run of a batch an earlier run logged but did not commit. */
+  recovered: boolean;
 }
 
 /**
- * Creates the source's reader, which reads (and validates) the source's options: done before the
- * query takes its checkpoint, so a bad option fails the start with the checkpoint untouched.
- */
-export function openReader(source: DataSource, schema: StructType): Reader {
-  const sr: DataSourceStreamReader | undefined = source.streamReader?.(schema);
-  if (sr) {
-    const replayable = source.replayable;
-    return {
-      replayable,
-      initialOffset: async () => checkOffset(await sr.initialOffset(), `${source.description()}.initialOffset()`),
-      plan: async (start, limit) => {
-        const end = checkOffset(await sr.latestOffset(start, limit), `${source.description()}.latestOffset()`);
-        // A source that cannot replay is read while planning, so the rows can be logged first.
-        if (!replayable && !offsetsEqual(start, end)) return { end, rows: await sr.read(start, end) };
-        return { end };
-      },
-      read: async (start, end) => sr.read(start, end),
-      commit: async (end) => void (await sr.commit?.(end)),
-      stop: async () => void (await sr.stop?.()),
-      prepareForTriggerAvailableNow: sr.prepareForTriggerAvailableNow ? async (start) => void (await sr.prepareForTriggerAvailableNow!(start)) : undefined,
-      drainWarnings: () => sr.drainWarnings?.() ?? [],
-      metrics: () => sr.metrics?.() ?? {},
-    };
-  }
-  const simple: SimpleDataSourceStreamReader | undefined = source.simpleStreamReader?.(schema);
-  if (!simple) throw new TributaryError('INVALID_ARGUMENT', `source ${source.description()} implements neither streamReader() nor simpleStreamReader()`);
-  return {
-    // The simple form reads while planning; its rows are always logged ahead.
-    replayable: false,
-    initialOffset: async () => checkOffset(await simple.initialOffset(), `${source.description()}.initialOffset()`),
-    plan: async (start) => {
-      const { rows, end } = await simple.read(start);
-      checkOffset(end, `${source.description()}.read()`);
-      const collected = await collect(rows);
-      if (offsetsEqual(start, end) && collected.numRows > 0) {
-        throw new TributaryError('SOURCE_ERROR', `${source.description()}.read() returned ${collected.numRows} rows but did not advance the offset`);
-      }
-      return { end, rows: collected.data };
-    },
-    read: async (start, end) => {
-      if (!simple.readBetweenOffsets) throw new TributaryError('SOURCE_ERROR', `${source.description()} cannot re-read ${JSON.stringify(start)}..${JSON.stringify(end)}`);
-      return simple.readBetweenOffsets(start, end);
-    },
-    commit: async (end) => void (await simple.commit?.(end)),
-    stop: async () => void (await simple.stop?.()),
-    drainWarnings: () => [],
-    metrics: () => ({}),
-  };
-}
-
-/** Materialises a read into rows or one Arrow table. */
-async function collect(r: ReadResult): Promise<{ data: Row[] | arrow.Table; numRows: number }> {
-  if (r instanceof arrow.RecordBatch) return { data: new arrow.Table([r]), numRows: r.numRows };
-  if (Array.isArray(r)) return { data: r as Row[], numRows: r.length };
-  const items: (Row | arrow.RecordBatch)[] = [];
-  if (Symbol.asyncIterator in (r as object)) for await (const x of r as AsyncIterable<Row | arrow.RecordBatch>) items.push(x);
-  else for (const x of r as Iterable<Row | arrow.RecordBatch>) items.push(x);
-  if (items.length && items.every((x) => x instanceof arrow.RecordBatch)) {
-    const t = new arrow.Table(items as arrow.RecordBatch[]);
-    return { data: t, numRows: t.numRows };
-  }
-  const rows: Row[] = [];
-  for (const x of items) if (x instanceof arrow.RecordBatch) rows.push(...arrowToRows(x));
-  else rows.push(x);
-  return { data: rows, numRows: rows.length };
-}
-
-/**
- * The micro-batch loop, phase by phase like Spark's MicroBatchExecution:
- *   latestOffset -> [read ahead + log rows] -> walCommit (offsets/N) -> source.commit(prev)
- *   -> getBatch -> addBatch (sink) -> commitOffsets (commits/N) -> progress
+ * The micro-batch loop, phase by phase as Spark's MicroBatchExecution names them:
+ *   constructNextBatch  the source's latest offset within the read limit (or the pending batch)
+ *   writeOffsetsAhead   write-ahead rows of a non-replayable source, then offsets/N; the source
+ *                       learns the previous batch is durable
+ *   getBatch            the batch's rows as Arrow: logged rows, or read(start, end)
+ *   addBatch            the sink (Delta: one commit with txn(queryId, batchId))
+ *   writeCommit         commits/N, and the state moves to the next batch
+ * A restart re-enters at getBatch for a batch with offsets and no commit. Progress is built by a
+ * separate reporter from what the phases did.
  */
 export class MicroBatchExecution {
-  private readonly checkpoint: CheckpointDir;
   private batchId = 0;
   private start: Offset | undefined;
   /** A batch whose offsets were logged but whose commit was not: it re-runs first. */
   private pending: OffsetEntry | undefined;
   private lastCommittedEnd: Offset | undefined;
-  private lastTriggerEnd = performance.now();
   private lastIdleEvent = 0;
+  private readonly reporter: ProgressReporter;
 
   constructor(
     private readonly opts: ExecutionOptions,
     private readonly reader: Reader,
+    private readonly checkpoint: CheckpointDir,
     private readonly hooks: ExecutionHooks,
   ) {
-    this.checkpoint = new CheckpointDir(opts.checkpointLocation);
+    this.reporter = new ProgressReporter(hooks, () => opts.source.description(), opts.sink.description);
   }
 
   /** populateStartOffsets: find where this query left off. */
@@ -216,128 +151,109 @@ export class MicroBatchExecution {
     }
   }
 
-  /** One trigger. Returns true when a batch ran. */
+  /** One trigger, through the phases. Returns true when a batch ran. */
   async runTrigger(limit: ReadLimit): Promise<boolean> {
-    const reader = this.reader;
-    const timer = new PhaseTimer();
-    const triggerStart = performance.now();
-    const timestamp = new Date().toISOString();
-    this.hooks.setStatus('Getting offsets from ' + this.opts.source.description(), true, false);
-
-    let entry: OffsetEntry;
-    let aheadRows: ReadResult | undefined;
-    let rerun = false;
-    if (this.pending) {
-      entry = this.pending;
-      rerun = true;
-    } else {
-      const start = this.start!;
-      const planned = await timer.time('latestOffset', () => reader.plan(start, limit));
-      if (offsetsEqual(start, planned.end)) {
-        for (const w of reader.drainWarnings()) this.hooks.warn(w);
-        this.hooks.setStatus('Waiting for data to arrive', false, false);
-        this.maybeIdle();
-        return false;
-      }
-      entry = { batchId: this.batchId, start, end: planned.end, timestampMs: Date.now() };
-      aheadRows = planned.rows;
-    }
+    const timer = this.reporter.startTrigger();
+    const planned = await this.constructNextBatch(limit, timer);
+    if (!planned) return false;
+    const { entry, recovered } = planned;
     setFailpointBatch(entry.batchId);
     this.hooks.setStatus('Processing new data', true, true);
-
-    let batchData: { data: Row[] | arrow.Table; numRows: number };
-    if (!rerun) {
-      if (!reader.replayable) {
-        // Write ahead the rows this batch read, before its offsets: a crash from here on
-        // replays exactly these rows and never fetches again.
-        batchData = await collect(aheadRows ?? []);
-        const table = batchData.data instanceof arrow.Table ? batchData.data : new arrow.Table([rowsToRecordBatch(batchData.data, this.opts.schema)]);
-        batchData = { data: table, numRows: table.numRows };
-        this.hooks.assertLockHeld();
-        await timer.time('walCommit', () => this.checkpoint.writeRows(entry.batchId, table));
-        failpoint('after-wal-rows');
-      }
-      this.hooks.setStatus('Writing offsets to log', true, true);
-      this.hooks.assertLockHeld();
-      await timer.time('walCommit', () => this.checkpoint.writeOffsets(entry));
-      failpoint('after-offsets-log');
-      // The source learns that the previous batch is durable one batch late, like Spark.
-      if (this.lastCommittedEnd) await reader.commit(this.lastCommittedEnd);
-    }
-
+    let logged: arrow.Table | undefined;
+    if (!recovered) logged = await this.writeOffsetsAhead(planned, timer);
+    let data: arrow.Table;
     try {
-      batchData ??= await timer.time('getBatch', async () => {
-        if (!reader.replayable) {
-          const logged = await this.checkpoint.readRows(entry.batchId);
-          if (!logged) {
-            throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
-          }
-          return { data: logged, numRows: logged.numRows };
-        }
-        return collect(await reader.read(entry.start, entry.end));
-      });
+      data = logged ?? (await timer.time('getBatch', () => this.getBatch(entry)));
     } catch (e) {
       // Only a replayable source's plan may be replaced: a non-replayable one's rows were logged.
-      if (rerun && reader.replayable && e instanceof OffsetRangeRefused) return this.recoverRefusedPlan(entry, e, limit);
+      if (recovered && this.reader.replayable && e instanceof OffsetRangeRefused) return this.recoverRefusedPlan(entry, e, limit);
       throw e;
     }
-
-    const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data: batchData.data, numRows: batchData.numRows };
-    this.hooks.assertLockHeld();
-    const sinkResult = await timer.time('addBatch', async () => {
-      try {
-        return await this.opts.sink.addBatch(batch);
-      } catch (e) {
-        if (e instanceof TributaryError) throw e;
-        throw new TributaryError('SINK_ERROR', `${this.opts.sink.description} failed on batch ${entry.batchId}: ${(e as Error).message}`, {}, { cause: e });
-      }
-    });
+    const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data, numRows: data.numRows };
+    const sinkResult = await timer.time('addBatch', () => this.addBatch(batch));
     failpoint('after-delta-commit');
+    await timer.time('commitOffsets', () => this.writeCommit(entry));
+    const warnings = this.reader.drainWarnings();
+    for (const w of warnings) this.hooks.warn(w);
+    this.hooks.progress(
+      this.reporter.finishTrigger({ batchId: entry.batchId, start: entry.start, end: entry.end, numRows: batch.numRows, sink: sinkResult, sourceMetrics: this.reader.metrics(), recovered, warnings }),
+    );
+    return true;
+  }
+
+  /**
+   * constructNextBatch: the pending batch of an earlier run, or the next range the source has
+   * within the read limit (undefined when it has nothing new).
+   */
+  private async constructNextBatch(limit: ReadLimit, timer: PhaseTimer): Promise<PlannedBatch | undefined> {
+    if (this.pending) return { entry: this.pending, recovered: true };
+    this.hooks.setStatus('Getting offsets from ' + this.opts.source.description(), true, false);
+    const start = this.start!;
+    const planned = await timer.time('latestOffset', () => this.reader.plan(start, limit));
+    if (offsetsEqual(start, planned.end)) {
+      for (const w of this.reader.drainWarnings()) this.hooks.warn(w);
+      this.hooks.setStatus('Waiting for data to arrive', false, false);
+      this.maybeIdle();
+      return undefined;
+    }
+    return { entry: { batchId: this.batchId, start, end: planned.end, timestampMs: Date.now() }, aheadRows: planned.rows, recovered: false };
+  }
+
+  /**
+   * writeOffsetsAhead: the rows a non-replayable source read for this batch first (Arrow IPC), so
+   * a crash from here on replays exactly them and never fetches again; then offsets/N. Returns
+   * the written-ahead rows, which are also the batch's data.
+   */
+  private async writeOffsetsAhead(planned: PlannedBatch, timer: PhaseTimer): Promise<arrow.Table | undefined> {
+    const { entry } = planned;
+    let rows: arrow.Table | undefined;
+    if (!this.reader.replayable) {
+      rows = toArrowTable((await collect(planned.aheadRows ?? [])).data, this.opts.schema);
+      this.hooks.assertLockHeld();
+      await timer.time('walCommit', () => this.checkpoint.writeRows(entry.batchId, rows!));
+      failpoint('after-wal-rows');
+    }
+    this.hooks.setStatus('Writing offsets to log', true, true);
     this.hooks.assertLockHeld();
-    await timer.time('commitOffsets', () => this.checkpoint.writeCommit(entry.batchId));
+    await timer.time('walCommit', () => this.checkpoint.writeOffsets(entry));
+    failpoint('after-offsets-log');
+    // The source learns that the previous batch is durable one batch late, like Spark.
+    if (this.lastCommittedEnd) await this.reader.commit(this.lastCommittedEnd);
+    return rows;
+  }
+
+  /** getBatch: the batch's rows as Arrow, from the write-ahead log or the source's read(start, end). */
+  private async getBatch(entry: OffsetEntry): Promise<arrow.Table> {
+    if (!this.reader.replayable) {
+      const logged = await this.checkpoint.readRows(entry.batchId);
+      if (!logged) {
+        throw new TributaryError('LOG_CORRUPT', `batch ${entry.batchId} of a non-replayable source has offsets but no write-ahead rows in ${this.opts.checkpointLocation}`);
+      }
+      return logged;
+    }
+    return toArrowTable((await collect(await this.reader.read(entry.start, entry.end))).data, this.opts.schema);
+  }
+
+  /** addBatch: the sink takes the batch (idempotently: a batch it already holds is skipped). */
+  private async addBatch(batch: BatchData): Promise<SinkResult> {
+    this.hooks.assertLockHeld();
+    try {
+      return await this.opts.sink.addBatch(batch);
+    } catch (e) {
+      if (e instanceof TributaryError) throw e;
+      throw new TributaryError('SINK_ERROR', `${this.opts.sink.description} failed on batch ${batch.batchId}: ${(e as Error).message}`, {}, { cause: e });
+    }
+  }
+
+  /** writeCommit: commits/N, then the query moves on to batch N+1. */
+  private async writeCommit(entry: OffsetEntry): Promise<void> {
+    this.hooks.assertLockHeld();
+    await this.checkpoint.writeCommit(entry.batchId);
     this.pending = undefined;
     this.lastCommittedEnd = entry.end;
     this.start = entry.end;
     this.batchId = entry.batchId + 1;
     await this.checkpoint.cleanup(entry.batchId, this.opts.minBatchesToRetain);
-
-    const warnings = reader.drainWarnings();
-    for (const w of warnings) this.hooks.warn(w);
-    const now = performance.now();
-    const total = now - triggerStart;
-    timer.durations.triggerExecution = Math.round(total);
-    const sinceLast = Math.max(1e-3, (triggerStart - this.lastTriggerEnd) / 1000 + total / 1000);
-    this.lastTriggerEnd = now;
-    const inputRate = batch.numRows / sinceLast;
-    const processedRate = batch.numRows / Math.max(1e-3, total / 1000);
-    this.hooks.progress({
-      id: this.hooks.queryId,
-      runId: this.hooks.runId,
-      name: this.hooks.name,
-      timestamp,
-      batchId: entry.batchId,
-      batchDuration: Math.round(total),
-      numInputRows: batch.numRows,
-      inputRowsPerSecond: round(inputRate),
-      processedRowsPerSecond: round(processedRate),
-      durationMs: timer.durations,
-      sources: [
-        {
-          description: this.opts.source.description(),
-          startOffset: entry.start,
-          endOffset: entry.end,
-          latestOffset: entry.end,
-          numInputRows: batch.numRows,
-          inputRowsPerSecond: round(inputRate),
-          processedRowsPerSecond: round(processedRate),
-          metrics: { ...reader.metrics(), ...(rerun ? { recovered: 'true' } : {}) },
-        },
-      ],
-      sink: { description: this.opts.sink.description, numOutputRows: sinkResult.numOutputRows, metrics: sinkResult.skipped ? { skipped: 'true' } : {} },
-      deltaVersion: sinkResult.deltaVersion ?? null,
-      ...(warnings.length ? { warnings } : {}),
-    });
-    return true;
   }
 
   /**
@@ -389,4 +305,3 @@ export class MicroBatchExecution {
   }
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -3,7 +3,8 @@ import { TributaryError } from '../errors.js';
 import type { Secrets } from '../redact.js';
 import { CheckpointDir } from './checkpoint-dir.js';
 import { CheckpointLock } from './lock.js';
-import { type ExecutionOptions, MicroBatchExecution, openReader, type Reader } from './micro-batch-execution.js';
+import { type ExecutionOptions, MicroBatchExecution } from './micro-batch-execution.js';
+import { openReader, type Reader } from './reader.js';
 import type { StreamingQueryListener, StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
 
 export interface QueryContext {
@@ -54,7 +55,7 @@ export class StreamingQuery {
       // The reader validates the source's options: a bad one fails here, before the lock, the
       // query id or any offset is written to the checkpoint.
       reader = openReader(this.opts.source, this.opts.schema);
-      const checkpoint = new CheckpointDir(this.opts.checkpointLocation);
+      const checkpoint = await CheckpointDir.at(this.opts.checkpointLocation, this.opts.storageOptions);
       lock = await CheckpointLock.acquire(checkpoint.storage, this.runId, {
         renewIntervalMs: this.opts.lockRenewIntervalMs,
         // Fenced: another query took the checkpoint over. Stop at once; the batch loop refuses to
@@ -69,7 +70,7 @@ export class StreamingQuery {
       markStarted();
       for (const l of this.ctx.listeners()) l.onQueryStarted?.({ id: this.id, runId: this.runId, name: this.name, timestamp: new Date().toISOString() });
       const held = lock;
-      exec = new MicroBatchExecution(this.opts, reader, {
+      exec = new MicroBatchExecution(this.opts, reader, checkpoint, {
         queryId: this.id,
         runId: this.runId,
         name: this.name,

@@ -1,5 +1,5 @@
 import { pw } from './wasm.js';
-import type { Compression } from './encoder.js';
+import type { Compression } from './handler.js';
 
 /**
  * Concatenates small Parquet files with identical Arrow schemas into one Parquet file without

@@ -1,9 +1,11 @@
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
 import type { StructType } from '../schema/schema.js';
-import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetHandler, type ParquetFileWriter } from './handler.js';
 import { plainColumns, writerProperties } from './wasm-properties.js';
 import { EncoderThread } from './wasm-thread.js';
+import { WasmCompactor } from './compact.js';
+import { readParquetToArrow } from './reader.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -20,8 +22,10 @@ export interface ParquetWasmOptions {
  * WASM memory as an IPC stream, which costs a copy but keeps the two Arrow implementations
  * decoupled.
  */
-export class ParquetWasmEncoder implements ParquetEncoder {
+export class ParquetWasmHandler implements ParquetHandler {
   readonly name = 'parquet-wasm' as const;
+  /** OPTIMIZE's fast path: compaction on the encoder thread. */
+  readonly compactor = new WasmCompactor(() => sharedThread());
   /** Files encoded on the encoder thread (the rest were encoded on the calling thread). */
   filesOnThread = 0;
   constructor(private readonly options: ParquetWasmOptions = {}) {}
@@ -33,6 +37,10 @@ export class ParquetWasmEncoder implements ParquetEncoder {
     const first = table.batches[0];
     // writeParquet consumes the table and the properties.
     return pw.writeParquet(wasmTable, writerProperties({ ...opts, plainColumns: first ? plainColumns(first) : [] }));
+  }
+
+  read(bytes: Uint8Array, columns?: string[]): arrow.Table {
+    return readParquetToArrow(bytes, columns);
   }
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {

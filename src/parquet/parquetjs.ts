@@ -7,11 +7,12 @@ import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { TributaryError } from '../errors.js';
 import type { ArrayType, DataType, MapType, StructType } from '../schema/schema.js';
-import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetEncoder, type ParquetFileWriter } from './encoder.js';
+import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetHandler, type ParquetFileWriter } from './handler.js';
+import { readParquetToArrow } from './reader.js';
 
 /**
  * The pure-JavaScript encoder, built on @dsnp/parquetjs (1.8.6). It writes the same physical layout
- * as the arrow-rs writer behind ParquetWasmEncoder (see src/arrow/types.ts):
+ * as the arrow-rs writer behind ParquetWasmHandler (see src/arrow/types.ts):
  *
  *   boolean BOOLEAN; byte INT32 INT(8,true); short INT32 INT(16,true); integer INT32; long INT64;
  *   float FLOAT; double DOUBLE; string BYTE_ARRAY STRING; binary BYTE_ARRAY; date INT32 DATE;
@@ -636,8 +637,12 @@ export interface ParquetJsEncoderOptions {
 
 // ---------------------------------------------------------------------------------------------
 
-export class ParquetJsEncoder implements ParquetEncoder {
+export class ParquetJsHandler implements ParquetHandler {
   readonly name = 'parquetjs' as const;
+  /** Reading is arrow-rs's (parquetjs's reader builds JavaScript rows); there is no compactor. */
+  read(bytes: Uint8Array, columns?: string[]): arrow.Table {
+    return readParquetToArrow(bytes, columns);
+  }
   private readonly pageRows: number;
   private readonly shredding: 'columnar' | 'rows';
 

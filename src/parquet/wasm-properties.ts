@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
-import type { EncodeOptions } from './encoder.js';
+import type { EncodeOptions } from './handler.js';
 
 const CODECS: Record<EncodeOptions['compression'], pw.Compression> = {
   snappy: pw.Compression.SNAPPY,

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { wasmModule } from './wasm.js';
 import type { FromWorker, ToWorker } from './wasm-worker.js';
@@ -99,7 +100,7 @@ export class ThreadFile {
       this.release();
       this.result?.resolve(m.bytes);
     } else if (m.op === 'error') {
-      this.failure = new Error(`Parquet encoder thread: ${m.message}`);
+      this.failure = m.code ? new TributaryError(m.code, `Parquet encoder thread: ${m.message}`) : new Error(`Parquet encoder thread: ${m.message}`);
       this.release();
       this.result?.reject(this.failure);
     }
@@ -125,12 +126,6 @@ export class ThreadFile {
     await this.room();
     const own = transferable(parquet);
     this.send({ op: 'writeParquet', id: this.id, parquet: own }, [own.buffer as ArrayBuffer]);
-  }
-
-  /** The same for a local file, which the thread reads itself. */
-  async writeParquetFile(path: string): Promise<void> {
-    await this.room();
-    this.send({ op: 'writeParquetFile', id: this.id, path });
   }
 
   /** Waits while `maxAhead` chunks are unconsumed, then counts one more. */

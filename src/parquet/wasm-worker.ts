@@ -5,7 +5,6 @@
  * is acknowledged then, so the main thread never runs more than a few chunks ahead and WASM
  * memory (which never shrinks) stays bounded by a few chunks plus the open row group.
  */
-import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { pw } from './wasm.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
@@ -15,8 +14,6 @@ export type ToWorker =
   | { op: 'write'; id: number; ipc: Uint8Array }
   /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
   | { op: 'writeParquet'; id: number; parquet: Uint8Array }
-  /** The same for a local file, which this thread reads itself. */
-  | { op: 'writeParquetFile'; id: number; path: string }
   | { op: 'finish'; id: number }
   | { op: 'abort'; id: number };
 
@@ -24,11 +21,11 @@ export type FromWorker =
   | { op: 'ready'; id: 0 }
   | { op: 'consumed'; id: number }
   | { op: 'done'; id: number; bytes: Uint8Array; rows: number }
-  | { op: 'error'; id: number; message: string };
+  /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
+  | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
 
 interface Chunk {
-  bytes?: Uint8Array;
-  path?: string;
+  bytes: Uint8Array;
   parquet: boolean;
 }
 
@@ -45,7 +42,7 @@ interface OpenFile {
    * would finish a file without the remaining rows, so the failure is kept here and finish
    * reports it instead of the bytes.
    */
-  failure: string | undefined;
+  failure: { message: string; code?: 'SCHEMA_MISMATCH' } | undefined;
   output: Promise<ReadableStream<Uint8Array>>;
 }
 
@@ -63,18 +60,22 @@ function open(id: number, config: WasmWriterConfig) {
         const chunk = file.queue.shift();
         if (!chunk || file.failure) return controller.close();
         try {
-          // A blocking read is right here: this thread has nothing else to do meanwhile.
-          const bytes = chunk.bytes ?? readFileSync(chunk.path!);
-          const table = chunk.parquet ? pw.readParquet(bytes) : pw.Table.fromIPCStream(bytes);
+          const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
-          else if (Buffer.compare(file.schema, schema) !== 0) throw new Error('SCHEMA_MISMATCH: a chunk has a different Arrow schema from the first');
+          else if (Buffer.compare(file.schema, schema) !== 0) {
+            file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
+            file.queue.length = 0;
+            controller.close();
+            post({ op: 'consumed', id });
+            return;
+          }
           for (const rb of table.recordBatches()) {
             file.rows += rb.numRows;
             controller.enqueue(rb);
           }
         } catch (e) {
-          file.failure = (e as Error)?.message ?? String(e);
+          file.failure = { message: (e as Error)?.message ?? String(e) };
           file.queue.length = 0;
           controller.close();
         }
@@ -112,7 +113,7 @@ async function finish(id: number, file: OpenFile) {
     }
   }
   files.delete(id);
-  if (file.failure) return post({ op: 'error', id, message: file.failure });
+  if (file.failure) return post({ op: 'error', id, ...file.failure });
   post({ op: 'done', id, bytes, rows: file.rows }, [bytes.buffer as ArrayBuffer]);
 }
 
@@ -121,8 +122,8 @@ port.on('message', (m: ToWorker) => {
     if (m.op === 'open') return open(m.id, m.config);
     const file = files.get(m.id);
     if (!file) return;
-    if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writeParquetFile') {
-      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writeParquet' ? { bytes: m.parquet, parquet: true } : { path: m.path, parquet: true });
+    if (m.op === 'write' || m.op === 'writeParquet') {
+      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : { bytes: m.parquet, parquet: true });
       wake(file);
     } else if (m.op === 'finish') {
       finish(m.id, file).catch((e: unknown) => {

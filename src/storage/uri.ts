@@ -293,3 +293,16 @@ function withBlobEndpoint(cs: string, endpoint: string): string {
 function invalid(message: string, option?: string): TributaryError {
   return new TributaryError('INVALID_ARGUMENT', message, option === undefined ? {} : { option });
 }
+
+/**
+ * The values among store options that are secrets (keys, tokens, SAS, connection strings,
+ * service-account JSON), for callers that print anything derived from options: they register
+ * them to be redacted. Names are matched case-insensitively, as the options are.
+ */
+export function storageOptionSecrets(storageOptions: Readonly<Record<string, string>>): string[] {
+  const secretName = /(secret|password|token|sas|signature|connection_string|account_key|access_key$|private_key|service_account|credential)/i;
+  return Object.entries(storageOptions)
+    .filter(([k]) => secretName.test(k) && !/access_key_id$/i.test(k))
+    .map(([, v]) => v)
+    .filter((v) => v.length >= 3);
+}

@@ -5,7 +5,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { CHUNK_ROWS } from '../../src/delta/write-files.js';
-import { ParquetWasmEncoder } from '../../src/parquet/parquet-wasm.js';
+import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { TributaryError } from '../../src/errors.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -37,8 +37,8 @@ describe('chunked writes', () => {
   it('the encoder thread and the in-thread encoder write the same rows and stats', async () => {
     const threaded = tmp();
     const local = tmp();
-    const onThread = new ParquetWasmEncoder({ threadMinRows: 0 });
-    const here = new ParquetWasmEncoder({ thread: 'never' });
+    const onThread = new ParquetWasmHandler({ threadMinRows: 0 });
+    const here = new ParquetWasmHandler({ thread: 'never' });
     await (await DeltaTable.forPath(threaded)).append(rows, { create: { schema: SCHEMA }, engine: onThread });
     await (await DeltaTable.forPath(local)).append(rows, { create: { schema: SCHEMA }, engine: here });
     expect([onThread.filesOnThread, here.filesOnThread]).toEqual([1, 0]);
@@ -67,13 +67,13 @@ describe('chunked writes', () => {
     const bad: Record<string, unknown>[] = rows.slice();
     bad[N - 5] = { ...row(N - 5), price: 'not a price' };
     const t = await DeltaTable.forPath(dir);
-    const err = await t.append(bad, { create: { schema: SCHEMA }, engine: new ParquetWasmEncoder({ threadMinRows: 0 }) }).catch((e: unknown) => e);
+    const err = await t.append(bad, { create: { schema: SCHEMA }, engine: new ParquetWasmHandler({ threadMinRows: 0 }) }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TributaryError);
     expect((err as TributaryError).message).toContain(`row ${N - 5}, column "price"`);
     expect(dataFiles(dir)).toEqual([]);
     expect((await DeltaTable.forPath(dir)).exists).toBe(false);
     // The thread is still usable afterwards.
-    const enc = new ParquetWasmEncoder({ threadMinRows: 0 });
+    const enc = new ParquetWasmHandler({ threadMinRows: 0 });
     await t.append(rows.slice(0, 1000), { create: { schema: SCHEMA }, engine: enc });
     expect(enc.filesOnThread).toBe(1);
     expect(await readBack(dir)).toHaveLength(1000);

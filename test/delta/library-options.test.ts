@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { optimize } from '../../src/delta/operations/optimize.js';
 import { DeltaTable } from '../../src/delta/table.js';
-import { makeEncoder } from '../../src/parquet/engines.js';
+import { parquetHandler } from '../../src/parquet/engines.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -42,8 +42,8 @@ describe('numeric options of the library', () => {
     // The encoders check on their own too, for callers that use them directly.
     const table = new arrow.Table({ id: arrow.vectorFromArray([1n, 2n], new arrow.Int64()) });
     for (const engine of ['parquet-wasm', 'parquetjs']) {
-      await expect((async () => makeEncoder(engine).encode(table, parseDdl('id BIGINT'), { compression: 'snappy', rowGroupRows: 0 }))()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-      expect(() => makeEncoder(engine).open(parseDdl('id BIGINT'), { compression: 'snappy', rowGroupRows: -3 }, 2)).toThrow(/rowGroupRows/);
+      await expect((async () => parquetHandler(engine).encode(table, parseDdl('id BIGINT'), { compression: 'snappy', rowGroupRows: 0 }))()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(() => parquetHandler(engine).open(parseDdl('id BIGINT'), { compression: 'snappy', rowGroupRows: -3 }, 2)).toThrow(/rowGroupRows/);
     }
     // In range, they work: one row per file, one row per row group.
     const t = await DeltaTable.forPath(dir);

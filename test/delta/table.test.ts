@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
+import { engineFor } from '../../src/delta/engine.js';
 import { Snapshot } from '../../src/delta/snapshot.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { TributaryError } from '../../src/errors.js';
@@ -82,7 +83,7 @@ describe('DeltaTable', () => {
     expect(logFiles(dir)).toContain('00000000000000000020.checkpoint.parquet');
     expect(JSON.parse(readFileSync(path.join(dir, '_delta_log', '_last_checkpoint'), 'utf8'))).toMatchObject({ version: 20, numOfAddFiles: 21, size: 24 });
     for (let v = 0; v < 20; v++) rmSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`));
-    const snap = await Snapshot.load(new LocalStorage(dir));
+    const snap = await Snapshot.load(await engineFor(dir));
     expect(snap.checkpointVersion).toBe(20);
     expect(snap.version).toBe(23);
     expect(snap.txnVersion('app')).toBe(23);
@@ -96,7 +97,7 @@ describe('DeltaTable', () => {
     const t = await DeltaTable.forPath(dir);
     for (let v = 0; v <= 20; v++) await t.append([row(v)], { create: { schema: SCHEMA } });
     writeFileSync(path.join(dir, '_delta_log', '00000000000000000020.checkpoint.parquet'), 'garbage');
-    const snap = await Snapshot.load(new LocalStorage(dir));
+    const snap = await Snapshot.load(await engineFor(dir));
     expect(snap.checkpointVersion).toBe(10);
     expect(snap.files).toHaveLength(21);
   });

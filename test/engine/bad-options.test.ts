@@ -148,7 +148,7 @@ describe('a checkpoint holding a batch planned with a bad option recovers once t
     const cp = path.join(dir, 'cp');
     const table = path.join(dir, 't');
     // What the old code logged for --option rowsPerBatch=1e22 before dying on it, every run.
-    const ckpt = new CheckpointDir(cp);
+    const ckpt = await CheckpointDir.at(cp);
     await ckpt.queryId();
     await ckpt.writeOffsets({ batchId: 0, start: { startMs: 0, value: 0 }, end: { startMs: 0, value: 1e22 }, timestampMs: Date.now() });
     expect(readFileSync(path.join(cp, 'offsets', '0'), 'utf8')).toMatch(/"value":1e\+22/);
@@ -191,7 +191,7 @@ describe('a checkpoint holding a batch planned with a bad option recovers once t
     // A sink that cannot tell whether it holds the batch: the plan and the error stay.
     const dir2 = tmp();
     const fb = () => session().readStream.format('bounded').option('maxRange', '3').load().writeStream.option('checkpointLocation', `${dir2}/cp`).foreachBatch(() => undefined).trigger({ once: true });
-    const ckpt = new CheckpointDir(`${dir2}/cp`);
+    const ckpt = await CheckpointDir.at(`${dir2}/cp`);
     await ckpt.queryId();
     await ckpt.writeOffsets({ batchId: 0, start: { n: 0 }, end: { n: 10 }, timestampMs: 0 });
     const before = contents(`${dir2}/cp`);

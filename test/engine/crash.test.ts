@@ -26,7 +26,7 @@ describe('crash safety (real processes, SIGKILL)', () => {
 
     const t = await DeltaTable.open(table);
     const values = arrowToRows(await t.read()).map((r) => Number(r.value)).sort((a, b) => a - b);
-    const ckpt = new CheckpointDir(cp);
+    const ckpt = await CheckpointDir.at(cp);
     const last = (await ckpt.latestOffsets())!;
     expect(await ckpt.latestCommit()).toBe(last.batchId);
     const n = Number(last.end.value);
@@ -52,7 +52,7 @@ describe('crash safety (real processes, SIGKILL)', () => {
     const final = await runOnce([...args.slice(0, 2), '--trigger', 'once', ...args.slice(2)], {}, 30_000);
     expect(final.code).toBe(0);
 
-    const ckpt = new CheckpointDir(cp);
+    const ckpt = await CheckpointDir.at(cp);
     const lastCommit = (await ckpt.latestCommit())!;
     const logged: string[] = [];
     for (let b = 0; b <= lastCommit; b++) {

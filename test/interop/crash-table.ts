@@ -14,5 +14,5 @@ const args = (trigger: string) => ['run', '--format', 'rate', '--option', 'rowsP
 const { kills, byPhase } = await crashLoop(args('processingTime=0'), ['after-offsets-log', 'during-parquet-write', 'after-delta-commit', 'during-delta-checkpoint'], 6, 8);
 const final = await runOnce(args('availableNow'), {}, 60_000);
 if (final.code !== 0) throw new Error(`final run failed: ${final.stderr}`);
-const last = (await new CheckpointDir(cp).latestOffsets())!;
+const last = (await (await CheckpointDir.at(cp)).latestOffsets())!;
 process.stdout.write(JSON.stringify({ table, rows: Number(last.end.value), kills, byPhase }) + '\n');

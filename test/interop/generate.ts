@@ -12,7 +12,7 @@ import { LosslessNumber, stringify } from 'lossless-json';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { dataTypeToJson, type StructType } from '../../src/schema/schema.js';
 import { DeltaTable } from '../../src/delta/table.js';
-import type { EngineName } from '../../src/parquet/encoder.js';
+import type { EngineName } from '../../src/parquet/handler.js';
 
 type Row = Record<string, unknown>;
 
@@ -343,7 +343,7 @@ for (const engine of engines) {
     clock += 10_000;
   }
   await sim.close();
-  const cp = new CheckpointDir(path.join(dir, '_checkpoints', 'coingecko_prices'));
+  const cp = await CheckpointDir.at(path.join(dir, '_checkpoints', 'coingecko_prices'));
   const last = (await cp.latestCommit())!;
   const expected: string[] = [];
   const schema = parseDdl('coin STRING NOT NULL, vs_currency STRING NOT NULL, price DOUBLE, market_cap DOUBLE, vol_24h DOUBLE, change_24h DOUBLE, last_updated_at TIMESTAMP, ts_ingest TIMESTAMP NOT NULL, date DATE NOT NULL');

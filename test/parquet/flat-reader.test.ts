@@ -4,9 +4,9 @@ import { rowsToRecordBatch, type Row } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { toArrowSchema } from '../../src/arrow/types.js';
 import { parseDdl } from '../../src/schema/ddl.js';
-import { defaultKeyValueMetadata } from '../../src/parquet/encoder.js';
+import { defaultKeyValueMetadata } from '../../src/parquet/handler.js';
 import { FlatParquetReader } from '../../src/parquet/flat-reader.js';
-import { ParquetJsEncoder } from '../../src/parquet/parquetjs.js';
+import { ParquetJsHandler } from '../../src/parquet/parquetjs.js';
 import { readParquetToArrow } from '../../src/parquet/reader.js';
 import { snappyUncompress } from '../../src/parquet/snappy.js';
 import { pw } from '../../src/parquet/wasm.js';
@@ -88,7 +88,7 @@ describe('FlatParquetReader', () => {
 
   it('reads files written by the parquetjs engine', async () => {
     const batch = batchOf(rows(500, 5));
-    const file = await new ParquetJsEncoder().encode(new arrow.Table([batch]), SCHEMA, { compression: 'snappy', rowGroupRows: 200 });
+    const file = await new ParquetJsHandler().encode(new arrow.Table([batch]), SCHEMA, { compression: 'snappy', rowGroupRows: 200 });
     const reader = FlatParquetReader.for(ARROW)!;
     expect(reader.append(file), reader.lastRefusal).toBe(true);
     expect(arrowToRows(reader.flush())).toEqual(reference(file));

@@ -8,9 +8,9 @@ import { rowsToRecordBatch, type Row } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { array, decimal, field, map, primitive, struct, type DataType, type StructType } from '../../src/schema/schema.js';
 import { decimalToString } from '../../src/arrow/values.js';
-import { defaultKeyValueMetadata, type EncodeOptions } from '../../src/parquet/encoder.js';
-import { decimalByteLength, ParquetJsEncoder } from '../../src/parquet/parquetjs.js';
-import { ParquetWasmEncoder } from '../../src/parquet/parquet-wasm.js';
+import { defaultKeyValueMetadata, type EncodeOptions } from '../../src/parquet/handler.js';
+import { decimalByteLength, ParquetJsHandler } from '../../src/parquet/parquetjs.js';
+import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { readParquetToArrow } from '../../src/parquet/reader.js';
 
 const p = primitive;
@@ -314,12 +314,12 @@ function dump(name: string, bytes: Uint8Array) {
   writeFileSync(join(dir, name), bytes);
 }
 
-describe('ParquetJsEncoder', () => {
+describe('ParquetJsHandler', () => {
   it('round-trips every Delta type, nulls at every level, through parquet-wasm', async () => {
     const input = inputTable();
-    const bytes = await new ParquetJsEncoder().encode(input, SCHEMA, OPTS);
+    const bytes = await new ParquetJsHandler().encode(input, SCHEMA, OPTS);
     dump('parquetjs.parquet', bytes);
-    dump('parquet-wasm.parquet', await new ParquetWasmEncoder().encode(inputTable(), SCHEMA, OPTS));
+    dump('parquet-wasm.parquet', await new ParquetWasmHandler().encode(inputTable(), SCHEMA, OPTS));
     const back = readParquetToArrow(bytes);
     expect(back.numRows).toBe(ROWS.length);
     expect(back.schema.fields.map((f) => f.name)).toEqual(SCHEMA.fields.map((f) => f.name));
@@ -339,8 +339,8 @@ describe('ParquetJsEncoder', () => {
   });
 
   it('writes the same physical schema as the parquet-wasm (arrow-rs) encoder', async () => {
-    const js = await new ParquetJsEncoder().encode(inputTable(), SCHEMA, OPTS);
-    const wasm = await new ParquetWasmEncoder().encode(inputTable(), SCHEMA, OPTS);
+    const js = await new ParquetJsHandler().encode(inputTable(), SCHEMA, OPTS);
+    const wasm = await new ParquetWasmHandler().encode(inputTable(), SCHEMA, OPTS);
     // Arrow JS renames a map's entries field to "entries" (ARROW-8716), so the arrow-rs file names
     // the repeated group of a MAP "entries"; this encoder uses the Parquet spec's "key_value".
     const wasmLayout = layout(wasm).map((e) => (e.name === 'entries' && e.repetition === thrift.FieldRepetitionType.REPEATED ? { ...e, name: 'key_value' } : e));
@@ -364,7 +364,7 @@ describe('ParquetJsEncoder', () => {
 
   it('writes footer metadata, row groups and compression as asked', async () => {
     for (const compression of ['snappy', 'uncompressed'] as const) {
-      const bytes = await new ParquetJsEncoder().encode(inputTable(), SCHEMA, { compression, rowGroupRows: 2, keyValueMetadata: { a: '1', 'org.apache.spark.version': '3.5.0' } });
+      const bytes = await new ParquetJsHandler().encode(inputTable(), SCHEMA, { compression, rowGroupRows: 2, keyValueMetadata: { a: '1', 'org.apache.spark.version': '3.5.0' } });
       dump(`parquetjs-${compression}-rg2.parquet`, bytes);
       const md = footer(bytes);
       expect(md.row_groups.map((g) => Number(g.num_rows))).toEqual([2, 2, 1]);
@@ -390,8 +390,8 @@ describe('ParquetJsEncoder', () => {
     ] as const) {
       const input = n === 650 ? table : table.slice(0, n);
       const opts = { ...OPTS, rowGroupRows };
-      const columnar = await new ParquetJsEncoder({ pageRows }).encode(input, SCHEMA, opts);
-      const reference = await new ParquetJsEncoder({ pageRows, shredding: 'rows' }).encode(input, SCHEMA, opts);
+      const columnar = await new ParquetJsHandler({ pageRows }).encode(input, SCHEMA, opts);
+      const reference = await new ParquetJsHandler({ pageRows, shredding: 'rows' }).encode(input, SCHEMA, opts);
       expect(Buffer.from(columnar).equals(Buffer.from(reference)), `pageRows ${pageRows}, rowGroupRows ${rowGroupRows}`).toBe(true);
       expect(footer(columnar).row_groups.length).toBe(Math.ceil(n / rowGroupRows));
       expect(arrowToRows(readParquetToArrow(columnar))).toEqual(expected.slice(0, n));
@@ -399,23 +399,23 @@ describe('ParquetJsEncoder', () => {
   });
 
   it('refuses zstd with a clear error', async () => {
-    await expect(new ParquetJsEncoder().encode(inputTable(), SCHEMA, { ...OPTS, compression: 'zstd' })).rejects.toThrow(/parquetjs engine cannot write zstd/);
+    await expect(new ParquetJsHandler().encode(inputTable(), SCHEMA, { ...OPTS, compression: 'zstd' })).rejects.toThrow(/parquetjs engine cannot write zstd/);
   });
 
   it('encodes sliced batches and tables of several batches', async () => {
     const batch = rowsToRecordBatch(ROWS, SCHEMA);
     const expected = arrowToRows(batch);
     const sliced = batch.slice(1, 4);
-    const bytes = await new ParquetJsEncoder().encode(new arrow.Table([sliced]), SCHEMA, OPTS);
+    const bytes = await new ParquetJsHandler().encode(new arrow.Table([sliced]), SCHEMA, OPTS);
     expect(arrowToRows(readParquetToArrow(bytes))).toEqual(expected.slice(1, 4));
 
     const two = new arrow.Table([rowsToRecordBatch(ROWS.slice(0, 2), SCHEMA), rowsToRecordBatch(ROWS.slice(2), SCHEMA)]);
-    const bytes2 = await new ParquetJsEncoder().encode(two, SCHEMA, { ...OPTS, rowGroupRows: 3 });
+    const bytes2 = await new ParquetJsHandler().encode(two, SCHEMA, { ...OPTS, rowGroupRows: 3 });
     expect(arrowToRows(readParquetToArrow(bytes2))).toEqual(expected);
   });
 
   it('writes an empty file that readers accept', async () => {
-    const bytes = await new ParquetJsEncoder().encode(new arrow.Table([rowsToRecordBatch([], SCHEMA)]), SCHEMA, OPTS);
+    const bytes = await new ParquetJsHandler().encode(new arrow.Table([rowsToRecordBatch([], SCHEMA)]), SCHEMA, OPTS);
     const back = readParquetToArrow(bytes);
     expect(back.numRows).toBe(0);
     expect(back.schema.fields.map((f) => f.name)).toEqual(SCHEMA.fields.map((f) => f.name));
@@ -424,14 +424,14 @@ describe('ParquetJsEncoder', () => {
   it('keeps column order for integer-like column names', async () => {
     const s = struct([field('b', p('integer')), field('1', p('string')), field('a', struct([field('z', p('long')), field('0', p('long'))]))]);
     const rows = [{ b: 1, '1': 'one', a: { z: 2n, '0': 3n } }, { b: null, '1': null, a: null }];
-    const bytes = await new ParquetJsEncoder().encode(new arrow.Table([rowsToRecordBatch(rows, s)]), s, OPTS);
+    const bytes = await new ParquetJsHandler().encode(new arrow.Table([rowsToRecordBatch(rows, s)]), s, OPTS);
     const back = readParquetToArrow(bytes);
     expect(back.schema.fields.map((f) => f.name)).toEqual(['b', '1', 'a']);
     expect(arrowToRows(back)).toEqual(rows);
   });
 
   it('keeps min/max statistics only where they are exact', async () => {
-    const bytes = await new ParquetJsEncoder().encode(inputTable(), SCHEMA, OPTS);
+    const bytes = await new ParquetJsHandler().encode(inputTable(), SCHEMA, OPTS);
     const cols = footer(bytes).row_groups[0].columns;
     const stats = (name: string) => cols.find((c) => c.meta_data?.path_in_schema.join('.') === name)!.meta_data!.statistics;
     const i64 = stats('i64')!;

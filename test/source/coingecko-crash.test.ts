@@ -31,7 +31,7 @@ describe('coingecko job killed mid-batch (SIGKILL)', () => {
     const final = await runOnce(['run', job, '--trigger', 'availableNow', sim.baseUrl, table, cp], {}, 30_000);
     expect(final.code, final.stderr).toBe(0);
 
-    const ckpt = new CheckpointDir(cp);
+    const ckpt = await CheckpointDir.at(cp);
     const last = (await ckpt.latestCommit())!;
     const logged: string[] = [];
     for (let b = 0; b <= last; b++) {

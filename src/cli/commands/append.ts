@@ -1,5 +1,5 @@
 import { TributaryError } from '../../errors.js';
-import type { Compression, EngineName } from '../../parquet/encoder.js';
+import type { Compression, EngineName } from '../../parquet/handler.js';
 import { DeltaTable } from '../../delta/table.js';
 import { readNdjson } from '../input.js';
 import type { CliStdout } from '../output.js';

@@ -1,4 +1,3 @@
-import type { Storage } from '../../storage/storage.js';
 import { readCheckpoint } from '../checkpoint.js';
 import { LOG_DIR, parseLogFileName } from '../filenames.js';
 import type { Snapshot } from '../snapshot.js';
@@ -10,7 +9,8 @@ import type { Snapshot } from '../snapshot.js';
  * older than C. C must read back, so the table is always reconstructible from what is left.
  * Returns the deleted file names.
  */
-export async function cleanupExpiredLogs(storage: Storage, snapshot: Snapshot, newestCheckpoint: number, nowMs = Date.now()): Promise<string[]> {
+export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: number, nowMs = Date.now()): Promise<string[]> {
+  const storage = snapshot.storage;
   const cfg = snapshot.config;
   if (!cfg.enableExpiredLogCleanup) return [];
   const day = 86_400_000;
@@ -30,7 +30,7 @@ export async function cleanupExpiredLogs(storage: Storage, snapshot: Snapshot, n
   const c = checkpoints.reduce((a, b) => (b.f!.version > a.f!.version ? b : a));
   const keepFrom = c.f!.version;
   // Never clean behind a checkpoint that does not read back.
-  const actions = await readCheckpoint(storage, `${LOG_DIR}/${c.name}`).catch(() => undefined);
+  const actions = await readCheckpoint(snapshot.engine, `${LOG_DIR}/${c.name}`).catch(() => undefined);
   if (!actions || !actions.some((a) => 'metaData' in a) || !actions.some((a) => 'protocol' in a)) return [];
   const deleted: string[] = [];
   for (const x of files) {

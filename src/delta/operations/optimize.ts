@@ -1,30 +1,20 @@
-import { readFileSync } from 'node:fs';
 import * as arrow from 'apache-arrow';
-import { checkWholeNumber, isTributaryError, TributaryError } from '../../errors.js';
-import { toArrowSchema } from '../../arrow/types.js';
+import { v4 as uuidv4 } from 'uuid';
+import { checkWholeNumber, TributaryError } from '../../errors.js';
 import { concatBatches } from '../../arrow/concat.js';
-import { makeEncoder } from '../../parquet/engines.js';
+import { toArrowSchema } from '../../arrow/types.js';
+import type { CompactInput, ParquetCompactor, ParquetHandler } from '../../parquet/handler.js';
+import type { StructType } from '../../schema/schema.js';
+import { discard } from '../../storage/storage.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
-import { decodeAddPath, partitionDirectory } from '../partitions.js';
-import { conformBatch, dataFileError, prefetch, readFile } from '../read.js';
-import { concatParquetFiles } from '../../parquet/ipc-concat.js';
-import { pw } from '../../parquet/wasm.js';
-import { plainColumns } from '../../parquet/wasm-properties.js';
-import { sharedThread } from '../../parquet/parquet-wasm.js';
-import type { ThreadFile } from '../../parquet/wasm-thread.js';
+import { decodeAddPath, encodeAddPath, partitionDirectory } from '../partitions.js';
+import { conformBatch, prefetch, readFile } from '../read.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
-import { discard } from '../../storage/storage.js';
-import { defaultKeyValueMetadata } from '../../parquet/encoder.js';
-import { readParquetToArrow } from '../../parquet/reader.js';
 import { computeStats } from '../stats.js';
-import { encodeAddPath } from '../partitions.js';
-import type { StructType } from '../../schema/schema.js';
-import { v4 as uuidv4 } from 'uuid';
 import type { DeltaTable } from '../table.js';
-import { CHUNK_ROWS, dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
-import { FlatParquetReader } from '../../parquet/flat-reader.js';
+import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
 
 export interface OptimizeOptions {
@@ -33,7 +23,8 @@ export interface OptimizeOptions {
   targetFileSize?: number;
   /** A partition is compacted only when it has at least this many small files. */
   minFiles?: number;
-  engine?: WriteOptions['encoder'];
+  /** A Parquet handler for the new files other than the table's (its compactor, if any, is used too). */
+  engine?: ParquetHandler;
   /** Marks the commit as auto-compaction (operationParameters.auto). */
   auto?: boolean;
 }
@@ -74,8 +65,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   }
   const dataSchema = dataSchemaOf(snap.schema, snap.partitionColumns);
   const arrowSchema = toArrowSchema(dataSchema);
+  const parquet = opts.engine ?? table.engine.parquet;
   const wopts: WriteOptions = {
-    encoder: opts.engine ?? makeEncoder('parquet-wasm'),
+    parquet,
     compression: 'snappy',
     targetFileSize: target,
     rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
@@ -110,8 +102,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         numBatches++;
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
-        // Fast path: on the encoder thread, without decoding the files into JavaScript values.
-        const compacted = opts.engine ? undefined : await compactOnThread(snap, b, dataSchema, arrowSchema);
+        // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
+        // thread, without decoding the files into JavaScript values).
+        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -180,7 +173,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
 
 /** Stats of compacted bytes by reading them back, when the inputs' stats cannot be merged. */
 function statsOf(bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, wopts: WriteOptions): string {
-  const back = readParquetToArrow(bytes);
+  const back = wopts.parquet.read(bytes);
   const merged = concatBatches(back.batches.map((rb) => conformBatch(rb, dataSchema, arrowSchema)), arrowSchema);
   return computeStats(merged.data, dataSchema, wopts.stats);
 }
@@ -192,153 +185,17 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
   return { path: encodeAddPath(rel), partitionValues: { ...values }, size: bytes.length, modificationTime: Date.now(), dataChange: false, stats };
 }
 
-/** A bin's file as the encoder thread takes it: a local path it reads itself, or the bytes. */
-interface Input {
-  file: AddFile;
-  path?: string;
-  bytes?: Uint8Array;
-}
-
-async function* inputs(snap: Snapshot, files: AddFile[]): AsyncGenerator<Input> {
-  const storage = snap.storage;
-  if (storage.localPath) for (const file of files) yield { file, path: storage.localPath(decodeAddPath(file.path, storage.root)) };
-  else for await (const { file, bytes } of prefetch(snap, files, 64)) yield { file, bytes };
-}
-
-// A small local file is read faster by a blocking read than by an async round trip; a plain
-// Uint8Array view, because a Buffer's subarray is several times slower in the readers' loops.
-const bytesOf = (snap: Snapshot, input: Input): Uint8Array => {
-  if (input.bytes) return input.bytes;
-  let b: Buffer;
-  try {
-    b = readFileSync(input.path!);
-  } catch (e) {
-    // Named like the general reader names it: which file, and whether it is gone.
-    throw dataFileError(snap, decodeAddPath(input.file.path, snap.storage.root), e, (e as NodeJS.ErrnoException).code === 'ENOENT');
-  }
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-};
-
-const ENCODE_OPTS = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_GROUP_ROWS };
-
 /**
- * Compacts a bin into the bytes of one Parquet file, on the encoder thread; undefined sends the
- * bin down the general path. Flat tables (the common ingestion shape) have their files read in
- * JavaScript and sent as 64K-row chunks; others go Parquet to Parquet in WASM.
+ * A bin through the compactor: the files are read through the table's storage (64 ahead), and
+ * a file the compactor's fast path refuses is read by the general reader, which conforms it to
+ * the table's types or names it in its error.
  */
-async function compactOnThread(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
-  const reader = FlatParquetReader.for(arrowSchema, CHUNK_ROWS);
-  return reader ? compactFlat(snap, files, dataSchema, arrowSchema, reader) : compactInWasm(snap, files, arrowSchema);
-}
-
-/**
- * The files' rows are read here by the flat Parquet reader into Arrow chunks of the table's
- * types, while the encoder thread writes the previous chunk. A file the reader refuses (another
- * writer's encoding or types, or a damaged file) is read by the general reader, which conforms
- * it to the table's types or names the file in its error, and joins the same stream.
- */
-async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, reader: FlatParquetReader): Promise<{ bytes: Uint8Array; rows: number } | undefined> {
-  const thread = sharedThread();
-  if (!thread) return undefined;
-  let out: ThreadFile | undefined;
-  let sent = 0;
-  const send = async (batch: arrow.RecordBatch) => {
-    out ??= thread.open({ ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata(), plainColumns: plainColumns(batch) });
-    sent += batch.numRows;
-    await out.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
-  };
-  try {
-    for await (const input of inputs(snap, files)) {
-      const bytes = bytesOf(snap, input);
-      if (reader.append(bytes)) {
-        if (reader.rows >= CHUNK_ROWS) await send(reader.flush());
-        continue;
-      }
-      if (reader.rows) await send(reader.flush());
-      for (const rb of await readFile(snap, input.file, dataSchema, arrowSchema, bytes)) if (rb.numRows) await send(rb);
-    }
-    if (reader.rows) await send(reader.flush());
-    if (!out) return undefined;
-    const bytes = await out.finish();
-    if (out.rows !== sent) throw new TributaryError('INTERNAL', `OPTIMIZE: the encoder thread wrote ${out.rows} of ${sent} rows; nothing was committed`);
-    return { bytes, rows: out.rows };
-  } catch (e) {
-    out?.abort();
-    // The thread could not start (or died): the general path encodes on this thread.
-    if (!thread.usable) return undefined;
-    throw e;
-  }
-}
-
-/** Files whose rows the main thread decodes itself once this many wait for the encoder thread. */
-const LOCAL_DECODE_BACKLOG = 16;
-
-/**
- * Concatenates the rows of Parquet files into one Parquet file in WASM, on the encoder thread:
- * the thread decodes files and writes the rows as they come, and when it falls behind, this
- * thread decodes files too and hands over their Arrow data, so both cores work. Undefined when
- * the files do not all have exactly the table's Arrow types (other writers' files, older
- * schemas): the caller then takes the general path, which conforms every file. Also undefined
- * when WebAssembly could not read a file (damaged): the general path reads the bin file by
- * file and names the file in its error.
- */
-async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
-  const encodeOpts = { ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata() };
-  const here = async () => {
-    try {
-      const bytes = await concatParquetFiles(
-        (async function* () {
-          for await (const { bytes } of prefetch(snap, files, 64)) yield bytes;
-        })(),
-        encodeOpts,
-      );
-      return bytes && { bytes };
-    } catch (e) {
-      if (isTributaryError(e)) throw e;
-      return undefined;
-    }
-  };
-  // Not waiting for the thread to start: its messages queue meanwhile, and this thread decodes
-  // files itself while the backlog is long, so start-up time is not idle time.
-  const thread = sharedThread();
-  if (!thread) return here();
-  let out: ThreadFile | undefined;
-  const open = (bytes: Uint8Array): ThreadFile | undefined => {
-    const first = readParquetToArrow(bytes);
-    if (!sameTypes(first.schema, arrowSchema) || !first.batches.length) return undefined;
-    return thread.open({ ...encodeOpts, plainColumns: plainColumns(first.batches[0]) }, 64);
-  };
-  try {
-    for await (const input of inputs(snap, files)) {
-      if (!out) {
-        const head = bytesOf(snap, input);
-        out = open(head);
-        if (!out) return undefined;
-        await out.writeParquet(head);
-        continue;
-      }
-      // Acknowledgements arrive as messages: let them in before judging the backlog.
-      if (out.backlog >= LOCAL_DECODE_BACKLOG) await new Promise((r) => setImmediate(r));
-      if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(bytesOf(snap, input)).intoIPCStream());
-      else if (input.path) await out.writeParquetFile(input.path);
-      else await out.writeParquet(input.bytes!);
-    }
-    if (!out) return undefined;
-    return { bytes: await out.finish(), rows: out.rows };
-  } catch (e) {
-    out?.abort();
-    if (String((e as Error)?.message).includes('SCHEMA_MISMATCH')) return undefined;
-    // The thread could not start (or died): compact on this thread instead.
-    if (!thread.usable) return here();
-    if (isTributaryError(e)) throw e;
-    return undefined;
-  }
-}
-
-/** Same field names and Arrow types (nullability and metadata aside), recursively. */
-function sameTypes(a: arrow.Schema, b: arrow.Schema): boolean {
-  const sig = (s: arrow.Schema) => JSON.stringify(s.fields.map((f) => [f.name, String(f.type)]));
-  return sig(a) === sig(b);
+function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+  const byName = new Map(files.map((f) => [f.path, f]));
+  const inputs = (async function* (): AsyncGenerator<CompactInput> {
+    for await (const { file, bytes } of prefetch(snap, files, 64)) yield { name: file.path, bytes };
+  })();
+  return compactor.compact(inputs, arrowSchema, (input) => readFile(snap, byName.get(input.name)!, dataSchema, arrowSchema, input.bytes));
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {

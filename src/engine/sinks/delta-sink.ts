@@ -1,4 +1,4 @@
-import type { Compression, EngineName } from '../../parquet/encoder.js';
+import type { Compression, EngineName } from '../../parquet/handler.js';
 import { DeltaTable } from '../../delta/table.js';
 import { optimize } from '../../delta/operations/optimize.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
@@ -11,6 +11,8 @@ export interface DeltaSinkOptions {
   compression?: Compression;
   targetFileSize?: number;
   configuration?: Record<string, string>;
+  /** Store options for the table's location (`storage.<key>` writeStream options). */
+  storageOptions?: Readonly<Record<string, string>>;
   onWarning?: (msg: string) => void;
   /** Compact between batches: after every N commits, or when a touched partition has more than M small files. */
   autoCompact?: { everyCommits?: number; maxSmallFiles?: number; targetFileSize?: number };
@@ -36,12 +38,12 @@ export class DeltaSink implements Sink {
 
   async open(queryId: string): Promise<void> {
     this.queryId = queryId;
-    this.table = await DeltaTable.forPath(this.opts.path);
+    this.table = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
   }
 
   async isCommitted(batchId: number): Promise<boolean> {
     // Look at the table as it is now, not as it was when the sink opened.
-    this.table = await DeltaTable.forPath(this.opts.path);
+    this.table = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
     return this.table.exists && (this.table.snapshot.txnVersion(this.queryId) ?? -1) >= batchId;
   }
 
@@ -90,7 +92,7 @@ export class DeltaSink implements Sink {
     this.commitsSinceCompaction = 0;
     this.compacting = (async () => {
       try {
-        const t = await DeltaTable.open(this.opts.path);
+        const t = await DeltaTable.open(this.opts.path, undefined, { storageOptions: this.opts.storageOptions });
         await optimize(t, { targetFileSize: target, auto: true });
         this.compactions++;
       } catch (e) {

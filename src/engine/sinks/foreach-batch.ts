@@ -4,7 +4,7 @@ import { rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { DeltaTable } from '../../delta/table.js';
 import { array, type DataType, decimal, field, map, primitive, struct, type StructType } from '../../schema/schema.js';
 import { TributaryError } from '../../errors.js';
-import type { Compression, EngineName } from '../../parquet/encoder.js';
+import type { Compression, EngineName } from '../../parquet/handler.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
 
 export type ForeachBatchFunction = (batch: arrow.Table, batchId: number) => void | Promise<void>;
@@ -24,7 +24,7 @@ export function foreachBatchSink(fn: ForeachBatchFunction): Sink {
   };
 }
 
-/** A batch's data as an Arrow table (rows are coerced to the stream schema). */
+/** A batch's data as an Arrow table (rows from direct callers are coerced to the stream schema). */
 export function batchToArrow(batch: BatchData): arrow.Table {
   if (batch.data instanceof arrow.Table) return batch.data;
   return new arrow.Table([rowsToRecordBatch(batch.data, batch.schema)]);

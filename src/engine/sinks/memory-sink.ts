@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow';
+import { concatBatches } from '../../arrow/concat.js';
 import { type Row, rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { toArrowSchema } from '../../arrow/types.js';
@@ -68,8 +69,8 @@ export class MemorySink implements Sink {
   async addBatch(batch: BatchData): Promise<SinkResult> {
     let rb: arrow.RecordBatch;
     if (batch.data instanceof arrow.Table) {
-      // Normalise to the stream schema's Arrow form, so every stored batch shares one schema.
-      rb = rowsToRecordBatch(arrowToRows(batch.data), batch.schema);
+      // One record batch per micro-batch, as the engine hands it over (the stream schema's Arrow).
+      rb = batch.data.batches.length === 1 ? batch.data.batches[0] : concatBatches(batch.data.batches, toArrowSchema(batch.schema));
     } else {
       rb = rowsToRecordBatch(batch.data, batch.schema);
     }

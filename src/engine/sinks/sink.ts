@@ -1,12 +1,15 @@
-import type * as arrow from 'apache-arrow';
 import type { Row } from '../../arrow/record-batch.js';
+import type * as arrow from 'apache-arrow';
 import type { StructType } from '../../schema/schema.js';
 
 /** One micro-batch as the sink receives it. */
 export interface BatchData {
   batchId: number;
   schema: StructType;
-  /** Rows, or Arrow data when the source produced Arrow. */
+  /**
+   * The batch's rows. The engine always hands over Arrow of the stream's schema (validated where
+   * the rows entered); sinks also take rows from direct callers.
+   */
   data: readonly Row[] | arrow.Table;
   numRows: number;
 }

@@ -26,11 +26,14 @@ export function checkEncodeOptions(opts: EncodeOptions): void {
 }
 
 /**
- * Turns Arrow data into the bytes of one Parquet file. Encoders receive the Delta schema too, so
- * a non-Arrow encoder can choose Parquet types from Delta types rather than reverse-engineering
- * them. Both implementations must produce the same physical layout (see src/arrow/types.ts).
+ * Everything Parquet the Delta layer needs, behind one interface (delta-kernel-rs's
+ * ParquetHandler): writing data and checkpoint files, reading files into Arrow, and, when an
+ * implementation can, compacting many files into one (OPTIMIZE). Writers receive the Delta schema
+ * too, so a non-Arrow encoder can choose Parquet types from Delta types rather than
+ * reverse-engineering them. Both implementations must produce the same physical layout (see
+ * src/arrow/types.ts).
  */
-export interface ParquetEncoder {
+export interface ParquetHandler {
   readonly name: EngineName;
   encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array>;
   /**
@@ -38,6 +41,27 @@ export interface ParquetEncoder {
    * is expected to get (an encoder may do small files differently from large ones).
    */
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter;
+  /** A Parquet file's bytes as Arrow (only `columns`, when given), in the file's own types. */
+  read(bytes: Uint8Array, columns?: string[]): arrow.Table;
+  /** Optional: many files into one without the general read/conform/write path (OPTIMIZE). */
+  readonly compactor?: ParquetCompactor;
+}
+
+/** One input of a compaction: its bytes, and a name for messages. */
+export interface CompactInput {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * Compacts files of one table into the bytes of one Parquet file of `schema`. A file the fast
+ * path cannot take is handed to `general`, the caller's reader, which conforms it to the table's
+ * types (or names it in its error) and whose batches join the same output. Undefined declines the
+ * whole bin (e.g. the files' types differ from the table's): the caller then takes its general
+ * path. `rows` is what the written file holds, for the caller to check against its inputs.
+ */
+export interface ParquetCompactor {
+  compact(inputs: AsyncIterable<CompactInput>, schema: arrow.Schema, general: (input: CompactInput) => Promise<arrow.RecordBatch[]>): Promise<{ bytes: Uint8Array; rows?: number } | undefined>;
 }
 
 /** One Parquet file being written: chunks in, bytes out. */
