@@ -6,7 +6,9 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { Tributary } from '../../src/index.js';
 import type { StreamingQuery } from '../../src/engine/streaming-query.js';
-import { compareCursor, linkNext, parsePointer, resolvePointer, setQueryParam } from '../../src/source/builtins/http-json.js';
+import { compareCursor } from '../../src/source/builtins/http-json.js';
+import { linkNext, setQueryParam } from '../../src/source/builtins/http-json-pagination.js';
+import { parsePointer, resolvePointer } from '../../src/source/builtins/json-pointer.js';
 import { JsonNumber } from '../../src/json/json-number.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -1,7 +1,8 @@
 import { TributaryError } from '../../errors.js';
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../schema/schema.js';
-import { HttpClient, HttpError, type RetryBudget } from '../../http/client.js';
+import { HttpClient, type RetryBudget } from '../../http/client.js';
+import { type Poll, PollingReader, ResponseShapeError } from '../polling-reader.js';
 import { credentialsInUrl, type Secrets } from '../../redact.js';
 import { canonicalOffset, type Offset } from '../offset.js';
 import { MAX_TIMER_MS, Options } from '../options.js';
@@ -57,46 +58,52 @@ const HOSTS: Record<Plan, string> = {
   pro: 'https://pro-api.coingecko.com/api/v3',
 };
 
-class CoinGeckoReader implements DataSourceStreamReader {
+/** The options of the reader, read and checked once. */
+interface CoinGeckoConfig {
+  mode: string;
+  coins: string[];
+  currencies: string[];
+  base: string;
+  headers: Record<string, string>;
+}
+
+/** Reads and checks the options that say what to poll and how to authenticate. */
+function coinGeckoConfig(o: Options, secrets: Secrets): CoinGeckoConfig {
+  const mode = o.string('mode', 'price')!;
+  const coins = o.list('coins', o.list('ids', []));
+  const currencies = o.list('vsCurrencies', o.list('vsCurrency', ['usd'])).map((c) => c.toLowerCase());
+  if (mode !== 'markets' && coins.length === 0) throw new TributaryError('INVALID_ARGUMENT', 'coingecko: option coins is required (e.g. coins=bitcoin,ethereum)');
+  const plan = (o.string('plan', 'demo') as Plan) ?? 'demo';
+  if (!(plan in HOSTS)) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan must be demo, pro or none, got "${plan}"`);
+  const base = (o.string('baseUrl') ?? HOSTS[plan]).replace(/\/+$/, '');
+  for (const c of credentialsInUrl(base)) secrets.add(c);
+  const keyEnv = o.string('apiKeyEnv', 'COINGECKO_API_KEY')!;
+  const key = process.env[keyEnv];
+  // Registered as soon as it is read: every message from here on is redacted.
+  secrets.add(key);
+  if (plan === 'pro' && !key) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan=pro needs an API key in the environment variable ${keyEnv}`);
+  const headers: Record<string, string> = {};
+  if (key && plan !== 'none') headers[plan === 'pro' ? 'x-cg-pro-api-key' : 'x-cg-demo-api-key'] = key;
+  return { mode, coins, currencies, base, headers };
+}
+
+class CoinGeckoReader extends PollingReader {
   private readonly mode: string;
   private readonly coins: string[];
   private readonly currencies: string[];
   private readonly base: string;
-  private readonly headers: Record<string, string> = {};
-  private readonly http: HttpClient;
-  private readonly onError: 'fail' | 'skip-batch' | 'null-rows';
-  private readonly retryBudget: number;
-  private readonly cache = new Map<string, Row[]>();
-  private warnings: string[] = [];
-  private retries = 0;
-  private calls = 0;
+  private readonly headers: Record<string, string>;
+  private readonly secrets: Secrets;
   private target: number | undefined;
-  /** availableNow for price/markets: one poll is everything available at start. */
-  private pollsLeft: number | undefined;
 
   constructor(
     private readonly o: Options,
-    private readonly secrets: Secrets,
+    secrets: Secrets,
   ) {
-    this.mode = o.string('mode', 'price')!;
-    this.coins = o.list('coins', o.list('ids', []));
-    this.currencies = o.list('vsCurrencies', o.list('vsCurrency', ['usd'])).map((c) => c.toLowerCase());
-    if (this.mode !== 'markets' && this.coins.length === 0) throw new TributaryError('INVALID_ARGUMENT', 'coingecko: option coins is required (e.g. coins=bitcoin,ethereum)');
-    const plan = (o.string('plan', 'demo') as Plan) ?? 'demo';
-    if (!(plan in HOSTS)) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan must be demo, pro or none, got "${plan}"`);
-    this.base = (o.string('baseUrl') ?? HOSTS[plan]).replace(/\/+$/, '');
-    for (const c of credentialsInUrl(this.base)) secrets.add(c);
-    const keyEnv = o.string('apiKeyEnv', 'COINGECKO_API_KEY')!;
-    const key = process.env[keyEnv];
-    // Registered as soon as it is read: every message from here on is redacted.
-    secrets.add(key);
-    if (plan === 'pro' && !key) throw new TributaryError('INVALID_ARGUMENT', `coingecko: plan=pro needs an API key in the environment variable ${keyEnv}`);
-    if (key && plan !== 'none') this.headers[plan === 'pro' ? 'x-cg-pro-api-key' : 'x-cg-demo-api-key'] = key;
+    const c = coinGeckoConfig(o, secrets);
     const onError = o.string('onError', 'fail');
     if (onError !== 'fail' && onError !== 'skip-batch' && onError !== 'null-rows') throw new TributaryError('INVALID_ARGUMENT', `coingecko: onError must be fail, skip-batch or null-rows, got "${onError}"`);
-    this.onError = onError;
-    this.retryBudget = o.number('retryBudget', 8, { min: 0, integer: true })!;
-    this.http = new HttpClient({
+    const http = new HttpClient({
       callsPerMinute: o.number('callsPerMinute', 30, { min: 0.001 }),
       maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
       headersTimeoutMs: o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS }),
@@ -105,6 +112,9 @@ class CoinGeckoReader implements DataSourceStreamReader {
       backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
       secrets,
     });
+    super({ label: 'coingecko', http, secrets, onError, retryBudget: o.number('retryBudget', 8, { min: 0, integer: true })! });
+    this.secrets = secrets;
+    ({ mode: this.mode, coins: this.coins, currencies: this.currencies, base: this.base, headers: this.headers } = c);
   }
 
   initialOffset(): Offset {
@@ -112,61 +122,26 @@ class CoinGeckoReader implements DataSourceStreamReader {
     return {};
   }
 
-  drainWarnings(): string[] {
-    const w = this.warnings;
-    this.warnings = [];
-    return w;
-  }
-
-  private warn(msg: string): void {
-    this.warnings.push(this.secrets.redact(msg));
-  }
-
-  metrics(): Record<string, string> {
-    return { httpCalls: String(this.calls), httpRetries: String(this.retries) };
-  }
-
-  prepareForTriggerAvailableNow(start: Offset): void {
+  override prepareForTriggerAvailableNow(start: Offset): void {
+    super.prepareForTriggerAvailableNow(start);
     if (this.mode === 'backfill') this.target = this.backfillWindow().to;
-    else this.pollsLeft = 1;
-    void start;
   }
 
-  private async get<T>(path: string, params: Record<string, string>, budget: RetryBudget): Promise<T> {
+  /** availableNow: a backfill continues chunk by chunk up to `to`; price and markets poll once. */
+  protected override morePolls(result: Poll): boolean {
+    return this.mode === 'backfill' && Number(result.end.cursor) < (this.target ?? Infinity);
+  }
+
+  private async getJson<T>(path: string, params: Record<string, string>, budget: RetryBudget): Promise<T> {
     const url = `${this.base}${path}?${new URLSearchParams(params)}`;
-    this.calls++;
-    const r = await this.http.getJson<T>(url, this.headers, budget, { onRetry: () => this.retries++ });
-    return r.body;
+    return (await this.get<T>(url, this.headers, budget)).body;
   }
 
   /** One poll: the response that gives the batch its end offset is the data the batch writes. */
-  async latestOffset(start: Offset, limit: ReadLimit): Promise<Offset> {
-    if (this.pollsLeft !== undefined) {
-      if (this.pollsLeft <= 0) return start;
-      this.pollsLeft--;
-    }
-    const budget: RetryBudget = { remaining: this.retryBudget };
-    let result: { end: Offset; rows: Row[] };
-    try {
-      if (this.mode === 'markets') result = await this.pollMarkets(start, budget);
-      else if (this.mode === 'backfill') result = await this.pollBackfill(start, budget, limit);
-      else result = await this.pollPrice(start, budget);
-    } catch (e) {
-      if (!(e instanceof HttpError || (e instanceof TributaryError && e.code === 'SOURCE_ERROR'))) throw e;
-      if (this.onError === 'fail') throw e;
-      this.warn(`${this.onError}: ${e.message}`);
-      if (this.onError === 'skip-batch') return start; // offset stays: nothing is lost
-      result = this.nullRows(start);
-    }
-    this.cache.set(canonicalOffset(result.end), result.rows);
-    return result.end;
-  }
-
-  read(_start: Offset, end: Offset): Row[] {
-    const rows = this.cache.get(canonicalOffset(end));
-    if (!rows) throw new TributaryError('SOURCE_ERROR', `coingecko: no response cached for offset ${canonicalOffset(end)} (a non-replayable source is read only while planning)`);
-    this.cache.clear();
-    return rows;
+  protected poll(start: Offset, budget: RetryBudget, limit: ReadLimit): Promise<Poll> {
+    if (this.mode === 'markets') return this.pollMarkets(start, budget);
+    if (this.mode === 'backfill') return this.pollBackfill(start, budget, limit);
+    return this.pollPrice(start, budget);
   }
 
   private num(v: unknown, coin: string, field: string): number | null {
@@ -177,7 +152,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
       this.warn(`${coin}.${field} came as a string (${JSON.stringify(v)}); read as a number`);
       return Number(v);
     }
-    throw new HttpError(this.secrets.redact(`coingecko: ${coin}.${field} is ${JSON.stringify(v)}, not a number: the response changed shape`), 200, true);
+    throw new ResponseShapeError(this.secrets.redact(`coingecko: ${coin}.${field} is ${JSON.stringify(v)}, not a number: the response changed shape`));
   }
 
   private async pollPrice(start: Offset, budget: RetryBudget): Promise<{ end: Offset; rows: Row[] }> {
@@ -191,8 +166,8 @@ class CoinGeckoReader implements DataSourceStreamReader {
     };
     const precision = this.o.string('precision');
     if (precision) params.precision = precision;
-    const body = await this.get<Record<string, Record<string, unknown>>>('/simple/price', params, budget);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError('coingecko: /simple/price did not return an object keyed by coin id', 200, true);
+    const body = await this.getJson<Record<string, Record<string, unknown>>>('/simple/price', params, budget);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ResponseShapeError('coingecko: /simple/price did not return an object keyed by coin id');
     const now = new Date();
     const end: Offset = { ...start };
     const rows: Row[] = [];
@@ -230,7 +205,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
     return { end, rows };
   }
 
-  private nullRows(start: Offset): { end: Offset; rows: Row[] } {
+  protected override nullRows(start: Offset): Poll {
     const now = new Date();
     // The failure counter moves the offset so the null rows form a batch of their own.
     const end: Offset = { ...start, _failures: Number(start._failures ?? 0) + 1 };
@@ -251,8 +226,8 @@ class CoinGeckoReader implements DataSourceStreamReader {
     for (let page = 1; page <= pages; page++) {
       const params: Record<string, string> = { vs_currency: cur, per_page: String(perPage), page: String(page), order: this.o.string('order', 'market_cap_desc')! };
       if (this.coins.length) params.ids = this.coins.join(',');
-      const body = await this.get<Record<string, unknown>[]>('/coins/markets', params, budget);
-      if (!Array.isArray(body)) throw new HttpError('coingecko: /coins/markets did not return an array', 200, true);
+      const body = await this.getJson<Record<string, unknown>[]>('/coins/markets', params, budget);
+      if (!Array.isArray(body)) throw new ResponseShapeError('coingecko: /coins/markets did not return an array');
       for (const m of body) {
         const id = String(m.id);
         const updated = typeof m.last_updated === 'string' ? Date.parse(m.last_updated) : NaN;
@@ -306,7 +281,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
     const rows: Row[] = [];
     for (const coin of this.coins) {
       for (const cur of this.currencies) {
-        const body = await this.get<{ prices?: [number, number][]; market_caps?: [number, number][]; total_volumes?: [number, number][] }>(`/coins/${encodeURIComponent(coin)}/market_chart/range`, { vs_currency: cur, from: String(cursor), to: String(next) }, budget);
+        const body = await this.getJson<{ prices?: [number, number][]; market_caps?: [number, number][]; total_volumes?: [number, number][] }>(`/coins/${encodeURIComponent(coin)}/market_chart/range`, { vs_currency: cur, from: String(cursor), to: String(next) }, budget);
         const caps = new Map((body.market_caps ?? []).map(([t, v]) => [t, v]));
         const vols = new Map((body.total_volumes ?? []).map(([t, v]) => [t, v]));
         for (const [t, p] of body.prices ?? []) {
@@ -317,9 +292,5 @@ class CoinGeckoReader implements DataSourceStreamReader {
       }
     }
     return { end: { ...start, cursor: next }, rows };
-  }
-
-  async stop(): Promise<void> {
-    await this.http.close();
   }
 }

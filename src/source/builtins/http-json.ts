@@ -3,11 +3,14 @@ import { compareExactDecimals, exactDecimal } from '../../arrow/coerce.js';
 import { JsonNumber } from '../../json/json-number.js';
 import type { Row } from '../../arrow/record-batch.js';
 import type { StructType } from '../../schema/schema.js';
-import { HttpClient, HttpError, type JsonResponse, type RetryBudget } from '../../http/client.js';
+import { HttpClient, type JsonResponse, type RetryBudget } from '../../http/client.js';
 import { credentialsInHeader, credentialsInUrl, type Secrets } from '../../redact.js';
-import { canonicalOffset, type Offset, type OffsetValue } from '../offset.js';
+import type { Offset, OffsetValue } from '../offset.js';
 import { MAX_TIMER_MS, Options } from '../options.js';
-import { DataSource, type DataSourceStreamReader, type ReadLimit } from '../source.js';
+import { type Poll, PollingReader, ResponseShapeError } from '../polling-reader.js';
+import { DataSource, type DataSourceStreamReader } from '../source.js';
+import { CursorPagination, NextUrlPagination, NoPagination, PagePagination, type Pagination, type PaginationContext } from './http-json-pagination.js';
+import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
 
 /**
  * `format('http-json')`: any REST API that answers JSON, without writing a connector.
@@ -112,255 +115,249 @@ export class HttpJsonSource extends DataSource {
   }
 }
 
-type Pagination = 'none' | 'next-url' | 'page' | 'cursor';
-const PAGINATIONS: readonly Pagination[] = ['none', 'next-url', 'page', 'cursor'];
+type PaginationMode = 'none' | 'next-url' | 'page' | 'cursor';
+const PAGINATIONS: readonly PaginationMode[] = ['none', 'next-url', 'page', 'cursor'];
 
-interface PollResult {
+/** The reader's options, read and checked once (every mistake named by its option). */
+interface HttpJsonConfig {
+  template: string;
+  /** `${env:NAME}` values (secrets). */
+  env: Map<string, string>;
+  headers: Record<string, string>;
+  pagination: { mode: PaginationMode; startPage: number; pageParam: string; pageSize?: number; nextUrlPath?: string[]; cursorParam?: string; nextCursorPath?: string[] };
+  recordsPath: string[];
+  recordsPathText: string;
+  columns: { name: string; pointer?: string[] }[];
+  cursorField: string | undefined;
+  initialCursor: string | undefined;
+  maxPages: number;
+}
+
+function httpJsonConfig(o: Options, raw: Readonly<Record<string, string>>, schema: StructType, secrets: Secrets): HttpJsonConfig {
+  const template = o.required('url');
+  // Environment references, resolved once; their values are secrets, registered as soon as they
+  // are read so that every message from here on is redacted.
+  for (const c of credentialsInUrl(template)) secrets.add(c);
+  const env = new Map<string, string>();
+  const refs = [template, ...Object.entries(raw).filter(([k]) => k.startsWith('header.')).map(([, v]) => v)];
+  for (const text of refs) {
+    for (const m of text.matchAll(ENV_RE)) {
+      const name = m[1].trim();
+      const v = process.env[name];
+      if (v === undefined) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": environment variable ${name} (referenced as \${env:${name}}) is not set`);
+      env.set(name, v);
+      secrets.add(v);
+    }
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    if (!k.startsWith('header.')) continue;
+    const name = k.slice('header.'.length);
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${k}: "${name}" is not a valid header name`);
+    headers[name] = v.replace(ENV_RE, (_, n: string) => env.get(n.trim())!);
+    for (const c of credentialsInHeader(name, headers[name])) secrets.add(c);
+  }
+
+  const mode = o.string('pagination', 'none')!;
+  if (!(PAGINATIONS as readonly string[]).includes(mode)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option pagination must be ${PAGINATIONS.join(', ')}; got "${mode}"`);
+  const nextUrlPath = o.string('nextUrlPath');
+  const pagination: HttpJsonConfig['pagination'] = {
+    mode: mode as PaginationMode,
+    startPage: o.number('startPage', 1, { integer: true })!,
+    pageParam: o.string('pageParam', 'page')!,
+    pageSize: o.number('pageSize', undefined, { min: 1, integer: true }),
+    nextUrlPath: nextUrlPath === undefined ? undefined : parsePointer(nextUrlPath, 'nextUrlPath'),
+  };
+  if (mode === 'cursor') {
+    pagination.cursorParam = o.required('cursorParam');
+    pagination.nextCursorPath = parsePointer(o.required('nextCursorPath'), 'nextCursorPath');
+  }
+  if (mode !== 'page' && /\{page\}/.test(template)) {
+    throw new TributaryError('INVALID_ARGUMENT', `source "http-json": the url has {page} but pagination is "${mode}" (use pagination=page)`);
+  }
+  const recordsPathText = o.string('recordsPath', '')!;
+
+  // Columns: a pointer per mapped column, the record's own property for the rest.
+  const names = new Set(schema.fields.map((f) => f.name));
+  const mapped = new Map<string, string[]>();
+  for (const item of o.list('fields')) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option fields expects col=/pointer pairs separated by commas; got "${item}"`);
+    const col = item.slice(0, i).trim();
+    if (!names.has(col)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option fields maps "${col}", which is not a column of the schema (${[...names].join(', ')})`);
+    mapped.set(col, parsePointer(item.slice(i + 1).trim(), `fields (${col})`));
+  }
+  const cursorField = o.string('cursorField');
+  if (cursorField !== undefined && !names.has(cursorField)) {
+    throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option cursorField "${cursorField}" is not a column of the schema (${[...names].join(', ')})`);
+  }
+  if (cursorField === undefined && /\{cursor\}/.test(template)) {
+    throw new TributaryError('INVALID_ARGUMENT', 'source "http-json": the url has {cursor} but no option cursorField says which column the cursor is');
+  }
+  return {
+    template,
+    env,
+    headers,
+    pagination,
+    recordsPath: parsePointer(recordsPathText, 'recordsPath'),
+    recordsPathText,
+    columns: schema.fields.map((f) => ({ name: f.name, pointer: mapped.get(f.name) })),
+    cursorField,
+    initialCursor: o.string('initialCursor'),
+    maxPages: o.number('maxPages', 100, { min: 1, integer: true })!,
+  };
+}
+
+function httpJsonClient(o: Options, secrets: Secrets): HttpClient {
+  const timeoutMs = o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS })!;
+  const callsPerMinute = o.number('callsPerMinute', 60, { min: 0 })!;
+  return new HttpClient({
+    // Values land in columns of any type: numbers keep their digits until the column is known.
+    exactNumbers: true,
+    callsPerMinute: callsPerMinute > 0 ? callsPerMinute : undefined,
+    maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
+    headersTimeoutMs: timeoutMs,
+    bodyTimeoutMs: timeoutMs,
+    backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
+    backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
+    secrets,
+  });
+}
+
+interface Pages {
   records: unknown[];
-  pages: number;
   truncated: boolean;
 }
 
-class HttpJsonReader implements DataSourceStreamReader {
-  private readonly template: string;
-  private readonly env = new Map<string, string>();
-  private readonly headers: Record<string, string> = {};
-  private readonly http: HttpClient;
-  private readonly pagination: Pagination;
-  private readonly recordsPath: string[];
-  private readonly recordsPathText: string;
-  private readonly columns: { name: string; pointer?: string[] }[];
-  private readonly cursorField: string | undefined;
-  private readonly initialCursor: string | undefined;
-  private readonly maxPages: number;
-  private readonly startPage: number;
-  private readonly pageParam: string;
-  private readonly pageSize: number | undefined;
-  private readonly nextUrlPath: string[] | undefined;
-  private readonly cursorParam: string | undefined;
-  private readonly nextCursorPath: string[] | undefined;
-  private readonly onError: 'fail' | 'skip-batch';
-  private readonly retryBudget: number;
-  private readonly cache = new Map<string, Row[]>();
-  private warnings: string[] = [];
-  private calls = 0;
-  private retries = 0;
+class HttpJsonReader extends PollingReader {
+  private readonly c: HttpJsonConfig;
+  private readonly secrets: Secrets;
   private pagesRead = 0;
   private recordsRead = 0;
   private recordsSkipped = 0;
-  private availableNow: 'off' | 'open' | 'done' = 'off';
+  private lastTruncated = false;
 
-  constructor(
-    o: Options,
-    raw: Readonly<Record<string, string>>,
-    schema: StructType,
-    private readonly secrets: Secrets,
-  ) {
-    this.template = o.required('url');
-    // Environment references, resolved once; their values are secrets, registered as soon as
-    // they are read so that every message from here on is redacted.
-    for (const c of credentialsInUrl(this.template)) secrets.add(c);
-    const refs = [this.template, ...Object.entries(raw).filter(([k]) => k.startsWith('header.')).map(([, v]) => v)];
-    for (const text of refs) {
-      for (const m of text.matchAll(ENV_RE)) {
-        const name = m[1].trim();
-        const v = process.env[name];
-        if (v === undefined) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": environment variable ${name} (referenced as \${env:${name}}) is not set`);
-        this.env.set(name, v);
-        secrets.add(v);
-      }
-    }
-    for (const [k, v] of Object.entries(raw)) {
-      if (!k.startsWith('header.')) continue;
-      const name = k.slice('header.'.length);
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${k}: "${name}" is not a valid header name`);
-      this.headers[name] = v.replace(ENV_RE, (_, n: string) => this.env.get(n.trim())!);
-      for (const c of credentialsInHeader(name, this.headers[name])) secrets.add(c);
-    }
-
-    const p = o.string('pagination', 'none')!;
-    if (!(PAGINATIONS as readonly string[]).includes(p)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option pagination must be ${PAGINATIONS.join(', ')}; got "${p}"`);
-    this.pagination = p as Pagination;
-    this.recordsPathText = o.string('recordsPath', '')!;
-    this.recordsPath = parsePointer(this.recordsPathText, 'recordsPath');
-    this.maxPages = o.number('maxPages', 100, { min: 1, integer: true })!;
-    this.startPage = o.number('startPage', 1, { integer: true })!;
-    this.pageParam = o.string('pageParam', 'page')!;
-    this.pageSize = o.number('pageSize', undefined, { min: 1, integer: true });
-    const nextUrlPath = o.string('nextUrlPath');
-    this.nextUrlPath = nextUrlPath === undefined ? undefined : parsePointer(nextUrlPath, 'nextUrlPath');
-    if (this.pagination === 'cursor') {
-      this.cursorParam = o.required('cursorParam');
-      this.nextCursorPath = parsePointer(o.required('nextCursorPath'), 'nextCursorPath');
-    }
-    if (this.pagination !== 'page' && /\{page\}/.test(this.template)) {
-      throw new TributaryError('INVALID_ARGUMENT', `source "http-json": the url has {page} but pagination is "${this.pagination}" (use pagination=page)`);
-    }
-
-    // Columns: a pointer per mapped column, the record's own property for the rest.
-    const names = new Set(schema.fields.map((f) => f.name));
-    const mapped = new Map<string, string[]>();
-    for (const item of o.list('fields')) {
-      const i = item.indexOf('=');
-      if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option fields expects col=/pointer pairs separated by commas; got "${item}"`);
-      const col = item.slice(0, i).trim();
-      if (!names.has(col)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option fields maps "${col}", which is not a column of the schema (${[...names].join(', ')})`);
-      mapped.set(col, parsePointer(item.slice(i + 1).trim(), `fields (${col})`));
-    }
-    this.columns = schema.fields.map((f) => ({ name: f.name, pointer: mapped.get(f.name) }));
-
-    this.cursorField = o.string('cursorField');
-    if (this.cursorField !== undefined && !names.has(this.cursorField)) {
-      throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option cursorField "${this.cursorField}" is not a column of the schema (${[...names].join(', ')})`);
-    }
-    this.initialCursor = o.string('initialCursor');
-    if (this.cursorField === undefined && /\{cursor\}/.test(this.template)) {
-      throw new TributaryError('INVALID_ARGUMENT', 'source "http-json": the url has {cursor} but no option cursorField says which column the cursor is');
-    }
-
+  constructor(o: Options, raw: Readonly<Record<string, string>>, schema: StructType, secrets: Secrets) {
+    const c = httpJsonConfig(o, raw, schema, secrets);
     const onError = o.string('onError', 'fail');
     if (onError !== 'fail' && onError !== 'skip-batch') throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option onError must be fail or skip-batch; got "${onError}"`);
-    this.onError = onError;
-    this.retryBudget = o.number('retryBudget', 10, { min: 0, integer: true })!;
-    const timeoutMs = o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS })!;
-    const callsPerMinute = o.number('callsPerMinute', 60, { min: 0 })!;
-    this.http = new HttpClient({
-      exactNumbers: true,
-      callsPerMinute: callsPerMinute > 0 ? callsPerMinute : undefined,
-      maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
-      headersTimeoutMs: timeoutMs,
-      bodyTimeoutMs: timeoutMs,
-      backoffBaseMs: o.number('backoffBaseMs', 500, { min: 0, max: MAX_TIMER_MS }),
-      backoffCapMs: o.number('backoffCapMs', 30_000, { min: 0, max: MAX_TIMER_MS }),
-      secrets,
-    });
+    super({ label: 'http-json', http: httpJsonClient(o, secrets), secrets, onError, retryBudget: o.number('retryBudget', 10, { min: 0, integer: true })! });
+    this.c = c;
+    this.secrets = secrets;
   }
 
   initialOffset(): Offset {
-    if (this.cursorField === undefined) return { poll: 0 };
-    return { cursor: this.initialCursor ?? null };
+    if (this.c.cursorField === undefined) return { poll: 0 };
+    return { cursor: this.c.initialCursor ?? null };
   }
 
-  drainWarnings(): string[] {
-    const w = this.warnings;
-    this.warnings = [];
-    return w;
+  protected override extraMetrics(): Record<string, string> {
+    return { pages: String(this.pagesRead), records: String(this.recordsRead), recordsAlreadySeen: String(this.recordsSkipped) };
   }
 
-  metrics(): Record<string, string> {
-    return {
-      httpCalls: String(this.calls),
-      httpRetries: String(this.retries),
-      pages: String(this.pagesRead),
-      records: String(this.recordsRead),
-      recordsAlreadySeen: String(this.recordsSkipped),
-    };
+  /**
+   * availableNow: poll again only while a poll stopped at maxPages (an incremental source then
+   * continues from its new cursor); a source without cursor polls once.
+   */
+  protected override morePolls(): boolean {
+    return this.lastTruncated && this.c.cursorField !== undefined;
   }
 
-  prepareForTriggerAvailableNow(_start: Offset): void {
-    this.availableNow = 'open';
-  }
-
-  private warn(msg: string) {
-    this.warnings.push(this.secrets.redact(msg));
-  }
-
-  /** A SOURCE_ERROR whose message is redacted (it may quote the response). */
-  private sourceError(msg: string): TributaryError {
-    return new TributaryError('SOURCE_ERROR', this.secrets.redact(msg));
-  }
-
-  /** A value from a response, for a message: JSON, redacted before it is cut. */
-  private show(v: unknown, max: number): string {
-    return this.secrets.preview(JSON.stringify(v) ?? String(v), max);
-  }
-
-  private describeJson(v: unknown): string {
-    if (v === null) return 'null';
-    if (Array.isArray(v)) return 'an array';
-    if (typeof v === 'object') return 'an object';
-    return `a ${typeof v} (${this.show(v, 60)})`;
-  }
-
-  /** One poll: every page it can read now; the rows are kept for the offset returned. */
-  async latestOffset(start: Offset, _limit: ReadLimit): Promise<Offset> {
-    if (this.availableNow === 'done') return start;
-    const budget: RetryBudget = { remaining: this.retryBudget };
-    let poll: PollResult;
-    try {
-      poll = await this.poll(start, budget);
-    } catch (e) {
-      if (this.availableNow === 'open') this.availableNow = 'done';
-      const sourceError = e instanceof HttpError || (e instanceof TributaryError && e.code === 'SOURCE_ERROR');
-      if (!sourceError || this.onError === 'fail') throw e;
-      this.warn(`http-json skip-batch: ${(e as Error).message}; the offset stays at ${canonicalOffset(start)} and the next trigger tries again`);
-      return start;
-    }
-    if (poll.truncated) {
+  /** One poll: every page it can read now, the records newer than the committed cursor. */
+  protected async poll(start: Offset, budget: RetryBudget): Promise<Poll> {
+    this.lastTruncated = false;
+    const pages = await this.readPages(start, budget);
+    this.lastTruncated = pages.truncated;
+    if (pages.truncated) {
       this.warn(
-        `http-json: stopped after maxPages=${this.maxPages} pages; ` +
-          (this.cursorField === undefined
+        `http-json: stopped after maxPages=${this.c.maxPages} pages; ` +
+          (this.c.cursorField === undefined
             ? 'later pages were not read (the next poll starts from the first page again; raise maxPages)'
             : 'the rest is left for the next poll (the API should sort ascending by the cursor and filter on {cursor}, or records beyond the last page read are missed)'),
       );
     }
-    // availableNow: poll again only while a poll stopped at maxPages (an incremental source then
-    // continues from its new cursor); a source without cursor polls once.
-    if (this.availableNow === 'open' && (!poll.truncated || this.cursorField === undefined)) this.availableNow = 'done';
-
-    const rows = poll.records.map((r) => this.toRow(r));
-    let end: Offset;
-    let out: Row[];
-    if (this.cursorField === undefined) {
-      if (rows.length === 0) return start;
-      end = { ...start, poll: Number(start.poll ?? 0) + 1 };
-      out = rows;
-    } else {
-      const field = this.cursorField;
-      // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
-      const committed = (start.cursor ?? this.initialCursor ?? null) as OffsetValue;
-      let max: CursorValue | null = committed === null ? null : (committed as string | number);
-      let missing = 0;
-      out = [];
-      for (let i = 0; i < rows.length; i++) {
-        const v = rows[i][field];
-        if (v === null || v === undefined) {
-          missing++;
-          continue;
-        }
-        if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumber)) {
-          throw this.sourceError(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`);
-        }
-        if (committed !== null && compareCursor(v as CursorValue, committed as string | number) <= 0) {
-          this.recordsSkipped++;
-          continue;
-        }
-        out.push(rows[i]);
-        if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
-      }
-      if (missing) this.warn(`http-json: ${missing} record(s) without a value for cursorField ${field} were skipped`);
-      if (out.length === 0) return start;
-      end = { ...start, cursor: max === null ? null : offsetCursor(max) };
+    const rows = pages.records.map((r) => this.toRow(r));
+    if (this.c.cursorField === undefined) {
+      if (rows.length === 0) return { end: start, rows: [] };
+      return { end: { ...start, poll: Number(start.poll ?? 0) + 1 }, rows };
     }
-    this.cache.clear();
-    this.cache.set(canonicalOffset(end), out);
-    return end;
+    return this.newerThanCursor(start, rows, this.c.cursorField);
   }
 
-  read(_start: Offset, end: Offset): Row[] {
-    const rows = this.cache.get(canonicalOffset(end));
-    if (!rows) throw new TributaryError('SOURCE_ERROR', `http-json: no poll cached for offset ${canonicalOffset(end)} (a non-replayable source is read only while planning)`);
-    this.cache.delete(canonicalOffset(end));
-    return rows;
+  /** Incremental reads: only records whose cursor is past the committed one; the new cursor is their maximum. */
+  private newerThanCursor(start: Offset, rows: Row[], field: string): Poll {
+    // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
+    const committed = (start.cursor ?? this.c.initialCursor ?? null) as OffsetValue;
+    let max: CursorValue | null = committed === null ? null : (committed as string | number);
+    let missing = 0;
+    const out: Row[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const v = rows[i][field];
+      if (v === null || v === undefined) {
+        missing++;
+        continue;
+      }
+      if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumber)) {
+        throw new ResponseShapeError(this.secrets.redact(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`));
+      }
+      if (committed !== null && compareCursor(v as CursorValue, committed as string | number) <= 0) {
+        this.recordsSkipped++;
+        continue;
+      }
+      out.push(rows[i]);
+      if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
+    }
+    if (missing) this.warn(`http-json: ${missing} record(s) without a value for cursorField ${field} were skipped`);
+    if (out.length === 0) return { end: start, rows: [] };
+    return { end: { ...start, cursor: max === null ? null : offsetCursor(max) }, rows: out };
   }
 
-  async stop(): Promise<void> {
-    await this.http.close();
+  /** The pages of one poll, as the pagination strategy leads from one to the next. */
+  private async readPages(start: Offset, budget: RetryBudget): Promise<Pages> {
+    const pagination = this.pagination(start);
+    const records: unknown[] = [];
+    const seen = new Set<string>();
+    let url = pagination.first();
+    for (let number = 1; ; number++) {
+      const response = await this.page(url, budget);
+      const batch = this.records(response.body, url, number);
+      for (const r of batch) records.push(r);
+      this.recordsRead += batch.length;
+      const next = pagination.next({ url, number, response, records: batch.length });
+      if (next === undefined) return { records, truncated: false };
+      seen.add(url);
+      if (seen.has(next)) {
+        this.warn(`http-json: ${this.where(url, number)}: the next page is a page already read this poll; stopping there`);
+        return { records, truncated: false };
+      }
+      if (number >= this.c.maxPages) return { records, truncated: true };
+      url = next;
+    }
+  }
+
+  private pagination(start: Offset): Pagination {
+    const p = this.c.pagination;
+    const ctx: PaginationContext = {
+      url: (page) => this.buildUrl(start, page),
+      shapeError: (page, what) => new ResponseShapeError(this.secrets.redact(`http-json: ${this.where(page.url, page.number)}: ${what}`)),
+      describe: (v) => this.describeJson(v),
+      preview: (text, max) => this.secrets.preview(text, max),
+    };
+    switch (p.mode) {
+      case 'page':
+        return new PagePagination(ctx, this.c.template, p.startPage, p.pageParam, p.pageSize);
+      case 'next-url':
+        return new NextUrlPagination(ctx, p.nextUrlPath);
+      case 'cursor':
+        return new CursorPagination(ctx, p.cursorParam!, p.nextCursorPath!);
+      default:
+        return new NoPagination(ctx);
+    }
   }
 
   private toRow(record: unknown): Row {
     const row: Row = {};
-    for (const c of this.columns) {
+    for (const c of this.c.columns) {
       const v = c.pointer ? resolvePointer(record, c.pointer) : ownProperty(record, c.name);
       row[c.name] = v === undefined ? null : v;
     }
@@ -369,11 +366,11 @@ class HttpJsonReader implements DataSourceStreamReader {
 
   /** The url template with `{cursor}`, `{page}` and `${env:...}` filled in. */
   private buildUrl(start: Offset, page?: number): string {
-    return this.template.replace(TEMPLATE_RE, (m, envName: string | undefined, ph: string | undefined) => {
-      if (envName !== undefined) return this.env.get(envName.trim())!;
-      if (ph === 'page') return String(page ?? this.startPage);
+    return this.c.template.replace(TEMPLATE_RE, (m, envName: string | undefined, ph: string | undefined) => {
+      if (envName !== undefined) return this.c.env.get(envName.trim())!;
+      if (ph === 'page') return String(page ?? this.c.pagination.startPage);
       if (ph === 'cursor') {
-        const c = start.cursor ?? this.initialCursor ?? null;
+        const c = start.cursor ?? this.c.initialCursor ?? null;
         return c === null ? '' : encodeURIComponent(String(c));
       }
       return m;
@@ -391,74 +388,37 @@ class HttpJsonReader implements DataSourceStreamReader {
     return this.secrets.redact(`GET ${shown} (page ${page} of this poll)`);
   }
 
-  private async get(url: string, budget: RetryBudget): Promise<JsonResponse> {
+  /** A value from a response, for a message: JSON, redacted before it is cut. */
+  private show(v: unknown, max: number): string {
+    return this.secrets.preview(JSON.stringify(v) ?? String(v), max);
+  }
+
+  private describeJson(v: unknown): string {
+    if (v === null) return 'null';
+    if (Array.isArray(v)) return 'an array';
+    if (typeof v === 'object') return 'an object';
+    return `a ${typeof v} (${this.show(v, 60)})`;
+  }
+
+  private async page(url: string, budget: RetryBudget): Promise<JsonResponse> {
     try {
       new URL(url);
     } catch {
       throw new TributaryError('INVALID_ARGUMENT', this.secrets.redact(`source "http-json": ${JSON.stringify(url)} is not a valid absolute URL (option url)`));
     }
-    this.calls++;
-    const r = await this.http.getJson(url, this.headers, budget, { onRetry: () => this.retries++ });
+    const r = await this.get(url, this.c.headers, budget);
     this.pagesRead++;
     return r;
   }
 
   private records(body: unknown, url: string, page: number): unknown[] {
-    const v = resolvePointer(body, this.recordsPath);
+    const v = resolvePointer(body, this.c.recordsPath);
     if (Array.isArray(v)) return v;
     if (v === undefined || v === null) {
-      this.warn(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.recordsPathText)} found ${v === null ? 'null' : 'nothing'} in the response; read as no records`);
+      this.warn(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.c.recordsPathText)} found ${v === null ? 'null' : 'nothing'} in the response; read as no records`);
       return [];
     }
-    throw this.sourceError(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.recordsPathText)} points to ${this.describeJson(v)}, not an array of records`);
-  }
-
-  private async poll(start: Offset, budget: RetryBudget): Promise<PollResult> {
-    const records: unknown[] = [];
-    const first = this.buildUrl(start, this.startPage);
-    const pageInQuery = this.pagination === 'page' && !/\{page\}/.test(this.template);
-    let url = pageInQuery ? setQueryParam(first, this.pageParam, String(this.startPage)) : first;
-    let pages = 0;
-    const seen = new Set<string>();
-    for (;;) {
-      pages++;
-      const res = await this.get(url, budget);
-      const batch = this.records(res.body, url, pages);
-      for (const r of batch) records.push(r);
-      this.recordsRead += batch.length;
-
-      // Where the next page is, if there is one.
-      let next: string | undefined;
-      if (this.pagination === 'page') {
-        if (batch.length === 0 || (this.pageSize !== undefined && batch.length < this.pageSize)) break;
-        const n = this.startPage + pages;
-        next = pageInQuery ? setQueryParam(first, this.pageParam, String(n)) : this.buildUrl(start, n);
-      } else if (this.pagination === 'next-url') {
-        const v = this.nextUrlPath ? resolvePointer(res.body, this.nextUrlPath) : linkNext(res.headers.link);
-        if (v === undefined || v === null || v === '') break;
-        if (typeof v !== 'string') throw this.sourceError(`http-json: ${this.where(url, pages)}: nextUrlPath points to ${this.describeJson(v)}, not a URL`);
-        try {
-          next = new URL(v, url).toString();
-        } catch {
-          throw this.sourceError(`http-json: ${this.where(url, pages)}: the next-page URL ${JSON.stringify(this.secrets.preview(v, 200))} is not a URL`);
-        }
-      } else if (this.pagination === 'cursor') {
-        const v = resolvePointer(res.body, this.nextCursorPath!);
-        if (v === undefined || v === null || v === '') break;
-        if (typeof v !== 'string' && typeof v !== 'number') throw this.sourceError(`http-json: ${this.where(url, pages)}: nextCursorPath points to ${this.describeJson(v)}, not a cursor`);
-        next = setQueryParam(first, this.cursorParam!, String(v));
-      } else {
-        break;
-      }
-      seen.add(url);
-      if (seen.has(next)) {
-        this.warn(`http-json: ${this.where(url, pages)}: the next page is a page already read this poll; stopping there`);
-        break;
-      }
-      if (pages >= this.maxPages) return { records, pages, truncated: true };
-      url = next;
-    }
-    return { records, pages, truncated: false };
+    throw new ResponseShapeError(this.secrets.redact(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.c.recordsPathText)} points to ${this.describeJson(v)}, not an array of records`));
   }
 }
 
@@ -486,90 +446,6 @@ export function compareCursor(a: CursorValue, b: CursorValue): number {
 
 /** A cursor as the offset keeps it: a JSON number that would round is kept as its text. */
 const offsetCursor = (v: CursorValue): string | number => (v instanceof JsonNumber ? v.text : v);
-
-/** RFC 6901: "" is the whole document; otherwise "/"-separated tokens with ~1 = "/" and ~0 = "~".
- *  The URI-fragment form ("#/a/b", percent-encoded) is accepted too. */
-export function parsePointer(text: string, option: string): string[] {
-  let p = text;
-  if (p.startsWith('#')) {
-    try {
-      p = decodeURIComponent(p.slice(1));
-    } catch {
-      throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${option}=${JSON.stringify(text)} is not a valid JSON pointer (bad percent-encoding)`);
-    }
-  }
-  if (p === '') return [];
-  if (!p.startsWith('/')) {
-    throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${option}=${JSON.stringify(text)} is not a JSON pointer: it must be "" or start with "/" (e.g. "/data/items")`);
-  }
-  return p
-    .slice(1)
-    .split('/')
-    .map((t) => {
-      if (/~[^01]|~$/.test(t)) throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option ${option}=${JSON.stringify(text)} has "~" not followed by 0 or 1 (write ~0 for "~" and ~1 for "/")`);
-      return t.replace(/~1/g, '/').replace(/~0/g, '~');
-    });
-}
-
-/** The value a parsed pointer refers to, or undefined when there is none. */
-export function resolvePointer(doc: unknown, tokens: readonly string[]): unknown {
-  let cur = doc;
-  for (const t of tokens) {
-    if (Array.isArray(cur)) {
-      if (!/^(0|[1-9]\d*)$/.test(t)) return undefined;
-      const i = Number(t);
-      if (i >= cur.length) return undefined;
-      cur = cur[i];
-    } else if (cur !== null && typeof cur === 'object') {
-      cur = ownProperty(cur, t);
-      if (cur === undefined) return undefined;
-    } else {
-      return undefined;
-    }
-  }
-  return cur;
-}
-
-function ownProperty(v: unknown, key: string): unknown {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-  return Object.prototype.hasOwnProperty.call(v, key) ? (v as Record<string, unknown>)[key] : undefined;
-}
-
-/** The rel="next" target of a Link header (RFC 8288), if any. */
-export function linkNext(header: string | string[] | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const text = Array.isArray(header) ? header.join(', ') : header;
-  for (const m of text.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
-    for (const param of m[2].split(';')) {
-      const pm = /^\s*rel\s*=\s*"?([^"]*)"?\s*$/i.exec(param);
-      if (pm && pm[1].toLowerCase().split(/\s+/).includes('next')) return m[1];
-    }
-  }
-  return undefined;
-}
-
-/** Sets one query parameter, leaving the rest of the URL byte for byte as it was. */
-export function setQueryParam(url: string, name: string, value: string): string {
-  const hashAt = url.indexOf('#');
-  const hash = hashAt >= 0 ? url.slice(hashAt) : '';
-  const base = hashAt >= 0 ? url.slice(0, hashAt) : url;
-  const q = base.indexOf('?');
-  const path = q >= 0 ? base.slice(0, q) : base;
-  const query = q >= 0 ? base.slice(q + 1) : '';
-  const enc = encodeURIComponent(name);
-  const parts = query === '' ? [] : query.split('&').filter((p) => {
-    const k = p.split('=')[0];
-    let key = k;
-    try {
-      key = decodeURIComponent(k.replace(/\+/g, ' '));
-    } catch {
-      // keep the raw key
-    }
-    return key !== name;
-  });
-  parts.push(`${enc}=${encodeURIComponent(value)}`);
-  return `${path}?${parts.join('&')}${hash}`;
-}
 
 /** The url template as shown in progress: env references stay references; a userinfo password
  *  and key-like query values are masked. */
