@@ -26,7 +26,7 @@ export type ErrorCode =
   | 'CHECKPOINT_LOCKED'
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
-  | 'QUERY_STOPPED'
+  | 'PARQUET_INVALID'
   | 'INTERNAL';
 
 export class TributaryError extends Error {

@@ -807,5 +807,5 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
           return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true));
       }
   }
-  throw new Error('unreachable');
+  throw new TributaryError('INTERNAL', `no column builder for ${JSON.stringify(t)}`);
 }

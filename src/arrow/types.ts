@@ -53,7 +53,7 @@ export function toArrowType(t: DataType): arrow.DataType {
     case 'struct':
       return new arrow.Struct(t.fields.map(toArrowField));
   }
-  throw new Error('unreachable');
+  throw new TributaryError('INTERNAL', `no Arrow type for ${JSON.stringify(t)}`);
 }
 
 export function toArrowField(f: StructField): arrow.Field {

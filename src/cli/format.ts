@@ -34,8 +34,3 @@ export function formatBytes(n: number): string {
   }
   return i === 0 ? `${n} B` : `${x.toFixed(1)} ${units[i]}`;
 }
-
-/** JSON with BigInts as numbers' exact text and bytes as base64. */
-export function toJsonText(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x));
-}

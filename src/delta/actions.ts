@@ -127,6 +127,3 @@ export function parseActions(text: string, file: string): Action[] {
   return out;
 }
 
-export function actionKind(a: Action): string {
-  return Object.keys(a)[0];
-}

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 import type { Protocol } from './actions.js';
 
 /**
@@ -161,7 +162,7 @@ class ProtocolModel {
 
 function fail(feat: TableFeature, side: string): never {
   // Unreachable from newTableProtocol, which always starts from a protocol that can list features.
-  throw new Error(`feature ${feat.name} needs a higher ${side} version`);
+  throw new TributaryError('INTERNAL', `feature ${feat.name} needs a higher ${side} version`);
 }
 
 function minimumVersions(feats: TableFeature[]): [number, number] {

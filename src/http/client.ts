@@ -3,7 +3,7 @@ import { TributaryError } from '../errors.js';
 import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import { Secrets } from '../redact.js';
-import { TokenBucket } from './pacer.js';
+import { type Clock, SYSTEM_CLOCK, TokenBucket } from './pacer.js';
 import { backoffMs, parseRetryAfter } from './retry-after.js';
 
 export interface HttpClientOptions {
@@ -19,6 +19,8 @@ export interface HttpClientOptions {
   secrets?: Secrets | string[];
   userAgent?: string;
   random?: () => number;
+  /** Time for pacing and backoff waits (tests use a virtual clock). */
+  clock?: Clock;
   /**
    * Parse bodies with the exact parser (numbers that a double would change stay JsonNumbers, duplicate
    * keys refused), for sources whose values land in columns of any type (http-json).
@@ -64,7 +66,8 @@ const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 export class HttpClient {
   private readonly agent: Agent;
   private readonly pacer: TokenBucket | undefined;
-  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random'>> & Pick<HttpClientOptions, 'random'>;
+  private readonly clock: Clock;
+  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random' | 'clock'>> & Pick<HttpClientOptions, 'random'>;
   readonly secrets: Secrets;
 
   constructor(options: HttpClientOptions = {}) {
@@ -86,7 +89,8 @@ export class HttpClient {
       headersTimeout: this.opts.headersTimeoutMs,
       bodyTimeout: this.opts.bodyTimeoutMs,
     });
-    this.pacer = options.callsPerMinute ? new TokenBucket(options.callsPerMinute) : undefined;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.pacer = options.callsPerMinute ? new TokenBucket(options.callsPerMinute, 1, this.clock) : undefined;
   }
 
   redact(s: string): string {
@@ -145,7 +149,7 @@ export class HttpClient {
       if (budget) budget.remaining--;
       const delayMs = failure.retryAfterMs ?? backoffMs(attempt, this.opts.backoffBaseMs, this.opts.backoffCapMs, this.opts.random);
       events?.onRetry?.({ attempt: attempt + 1, delayMs, reason, retryAfterMs: failure.retryAfterMs });
-      await new Promise((r) => setTimeout(r, delayMs));
+      await this.clock.sleep(delayMs);
       attempt++;
     }
   }

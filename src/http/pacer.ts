@@ -2,6 +2,17 @@
  * Client-side pacing: a token bucket refilled at `perMinute` calls a minute, holding at most
  * `burst` tokens, so a job never exceeds its plan's rate however its trigger is set.
  */
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The real clock; tests hand in a virtual one, so pacing is checked without waiting on wall time. */
+export const SYSTEM_CLOCK: Clock = {
+  now: () => performance.now(),
+  sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+};
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -10,15 +21,15 @@ export class TokenBucket {
   constructor(
     readonly perMinute: number,
     private readonly burst = 1,
-    private readonly now: () => number = () => performance.now(),
+    private readonly clock: Clock = SYSTEM_CLOCK,
   ) {
     this.ratePerMs = perMinute / 60_000;
     this.tokens = burst;
-    this.last = now();
+    this.last = clock.now();
   }
 
   private refill() {
-    const t = this.now();
+    const t = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + (t - this.last) * this.ratePerMs);
     this.last = t;
   }
@@ -36,7 +47,7 @@ export class TokenBucket {
         this.tokens -= 1;
         return;
       }
-      await new Promise((r) => setTimeout(r, w));
+      await this.clock.sleep(w);
     }
   }
 }

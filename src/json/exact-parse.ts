@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 import { isCanonicalNumber, JsonNumber } from './json-number.js';
 
 /**
@@ -10,12 +11,12 @@ import { isCanonicalNumber, JsonNumber } from './json-number.js';
  * - nesting is bounded, so a hostile document cannot exhaust the stack.
  * It is the reference for the input edge: the NDJSON reader and HTTP bodies go through it.
  */
-export class JsonSyntaxError extends Error {
+export class JsonSyntaxError extends TributaryError {
   constructor(
     message: string,
     readonly position: number,
   ) {
-    super(message);
+    super('INPUT_PARSE', message, { position });
     this.name = 'JsonSyntaxError';
   }
 }

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 /**
  * A JavaScript reader for flat Parquet files: top-level primitive columns, PLAIN or dictionary
  * encoded, uncompressed or Snappy, data pages v1 or v2 (what arrow-rs, delta-rs, Spark and
@@ -12,7 +13,7 @@
  * caller reads that file with parquet-wasm, which also gives the precise error for a bad one.
  */
 import * as arrow from 'apache-arrow';
-import { ColumnBuilder, layoutOf } from './column-builder.js';
+import { ColumnBuffer, layoutOf } from './column-buffer.js';
 import { Codec, Converted, Encoding, PageType, PhysicalType, readFooter, readPageHeader, Repetition, type ColumnMeta, type SchemaElement } from './footer.js';
 import { decodeHybrid } from './rle.js';
 import { snappyUncompress } from './snappy.js';
@@ -37,7 +38,13 @@ interface Accepted {
   srcWidth: number;
 }
 
-class Refused extends Error {}
+/** The flat reader declines a file (an encoding, type or codec it does not take): the caller reads it another way. */
+class Refused extends TributaryError {
+  constructor(message: string) {
+    super('UNSUPPORTED_FEATURE', message);
+    this.name = 'Refused';
+  }
+}
 
 const refuse = (why: string): never => {
   throw new Refused(why);
@@ -46,7 +53,7 @@ const refuse = (why: string): never => {
 const NO_DEFS: Int32Array = new Int32Array(0);
 
 export class FlatParquetReader {
-  private readonly builders: ColumnBuilder[];
+  private readonly builders: ColumnBuffer[];
   private defs: Int32Array = new Int32Array(1024);
   private indices: Int32Array = new Int32Array(1024);
   /** Files appended, and files refused (read by the caller some other way). */
@@ -63,7 +70,7 @@ export class FlatParquetReader {
     capacity: number,
   ) {
     this.plans = schema.fields;
-    this.builders = this.plans.map((f) => new ColumnBuilder(f.type, layoutOf(f.type)!, capacity));
+    this.builders = this.plans.map((f) => new ColumnBuffer(f.type, layoutOf(f.type)!, capacity));
   }
 
   /** A reader for a table of these Arrow fields; undefined if any is not a flat type it handles. */
@@ -119,7 +126,7 @@ export class FlatParquetReader {
     if (total !== meta.numRows) refuse('row groups do not add up to num_rows');
   }
 
-  private readChunk(file: Uint8Array, col: ColumnMeta, b: ColumnBuilder, acc: Accepted, maxDef: number, nullable: boolean, rows: number): void {
+  private readChunk(file: Uint8Array, col: ColumnMeta, b: ColumnBuffer, acc: Accepted, maxDef: number, nullable: boolean, rows: number): void {
     if (col.codec !== Codec.UNCOMPRESSED && col.codec !== Codec.SNAPPY) refuse(`codec ${col.codec}`);
     if (col.numValues !== rows) refuse('a flat column has as many values as rows');
     const dictAt = col.dictionaryPageOffset;
@@ -309,7 +316,7 @@ function readDictionary(page: Uint8Array, count: number, acc: Accepted): Diction
  * builder. Values come from the page itself (PLAIN, starting at `p`), through `idx` from the
  * dictionary, or for RLE booleans from `idx` itself.
  */
-function writeValues(b: ColumnBuilder, acc: Accepted, page: Uint8Array, p: number, n: number, nonNull: number, defs: Int32Array, idx: Int32Array | undefined, dict: Dictionary | undefined): void {
+function writeValues(b: ColumnBuffer, acc: Accepted, page: Uint8Array, p: number, n: number, nonNull: number, defs: Int32Array, idx: Int32Array | undefined, dict: Dictionary | undefined): void {
   const row0 = b.length;
   const valid = (i: number) => defs === NO_DEFS || defs[i] === 1;
   if (acc.conversion === 'var') {

@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
 import type { StructType } from '../schema/schema.js';
@@ -83,7 +84,7 @@ class ThreadedFileWriter implements ParquetFileWriter {
     if (!this.file) return Promise.reject(new Error('a Parquet file needs at least one chunk'));
     const file = this.file;
     return file.finish().then((bytes) => {
-      if (file.rows !== this.rows) throw new Error(`the encoder thread wrote ${file.rows} of ${this.rows} rows`);
+      if (file.rows !== this.rows) throw new TributaryError('INTERNAL', `the encoder thread wrote ${file.rows} of ${this.rows} rows`);
       this.onThread();
       return bytes;
     });

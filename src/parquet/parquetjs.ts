@@ -177,7 +177,7 @@ class SchemaBuilder {
             return this.leaf('INT64', nullable, true);
         }
     }
-    throw new Error(`unreachable: Delta type ${JSON.stringify(t)}`);
+    throw new TributaryError('INTERNAL', `unreachable: Delta type ${JSON.stringify(t)}`);
   }
 
   private leaf(type: PrimitiveType, nullable: boolean, statistics: boolean): FieldDefinition {
@@ -293,7 +293,7 @@ function fixUncompressedSizes(file: Buffer, rowGroups: ParquetEnvelopeWriter['ro
         uncompressed += headerBytes + header.uncompressed_page_size;
         pos += headerBytes + header.compressed_page_size;
       }
-      if (pos !== end) throw new Error(`internal error: column chunk ${md.path_in_schema.join('.')} does not end on a page boundary`);
+      if (pos !== end) throw new TributaryError('INTERNAL', `column chunk ${md.path_in_schema.join('.')} does not end on a page boundary`);
       md.total_uncompressed_size.setValue(uncompressed);
       groupBytes += uncompressed;
     }

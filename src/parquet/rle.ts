@@ -1,9 +1,16 @@
+import { TributaryError } from '../errors.js';
 /**
  * Parquet's RLE / bit-packed hybrid encoding, used for definition levels and dictionary indices.
  * Decodes exactly `count` values into `out`; input that ends early or describes more than it
  * holds throws.
  */
-export class RleError extends Error {}
+/** A RLE/bit-packed run in a Parquet page that cannot be decoded (a damaged or truncated file). */
+export class RleError extends TributaryError {
+  constructor(message: string) {
+    super('PARQUET_INVALID', message);
+    this.name = 'RleError';
+  }
+}
 
 export function decodeHybrid(buf: Uint8Array, pos: number, end: number, bitWidth: number, count: number, out: Int32Array): void {
   if (bitWidth > 32) throw new RleError(`RLE: bit width ${bitWidth}`);

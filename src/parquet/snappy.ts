@@ -1,8 +1,15 @@
+import { TributaryError } from '../errors.js';
 /**
  * Snappy decompression (the raw format Parquet pages use, no framing), so that small pages are
  * read without a call into WASM. Every copy is bounds-checked; corrupt input throws.
  */
-export class SnappyError extends Error {}
+/** A Snappy block in a Parquet page that cannot be decoded (a damaged or truncated file). */
+export class SnappyError extends TributaryError {
+  constructor(message: string) {
+    super('PARQUET_INVALID', message);
+    this.name = 'SnappyError';
+  }
+}
 
 export function snappyUncompress(src: Uint8Array, expected: number): Uint8Array {
   let pos = 0;

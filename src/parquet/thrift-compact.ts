@@ -1,3 +1,4 @@
+import { TributaryError } from '../errors.js';
 /**
  * A reader for the Thrift compact protocol, the encoding of Parquet's footer and page headers.
  * Structs come back generic, as sparse arrays indexed by field id (parquet.thrift numbers them),
@@ -15,7 +16,13 @@ export type ThriftStruct = ThriftValue[];
  */
 export type Spec = { readonly [id: number]: Spec | true };
 
-export class ThriftError extends Error {}
+/** A Thrift structure in a Parquet footer or page header that cannot be decoded (a damaged or truncated file). */
+export class ThriftError extends TributaryError {
+  constructor(message: string) {
+    super('PARQUET_INVALID', message);
+    this.name = 'ThriftError';
+  }
+}
 
 const STOP = 0;
 const TRUE = 1;

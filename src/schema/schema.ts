@@ -225,10 +225,6 @@ export function schemaDifference(ours: DataType, theirs: DataType, path = ''): s
   return undefined;
 }
 
-export function fieldByName(schema: StructType, name: string): StructField | undefined {
-  return schema.fields.find((f) => f.name === name) ?? schema.fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
-}
-
 export function containsType(t: DataType, pred: (t: DataType) => boolean): boolean {
   if (pred(t)) return true;
   switch (t.kind) {

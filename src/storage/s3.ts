@@ -119,7 +119,7 @@ export class S3Store extends ObjectStore {
     try {
       parts = await mapLimited(rechunk(chunks, this.tuning.partSize), this.tuning.uploadConcurrency, async (body, i) => {
         const PartNumber = i + 1;
-        if (PartNumber > MAX_PARTS) throw new Error(`more than ${MAX_PARTS} parts of ${this.tuning.partSize} bytes: raise partSize`);
+        if (PartNumber > MAX_PARTS) throw new TributaryError('INVALID_ARGUMENT', `more than ${MAX_PARTS} parts of ${this.tuning.partSize} bytes: raise partSize`);
         const r = await client.send(new sdk.UploadPartCommand({ Bucket, Key: key, UploadId, PartNumber, Body: body, ContentLength: body.length, ChecksumAlgorithm: 'CRC32' }));
         return { PartNumber, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 };
       });

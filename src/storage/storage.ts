@@ -70,9 +70,6 @@ export interface Storage {
   close?(): Promise<void>;
 }
 
-export function joinPath(...parts: string[]): string {
-  return parts.filter((p) => p !== '').join('/').replace(/\/+/g, '/');
-}
 
 /** Removes what a failed write left (see Storage.discard); never throws, the write's own error matters. */
 export async function discard(storage: Storage, paths: readonly string[]): Promise<void> {

@@ -35,7 +35,12 @@ export function layoutOf(type: arrow.DataType): Layout | undefined {
   return undefined;
 }
 
-export class ColumnBuilder {
+/**
+ * One column of the flat reader's output: page values copied straight into the buffers of an
+ * Arrow column of the table's type (not to be confused with src/arrow/builders.ts, which builds
+ * Arrow columns from JavaScript values).
+ */
+export class ColumnBuffer {
   length = 0;
   nullCount = 0;
   /** Fixed-width values, the bool bitmap, or the var-width bytes. */
