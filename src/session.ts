@@ -20,6 +20,11 @@ export class Tributary implements StreamingContext {
   /** Set by `tributary run --trigger`: overrides the trigger a job file chose. */
   triggerOverride: Trigger | undefined;
   /**
+   * Store options (delta-rs's `storage_options` names) for every query's checkpoint location and
+   * table, under its own `storage.<key>` options: `tributary run --storage-option` sets them.
+   */
+  storageOptions: Record<string, string> = {};
+  /**
    * The secrets of every source this session loaded (their registries are attached here), so
    * whatever prints for the session can redact all of them: warnings, query failures, the CLI's
    * lines.

@@ -60,3 +60,14 @@ export function durationArg(option: string): (value: string) => number {
     return ms;
   };
 }
+
+/** Repeated `key=value` flags (`--property`, `--option`, `--storage-option`) as a record. */
+export function keyValues(option: string, list: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `${option} expects key=value, got ${showValue(kv)}`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}

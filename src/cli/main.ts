@@ -36,6 +36,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--row-group-rows <n>', 'maximum rows per Parquet row group', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
     .action((table, opts) => appendCommand(table, opts, out));
 
@@ -43,6 +44,7 @@ export function buildProgram(out: CliStdout): Command {
     .command('inspect <table>')
     .description('version, schema, partitions, files, records, size, checkpoint and protocol')
     .option('-v, --version <n>', 'inspect an older version', wholeNumber('--version'))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print as JSON')
     .action((table, opts) => inspectCommand(table, opts, out));
 
@@ -50,6 +52,7 @@ export function buildProgram(out: CliStdout): Command {
     .command('history <table>')
     .description('the commits of a table, like DESCRIBE HISTORY')
     .option('-n, --limit <n>', 'only the newest n commits', wholeNumber('--limit'))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print as JSON')
     .action((table, opts) => historyCommand(table, opts, out));
 
@@ -58,6 +61,7 @@ export function buildProgram(out: CliStdout): Command {
     .description('print a table (or --version N of it) as NDJSON')
     .option('-v, --version <n>', 'time travel to version n', wholeNumber('--version'))
     .option('-n, --limit <n>', 'at most n rows', wholeNumber('--limit'))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .action((table, opts) => readCommand(table, opts, out));
 
   program
@@ -66,6 +70,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('-w, --where <predicate>', "partition filter, e.g. \"date = '2026-11-28'\"")
     .option('--target-file-size <size>', 'target size of the compacted files (default: 128MB)', sizeArg('--target-file-size'))
     .option('--min-files <n>', 'only partitions with at least n small files (default: 2)', wholeNumber('--min-files', { min: 1 }))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print metrics as JSON')
     .action((table, opts) => optimizeCommand(table, opts, out));
 
@@ -75,6 +80,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('-r, --retention <duration>', 'retention, e.g. 168h (default: delta.deletedFileRetentionDuration, 7 days)', durationArg('--retention'))
     .option('--dry-run', 'list what would be deleted')
     .option('--force', 'allow a retention below 168 hours')
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
     .action((table, opts) => vacuumCommand(table, opts, out));
 
@@ -92,6 +98,7 @@ export function buildProgram(out: CliStdout): Command {
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']))
     .option('--query-name <name>', 'query name shown in progress')
     .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'progress as JSON lines')
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest, out);

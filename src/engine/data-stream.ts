@@ -144,7 +144,7 @@ export class DataStreamWriter extends OptionBuilder {
     const lockRenewIntervalMs = w.amount('checkpointLock.renewInterval', DEFAULT_RENEW_INTERVAL_MS, parseDuration, 'duration', { min: 10, max: MAX_TIMER_MS })!;
     const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
     // `storage.<key>` options reach the stores of the checkpoint location and the Delta table.
-    const storageOptions = Object.fromEntries(Object.entries(this.opts).filter(([k]) => k.startsWith('storage.')).map(([k, v]) => [k.slice('storage.'.length), v]));
+    const storageOptions = { ...session.storageOptions, ...Object.fromEntries(Object.entries(this.opts).filter(([k]) => k.startsWith('storage.')).map(([k, v]) => [k.slice('storage.'.length), v])) };
     for (const v of storageOptionSecrets(storageOptions)) session.secrets.add(v);
     let sink: Sink;
     if (this.fmt === 'custom') sink = this.customSink!;

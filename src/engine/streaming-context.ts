@@ -15,6 +15,8 @@ export interface StreamingContext {
   readonly streams: StreamingQueryManager;
   readonly secrets: Secrets;
   readonly triggerOverride: Trigger | undefined;
+  /** Store options every query of the session starts from (`run --storage-option`). */
+  readonly storageOptions?: Readonly<Record<string, string>>;
   sinkFactory(format: string): SinkFactory;
   warn(msg: string): void;
 }

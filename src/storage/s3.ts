@@ -57,6 +57,10 @@ export class S3Store extends ObjectStore {
 
   /** The SDK and one client, made on first use: a user of local tables never loads the SDK. */
   private s3(): Promise<{ sdk: Sdk; client: S3Client }> {
+    // The SDK warns on stderr that a future release will need Node 22: a multi-line notice in the
+    // middle of a CLI's one-line output. Tributary supports Node 20; the notice is off unless the
+    // user set the variable themselves.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client ??= import('@aws-sdk/client-s3').then((sdk) => {
       const t = this.tuning;
       const client = new sdk.S3Client({

@@ -1,5 +1,6 @@
 import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
+import { keyValues } from '../args.js';
 import { DeltaTable } from '../../delta/table.js';
 import { readNdjson } from '../input.js';
 import type { CliStdout } from '../output.js';
@@ -7,6 +8,7 @@ import { schemaArg } from '../schema-arg.js';
 
 export interface AppendArgs {
   input: string;
+  storageOption?: string[];
   schema?: string;
   partitionBy?: string;
   mergeSchema?: boolean;
@@ -22,13 +24,8 @@ export interface AppendArgs {
 export async function appendCommand(tablePath: string, args: AppendArgs, out: CliStdout): Promise<void> {
   const schema = args.schema ? schemaArg(args.schema) : undefined;
   const partitionColumns = args.partitionBy ? args.partitionBy.split(',').map((s) => s.trim()).filter(Boolean) : [];
-  const configuration: Record<string, string> = {};
-  for (const p of args.property ?? []) {
-    const i = p.indexOf('=');
-    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `--property expects key=value, got "${p}"`);
-    configuration[p.slice(0, i)] = p.slice(i + 1);
-  }
-  const table = await DeltaTable.forPath(tablePath);
+  const configuration = keyValues('--property', args.property);
+  const table = await DeltaTable.forPath(tablePath, { storageOptions: keyValues('--storage-option', args.storageOption) });
   if (!table.exists && !schema) {
     throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${table.storage.root}; pass --schema to create it`);
   }

@@ -1,8 +1,9 @@
 import { DeltaTable } from '../../delta/table.js';
+import { keyValues } from '../args.js';
 import type { CliStdout } from '../output.js';
 
-export async function historyCommand(tablePath: string, args: { limit?: number; json?: boolean }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath);
+export async function historyCommand(tablePath: string, args: { limit?: number; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const entries = await table.history(args.limit);
   if (args.json) {
     out.write(JSON.stringify(entries, null, 2) + '\n');

@@ -1,10 +1,11 @@
 import { readLastCheckpoint } from '../../delta/checkpoint.js';
 import { DeltaTable } from '../../delta/table.js';
+import { keyValues } from '../args.js';
 import { formatBytes, schemaToDdl } from '../format.js';
 import type { CliStdout } from '../output.js';
 
-export async function inspectCommand(tablePath: string, args: { version?: number; json?: boolean }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath, args.version);
+export async function inspectCommand(tablePath: string, args: { version?: number; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, args.version, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const snap = table.snapshot;
   const files = snap.files;
   let numRecords: number | null = 0;

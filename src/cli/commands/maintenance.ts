@@ -1,11 +1,12 @@
+import { keyValues } from '../args.js';
 import { DeltaTable } from '../../delta/table.js';
 import { optimize } from '../../delta/operations/optimize.js';
 import { vacuum } from '../../delta/operations/vacuum.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
 
-export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath);
+export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const m = await optimize(table, {
     where: args.where,
     targetFileSize: args.targetFileSize,
@@ -20,8 +21,8 @@ export async function optimizeCommand(tablePath: string, args: { where?: string;
   }
 }
 
-export async function vacuumCommand(tablePath: string, args: { retention?: number; dryRun?: boolean; force?: boolean; json?: boolean }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath);
+export async function vacuumCommand(tablePath: string, args: { retention?: number; dryRun?: boolean; force?: boolean; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const r = await vacuum(table, { retentionMs: args.retention, dryRun: args.dryRun, force: args.force });
   if (args.json) {
     out.write(JSON.stringify(r) + '\n');

@@ -3,11 +3,12 @@ import { arrowToRows } from '../../arrow/to-rows.js';
 import { bytesToBase64, microsToIso } from '../../arrow/values.js';
 import type { DataType } from '../../schema/schema.js';
 import { DeltaTable } from '../../delta/table.js';
+import { keyValues } from '../args.js';
 import type { CliStdout } from '../output.js';
 
 /** Prints the table (or a version of it) as NDJSON, in the same forms `append` accepts. */
-export async function readCommand(tablePath: string, args: { version?: number; limit?: number }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath);
+export async function readCommand(tablePath: string, args: { version?: number; limit?: number; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const data = await table.read({ version: args.version });
   const schema = table.snapshot.schema;
   const limit = args.limit ?? Infinity;

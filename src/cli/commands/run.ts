@@ -6,11 +6,14 @@ import type { StreamingQueryProgress } from '../../engine/progress.js';
 import type { StreamingQuery } from '../../engine/streaming-query.js';
 import { parseTriggerArg, type Trigger } from '../../engine/trigger.js';
 import { Tributary } from '../../session.js';
+import { storageOptionSecrets } from '../../storage/uri.js';
+import { keyValues } from '../args.js';
 import { canonicalOffset } from '../../source/offset.js';
 import type { CliStdout } from '../output.js';
 import { schemaArg } from '../schema-arg.js';
 
 export interface RunArgs {
+  storageOption?: string[];
   format?: string;
   option?: string[];
   schema?: string;
@@ -28,15 +31,6 @@ export interface RunArgs {
 /** A job file: `export default (t: Tributary) => t.readStream....start(path)`. */
 export type JobModule = { default: (t: Tributary, ctx: { args: string[] }) => StreamingQuery | Promise<StreamingQuery> };
 
-function parseOptions(list: string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of list) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new TributaryError('INVALID_ARGUMENT', `--option expects key=value, got "${kv}"`);
-    out[kv.slice(0, i)] = kv.slice(i + 1);
-  }
-  return out;
-}
 
 export function progressLine(p: StreamingQueryProgress): string {
   const v = p.deltaVersion === null ? 'no new version' : `version ${p.deltaVersion}`;
@@ -67,6 +61,9 @@ export async function runCommand(target: string, args: RunArgs, rest: string[], 
 }
 
 async function run(session: Tributary, print: Print, target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
+  // Every query this run starts (a --format one, or a job file's) reaches its stores with these.
+  session.storageOptions = keyValues('--storage-option', args.storageOption);
+  for (const v of storageOptionSecrets(session.storageOptions)) session.secrets.add(v);
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
   session.onWarning = (m) => print('stderr', `tributary: warning: ${m}`);
   session.streams.addListener({
@@ -80,7 +77,7 @@ async function run(session: Tributary, print: Print, target: string, args: RunAr
   let query: StreamingQuery;
   if (args.format) {
     if (!args.checkpoint) throw new TributaryError('INVALID_ARGUMENT', 'run --format needs --checkpoint <dir>');
-    let reader = session.readStream.format(args.format).options(parseOptions(args.option));
+    let reader = session.readStream.format(args.format).options(keyValues('--option', args.option));
     if (args.schema) reader = reader.schema(schemaArg(args.schema));
     if (args.maxRowsPerBatch !== undefined) reader = reader.option('maxRowsPerBatch', String(args.maxRowsPerBatch));
     if (args.maxBytesPerBatch !== undefined) reader = reader.option('maxBytesPerBatch', String(args.maxBytesPerBatch));
