@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isTributaryError, TributaryError } from '../errors.js';
 import { MAX_ROW_GROUP_ROWS } from '../parquet/encoder.js';
+import { VERSION } from '../version.js';
 import { durationArg, sizeArg, wholeNumber } from './args.js';
 import { CliStdout } from './output.js';
 import { appendCommand } from './commands/append.js';
@@ -15,7 +16,7 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 export function buildProgram(out: CliStdout): Command {
   const program = new Command('tributary')
     .description('Stream rows into Delta Lake tables that Spark and delta-rs read directly')
-    .version('0.1.0')
+    .version(VERSION)
     // Program options only before the subcommand, so `inspect --version N` reaches inspect.
     .enablePositionalOptions()
     .exitOverride()
