@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
   | 'QUERY_STOPPED'
+  | 'DEPENDENCY_MISSING'
   | 'INTERNAL';
 
 export class TributaryError extends Error {
