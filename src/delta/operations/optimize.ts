@@ -36,6 +36,16 @@ export interface OptimizeOptions {
   engine?: WriteOptions['encoder'];
   /** Marks the commit as auto-compaction (operationParameters.auto). */
   auto?: boolean;
+  /** Called as input files are compacted (a file at a time), for progress displays. */
+  onProgress?: (p: OptimizeProgress) => void;
+}
+
+/** Files and bytes of the small files being compacted: done of the total planned. */
+export interface OptimizeProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
 }
 
 export interface OptimizeMetrics {
@@ -83,6 +93,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   };
   const removes: RemoveFile[] = [];
   const adds: AddFile[] = [];
+  // The plan, counted up front only for a progress display: the bins the loop below compacts.
+  const planned = opts.onProgress ? [...groups.values()].filter((files) => files.length >= minFiles).flatMap((files) => binsOf(files, target)).filter((b) => b.length >= 2) : [];
+  const progress = progressCounter(opts.onProgress, planned);
   let partitions = 0;
   let numBatches = 0;
   const now = Date.now();
@@ -90,28 +103,14 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     for (const files of groups.values()) {
       if (files.length < minFiles) continue;
       partitions++;
-      // First-fit bins in path order, each up to the target size.
-      files.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const bins: AddFile[][] = [];
-      let bin: AddFile[] = [];
-      let binBytes = 0;
-      for (const f of files) {
-        if (bin.length && binBytes + f.size > target) {
-          bins.push(bin);
-          bin = [];
-          binBytes = 0;
-        }
-        bin.push(f);
-        binBytes += f.size;
-      }
-      if (bin.length) bins.push(bin);
-      for (const b of bins) {
+      for (const b of binsOf(files, target)) {
         if (b.length < 2) continue;
         numBatches++;
+        const tick = progress.bin();
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
         // Fast path: on the encoder thread, without decoding the files into JavaScript values.
-        const compacted = opts.engine ? undefined : await compactOnThread(snap, b, dataSchema, arrowSchema);
+        const compacted = opts.engine ? undefined : await compactOnThread(snap, b, dataSchema, arrowSchema, tick);
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -122,11 +121,15 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           adds.push(await storeCompacted(table, dir, compacted.bytes, values, stats, adds.length));
         } else {
           const batches: arrow.RecordBatch[] = [];
-          for await (const { file, bytes } of prefetch(snap, b, 64)) batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+          for await (const { file, bytes } of prefetch(snap, b, 64)) {
+            batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+            tick(file);
+          }
           const merged = concatBatches(batches, arrowSchema);
           const written = await writeBatch(table.storage, dir, merged, dataSchema, { ...values }, wopts, adds.length);
           for (const w of written) adds.push({ ...w, dataChange: false });
         }
+        progress.binDone(b);
         for (const f of b) {
           removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
         }
@@ -178,6 +181,58 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   return metrics;
 }
 
+/** First-fit bins of a partition's small files in path order, each up to the target size. */
+function binsOf(files: AddFile[], target: number): AddFile[][] {
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const bins: AddFile[][] = [];
+  let bin: AddFile[] = [];
+  let binBytes = 0;
+  for (const f of files) {
+    if (bin.length && binBytes + f.size > target) {
+      bins.push(bin);
+      bin = [];
+      binBytes = 0;
+    }
+    bin.push(f);
+    binBytes += f.size;
+  }
+  if (bin.length) bins.push(bin);
+  return bins;
+}
+
+/**
+ * Counts compacted files for `onProgress`. A bin's files are ticked as they are read; a bin that
+ * falls back from the fast path to the general one reads its files again, so a file counts once
+ * (the `seen` set), and the totals are set exactly when the bin is done.
+ */
+function progressCounter(onProgress: OptimizeOptions['onProgress'], bins: AddFile[][]) {
+  const sizeOf = (files: AddFile[]) => files.reduce((n, f) => n + f.size, 0);
+  const total = { files: bins.reduce((n, b) => n + b.length, 0), bytes: bins.reduce((n, b) => n + sizeOf(b), 0) };
+  const done = { files: 0, bytes: 0 };
+  const emit = (files: number, bytes: number) => onProgress?.({ filesDone: files, filesTotal: total.files, bytesDone: bytes, bytesTotal: total.bytes });
+  emit(0, 0);
+  let seen = new Set<AddFile>();
+  let seenBytes = 0;
+  return {
+    /** Starts a bin; returns the tick for each of its files read. */
+    bin(): (file: AddFile) => void {
+      seen = new Set();
+      seenBytes = 0;
+      return (file) => {
+        if (!onProgress || seen.has(file)) return;
+        seen.add(file);
+        seenBytes += file.size;
+        emit(done.files + seen.size, done.bytes + seenBytes);
+      };
+    },
+    binDone(files: AddFile[]): void {
+      done.files += files.length;
+      done.bytes += sizeOf(files);
+      emit(done.files, done.bytes);
+    },
+  };
+}
+
 /** Stats of compacted bytes by reading them back, when the inputs' stats cannot be merged. */
 function statsOf(bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, wopts: WriteOptions): string {
   const back = readParquetToArrow(bytes);
@@ -226,9 +281,9 @@ const ENCODE_OPTS = { compression: 'snappy' as const, rowGroupRows: DEFAULT_ROW_
  * bin down the general path. Flat tables (the common ingestion shape) have their files read in
  * JavaScript and sent as 64K-row chunks; others go Parquet to Parquet in WASM.
  */
-async function compactOnThread(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+async function compactOnThread(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const reader = FlatParquetReader.for(arrowSchema, CHUNK_ROWS);
-  return reader ? compactFlat(snap, files, dataSchema, arrowSchema, reader) : compactInWasm(snap, files, arrowSchema);
+  return reader ? compactFlat(snap, files, dataSchema, arrowSchema, reader, tick) : compactInWasm(snap, files, arrowSchema, tick);
 }
 
 /**
@@ -237,7 +292,7 @@ async function compactOnThread(snap: Snapshot, files: AddFile[], dataSchema: Str
  * writer's encoding or types, or a damaged file) is read by the general reader, which conforms
  * it to the table's types or names the file in its error, and joins the same stream.
  */
-async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, reader: FlatParquetReader): Promise<{ bytes: Uint8Array; rows: number } | undefined> {
+async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, reader: FlatParquetReader, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows: number } | undefined> {
   const thread = sharedThread();
   if (!thread) return undefined;
   let out: ThreadFile | undefined;
@@ -251,11 +306,13 @@ async function compactFlat(snap: Snapshot, files: AddFile[], dataSchema: StructT
     for await (const input of inputs(snap, files)) {
       const bytes = bytesOf(snap, input);
       if (reader.append(bytes)) {
+        tick(input.file);
         if (reader.rows >= CHUNK_ROWS) await send(reader.flush());
         continue;
       }
       if (reader.rows) await send(reader.flush());
       for (const rb of await readFile(snap, input.file, dataSchema, arrowSchema, bytes)) if (rb.numRows) await send(rb);
+      tick(input.file);
     }
     if (reader.rows) await send(reader.flush());
     if (!out) return undefined;
@@ -282,7 +339,7 @@ const LOCAL_DECODE_BACKLOG = 16;
  * when WebAssembly could not read a file (damaged): the general path reads the bin file by
  * file and names the file in its error.
  */
-async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arrow.Schema, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const encodeOpts = { ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata() };
   const here = async () => {
     try {
@@ -315,6 +372,7 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
         out = open(head);
         if (!out) return undefined;
         await out.writeParquet(head);
+        tick(input.file);
         continue;
       }
       // Acknowledgements arrive as messages: let them in before judging the backlog.
@@ -322,6 +380,7 @@ async function compactInWasm(snap: Snapshot, files: AddFile[], arrowSchema: arro
       if (out.backlog >= LOCAL_DECODE_BACKLOG) await out.write(pw.readParquet(bytesOf(snap, input)).intoIPCStream());
       else if (input.path) await out.writeParquetFile(input.path);
       else await out.writeParquet(input.bytes!);
+      tick(input.file);
     }
     if (!out) return undefined;
     return { bytes: await out.finish(), rows: out.rows };

@@ -71,6 +71,8 @@ class CoinGeckoReader implements DataSourceStreamReader {
   private retries = 0;
   private calls = 0;
   private target: number | undefined;
+  /** mode=backfill: the time (epoch seconds) the last poll reached, for progress. */
+  private reached: number | undefined;
   /** availableNow for price/markets: one poll is everything available at start. */
   private pollsLeft: number | undefined;
 
@@ -123,7 +125,16 @@ class CoinGeckoReader implements DataSourceStreamReader {
   }
 
   metrics(): Record<string, string> {
-    return { httpCalls: String(this.calls), httpRetries: String(this.retries) };
+    const m: Record<string, string> = { httpCalls: String(this.calls), httpRetries: String(this.retries) };
+    if (this.mode === 'backfill' && this.reached !== undefined) {
+      // Chunks of the whole window done, from the offset reached: right after a restart too.
+      const w = this.backfillWindow();
+      const total = Math.ceil((w.to - w.from) / w.chunk);
+      m.progressDone = String(Math.min(total, Math.max(0, Math.ceil((this.reached - w.from) / w.chunk))));
+      m.progressTotal = String(total);
+      m.progressUnit = 'chunks';
+    }
+    return m;
   }
 
   prepareForTriggerAvailableNow(start: Offset): void {
@@ -301,6 +312,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
     const w = this.backfillWindow();
     const cursor = Number(start.cursor ?? w.from);
     const stop = Math.min(w.to, this.target ?? w.to);
+    this.reached = cursor;
     if (cursor >= stop) return { end: start, rows: [] };
     const next = Math.min(cursor + w.chunk, stop);
     const rows: Row[] = [];
@@ -316,6 +328,7 @@ class CoinGeckoReader implements DataSourceStreamReader {
         }
       }
     }
+    this.reached = next;
     return { end: { ...start, cursor: next }, rows };
   }
 
