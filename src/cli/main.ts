@@ -38,6 +38,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
     .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => appendCommand(table, opts, out));
 
   program
@@ -68,6 +69,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--target-file-size <size>', 'target size of the compacted files (default: 128MB)', sizeArg('--target-file-size'))
     .option('--min-files <n>', 'only partitions with at least n small files (default: 2)', wholeNumber('--min-files', { min: 1 }))
     .option('--json', 'print metrics as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => optimizeCommand(table, opts, out));
 
   program
@@ -77,6 +79,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--dry-run', 'list what would be deleted')
     .option('--force', 'allow a retention below 168 hours')
     .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => vacuumCommand(table, opts, out));
 
   program
@@ -94,6 +97,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--query-name <name>', 'query name shown in progress')
     .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')
     .option('--json', 'progress as JSON lines')
+    .option('--no-progress', 'no progress bar for sources that report their progress (drawn only when stdout and stderr are terminals)')
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest, out);
     });
