@@ -11,6 +11,8 @@ import cliProgress from 'cli-progress';
  * NDJSON stay clean.
  */
 export interface ProgressView {
+  /** Whether anything is drawn: commands skip computing what a silent view would not show. */
+  readonly active: boolean;
   /**
    * Shows `label` with `done` of `total` as a bar, a percentage and an ETA, and `detail` (the
    * counts in their units); without a total, just the label and the detail. A new label starts a
@@ -55,6 +57,7 @@ function processTerminals(): Terminals {
 }
 
 const SILENT: ProgressView = {
+  active: false,
   show: () => undefined,
   print: (write) => write(),
   stop: () => undefined,
@@ -87,6 +90,7 @@ function format(options: cliProgress.Options, params: cliProgress.Params, payloa
  * however fast it ran, and a test can see it without depending on timing.
  */
 class TerminalProgress implements ProgressView {
+  readonly active = true;
   private multi: cliProgress.MultiBar | undefined;
   private bar: cliProgress.SingleBar | undefined;
   private label: string | undefined;

@@ -51,10 +51,13 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     input = await readInput(args, bar);
     const rows = input.rows.length;
     let written = 0;
-    const encoder = countingEncoder(makeEncoder((args.engine ?? 'parquet-wasm') as EngineName), (n) => {
-      written += n;
-      bar.show('append: writing', written, rows, `${written.toLocaleString('en-US')}/${rows.toLocaleString('en-US')} rows`);
-    });
+    const engine = makeEncoder((args.engine ?? 'parquet-wasm') as EngineName);
+    const encoder = !bar.active
+      ? engine
+      : countingEncoder(engine, (n) => {
+          written += n;
+          bar.show('append: writing', written, rows, `${written.toLocaleString('en-US')}/${rows.toLocaleString('en-US')} rows`);
+        });
     result = await table.append(input.rows, {
       create: schema ? { schema, partitionColumns, configuration } : undefined,
       mergeSchema: args.mergeSchema,
@@ -95,8 +98,9 @@ function readInput(args: AppendArgs, bar: ProgressView) {
   const name = args.input === '-' ? 'stdin' : args.input;
   return readNdjson(args.input, {
     invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error',
-    onProgress: (bytes, rows) =>
-      bar.show(`append: reading ${name}`, bytes, size, `${formatBytes(bytes)}${size === undefined ? '' : `/${formatBytes(size)}`}, ${rows.toLocaleString('en-US')} rows`),
+    onProgress: !bar.active
+      ? undefined
+      : (bytes, rows) => bar.show(`append: reading ${name}`, bytes, size, `${formatBytes(bytes)}${size === undefined ? '' : `/${formatBytes(size)}`}, ${rows.toLocaleString('en-US')} rows`),
   });
 }
 

@@ -1,11 +1,22 @@
 import { DeltaTable } from '../../delta/table.js';
-import { optimize } from '../../delta/operations/optimize.js';
-import { vacuum } from '../../delta/operations/vacuum.js';
+import { optimize, type OptimizeProgress } from '../../delta/operations/optimize.js';
+import { vacuum, type VacuumProgress } from '../../delta/operations/vacuum.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
-import { progressView } from '../progress.js';
+import { progressView, type ProgressView } from '../progress.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
+
+/** The bar moves with the bytes (closer to the time taken than the file count); both are shown. */
+function showOptimize(bar: ProgressView, p: OptimizeProgress): void {
+  bar.show('optimize', p.bytesDone, p.bytesTotal, `${count(p.filesDone)}/${count(p.filesTotal)} files, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`);
+}
+
+function showVacuum(bar: ProgressView, p: VacuumProgress): void {
+  if (p.phase === 'list') bar.show('vacuum: listing files', 0, undefined, 'reading the table directory');
+  else if (p.filesToDelete === 0) bar.show('vacuum', 0, undefined, `${count(p.filesListed)} files listed, none to delete`);
+  else bar.show('vacuum: deleting', p.filesDeleted, p.filesToDelete, `${count(p.filesDeleted)}/${count(p.filesToDelete)} files deleted, ${count(p.filesListed)} listed`);
+}
 
 export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; progress?: boolean }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath);
@@ -16,8 +27,7 @@ export async function optimizeCommand(tablePath: string, args: { where?: string;
       where: args.where,
       targetFileSize: args.targetFileSize,
       minFiles: args.minFiles,
-      // The bar moves with the bytes (closer to the time taken than the file count).
-      onProgress: (p) => bar.show('optimize', p.bytesDone, p.bytesTotal, `${count(p.filesDone)}/${count(p.filesTotal)} files, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`),
+      onProgress: bar.active ? (p) => showOptimize(bar, p) : undefined,
     });
   } finally {
     bar.stop();
@@ -40,12 +50,7 @@ export async function vacuumCommand(tablePath: string, args: { retention?: numbe
       retentionMs: args.retention,
       dryRun: args.dryRun,
       force: args.force,
-      onProgress: (p) =>
-        p.phase === 'list'
-          ? bar.show('vacuum: listing files', 0, undefined, 'reading the table directory')
-          : p.filesToDelete === 0
-            ? bar.show('vacuum', 0, undefined, `${count(p.filesListed)} files listed, none to delete`)
-            : bar.show('vacuum: deleting', p.filesDeleted, p.filesToDelete, `${count(p.filesDeleted)}/${count(p.filesToDelete)} files deleted, ${count(p.filesListed)} listed`),
+      onProgress: bar.active ? (p) => showVacuum(bar, p) : undefined,
     });
   } finally {
     bar.stop();
