@@ -29,13 +29,12 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function onTerminal(args: string[], cwd: string, shellTail = ''): Promise<{ code: number | null; screen: string }> {
   const command = `stty cols 200 rows 50; exec ${[process.execPath, BIN, ...args].map(quote).join(' ')}${shellTail}`;
   return new Promise((resolve, reject) => {
-    const p = spawn('script', ['-qec', command, '/dev/null'], { cwd, env: { ...process.env, TERM: 'xterm-256color' } });
+    const p = spawn('script', ['-qec', command, '/dev/null'], { cwd, env: { ...process.env, TERM: 'xterm-256color' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let screen = '';
     p.stdout.on('data', (d) => (screen += d));
     p.stderr.on('data', (d) => (screen += d));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, screen }));
-    p.stdin.end();
   });
 }
 
@@ -151,13 +150,12 @@ describe('progress bars on a terminal', () => {
     expect(fromPipe.screen).toMatch(/append: reading stdin \[=+\] 100% \| ([\d.]+ MiB)\/\1, 100,000 rows/);
     const catPipe = await new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
       const command = `stty cols 200 rows 50; cat ${quote(input)} | exec ${[process.execPath, BIN, 'append', path.join(dir, 't'), '--input', '-'].map(quote).join(' ')}`;
-      const p = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, TERM: 'xterm-256color' } });
+      const p = spawn('script', ['-qec', command, '/dev/null'], { cwd: dir, env: { ...process.env, TERM: 'xterm-256color' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let screen = '';
       p.stdout.on('data', (d) => (screen += d));
       p.on('error', reject);
       p.on('close', (code) => resolve({ code, screen }));
-      p.stdin.end();
-    });
+      });
     expect(catPipe.code).toBe(0);
     expect(catPipe.screen).toMatch(/append: reading stdin: [\d.]+ MiB, 100,000 rows/);
     expect(catPipe.screen).not.toMatch(/append: reading stdin \[/);
