@@ -11,7 +11,7 @@ import coingeckoPrices from '../jobs/coingecko-prices.js';
 import { progressLine } from '../src/cli/commands/run.js';
 import { DeltaTable } from '../src/delta/table.js';
 import { Tributary } from '../src/session.js';
-import { startSimulator } from '../src/simulator/coingecko.js';
+import { startSimulator } from '../simulator/coingecko.js';
 
 const seconds = Number(process.env.DEMO_SECONDS ?? 20);
 const sim = await startSimulator({ updateEverySec: 2 });

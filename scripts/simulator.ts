@@ -8,7 +8,7 @@
  * Prints the base URL (http://127.0.0.1:PORT/api/v3) as the first line of stdout, then serves
  * until SIGINT/SIGTERM. One log line per request goes to stderr unless --quiet.
  *
- * Fault SPECs (repeatable; see parseFaultSpec in src/simulator/coingecko.ts):
+ * Fault SPECs (repeatable; see parseFaultSpec in simulator/coingecko.ts):
  *   rate429:COUNT[:SECONDS|date+SECONDS]   5xx:COUNT[:500|502|503|504]   slow:COUNT:DELAY_MS
  *   truncate:COUNT   malformed:COUNT   html:COUNT[:STATUS]   missing:ID[,ID...]
  *   type:FIELD:COUNT[:string|null]   ratelimit:PER_MINUTE
@@ -19,7 +19,7 @@
  *  POST /__admin/reset, GET|POST /__admin/clock {"advanceMs":N} | {"setMs":N}).
  */
 import { parseArgs } from 'node:util';
-import { type FaultConfig, type Plan, parseFaultSpec, startSimulator, validateFaults } from '../src/simulator/coingecko.js';
+import { type FaultConfig, type Plan, parseFaultSpec, startSimulator, validateFaults } from '../simulator/coingecko.js';
 
 function fail(msg: string): never {
   process.stderr.write(`simulator: ${msg}\n`);

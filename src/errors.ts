@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'SOURCE_ERROR'
   | 'SINK_ERROR'
   | 'PARQUET_INVALID'
+  | 'DEPENDENCY_MISSING'
   | 'INTERNAL';
 
 export class TributaryError extends Error {

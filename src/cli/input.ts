@@ -15,6 +15,8 @@ export interface NdjsonInput {
 export interface NdjsonOptions {
   /** Invalid UTF-8: refuse the input naming the line (default), or store U+FFFD for the bad bytes. */
   invalidUtf8?: 'error' | 'replace';
+  /** Called after each chunk read: the bytes read so far and the rows parsed from them. */
+  onProgress?: (bytesRead: number, rows: number) => void;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function readNdjson(source: string, opts: NdjsonOptions = {}): Prom
   let lineNo = 0;
   let carry: Buffer | undefined;
   let first = true;
+  let bytesRead = 0;
 
   const take = (buf: Buffer, start: number, end: number) => {
     lineNo++;
@@ -63,6 +66,7 @@ export async function readNdjson(source: string, opts: NdjsonOptions = {}): Prom
 
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytesRead += chunk.length;
       const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
       let pos = 0;
       if (first) {
@@ -81,6 +85,7 @@ export async function readNdjson(source: string, opts: NdjsonOptions = {}): Prom
         pos = nl + 1;
       }
       carry = pos < buf.length ? buf.subarray(pos) : undefined;
+      opts.onProgress?.(bytesRead, rows.length);
     }
     if (carry && carry.length) {
       const start = first ? bomLength(carry) : 0;

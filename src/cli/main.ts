@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { isTributaryError, TributaryError } from '../errors.js';
 import { MAX_ROW_GROUP_ROWS } from '../parquet/handler.js';
+import { VERSION } from '../version.js';
 import { durationArg, sizeArg, wholeNumber } from './args.js';
 import { CliStdout } from './output.js';
 import { appendCommand } from './commands/append.js';
@@ -15,7 +16,7 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 export function buildProgram(out: CliStdout): Command {
   const program = new Command('tributary')
     .description('Stream rows into Delta Lake tables that Spark and delta-rs read directly')
-    .version('0.1.0')
+    .version(VERSION)
     // Program options only before the subcommand, so `inspect --version N` reaches inspect.
     .enablePositionalOptions()
     .exitOverride()
@@ -38,6 +39,7 @@ export function buildProgram(out: CliStdout): Command {
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => appendCommand(table, opts, out));
 
   program
@@ -72,6 +74,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--min-files <n>', 'only partitions with at least n small files (default: 2)', wholeNumber('--min-files', { min: 1 }))
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print metrics as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => optimizeCommand(table, opts, out));
 
   program
@@ -82,6 +85,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--force', 'allow a retention below 168 hours')
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
+    .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
     .action((table, opts) => vacuumCommand(table, opts, out));
 
   program
@@ -100,6 +104,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'progress as JSON lines')
+    .option('--no-progress', 'no progress bar for sources that report their progress (drawn only when stdout and stderr are terminals)')
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest, out);
     });

@@ -5,8 +5,9 @@ import { type Action, type CommitInfo, serializeActions } from './actions.js';
 import { commitPath } from './filenames.js';
 import { fileKey } from './replay.js';
 import { readCommits, type Snapshot } from './snapshot.js';
+import { VERSION } from '../version.js';
 
-export const ENGINE_INFO = 'tributary/0.1.0';
+export const ENGINE_INFO = `tributary/${VERSION}`;
 
 export interface CommitRequest {
   /** Actions other than commitInfo (protocol, metaData, txn, add, remove...). */

@@ -3,6 +3,7 @@ import { TributaryError } from '../errors.js';
 import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import { Secrets } from '../redact.js';
+import { VERSION } from '../version.js';
 import { type Clock, SYSTEM_CLOCK, TokenBucket } from './pacer.js';
 import { backoffMs, parseRetryAfter } from './retry-after.js';
 
@@ -78,7 +79,7 @@ export class HttpClient {
       maxRetries: options.maxRetries ?? 4,
       backoffBaseMs: options.backoffBaseMs ?? 500,
       backoffCapMs: options.backoffCapMs ?? 30_000,
-      userAgent: options.userAgent ?? 'tributary/0.1.0',
+      userAgent: options.userAgent ?? `tributary/${VERSION}`,
       random: options.random,
       exactNumbers: options.exactNumbers ?? false,
     };

@@ -1,3 +1,4 @@
+import { loadOptional } from '../optional-deps.js';
 import { Readable } from 'node:stream';
 import type { BlobServiceClient, ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { ObjectStore, WRITE_ID } from './object-store.js';
@@ -45,7 +46,7 @@ export class AzureStore extends ObjectStore {
 
   private azure(): Promise<{ sdk: Sdk; service: BlobServiceClient; container: ContainerClient }> {
     this.client ??= (async () => {
-      const sdk = await import('@azure/storage-blob');
+      const sdk = await loadOptional('@azure/storage-blob', 'Azure storage (abfss://, az://)', () => import('@azure/storage-blob'));
       const t = this.tuning;
       const options: StoragePipelineOptions = {
         // Exponential backoff on 503 ServerBusy, 500 and network errors; each try bounded in time.
@@ -60,7 +61,7 @@ export class AzureStore extends ObjectStore {
       } else if (this.config.sasToken !== undefined) {
         service = new sdk.BlobServiceClient(`${url}?${this.config.sasToken.replace(/^\?/, '')}`, new sdk.AnonymousCredential(), options);
       } else {
-        const { DefaultAzureCredential } = await import('@azure/identity');
+        const { DefaultAzureCredential } = await loadOptional('@azure/identity', 'Azure storage with DefaultAzureCredential', () => import('@azure/identity'));
         service = new sdk.BlobServiceClient(url, new DefaultAzureCredential(), options);
       }
       return { sdk, service, container: service.getContainerClient(this.config.container) };

@@ -1,3 +1,4 @@
+import { loadOptional } from '../optional-deps.js';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket, Storage as GcsClient } from '@google-cloud/storage';
@@ -54,7 +55,7 @@ export class GcsStore extends ObjectStore {
   }
 
   private gcs(): Promise<{ sdk: Sdk; client: GcsClient; bucket: Bucket }> {
-    this.client ??= import('@google-cloud/storage').then((sdk) => {
+    this.client ??= loadOptional('@google-cloud/storage', 'GCS storage (gs://)', () => import('@google-cloud/storage')).then((sdk) => {
       const t = this.tuning;
       const client = new sdk.Storage({
         apiEndpoint: this.config.endpoint,

@@ -1,3 +1,4 @@
+import { loadOptional } from '../optional-deps.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { TributaryError } from '../errors.js';
 import { ObjectStore, WRITE_ID, mapLimited, rechunk, sleep } from './object-store.js';
@@ -61,7 +62,7 @@ export class S3Store extends ObjectStore {
     // middle of a CLI's one-line output. Tributary supports Node 20; the notice is off unless the
     // user set the variable themselves.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    this.client ??= import('@aws-sdk/client-s3').then((sdk) => {
+    this.client ??= loadOptional('@aws-sdk/client-s3', 'S3 storage (s3://, s3a://)', () => import('@aws-sdk/client-s3')).then((sdk) => {
       const t = this.tuning;
       const client = new sdk.S3Client({
         region: this.config.region,

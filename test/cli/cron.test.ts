@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
-import { type Simulator, startSimulator } from '../../src/simulator/coingecko.js';
+import { type Simulator, startSimulator } from '../../simulator/coingecko.js';
 import { BIN, cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -320,7 +320,7 @@ for (const engine of engines) {
 
 // The CoinGecko job against the simulator: two polls, with the simulator's prices advancing.
 {
-  const { startSimulator } = await import('../../src/simulator/coingecko.js');
+  const { startSimulator } = await import('../../simulator/coingecko.js');
   const { Tributary } = await import('../../src/session.js');
   const { CheckpointDir } = await import('../../src/engine/checkpoint-dir.js');
   const { arrowToRows } = await import('../../src/arrow/to-rows.js');

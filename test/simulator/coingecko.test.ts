@@ -11,7 +11,7 @@ import {
   type Simulator,
   type SimulatorOptions,
   startSimulator,
-} from '../../src/simulator/coingecko.js';
+} from '../../simulator/coingecko.js';
 
 /** A controllable clock: 2026-01-01T00:00:03Z (3 s into a 10 s update tick). */
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 3);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { CheckpointDir } from '../../src/engine/checkpoint-dir.js';
-import { type Simulator, startSimulator } from '../../src/simulator/coingecko.js';
+import { type Simulator, startSimulator } from '../../simulator/coingecko.js';
 import { crashLoop, runOnce } from '../support/crash.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -5,7 +5,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import type { StreamingQuery } from '../../src/engine/streaming-query.js';
 import { Tributary } from '../../src/session.js';
-import { type Simulator, startSimulator } from '../../src/simulator/coingecko.js';
+import { type Simulator, startSimulator } from '../../simulator/coingecko.js';
 import { HttpClient } from '../../src/http/client.js';
 import { tempDir } from '../support/tmp.js';
 

@@ -1,17 +1,38 @@
 import { keyValues } from '../args.js';
 import { DeltaTable } from '../../delta/table.js';
-import { optimize } from '../../delta/operations/optimize.js';
-import { vacuum } from '../../delta/operations/vacuum.js';
+import { optimize, type OptimizeProgress } from '../../delta/operations/optimize.js';
+import { vacuum, type VacuumProgress } from '../../delta/operations/vacuum.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
+import { progressView, type ProgressView } from '../progress.js';
 
-export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The bar moves with the bytes (closer to the time taken than the file count); both are shown. */
+function showOptimize(bar: ProgressView, p: OptimizeProgress): void {
+  bar.show('optimize', p.bytesDone, p.bytesTotal, `${count(p.filesDone)}/${count(p.filesTotal)} files, ${formatBytes(p.bytesDone)}/${formatBytes(p.bytesTotal)}`);
+}
+
+function showVacuum(bar: ProgressView, p: VacuumProgress): void {
+  if (p.phase === 'list') bar.show('vacuum: listing files', 0, undefined, 'reading the table directory');
+  else if (p.filesToDelete === 0) bar.show('vacuum', 0, undefined, `${count(p.filesListed)} files listed, none to delete`);
+  else bar.show('vacuum: deleting', p.filesDeleted, p.filesToDelete, `${count(p.filesDeleted)}/${count(p.filesToDelete)} files deleted, ${count(p.filesListed)} listed`);
+}
+
+export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; progress?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
-  const m = await optimize(table, {
-    where: args.where,
-    targetFileSize: args.targetFileSize,
-    minFiles: args.minFiles,
-  });
+  const bar = progressView(args);
+  let m;
+  try {
+    m = await optimize(table, {
+      where: args.where,
+      targetFileSize: args.targetFileSize,
+      minFiles: args.minFiles,
+      onProgress: bar.active ? (p) => showOptimize(bar, p) : undefined,
+    });
+  } finally {
+    bar.stop();
+  }
   if (args.json) out.write(JSON.stringify(m) + '\n');
   else if (m.version === undefined) out.write(`nothing to optimize in ${table.storage.root} (version ${table.version})\n`);
   else {
@@ -21,9 +42,20 @@ export async function optimizeCommand(tablePath: string, args: { where?: string;
   }
 }
 
-export async function vacuumCommand(tablePath: string, args: { retention?: number; dryRun?: boolean; force?: boolean; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+export async function vacuumCommand(tablePath: string, args: { retention?: number; dryRun?: boolean; force?: boolean; json?: boolean; progress?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
-  const r = await vacuum(table, { retentionMs: args.retention, dryRun: args.dryRun, force: args.force });
+  const bar = progressView(args);
+  let r;
+  try {
+    r = await vacuum(table, {
+      retentionMs: args.retention,
+      dryRun: args.dryRun,
+      force: args.force,
+      onProgress: bar.active ? (p) => showVacuum(bar, p) : undefined,
+    });
+  } finally {
+    bar.stop();
+  }
   if (args.json) {
     out.write(JSON.stringify(r) + '\n');
     return;

@@ -10,6 +10,7 @@ import { storageOptionSecrets } from '../../storage/uri.js';
 import { keyValues } from '../args.js';
 import { canonicalOffset } from '../../source/offset.js';
 import type { CliStdout } from '../output.js';
+import { progressView, type ProgressView } from '../progress.js';
 import { schemaArg } from '../schema-arg.js';
 
 export interface RunArgs {
@@ -26,6 +27,7 @@ export interface RunArgs {
   queryName?: string;
   json?: boolean;
   schedule?: string;
+  progress?: boolean;
 }
 
 /** A job file: `export default (t: Tributary) => t.readStream....start(path)`. */
@@ -47,30 +49,52 @@ type Print = (stream: 'stdout' | 'stderr', line: string) => void;
 
 export async function runCommand(target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
   const session = new Tributary();
+  const bar = progressView(args);
   const print: Print = (stream, line) => {
     const text = session.secrets.redact(line) + '\n';
-    if (stream === 'stdout') out.write(text);
-    else process.stderr.write(text);
+    bar.print(() => (stream === 'stdout' ? out.write(text) : process.stderr.write(text)));
   };
   try {
-    return await run(session, print, target, args, rest, out);
+    return await run(session, print, bar, target, args, rest, out);
   } catch (e) {
     // main() prints the error; by then it must hold no secret either.
     throw session.secrets.scrub(e);
+  } finally {
+    bar.stop();
   }
 }
 
-async function run(session: Tributary, print: Print, target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
+/**
+ * A source that knows how far it is through a finite job reports `progressDone`, `progressTotal`
+ * and optionally `progressUnit` in its metrics (the CoinGecko backfill: chunks of its time
+ * range); `run` then draws a bar of it, with an ETA. Other sources show no bar.
+ */
+export function sourceProgress(p: StreamingQueryProgress): { done: number; total: number; unit: string } | undefined {
+  const m = p.sources[0]?.metrics ?? {};
+  if (m.progressDone === undefined || m.progressTotal === undefined) return undefined;
+  const done = Number(m.progressDone);
+  const total = Number(m.progressTotal);
+  if (!Number.isFinite(done) || !Number.isFinite(total) || total <= 0) return undefined;
+  return { done, total, unit: m.progressUnit ?? 'steps' };
+}
+
+async function run(session: Tributary, print: Print, bar: ProgressView, target: string, args: RunArgs, rest: string[], out: CliStdout): Promise<number> {
   // Every query this run starts (a --format one, or a job file's) reaches its stores with these.
   session.storageOptions = keyValues('--storage-option', args.storageOption);
   for (const v of storageOptionSecrets(session.storageOptions)) session.secrets.add(v);
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
   session.onWarning = (m) => print('stderr', `tributary: warning: ${m}`);
   session.streams.addListener({
-    onQueryProgress: ({ progress }) => print('stdout', args.json ? JSON.stringify(progress) : progressLine(progress)),
+    onQueryProgress: ({ progress }) => {
+      print('stdout', args.json ? JSON.stringify(progress) : progressLine(progress));
+      const s = sourceProgress(progress);
+      if (s) bar.show(`run ${progress.name ?? 'query'}`, s.done, s.total, `${s.done}/${s.total} ${s.unit}`);
+    },
     onQueryStarted: (e) => {
       if (!args.json) print('stderr', `tributary: query ${e.id} started (run ${e.runId})`);
     },
+    // Each run of a --schedule gets a bar of its own.
+    onQueryTerminated: () => bar.stop(),
   });
 
   const build = async (): Promise<StreamingQuery> => {

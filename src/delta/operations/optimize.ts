@@ -27,6 +27,16 @@ export interface OptimizeOptions {
   engine?: ParquetHandler;
   /** Marks the commit as auto-compaction (operationParameters.auto). */
   auto?: boolean;
+  /** Called as input files are compacted (a file at a time), for progress displays. */
+  onProgress?: (p: OptimizeProgress) => void;
+}
+
+/** Files and bytes of the small files being compacted: done of the total planned. */
+export interface OptimizeProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
 }
 
 export interface OptimizeMetrics {
@@ -75,6 +85,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   };
   const removes: RemoveFile[] = [];
   const adds: AddFile[] = [];
+  // The plan, counted up front only for a progress display: the bins the loop below compacts.
+  const planned = opts.onProgress ? [...groups.values()].filter((files) => files.length >= minFiles).flatMap((files) => binsOf(files, target)).filter((b) => b.length >= 2) : [];
+  const progress = progressCounter(opts.onProgress, planned);
   let partitions = 0;
   let numBatches = 0;
   const now = Date.now();
@@ -82,29 +95,15 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     for (const files of groups.values()) {
       if (files.length < minFiles) continue;
       partitions++;
-      // First-fit bins in path order, each up to the target size.
-      files.sort((a, b) => (a.path < b.path ? -1 : 1));
-      const bins: AddFile[][] = [];
-      let bin: AddFile[] = [];
-      let binBytes = 0;
-      for (const f of files) {
-        if (bin.length && binBytes + f.size > target) {
-          bins.push(bin);
-          bin = [];
-          binBytes = 0;
-        }
-        bin.push(f);
-        binBytes += f.size;
-      }
-      if (bin.length) bins.push(bin);
-      for (const b of bins) {
+      for (const b of binsOf(files, target)) {
         if (b.length < 2) continue;
         numBatches++;
+        const tick = progress.bin();
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema) : undefined;
+        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -115,11 +114,15 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           adds.push(await storeCompacted(table, dir, compacted.bytes, values, stats, adds.length));
         } else {
           const batches: arrow.RecordBatch[] = [];
-          for await (const { file, bytes } of prefetch(snap, b, 64)) batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+          for await (const { file, bytes } of prefetch(snap, b, 64)) {
+            batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+            tick(file);
+          }
           const merged = concatBatches(batches, arrowSchema);
           const written = await writeBatch(table.storage, merged, dataSchema, snap.partitionColumns, { ...values }, wopts);
           for (const w of written) adds.push({ ...w, dataChange: false });
         }
+        progress.binDone(b);
         for (const f of b) {
           removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
         }
@@ -171,6 +174,58 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   return metrics;
 }
 
+/** First-fit bins of a partition's small files in path order, each up to the target size. */
+function binsOf(files: AddFile[], target: number): AddFile[][] {
+  files.sort((a, b) => (a.path < b.path ? -1 : 1));
+  const bins: AddFile[][] = [];
+  let bin: AddFile[] = [];
+  let binBytes = 0;
+  for (const f of files) {
+    if (bin.length && binBytes + f.size > target) {
+      bins.push(bin);
+      bin = [];
+      binBytes = 0;
+    }
+    bin.push(f);
+    binBytes += f.size;
+  }
+  if (bin.length) bins.push(bin);
+  return bins;
+}
+
+/**
+ * Counts compacted files for `onProgress`. A bin's files are ticked as they are read; a bin that
+ * falls back from the fast path to the general one reads its files again, so a file counts once
+ * (the `seen` set), and the totals are set exactly when the bin is done.
+ */
+function progressCounter(onProgress: OptimizeOptions['onProgress'], bins: AddFile[][]) {
+  const sizeOf = (files: AddFile[]) => files.reduce((n, f) => n + f.size, 0);
+  const total = { files: bins.reduce((n, b) => n + b.length, 0), bytes: bins.reduce((n, b) => n + sizeOf(b), 0) };
+  const done = { files: 0, bytes: 0 };
+  const emit = (files: number, bytes: number) => onProgress?.({ filesDone: files, filesTotal: total.files, bytesDone: bytes, bytesTotal: total.bytes });
+  emit(0, 0);
+  let seen = new Set<AddFile>();
+  let seenBytes = 0;
+  return {
+    /** Starts a bin; returns the tick for each of its files read. */
+    bin(): (file: AddFile) => void {
+      seen = new Set();
+      seenBytes = 0;
+      return (file) => {
+        if (!onProgress || seen.has(file)) return;
+        seen.add(file);
+        seenBytes += file.size;
+        emit(done.files + seen.size, done.bytes + seenBytes);
+      };
+    },
+    binDone(files: AddFile[]): void {
+      done.files += files.length;
+      done.bytes += sizeOf(files);
+      emit(done.files, done.bytes);
+    },
+  };
+}
+
 /** Stats of compacted bytes by reading them back, when the inputs' stats cannot be merged. */
 function statsOf(bytes: Uint8Array, dataSchema: StructType, arrowSchema: arrow.Schema, wopts: WriteOptions): string {
   const back = wopts.parquet.read(bytes);
@@ -190,10 +245,14 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
  * a file the compactor's fast path refuses is read by the general reader, which conforms it to
  * the table's types or names it in its error.
  */
-function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const byName = new Map(files.map((f) => [f.path, f]));
   const inputs = (async function* (): AsyncGenerator<CompactInput> {
-    for await (const { file, bytes } of prefetch(snap, files, 64)) yield { name: file.path, bytes };
+    // A file counts as compacted once the compactor asks for the next one.
+    for await (const { file, bytes } of prefetch(snap, files, 64)) {
+      yield { name: file.path, bytes };
+      tick(file);
+    }
   })();
   return compactor.compact(inputs, arrowSchema, (input) => readFile(snap, byName.get(input.name)!, dataSchema, arrowSchema, input.bytes));
 }

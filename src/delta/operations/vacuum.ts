@@ -12,6 +12,18 @@ export interface VacuumOptions {
   /** Allow a retention below 168 hours (Spark: retentionDurationCheck.enabled=false). */
   force?: boolean;
   now?: number;
+  /** Called when listing starts and ends, and after each file deleted, for progress displays. */
+  onProgress?: (p: VacuumProgress) => void;
+}
+
+/** Where VACUUM is: listing the table's files, or deleting those it found unreferenced. */
+export interface VacuumProgress {
+  phase: 'list' | 'delete';
+  /** Files listed (known once listing is over). */
+  filesListed: number;
+  /** Files to delete: unreferenced data files and staging leftovers (0 in a dry run). */
+  filesToDelete: number;
+  filesDeleted: number;
 }
 
 export interface VacuumResult {
@@ -59,6 +71,7 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keep.add(decodeAddPath(t.path, root));
   const parts = new Set(snap.partitionColumns);
   const hidden = (component: string) => (component.startsWith('_') || component.startsWith('.')) && !(component.includes('=') && parts.has(component.split('=')[0]));
+  opts.onProgress?.({ phase: 'list', filesListed: 0, filesToDelete: 0, filesDeleted: 0 });
   const all = await table.storage.listRecursive('');
   const doomed = all.filter((f) => {
     const comps = f.path.split('/');
@@ -68,11 +81,20 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   });
   const leftovers = stagingLeftovers(table.storage, all, hidden, now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS));
   const result: VacuumResult = { dryRun: !!opts.dryRun, retentionMs, deleted: doomed.map((f) => f.path), bytes: doomed.reduce((n, f) => n + f.size, 0), leftovers };
+  const progress = (filesDeleted: number) => opts.onProgress?.({ phase: 'delete', filesListed: all.length, filesToDelete: opts.dryRun ? 0 : doomed.length + leftovers.length, filesDeleted });
+  progress(0);
   if (opts.dryRun) return result;
   // Spark records VACUUM START / VACUUM END in the history.
   await commitInfoOnly(table, 'VACUUM START', { retentionCheckEnabled: String(!opts.force), defaultRetentionMillis: String(snap.config.deletedFileRetentionMs), specifiedRetentionMillis: String(retentionMs) }, { numFilesToDelete: String(doomed.length), sizeOfDataToDelete: String(result.bytes) });
-  for (const f of doomed) await table.storage.delete(f.path);
-  for (const f of leftovers) await table.storage.delete(f);
+  let deleted = 0;
+  for (const f of doomed) {
+    await table.storage.delete(f.path);
+    progress(++deleted);
+  }
+  for (const f of leftovers) {
+    await table.storage.delete(f);
+    progress(++deleted);
+  }
   await commitInfoOnly(table, 'VACUUM END', { status: 'COMPLETED' }, { numDeletedFiles: String(doomed.length), numVacuumedDirectories: '0' });
   return result;
 }

@@ -95,6 +95,8 @@ class CoinGeckoReader extends PollingReader {
   private readonly headers: Record<string, string>;
   private readonly secrets: Secrets;
   private target: number | undefined;
+  /** mode=backfill: the time (epoch seconds) the last poll reached, for progress. */
+  private reached: number | undefined;
 
   constructor(
     private readonly o: Options,
@@ -125,6 +127,18 @@ class CoinGeckoReader extends PollingReader {
   override prepareForTriggerAvailableNow(start: Offset): void {
     super.prepareForTriggerAvailableNow(start);
     if (this.mode === 'backfill') this.target = this.backfillWindow().to;
+  }
+
+  /** mode=backfill: chunks of the whole window done, from the offset reached (right after a restart too). */
+  protected override extraMetrics(): Record<string, string> {
+    if (this.mode !== 'backfill' || this.reached === undefined) return {};
+    const w = this.backfillWindow();
+    const total = Math.ceil((w.to - w.from) / w.chunk);
+    return {
+      progressDone: String(Math.min(total, Math.max(0, Math.ceil((this.reached - w.from) / w.chunk)))),
+      progressTotal: String(total),
+      progressUnit: 'chunks',
+    };
   }
 
   /** availableNow: a backfill continues chunk by chunk up to `to`; price and markets poll once. */
@@ -276,6 +290,7 @@ class CoinGeckoReader extends PollingReader {
     const w = this.backfillWindow();
     const cursor = Number(start.cursor ?? w.from);
     const stop = Math.min(w.to, this.target ?? w.to);
+    this.reached = cursor;
     if (cursor >= stop) return { end: start, rows: [] };
     const next = Math.min(cursor + w.chunk, stop);
     const rows: Row[] = [];
@@ -291,6 +306,7 @@ class CoinGeckoReader extends PollingReader {
         }
       }
     }
+    this.reached = next;
     return { end: { ...start, cursor: next }, rows };
   }
 }
