@@ -42,41 +42,54 @@ export function isoDateDays(b: Uint8Array, s: number): number {
  * below 2^53 as a number (years before ~1685 or after ~2255): parseIsoTimestamp takes those.
  */
 export function isoTimestampMicros(b: Uint8Array, s: number, e: number, ntz: boolean): number {
+  if (e - s >= 16) {
+    const m = isoMinute(b, s);
+    if (m === m) return isoTail(b, s + 16, e, ntz, m);
+  }
   if (e - s < 10) return NaN;
   const days = isoDateDays(b, s);
-  if (days !== days) return NaN;
-  let secs = days * 86_400;
+  return days === days ? isoZone(b, s + 10, e, ntz, days * 86_400, 0) : NaN;
+}
+
+/** `YYYY-MM-DD(T|t| )HH:MM` at b[s]: its seconds since the epoch (UTC), or NaN. */
+export function isoMinute(b: Uint8Array, s: number): number {
+  const sep = b[s + 10];
+  if (sep !== 84 && sep !== 116 && sep !== 32) return NaN;
+  const hh = d2(b, s + 11);
+  if (hh < 0 || hh > 23 || b[s + 13] !== 58) return NaN;
+  const mi = d2(b, s + 14);
+  if (mi < 0 || mi > 59) return NaN;
+  return isoDateDays(b, s) * 86_400 + hh * 3600 + mi * 60;
+}
+
+/**
+ * The rest of a timestamp after its minute (`[:SS[.f{1,9}]][Z|±HH:MM]` from b[i] to b[e]),
+ * given the minute's seconds: epoch microseconds, or NaN.
+ */
+export function isoTail(b: Uint8Array, i: number, e: number, ntz: boolean, secs: number): number {
   let micros = 0;
-  let i = s + 10;
-  if (i < e) {
-    const sep = b[i];
-    if (sep === 84 || sep === 116 || sep === 32) {
-      const hh = d2(b, i + 1);
-      if (hh < 0 || hh > 23 || b[i + 3] !== 58) return NaN;
-      const mi = d2(b, i + 4);
-      if (mi < 0 || mi > 59) return NaN;
-      secs += hh * 3600 + mi * 60;
-      i += 6;
-      if (i < e && b[i] === 58) {
-        const ss = d2(b, i + 1);
-        if (ss < 0 || ss > 59) return NaN;
-        secs += ss;
-        i += 3;
-        if (i < e && b[i] === 46) {
-          i++;
-          let k = 0;
-          for (; i < e; i++, k++) {
-            const d = b[i] - 48;
-            if (d < 0 || d > 9) break;
-            if (k < 6) micros = micros * 10 + d;
-            else if (d !== 0) return NaN; // sub-microsecond digits: refused by the reference
-          }
-          if (k === 0 || k > 9) return NaN;
-          if (k < 6) micros *= POW10[6 - k];
-        }
+  if (i < e && b[i] === 58) {
+    const ss = d2(b, i + 1);
+    if (ss < 0 || ss > 59) return NaN;
+    secs += ss;
+    i += 3;
+    if (i < e && b[i] === 46) {
+      i++;
+      let k = 0;
+      for (; i < e; i++, k++) {
+        const d = b[i] - 48;
+        if (d < 0 || d > 9) break;
+        if (k < 6) micros = micros * 10 + d;
+        else if (d !== 0) return NaN; // sub-microsecond digits: refused by the reference
       }
+      if (k === 0 || k > 9) return NaN;
+      if (k < 6) micros *= POW10[6 - k];
     }
   }
+  return isoZone(b, i, e, ntz, secs, micros);
+}
+
+function isoZone(b: Uint8Array, i: number, e: number, ntz: boolean, secs: number, micros: number): number {
   if (i < e) {
     const z = b[i];
     if (z === 90 && i + 1 === e) {

@@ -157,6 +157,13 @@ const tsText = (ntz: boolean) =>
     { weight: 4, arbitrary: tsParts.map((p) => jsonString(timestampCase(p, ntz).text)) },
     { weight: 1, arbitrary: tsParts.map((p) => jsonString(` ${timestampCase(p, ntz).text}`)) },
     { weight: 2, arbitrary: fc.oneof(fc.integer({ min: -62135596800000, max: 253402300799999 }).map(String), numberToken) },
+    // Timestamps that share a minute with others (the decoder remembers the last one), with every kind of tail.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(fc.constantFrom('2024-02-29T23:59', '1999-12-31 00:00', '2024-02-30T00:00'), fc.constantFrom('', ':00', ':59.999999', ':60', ':5', ':05.1234567', ':05.1234560', ':07.'), fc.constantFrom('', 'Z', '+18:00', '-01:30', '+18:01', ' UTC', 'z'))
+        .map(([m, t, z]) => jsonString(m + t + z)),
+    },
     { weight: 1, arbitrary: fc.constantFrom('"2024-01-01T00:00:00Z"', '"2024-02-29 23:59:59.999999+18:00"', '"1600-01-01T00:00:00Z"', '"9999-12-31T23:59:59.999999Z"', '"0001-01-01T00:00:00-00:01"', '"2024-01-01T00:00:00,5z"') },
   );
 const dateText = fc.oneof(
