@@ -162,11 +162,9 @@ export class NdjsonDecoder {
     this.keys = fields.map((f) => Buffer.from(f.name, 'utf8'));
     this.plainKey = this.keys.map((k) => k.every((c) => c >= 32 && c !== 34 && c !== 92));
     this.keyWords = this.keys.map((k) => {
-      // The name's bytes and its closing quote, as whole little-endian words (the tail is compared bytewise).
+      // The name's bytes and its closing quote, as whole little-endian words (the rest is compared bytewise).
       const bytes = Buffer.concat([k, Buffer.from('"')]);
-      const words = new Uint32Array(Math.floor(bytes.length / 4) + 1);
-      for (let i = 0; i + 4 <= bytes.length; i += 4) words[i / 4] = bytes.readUInt32LE(i);
-      return words;
+      return Uint32Array.from({ length: bytes.length >> 2 }, (_, i) => bytes.readUInt32LE(4 * i));
     });
     this.byName = new Map(fields.map((f, i) => [f.name, i]));
     this.paramA = new Float64Array(this.ncols);
@@ -458,9 +456,9 @@ export class NdjsonDecoder {
     if (!this.plainKey[k] || s + n >= b.length) return false;
     const words = this.keyWords[k];
     const view = this.view;
-    const w = words.length - 1;
+    const w = words.length;
     for (let i = 0; i < w; i++) if (view.getUint32(s + 4 * i, true) !== words[i]) return false;
-    // The last word may be partial (the quote included): compare its bytes.
+    // What is left of name and quote after the whole words, byte by byte.
     for (let i = 4 * w; i <= n; i++) if (b[s + i] !== (i < n ? key[i] : 34)) return false;
     return true;
   }
