@@ -25,6 +25,10 @@ import { toArrowType } from './types.js';
  * becomes one Arrow `Data` through `makeData`. This is several times faster than Arrow JS's own
  * builders and avoids their pitfalls (timestamps taken as milliseconds, nulls in hand-built
  * structs turning into zeros).
+ *
+ * Besides `append` (any value, coerced and checked), the primitive builders take values already
+ * in their column's form (`appendUtf8`, `appendInt`, ...): the NDJSON decoder parses those from
+ * bytes itself and hands everything else to `append`, so both paths share one Arrow layout.
  */
 
 function reject(row: number, path: string, value: unknown, type: string, r: Reject): never {
@@ -162,7 +166,7 @@ export abstract class ColumnBuilder {
   }
 }
 
-class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
+export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   protected readonly values: Growable<T>;
   constructor(
     type: DataType,
@@ -179,6 +183,14 @@ class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
     if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
     this.values.reserve(this.length + 1);
     (this.values.buf as unknown as (number | bigint)[])[this.length] = v;
+  }
+  /** A value already in the column's form (an in-range integer, a day number, a double). */
+  appendRaw(v: number): void {
+    const n = this.length;
+    this.values.reserve(n + 1);
+    (this.values.buf as unknown as number[])[n] = v;
+    this.validity.set(n);
+    this.length = n + 1;
   }
   protected appendEmpty() {
     this.values.reserve(this.length + 1);
@@ -212,8 +224,9 @@ class FloatBuilder<T extends Float64Array | Float32Array> extends FixedBuilder<T
       let stored = false;
       if (typeof v === 'number') {
         vals[n] = v;
-        // Only a float32 store can turn a finite number into an infinity (out of range).
-        stored = vals[n] - vals[n] === 0 || v - v !== 0;
+        // A double store is always exact. A float32 store rounds the double, which can round
+        // twice (see toFloat32) or turn a finite number into an infinity: those take the checked path.
+        stored = vals[n] === v || v !== v;
       }
       if (stored) {
         bits[n >> 3] |= 1 << (n & 7);
@@ -261,7 +274,7 @@ class DateBuilder extends FixedBuilder<Int32Array> {
  * written as two 32-bit halves, so the hot path allocates no BigInt (BigInts are heap objects:
  * one per value made garbage collection the top cost of a million-row append).
  */
-class Int64Builder extends ColumnBuilder {
+export class Int64Builder extends ColumnBuilder {
   private words = new Int32Array(2048);
   constructor(
     type: DataType,
@@ -315,6 +328,16 @@ class Int64Builder extends ColumnBuilder {
     }
     this.length = n;
   }
+  /** A safe integer already in the column's unit (a long, or microseconds). */
+  appendInt(x: number): void {
+    this.room();
+    const i = this.length * 2;
+    const hi = Math.floor(x / 4294967296);
+    this.words[i] = (x - hi * 4294967296) | 0;
+    this.words[i + 1] = hi | 0;
+    this.validity.set(this.length);
+    this.length++;
+  }
   protected appendValue(value: unknown, row: number) {
     const v = this.coerce(value);
     if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
@@ -346,7 +369,7 @@ class Int64Builder extends ColumnBuilder {
   }
 }
 
-class BoolBuilder extends ColumnBuilder {
+export class BoolBuilder extends ColumnBuilder {
   private readonly bits = new Bitmap();
   override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
     this.reserve(to - from);
@@ -370,6 +393,12 @@ class BoolBuilder extends ColumnBuilder {
     }
     this.length = n;
   }
+  appendBool(v: boolean): void {
+    if (v) this.bits.set(this.length);
+    else this.bits.ensure(this.length);
+    this.validity.set(this.length);
+    this.length++;
+  }
   protected appendValue(value: unknown, row: number) {
     const v = toBool(value);
     if (v instanceof Reject) reject(row, this.where(), value, this.typeName, v);
@@ -392,7 +421,7 @@ class BoolBuilder extends ColumnBuilder {
 
 const encoder = new TextEncoder();
 
-class VarBinaryBuilder extends ColumnBuilder {
+export class VarBinaryBuilder extends ColumnBuilder {
   private readonly offsets = new Growable(Int32Array);
   private bytes = new Uint8Array(4096);
   private pos = 0;
@@ -476,6 +505,29 @@ class VarBinaryBuilder extends ColumnBuilder {
     this.pos = pos;
     if (pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of text in one batch; use smaller batches`);
   }
+  /**
+   * Bytes already known to be the value: well-formed UTF-8 for a string column (a decoder copies
+   * them from its validated input), the raw bytes for a binary column.
+   */
+  appendBytes(src: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    let p = this.pos;
+    if (p + len > this.bytes.length) this.room(len);
+    const bytes = this.bytes;
+    // Short values (ids, symbols, currencies) by a plain loop: subarray + set costs more.
+    if (len <= 24) for (let i = start; i < end; i++) bytes[p++] = src[i];
+    else {
+      bytes.set(src.subarray(start, end), p);
+      p += len;
+    }
+    this.pos = p;
+    if (p > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of ${this.utf8 ? 'text' : 'binary'} in one batch; use smaller batches`);
+    const n = this.length;
+    this.offsets.reserve(n + 2);
+    this.offsets.buf[n + 1] = p;
+    this.validity.set(n);
+    this.length = n + 1;
+  }
   protected appendValue(value: unknown, row: number) {
     if (this.utf8) {
       const s = toStringValue(value);
@@ -546,7 +598,7 @@ function smallUnscaled(s: string, precision: number, scale: number): number {
   return neg ? -u : u;
 }
 
-class DecimalBuilder extends ColumnBuilder {
+export class DecimalBuilder extends ColumnBuilder {
   private readonly words = new Growable(Uint32Array);
   constructor(
     type: DataType & { kind: 'decimal' },
@@ -584,6 +636,20 @@ class DecimalBuilder extends ColumnBuilder {
   }
   protected override reserveValues(n: number) {
     this.words.reserve(n * 4);
+  }
+  /** An unscaled value below 2^53 in magnitude, already checked against the column's precision and scale. */
+  appendUnscaled(x: number): void {
+    const n = this.length;
+    this.words.reserve((n + 1) * 4);
+    const words = this.words.buf;
+    // 128-bit two's complement from a value below 2^53: two low words and the sign.
+    const hi = Math.floor(x / 4294967296);
+    const b = n * 4;
+    words[b] = x - hi * 4294967296;
+    words[b + 1] = hi >>> 0;
+    words[b + 2] = words[b + 3] = hi < 0 ? 0xffffffff : 0;
+    this.validity.set(n);
+    this.length = n + 1;
   }
   protected appendValue(value: unknown, row: number) {
     const t = this.type as DataType & { kind: 'decimal' };

@@ -214,7 +214,9 @@ const F32_MAX = 3.4028234663852886e38;
 /**
  * A float column's value. Text is rounded to float32 directly: going through a double first can
  * round twice (when the double lands exactly halfway between two floats), so that one case is
- * settled against the exact decimal.
+ * settled against the exact decimal. A JavaScript number stands for its shortest decimal text:
+ * that is what the NDJSON line said when the exact parser made it a number ("1.0000000596046448"
+ * is the double 1 + 2^-24, halfway between two floats, but the text is above it and rounds up).
  */
 export function toFloat32(v: unknown): number | Reject {
   let x: number;
@@ -232,12 +234,12 @@ export function toFloat32(v: unknown): number | Reject {
   }
   if (!Number.isFinite(x)) return x;
   let f = Math.fround(x);
-  if (text !== undefined && f !== x) {
+  if (f !== x) {
     // Neighbours a < x < b; only x exactly at their midpoint can be a double rounding.
     const other = Math.fround(f > x ? prevFloat32(f) : nextFloat32(f));
     const [a, b] = f < other ? [f, other] : [other, f];
     if ((a + b) / 2 === x) {
-      const d = exactDecimal(text)!;
+      const d = exactDecimal(text ?? String(x))!;
       const c = compareDecimalToDouble(d, x);
       if (c > 0) f = b;
       else if (c < 0) f = a;

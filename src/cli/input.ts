@@ -1,15 +1,24 @@
 import { createReadStream } from 'node:fs';
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import type { Row } from '../arrow/record-batch.js';
-import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
+import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
+import { invalidUtf8Error, isBlankLine, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
+import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from '../json/ndjson-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
-import { escapeInvisible } from '../errors.js';
+import type { StructType } from '../schema/schema.js';
 
 export interface NdjsonInput {
+  /** The rows before the first bad line (all of them when `error` is undefined). */
   rows: Row[];
   /** 1-based input line of each row, to point errors at the line a user can open. */
   lines: number[];
   name: string;
+  /**
+   * The first bad line's error (not UTF-8, not JSON, not an object). It is not thrown by the
+   * reader: the earliest problem in input order wins, so a caller first checks the rows before
+   * that line (a bad value on line 2 beats a syntax error on line 100), then throws this.
+   */
+  error?: TributaryError;
 }
 
 export interface NdjsonOptions {
@@ -20,95 +29,174 @@ export interface NdjsonOptions {
 }
 
 /**
- * Reads newline-delimited JSON (a file path or "-" for stdin) as bytes, so that nothing is
- * decoded before it is checked: a leading byte order mark is skipped, invalid UTF-8 is refused
- * naming the line (unless the caller asked for replacement), and each line is parsed by the
- * exact parser (numbers keep their digits, duplicate keys are refused).
+ * Newline-delimited JSON as rows, read as bytes so that nothing is decoded before it is checked:
+ * a leading byte order mark is skipped, invalid UTF-8 is refused naming the line (unless the
+ * caller asked for replacement), and each line is parsed by the exact parser (numbers keep their
+ * digits, duplicate keys are refused). Reading stops at the first bad line. This is the reference
+ * reader (and the one --merge-schema uses, as it needs the rows to infer new columns); with a
+ * known schema, NdjsonDecoder goes from bytes to Arrow without a row object.
  */
-export async function readNdjson(source: string, opts: NdjsonOptions = {}): Promise<NdjsonInput> {
-  const name = source === '-' ? 'stdin' : source;
-  const stream = source === '-' ? process.stdin : createReadStream(source);
-  const rows: Row[] = [];
-  const lines: number[] = [];
-  let lineNo = 0;
-  let carry: Buffer | undefined;
-  let first = true;
-  let bytesRead = 0;
+export class NdjsonRowReader {
+  private readonly rows: Row[] = [];
+  private readonly lines: number[] = [];
+  private error: TributaryError | undefined;
+  private lineNo = 0;
+  private carry: Buffer | undefined;
+  private first = true;
 
-  const take = (buf: Buffer, start: number, end: number) => {
-    lineNo++;
+  constructor(
+    readonly name: string,
+    private readonly opts: NdjsonOptions = {},
+  ) {}
+
+  /** The rows read so far. */
+  get rowCount(): number {
+    return this.rows.length;
+  }
+
+  /** True once a bad line was met: further input is not read. */
+  get stopped(): boolean {
+    return this.error !== undefined;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.error) return;
+    const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = this.carry ? Buffer.concat([this.carry, c]) : c;
+    // A byte order mark may arrive split over the first chunks.
+    if (this.first && buf.length < 3) {
+      this.carry = Buffer.from(buf);
+      return;
+    }
+    this.completeLines(buf);
+  }
+
+  /** The complete lines of `buf` (after a byte order mark, at the start); the rest is carried. */
+  private completeLines(buf: Buffer): void {
+    let pos = 0;
+    if (this.first) {
+      pos = bomLength(buf);
+      this.first = false;
+    }
+    for (;;) {
+      const nl = buf.indexOf(0x0a, pos);
+      if (nl < 0 || this.error) break;
+      this.take(buf, pos, nl);
+      pos = nl + 1;
+    }
+    // A copy: the caller may reuse its chunk.
+    this.carry = pos < buf.length && !this.error ? Buffer.from(buf.subarray(pos)) : undefined;
+  }
+
+  end(): NdjsonInput {
+    // Input shorter than a byte order mark was held back whole: it may hold newlines too.
+    if (this.first && this.carry && !this.error) this.completeLines(this.carry);
+    if (this.carry && this.carry.length && !this.error) this.take(this.carry, 0, this.carry.length);
+    this.carry = undefined;
+    return { rows: this.rows, lines: this.lines, name: this.name, error: this.error };
+  }
+
+  private take(buf: Buffer, start: number, end: number): void {
+    this.lineNo++;
     let e = end;
     if (e > start && buf[e - 1] === 0x0d) e--; // CRLF
     if (e - start === 0) return;
-    if (opts.invalidUtf8 !== 'replace' && !isValidUtf8(buf, start, e)) {
+    if (this.opts.invalidUtf8 !== 'replace' && !isValidUtf8(buf, start, e)) {
       const at = firstInvalidUtf8(buf, start, e);
-      throw new TributaryError(
-        'INPUT_PARSE',
-        `${name}, line ${lineNo}: not valid UTF-8 (byte 0x${buf[start + at].toString(16).toUpperCase().padStart(2, '0')} at byte ${at + 1} of the line); fix the input or pass --invalid-utf8 replace to store U+FFFD instead`,
-        { line: lineNo },
-      );
+      this.error = invalidUtf8Error(this.name, this.lineNo, buf[start + at], at);
+      return;
     }
     const text = buf.toString('utf8', start, e);
-    if (isBlank(text)) return;
-    let v: unknown;
+    if (isBlankLine(text)) return;
     try {
-      v = parseJsonExact(text);
+      this.rows.push(parseNdjsonLine(text, this.name, this.lineNo));
+      this.lines.push(this.lineNo);
     } catch (err) {
-      if (!(err instanceof JsonSyntaxError)) throw err;
-      throw new TributaryError('INPUT_PARSE', `${name}, line ${lineNo}: not valid JSON (${err.message}${excerpt(text, err.position)})`, { line: lineNo });
+      if (!(err instanceof TributaryError)) throw err;
+      this.error = err;
     }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-      throw new TributaryError('INPUT_PARSE', `${name}, line ${lineNo}: expected a JSON object per line`, { line: lineNo });
-    }
-    rows.push(v as Row);
-    lines.push(lineNo);
-  };
+  }
+}
 
+/** A file path or "-" for stdin, as the name messages use and a byte stream. */
+function openInput(source: string): { name: string; stream: AsyncIterable<Buffer> } {
+  return source === '-' ? { name: 'stdin', stream: process.stdin } : { name: source, stream: createReadStream(source) };
+}
+
+/**
+ * Feeds a stream's chunks to `sink` until it says stop. Only the stream's own failures become
+ * IO errors ("cannot read"); whatever the sink throws (a bad row) goes through unchanged.
+ */
+async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
+  const it = stream[Symbol.asyncIterator]();
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      bytesRead += chunk.length;
-      const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
-      let pos = 0;
-      if (first) {
-        // A byte order mark may arrive split over the first chunks.
-        if (buf.length < 3) {
-          carry = buf;
-          continue;
-        }
-        pos = bomLength(buf);
-        first = false;
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await it.next();
+      } catch (e) {
+        throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      for (;;) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        take(buf, pos, nl);
-        pos = nl + 1;
-      }
-      carry = pos < buf.length ? buf.subarray(pos) : undefined;
-      opts.onProgress?.(bytesRead, rows.length);
+      if (r.done || !sink(r.value)) break;
     }
-    if (carry && carry.length) {
-      const start = first ? bomLength(carry) : 0;
-      take(carry, start, carry.length);
-    }
-  } catch (e) {
-    if (e instanceof TributaryError) throw e;
-    throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    // Stops reading (and closes the file) when the sink stopped early or threw.
+    await it.return?.().catch(() => undefined);
   }
-  return { rows, lines, name };
 }
 
-function isBlank(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
+/** Reads newline-delimited JSON (a file path or "-" for stdin) as rows: see NdjsonRowReader. */
+export async function readNdjson(source: string, opts: NdjsonOptions = {}): Promise<NdjsonInput> {
+  const { name, stream } = openInput(source);
+  const reader = new NdjsonRowReader(name, opts);
+  let bytesRead = 0;
+  await pump(name, stream, (chunk) => {
+    reader.push(chunk);
+    bytesRead += chunk.length;
+    opts.onProgress?.(bytesRead, reader.rowCount);
+    return !reader.stopped;
+  });
+  return reader.end();
 }
 
-/** A short, visible excerpt of the line around a syntax error. */
-function excerpt(text: string, at: number): string {
-  const from = Math.max(0, at - 20);
-  const to = Math.min(text.length, at + 20);
-  return `: ${from > 0 ? '...' : ''}${escapeInvisible(text.slice(from, to))}${to < text.length ? '...' : ''}`;
+/**
+ * The reference path from rows to Arrow: the rows before the first bad line are built in chunks
+ * (the first bad row wins, named by its input line), then the bad line's own error is thrown.
+ */
+export function ndjsonToBatches(input: NdjsonInput, schema: StructType, chunkRows = DEFAULT_CHUNK_ROWS): arrow.RecordBatch[] {
+  const out: arrow.RecordBatch[] = [];
+  for (let from = 0; from < input.rows.length; from += chunkRows) {
+    try {
+      out.push(rowsToRecordBatch(input.rows, schema, { from, to: Math.min(input.rows.length, from + chunkRows) }));
+    } catch (e) {
+      if (e instanceof TributaryError && typeof e.details.row === 'number') throw withInputLine(e, input.name, input.lines[e.details.row]);
+      throw e;
+    }
+  }
+  if (input.error) throw input.error;
+  return out;
+}
+
+export interface DecodedNdjson {
+  batches: arrow.RecordBatch[];
+  rows: number;
+  /** The input line of a row, for errors found after decoding (a partition directory too long). */
+  lineOf(row: number): number | undefined;
+  name: string;
+}
+
+/** Reads newline-delimited JSON straight into Arrow batches of a known schema (NdjsonDecoder). */
+export async function decodeNdjson(source: string, schema: StructType, opts: NdjsonOptions = {}): Promise<DecodedNdjson> {
+  const { name, stream } = openInput(source);
+  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
+  const batches: arrow.RecordBatch[] = [];
+  let bytesRead = 0;
+  await pump(name, stream, (chunk) => {
+    for (const b of decoder.push(chunk)) batches.push(b);
+    bytesRead += chunk.length;
+    opts.onProgress?.(bytesRead, decoder.rows);
+    return true;
+  });
+  for (const b of decoder.end()) batches.push(b);
+  return { batches, rows: decoder.rows, lineOf: (r) => decoder.lineOf(r), name };
 }

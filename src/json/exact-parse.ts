@@ -23,10 +23,14 @@ export class JsonSyntaxError extends TributaryError {
 
 const MAX_DEPTH = 512;
 
-export function parseJsonExact(text: string): unknown {
+/**
+ * `depth` is the nesting the text sits at, for a value cut out of a larger document (a column's
+ * value in a row is at depth 1), so that the depth bound counts from the document's top.
+ */
+export function parseJsonExact(text: string, depth = 0): unknown {
   const p = new Parser(text);
   p.ws();
-  const v = p.value(0);
+  const v = p.value(depth);
   p.ws();
   if (p.pos < text.length) p.fail(`unexpected ${p.describe(p.pos)} after the JSON value`);
   return v;

@@ -3,10 +3,13 @@ import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
-import { DeltaTable } from '../../delta/table.js';
+import { DeltaTable, type TableInput } from '../../delta/table.js';
+import { ndjsonToBatches, decodeNdjson, type NdjsonInput, type NdjsonOptions, readNdjson } from '../input.js';
+import { withInputLine } from '../../json/ndjson.js';
+import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
+import { inferSchema } from '../../delta/infer.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
-import { readNdjson } from '../input.js';
 import type { CliStdout } from '../output.js';
 import { progressView, type ProgressView } from '../progress.js';
 import { schemaArg } from '../schema-arg.js';
@@ -43,10 +46,24 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   }
   const bar = progressView(args);
   let result;
-  let input;
+  let lineOf: (row: number) => number | undefined = () => undefined;
+  let name = args.input === '-' ? 'stdin' : args.input;
   try {
-    input = await readInput(args, bar);
-    const rows = input.rows.length;
+    let data: TableInput;
+    let rows: number;
+    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema);
+    if (decodeWith) {
+      // The schema is known: bytes straight to Arrow batches (the decoder names bad lines itself).
+      const decoded = await decodeNdjson(args.input, decodeWith, readOptions(args, bar));
+      ({ batches: data, name, lineOf, rows } = decoded);
+    } else {
+      // --merge-schema (or an input schema that differs from the table's): rows first.
+      const input = await readNdjson(args.input, readOptions(args, bar));
+      if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
+      ({ rows: data, name } = input);
+      rows = input.rows.length;
+      lineOf = (r) => input.lines[r];
+    }
     let written = 0;
     const engine = parquetHandler((args.engine ?? 'parquet-wasm') as EngineName);
     const encoder = !bar.active
@@ -55,7 +72,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           written += n;
           bar.show('append: writing', written, rows, `${written.toLocaleString('en-US')}/${rows.toLocaleString('en-US')} rows`);
         });
-    result = await table.append(input.rows, {
+    result = await table.append(data, {
       create: schema ? { schema, partitionColumns, configuration } : undefined,
       mergeSchema: args.mergeSchema,
       schema: table.exists ? schema : undefined,
@@ -67,9 +84,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     });
   } catch (e) {
     // Point row errors at the input line as well as the row index.
-    if (input && e instanceof TributaryError && typeof e.details.row === 'number') {
-      const line = input.lines[e.details.row as number];
-      if (line !== undefined) e.message = `${e.message} [${input.name}, line ${line}]`;
+    if (e instanceof TributaryError && typeof e.details.row === 'number') {
+      const line = lineOf(e.details.row as number);
+      if (line !== undefined) withInputLine(e, name, line);
     }
     throw e;
   } finally {
@@ -88,17 +105,16 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   }
 }
 
-
-/** Reads the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
-function readInput(args: AppendArgs, bar: ProgressView) {
+/** How to read the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
+function readOptions(args: AppendArgs, bar: ProgressView): NdjsonOptions {
   const size = inputSize(args.input);
   const name = args.input === '-' ? 'stdin' : args.input;
-  return readNdjson(args.input, {
+  return {
     invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error',
     onProgress: !bar.active
       ? undefined
       : (bytes, rows) => bar.show(`append: reading ${name}`, bytes, size, `${formatBytes(bytes)}${size === undefined ? '' : `/${formatBytes(size)}`}, ${rows.toLocaleString('en-US')} rows`),
-  });
+  };
 }
 
 /** The input's size when it is a regular file (a path, or stdin redirected from a file). */
@@ -107,6 +123,41 @@ function inputSize(input: string): number | undefined {
     const st = input === '-' ? fstatSync(0) : statSync(input);
     return st.isFile() ? st.size : undefined;
   } catch {
-    return undefined; // readNdjson reports a missing input in its own words
+    return undefined; // the reader reports a missing input in its own words
   }
+}
+
+/**
+ * The schema the input can be decoded into before the append, or undefined when the append
+ * decides it from the rows (--merge-schema) or refuses it as a whole (an input schema with
+ * columns the table does not have: SCHEMA_MISMATCH, reported before any row). A new table's
+ * schema is checked first: a line is not judged against columns that cannot exist.
+ */
+function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined): StructType | undefined {
+  if (mergeSchema) return undefined;
+  if (!table.exists) {
+    validateTableSchema(schema!, partitionColumns);
+    return schema;
+  }
+  const current = table.snapshot.schema;
+  if (schema) {
+    try {
+      if (!typesEqual(mergeSchemas(current, schema), current)) return undefined;
+    } catch {
+      return undefined; // incompatible types: the append words it
+    }
+  }
+  return current;
+}
+
+/**
+ * Rows were read up to a bad line. The earliest problem wins: a row before that line that the
+ * append would refuse (against the schema --merge-schema makes of the table's and those rows')
+ * is reported first, else the bad line. (An input schema the table refuses as a whole is not
+ * about rows: the bad line is reported, as before.)
+ */
+function checkRowsBeforeBadLine(input: NdjsonInput, table: DeltaTable, schema: StructType | undefined, mergeSchema: boolean | undefined): never {
+  const target = !table.exists ? schema : mergeSchema ? mergeSchemas(table.snapshot.schema, schema ?? inferSchema(input.rows, table.snapshot.schema)) : undefined;
+  if (target) ndjsonToBatches({ ...input, error: undefined }, target);
+  throw input.error;
 }

@@ -1,0 +1,796 @@
+import { isUtf8 } from 'node:buffer';
+import type * as arrow from 'apache-arrow';
+import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, VarBinaryBuilder } from '../arrow/builders.js';
+import { MAX_SAFE_MS } from '../arrow/coerce.js';
+import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
+import { toArrowSchema } from '../arrow/types.js';
+import { TributaryError } from '../errors.js';
+import type { DataType, StructType } from '../schema/schema.js';
+import { isoDateDays, isoMinute, isoTail, isoTimestampMicros, nearestDouble, POW10 } from './byte-scalars.js';
+import { JsonSyntaxError, parseJsonExact } from './exact-parse.js';
+import { isCanonicalNumber, JsonNumber } from './json-number.js';
+import { invalidUtf8Error, parseNdjsonLine, withInputLine } from './ndjson.js';
+import { bomLength, firstInvalidUtf8 } from './utf8.js';
+
+/** Rows per record batch: the size the table's writer builds and encodes at a time. */
+export const DEFAULT_CHUNK_ROWS = 65_536;
+
+export interface NdjsonDecoderOptions {
+  /** The table's columns: every line is decoded into them. */
+  schema: StructType;
+  /** The input's name in messages ("stdin", a path). */
+  name: string;
+  /** Invalid UTF-8: refuse the input naming the line (default), or store U+FFFD for the bad bytes. */
+  invalidUtf8?: 'error' | 'replace';
+  chunkRows?: number;
+}
+
+// How a column's value is read from bytes. Anything a fast path does not take goes to the
+// column builder's append() as the value the exact parser gives, so every column type works.
+const STRING = 0;
+const DOUBLE = 1;
+const LONG = 2;
+const INT = 3; // integer, short, byte (bounds per column)
+const DECIMAL = 4;
+const BOOL = 5;
+const DATE = 6;
+const TIMESTAMP = 7;
+const TIMESTAMP_NTZ = 8;
+const OTHER = 9; // float, binary, struct, array, map: the builder's append
+
+function kindOf(t: DataType): number {
+  if (t.kind === 'decimal') return DECIMAL;
+  if (t.kind !== 'primitive') return OTHER;
+  switch (t.name) {
+    case 'string':
+      return STRING;
+    case 'double':
+      return DOUBLE;
+    case 'long':
+      return LONG;
+    case 'integer':
+    case 'short':
+    case 'byte':
+      return INT;
+    case 'boolean':
+      return BOOL;
+    case 'date':
+      return DATE;
+    case 'timestamp':
+      return TIMESTAMP;
+    case 'timestamp_ntz':
+      return TIMESTAMP_NTZ;
+  }
+  return OTHER;
+}
+
+/**
+ * Bytes that end a plain run of string content: the quote, the backslash, and control
+ * characters (refused in strings; the line's newline among them). One table load per byte
+ * instead of three comparisons. Never written after this.
+ */
+const STRING_STOP = new Uint8Array(256).map((_, c) => (c === 34 || c === 92 || c < 32 ? 1 : 0));
+
+/** Thrown by the fast path when a line is not what it reads; the line is then judged by the reference. */
+const MALFORMED = Symbol('malformed line');
+const NEWLINE = new Uint8Array([0x0a]);
+
+/**
+ * Newline-delimited JSON -> Arrow record batches of a known schema, straight from bytes: no
+ * JavaScript object per row, no string per value where the bytes can be used as they are. It is
+ * the fast form of the reference path (NdjsonRowReader: parseJsonExact per line, then
+ * rowsToRecordBatch) and gives the same values and the same errors:
+ *
+ * - Input arrives in chunks of any size (push), split anywhere, even inside a character; the
+ *   complete lines of a chunk are checked as UTF-8 at once (natively), decoded, and the
+ *   incomplete last line waits for the next chunk. Rows are built into batches of `chunkRows`.
+ * - Each line is scanned once. A value in its column's common form (a string without escapes, a
+ *   number for a double or long, an ISO-8601 timestamp, ...) is parsed from its bytes into the
+ *   column's buffers. Any other value is parsed by the exact parser and appended through the
+ *   column builder's append(), the reference coercion itself.
+ * - Whatever goes wrong on a line (a syntax error, an unknown or repeated key, a bad value, a
+ *   missing NOT NULL column) is judged again by the reference on that line's text: parse it as
+ *   readNdjson does, then check the row as rowsToRecordBatch does. So the message (and which of
+ *   several problems is reported) is the reference's, with ` [name, line n]` appended. Lines
+ *   are decoded in order, so the earliest bad line is the one reported.
+ *
+ * A decoder that has thrown stays failed. Memory is bounded by one chunk of rows plus the
+ * longest line, whatever the input's size.
+ */
+export class NdjsonDecoder {
+  readonly name: string;
+  private readonly schema: StructType;
+  private readonly arrowSchema: arrow.Schema;
+  private readonly replaceInvalidUtf8: boolean;
+  private readonly chunkRows: number;
+  private readonly ncols: number;
+  private readonly kinds: Uint8Array;
+  /** Column names as UTF-8, compared with keys' bytes. */
+  private readonly keys: Uint8Array[];
+  private readonly plainKey: boolean[];
+  private readonly keyWords: Uint32Array[];
+  /** The buffer being decoded, as a DataView for keyAt. */
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  private readonly byName: Map<string, number>;
+  /** Per column: decimal precision and scale, or integer bounds. */
+  private readonly paramA: Float64Array;
+  private readonly paramB: Float64Array;
+  private builders: ColumnBuilder[];
+  /** The row stamp at which each column last got a value: repeated keys and missing columns. */
+  private readonly seen: Float64Array;
+  private stamp = 0;
+  private chunkLen = 0;
+  private rowCount = 0;
+  private lineNo = 0;
+  private lineStart = 0;
+  /** The incomplete line carried to the next chunk (and the first bytes, until a BOM is ruled out). */
+  private carry = Buffer.allocUnsafe(4096);
+  private carryLen = 0;
+  private bomPending = true;
+  private failed: unknown;
+  private out: arrow.RecordBatch[] = [];
+  /** Rows from which `line - row` changes (blank lines): lineOf() without an entry per row. */
+  private readonly breakRows: number[] = [];
+  private readonly breakDelta: number[] = [];
+  private delta = NaN;
+  // The number just scanned (see number()): its first 15 significant digits (an exact double),
+  // the next four, the count of significant digits, the decimal exponent of the last one, ...
+  private numHi = 0;
+  private numLo = 0;
+  private numDigits = 0;
+  private numExp = 0;
+  private numFrac = 0;
+  private numNeg = false;
+  private numHasExp = false;
+  // The last timestamp's first 16 bytes (`YYYY-MM-DDTHH:MM`, as words) and their seconds: see timestamp().
+  private minuteW0 = -1;
+  private minuteW1 = -1;
+  private minuteW2 = -1;
+  private minuteW3 = -1;
+  private minuteSecs = NaN;
+
+  constructor(opts: NdjsonDecoderOptions) {
+    this.name = opts.name;
+    this.schema = opts.schema;
+    this.arrowSchema = toArrowSchema(opts.schema);
+    this.replaceInvalidUtf8 = opts.invalidUtf8 === 'replace';
+    this.chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new TributaryError('INVALID_ARGUMENT', `chunkRows must be a whole number of at least 1, got ${this.chunkRows}`);
+    const fields = opts.schema.fields;
+    this.ncols = fields.length;
+    this.kinds = Uint8Array.from(fields, (f) => kindOf(f.type));
+    this.keys = fields.map((f) => Buffer.from(f.name, 'utf8'));
+    this.plainKey = this.keys.map((k) => k.every((c) => c >= 32 && c !== 34 && c !== 92));
+    this.keyWords = this.keys.map((k) => {
+      // The name's bytes and its closing quote, as whole little-endian words (the rest is compared bytewise).
+      const bytes = Buffer.concat([k, Buffer.from('"')]);
+      return Uint32Array.from({ length: bytes.length >> 2 }, (_, i) => bytes.readUInt32LE(4 * i));
+    });
+    this.byName = new Map(fields.map((f, i) => [f.name, i]));
+    this.paramA = new Float64Array(this.ncols);
+    this.paramB = new Float64Array(this.ncols);
+    fields.forEach((f, i) => {
+      const t = f.type;
+      if (t.kind === 'decimal') {
+        this.paramA[i] = t.precision;
+        this.paramB[i] = t.scale;
+      } else if (t.kind === 'primitive' && (t.name === 'integer' || t.name === 'short' || t.name === 'byte')) {
+        const lim = t.name === 'integer' ? 2 ** 31 : t.name === 'short' ? 2 ** 15 : 2 ** 7;
+        this.paramA[i] = -lim;
+        this.paramB[i] = lim - 1;
+      }
+    });
+    this.seen = new Float64Array(this.ncols);
+    this.builders = columnBuilders(opts.schema);
+  }
+
+  /** Rows decoded so far. */
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** The 1-based input line of a decoded row. */
+  lineOf(row: number): number | undefined {
+    if (!(row >= 0 && row < this.rowCount)) return undefined;
+    const br = this.breakRows;
+    let lo = 0;
+    let hi = br.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (br[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return row + this.breakDelta[lo];
+  }
+
+  /** Decodes the complete lines so far; returns the batches that became full. */
+  push(chunk: Uint8Array): arrow.RecordBatch[] {
+    if (this.failed !== undefined) throw this.failed;
+    let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.bomPending) {
+      // A byte order mark may arrive split over the first chunks: gather three bytes first.
+      this.appendCarry(b);
+      if (this.carryLen < 3) return [];
+      this.bomPending = false;
+      const carry = this.carry;
+      const skip = bomLength(carry.subarray(0, 3));
+      const last = carry.lastIndexOf(0x0a, this.carryLen - 1);
+      if (last >= skip) {
+        this.region(carry, skip, last + 1);
+        this.shiftCarry(last + 1);
+      } else this.shiftCarry(skip);
+      return this.takeOut();
+    }
+    if (this.carryLen > 0) {
+      // The line begun in the previous chunk: completed here, decoded from the carry.
+      const nl = b.indexOf(0x0a);
+      if (nl < 0) {
+        this.appendCarry(b);
+        return [];
+      }
+      this.appendCarry(b.subarray(0, nl + 1));
+      this.region(this.carry, 0, this.carryLen);
+      this.carryLen = 0;
+      b = b.subarray(nl + 1);
+    }
+    const last = b.lastIndexOf(0x0a);
+    if (last >= 0) this.region(b, 0, last + 1);
+    // Copied: the caller may reuse its chunk.
+    this.appendCarry(b.subarray(last + 1));
+    return this.takeOut();
+  }
+
+  /** The end of the input: decodes a last line without a newline, returns the remaining batches. */
+  end(): arrow.RecordBatch[] {
+    if (this.failed !== undefined) throw this.failed;
+    if (this.carryLen > 0) {
+      // Fewer than three bytes in all cannot be a byte order mark and a line.
+      const skip = this.bomPending ? bomLength(this.carry.subarray(0, this.carryLen)) : 0;
+      this.bomPending = false;
+      this.appendCarry(NEWLINE);
+      const n = this.carryLen;
+      this.carryLen = 0;
+      this.region(this.carry, skip, n);
+    }
+    this.bomPending = false;
+    this.flush();
+    return this.takeOut();
+  }
+
+  private takeOut(): arrow.RecordBatch[] {
+    const out = this.out;
+    if (out.length) this.out = [];
+    return out;
+  }
+
+  private appendCarry(b: Uint8Array): void {
+    const need = this.carryLen + b.length;
+    if (need > this.carry.length) {
+      const next = Buffer.allocUnsafe(Math.max(need, this.carry.length * 2));
+      this.carry.copy(next, 0, 0, this.carryLen);
+      this.carry = next;
+    }
+    this.carry.set(b, this.carryLen);
+    this.carryLen = need;
+  }
+
+  private shiftCarry(n: number): void {
+    this.carry.copyWithin(0, n, this.carryLen);
+    this.carryLen -= n;
+  }
+
+  private fail(e: unknown): unknown {
+    this.failed = e;
+    return e;
+  }
+
+  /** Complete lines b[start, end) (b[end - 1] is a newline): UTF-8 checked, then decoded. */
+  private region(b: Buffer, start: number, end: number): void {
+    let s = start;
+    while (s < end) {
+      // Natively, once per chunk; the bad byte is looked for (in JavaScript) only when there is one.
+      if (isUtf8(b.subarray(s, end))) return this.lines(b, s, end);
+      const at = firstInvalidUtf8(b, s, end);
+      if (at < 0) return this.lines(b, s, end);
+      const ls = Math.max(s, b.lastIndexOf(0x0a, s + at) + 1);
+      const nl = b.indexOf(0x0a, s + at);
+      this.lines(b, s, ls);
+      this.invalidUtf8Line(b, ls, nl);
+      s = nl + 1;
+    }
+  }
+
+  /** A line that is not UTF-8: refused, or decoded with U+FFFD for its bad bytes, as the reference does. */
+  private invalidUtf8Line(b: Buffer, ls: number, nl: number): void {
+    let e = nl;
+    if (e > ls && b[e - 1] === 0x0d) e--;
+    if (!this.replaceInvalidUtf8) {
+      const at = firstInvalidUtf8(b, ls, e);
+      throw this.fail(invalidUtf8Error(this.name, this.lineNo + 1, b[ls + at], at));
+    }
+    const fixed = Buffer.from(`${b.toString('utf8', ls, e)}\n`, 'utf8');
+    this.lines(fixed, 0, fixed.length);
+  }
+
+  /** Decodes lines of valid UTF-8, b[s, e), e just after a newline. */
+  private lines(b: Buffer, s: number, e: number): void {
+    let p = s;
+    if (this.view.buffer !== b.buffer || this.view.byteOffset !== b.byteOffset || this.view.byteLength !== b.length) this.view = new DataView(b.buffer, b.byteOffset, b.length);
+    try {
+      while (p < e) {
+        this.lineStart = p;
+        this.lineNo++;
+        p = this.row(b, p);
+      }
+    } catch (err) {
+      throw this.fail(this.lineFailure(err, b, this.lineStart));
+    }
+  }
+
+  /**
+   * The error for the line at b[ls] that the fast path could not take: the reference's verdict
+   * on its text. Failures that are not about the line (out of memory, 2 GiB of text in one
+   * batch) go through as they are.
+   */
+  private lineFailure(err: unknown, b: Buffer, ls: number): unknown {
+    if (err !== MALFORMED && !(err instanceof JsonSyntaxError) && !(err instanceof TributaryError && err.code === 'ROW_INVALID')) return err;
+    let e = b.indexOf(0x0a, ls);
+    if (e < 0) e = b.length;
+    if (e > ls && b[e - 1] === 0x0d) e--;
+    const text = b.toString('utf8', ls, e);
+    let problem: TributaryError | undefined;
+    try {
+      problem = rowProblem(parseNdjsonLine(text, this.name, this.lineNo), this.rowCount, this.schema);
+    } catch (e) {
+      if (!(e instanceof TributaryError)) throw e;
+      return e; // not JSON, or not an object
+    }
+    if (problem) return typeof problem.details.row === 'number' ? withInputLine(problem, this.name, this.lineNo) : problem;
+    return new TributaryError(
+      'INTERNAL',
+      `${this.name}, line ${this.lineNo}: the NDJSON decoder refused a line that the reference reader accepts (${err === MALFORMED ? 'malformed' : String(err)}); please report this`,
+      { line: this.lineNo },
+      { cause: err },
+    );
+  }
+
+  private endRow(): void {
+    const r = this.rowCount++;
+    if (this.lineNo - r !== this.delta) {
+      this.delta = this.lineNo - r;
+      this.breakRows.push(r);
+      this.breakDelta.push(this.delta);
+    }
+    if (++this.chunkLen === this.chunkRows) this.flush();
+  }
+
+  private flush(): void {
+    if (this.chunkLen === 0) return;
+    const full = this.chunkLen === this.chunkRows;
+    this.out.push(buildersToBatch(this.schema, this.builders, this.chunkLen, this.arrowSchema));
+    this.builders = columnBuilders(this.schema);
+    // After a full chunk, the next is likely full too: its buffers are sized once, not doubled.
+    if (full) for (const b of this.builders) b.reserve(this.chunkRows);
+    this.chunkLen = 0;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The fast path. Every line handed to it ends with a newline, which stops every scan (it is
+  // not whitespace inside a line, not a digit, and a control character inside a string), so the
+  // loops need no bounds checks. Positions are returned; MALFORMED is thrown at anything unusual.
+
+  /** One line from b[p]: a row, or nothing for a blank line. Returns the position after its newline. */
+  private row(b: Buffer, p: number): number {
+    let c = b[p];
+    while (c === 32 || c === 9 || c === 13) c = b[++p];
+    if (c === 10) return p + 1;
+    if (c !== 123) throw MALFORMED;
+    const stamp = ++this.stamp;
+    const seen = this.seen;
+    let col = -1;
+    let count = 0;
+    c = b[++p];
+    while (c === 32 || c === 9 || c === 13) c = b[++p];
+    if (c !== 125) {
+      for (;;) {
+        if (c !== 34) throw MALFORMED;
+        // The key: usually the next column's name, compared in place (its bytes, then the quote).
+        let k = col + 1;
+        if (k < this.ncols && this.keyAt(k, b, p + 1)) p += this.keys[k].length + 2;
+        else {
+          let q = p + 1;
+          c = b[q];
+          while (c !== 34 && c !== 92 && c >= 32) c = b[++q];
+          if (c === 34) {
+            k = this.column(b, p + 1, q);
+            p = q + 1;
+          } else {
+            // A key with escapes: its text by the exact parser.
+            q = this.stringEnd(b, p);
+            k = this.byName.get(parseJsonExact(b.toString('utf8', p, q)) as string) ?? -1;
+            p = q;
+          }
+        }
+        // A key that is no column, or a column named twice: the reference words it.
+        if (k < 0 || seen[k] === stamp) throw MALFORMED;
+        seen[k] = stamp;
+        count++;
+        col = k;
+        c = b[p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        if (c !== 58) throw MALFORMED;
+        c = b[++p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        p = this.value(k, b, p);
+        c = b[p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        if (c === 44) {
+          c = b[++p];
+          while (c === 32 || c === 9 || c === 13) c = b[++p];
+          continue;
+        }
+        if (c !== 125) throw MALFORMED;
+        break;
+      }
+    }
+    c = b[++p];
+    while (c === 32 || c === 9 || c === 13) c = b[++p];
+    if (c !== 10) throw MALFORMED;
+    if (count < this.ncols) {
+      // Missing columns are nulls (refused in a NOT NULL column).
+      for (let k = 0; k < this.ncols; k++) if (seen[k] !== stamp) this.builders[k].append(undefined, this.rowCount);
+    }
+    this.endRow();
+    return p + 1;
+  }
+
+  /**
+   * Whether the key starting at b[s] is column k's name: its bytes followed by the closing quote.
+   * Only for names a JSON key writes as they are (no quote, backslash or control character).
+   */
+  private keyAt(k: number, b: Buffer, s: number): boolean {
+    const key = this.keys[k];
+    const n = key.length;
+    // Four bytes at a time (most of a row's bytes are its keys): the name and its closing quote
+    // as little-endian words, against the line read through a DataView (which V8 inlines).
+    if (!this.plainKey[k] || s + n >= b.length) return false;
+    const words = this.keyWords[k];
+    const view = this.view;
+    const w = words.length;
+    for (let i = 0; i < w; i++) if (view.getUint32(s + 4 * i, true) !== words[i]) return false;
+    // What is left of name and quote after the whole words, byte by byte.
+    for (let i = 4 * w; i <= n; i++) if (b[s + i] !== (i < n ? key[i] : 34)) return false;
+    return true;
+  }
+
+  private keyIs(k: number, b: Buffer, s: number, e: number): boolean {
+    const key = this.keys[k];
+    const n = key.length;
+    if (e - s !== n) return false;
+    for (let i = 0; i < n; i++) if (b[s + i] !== key[i]) return false;
+    return true;
+  }
+
+  /** The column whose name is b[s, e) when the keys are not in schema order, or -1. */
+  private column(b: Buffer, s: number, e: number): number {
+    if (this.ncols <= 16) {
+      for (let k = 0; k < this.ncols; k++) if (this.keyIs(k, b, s, e)) return k;
+      return -1;
+    }
+    return this.byName.get(b.toString('utf8', s, e)) ?? -1;
+  }
+
+  /** The value at b[p] into column k; returns the position after it. */
+  private value(k: number, b: Buffer, p: number): number {
+    const c = b[p];
+    if (c === 110) {
+      if (b[p + 1] === 117 && b[p + 2] === 108 && b[p + 3] === 108) {
+        this.builders[k].append(null, this.rowCount); // refused in a NOT NULL column
+        return p + 4;
+      }
+      throw MALFORMED;
+    }
+    switch (this.kinds[k]) {
+      case STRING:
+        if (c === 34) {
+          // Valid UTF-8 (checked for the whole chunk): without escapes, the bytes are the value.
+          let q = p + 1;
+          while (STRING_STOP[b[q]] === 0) q++;
+          if (b[q] === 34) {
+            (this.builders[k] as VarBinaryBuilder).appendBytes(b, p + 1, q);
+            return q + 1;
+          }
+        }
+        break;
+      case DOUBLE:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          const x = this.double(b, p, q);
+          // Finite: stored as is. Beyond the range of a double: the builder refuses it.
+          if (x - x === 0) {
+            (this.builders[k] as FixedBuilder<Float64Array>).appendRaw(x);
+            return q;
+          }
+        }
+        break;
+      case LONG:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          // An integer below 2^53: its digits were accumulated exactly.
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 16) {
+            const x = this.integer();
+            if (x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) {
+              (this.builders[k] as Int64Builder).appendInt(x);
+              return q;
+            }
+          }
+        }
+        break;
+      case INT:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15) {
+            const x = this.integer();
+            if (x >= this.paramA[k] && x <= this.paramB[k]) {
+              (this.builders[k] as FixedBuilder<Int32Array>).appendRaw(x);
+              return q;
+            }
+          }
+        }
+        break;
+      case DECIMAL:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.decimal(k)) return q;
+        } else if (c === 34) {
+          // Decimal text in a string ("12.50"), as exchanges write prices.
+          const q = this.number(b, p + 1);
+          if (q > 0 && b[q] === 34 && this.decimal(k)) return q + 1;
+        }
+        break;
+      case BOOL:
+        if (c === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+          (this.builders[k] as BoolBuilder).appendBool(true);
+          return p + 4;
+        }
+        if (c === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+          (this.builders[k] as BoolBuilder).appendBool(false);
+          return p + 5;
+        }
+        break;
+      case DATE:
+        if (c === 34 && b[p + 11] === 34) {
+          const days = isoDateDays(b, p + 1);
+          if (days === days) {
+            (this.builders[k] as FixedBuilder<Int32Array>).appendRaw(days);
+            return p + 12;
+          }
+        }
+        break;
+      case TIMESTAMP:
+      case TIMESTAMP_NTZ:
+        if (c === 34) {
+          let q = p + 1;
+          while (STRING_STOP[b[q]] === 0) q++;
+          if (b[q] === 34) {
+            const micros = this.timestamp(b, p + 1, q, this.kinds[k] === TIMESTAMP_NTZ);
+            if (micros === micros) {
+              (this.builders[k] as Int64Builder).appendInt(micros);
+              return q + 1;
+            }
+          }
+        } else if (c === 45 || (c >= 48 && c <= 57)) {
+          // Epoch milliseconds, as the coercion takes a JavaScript number.
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15 && this.numHi < MAX_SAFE_MS) {
+            (this.builders[k] as Int64Builder).appendInt(this.integer() * 1000);
+            return q;
+          }
+        }
+        break;
+    }
+    return this.viaBuilder(k, b, p);
+  }
+
+  /**
+   * Any other value: parsed as the exact parser parses it (a string, a number that prints back
+   * the same or else its text, a boolean, an object, an array) and appended by the column's
+   * builder, which coerces (or refuses) it exactly as for a row object.
+   */
+  private viaBuilder(k: number, b: Buffer, p: number): number {
+    const c = b[p];
+    let q: number;
+    let v: unknown;
+    if (c === 34) {
+      q = this.stringEnd(b, p);
+      let esc = false;
+      for (let i = p + 1; i < q - 1 && !esc; i++) esc = b[i] === 92;
+      v = esc ? parseJsonExact(b.toString('utf8', p, q)) : b.toString('utf8', p + 1, q - 1);
+    } else if (c === 45 || (c >= 48 && c <= 57)) {
+      q = this.number(b, p);
+      if (q < 0) throw MALFORMED;
+      const text = b.toString('latin1', p, q);
+      v = isCanonicalNumber(text) ? Number(text) : new JsonNumber(text);
+    } else if (c === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+      q = p + 4;
+      v = true;
+    } else if (c === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+      q = p + 5;
+      v = false;
+    } else if (c === 123 || c === 91) {
+      q = this.nestedEnd(b, p);
+      // At depth 1 (inside the row), so that the nesting bound counts as for the whole line.
+      v = parseJsonExact(b.toString('utf8', p, q), 1);
+    } else throw MALFORMED;
+    this.builders[k].append(v, this.rowCount);
+    return q;
+  }
+
+  /** The position after the string whose opening quote is at b[p] (escapes skipped, not checked). */
+  private stringEnd(b: Buffer, p: number): number {
+    let q = p + 1;
+    for (;;) {
+      const c = b[q];
+      if (c === 34) return q + 1;
+      if (c === 92) {
+        // Never step over the line's newline.
+        if (!(b[q + 1] >= 32)) throw MALFORMED;
+        q += 2;
+      } else if (c >= 32) q++;
+      else throw MALFORMED;
+    }
+  }
+
+  /** The position after the object or array opening at b[p] (brackets counted, strings skipped; the exact parser checks the rest). */
+  private nestedEnd(b: Buffer, p: number): number {
+    let depth = 0;
+    let q = p;
+    for (;;) {
+      const c = b[q];
+      if (c === 34) {
+        q = this.stringEnd(b, q);
+        continue;
+      }
+      if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (--depth === 0) return q + 1;
+      } else if (c === 10 || c === undefined) throw MALFORMED;
+      q++;
+    }
+  }
+
+  /**
+   * Scans a JSON number at b[p] (RFC 8259's grammar exactly) into the num* fields; returns the
+   * position after it, or -1 when b[p] does not start one.
+   */
+  private number(b: Buffer, p: number): number {
+    let q = p;
+    let c = b[q];
+    const neg = c === 45;
+    if (neg) c = b[++q];
+    // Significant digits: the first 15 into hi, the next 4 into lo (both exact), the rest counted.
+    let hi = 0;
+    let lo = 0;
+    let digits = 0;
+    let frac = 0;
+    // (Each run of digits is read by two loops: the first, branch-free, while hi has room.)
+    if (c === 48) c = b[++q];
+    else if (c >= 49 && c <= 57) {
+      do {
+        hi = hi * 10 + (c - 48);
+        digits++;
+        c = b[++q];
+      } while (c >= 48 && c <= 57 && digits < 15);
+      for (; c >= 48 && c <= 57; c = b[++q]) if (++digits <= 19) lo = lo * 10 + (c - 48);
+    } else return -1;
+    if (c === 46) {
+      c = b[++q];
+      if (!(c >= 48 && c <= 57)) return -1;
+      const f0 = q;
+      // Zeros before the first significant digit only move the point.
+      if (digits === 0) while (c === 48) c = b[++q];
+      for (; c >= 48 && c <= 57 && digits < 15; c = b[++q]) {
+        hi = hi * 10 + (c - 48);
+        digits++;
+      }
+      for (; c >= 48 && c <= 57; c = b[++q]) if (++digits <= 19) lo = lo * 10 + (c - 48);
+      frac = q - f0;
+    }
+    let exp = 0;
+    let hasExp = false;
+    if (c === 101 || c === 69) {
+      hasExp = true;
+      c = b[++q];
+      let expNeg = false;
+      if (c === 43 || c === 45) {
+        expNeg = c === 45;
+        c = b[++q];
+      }
+      if (!(c >= 48 && c <= 57)) return -1;
+      do {
+        // Beyond 10^9 every non-zero value is out of every column's range: stop counting.
+        if (exp < 1e9) exp = exp * 10 + (c - 48);
+        c = b[++q];
+      } while (c >= 48 && c <= 57);
+      if (expNeg) exp = -exp;
+    }
+    this.numHi = hi;
+    this.numLo = lo;
+    this.numDigits = digits;
+    this.numFrac = frac;
+    this.numExp = exp - frac;
+    this.numNeg = neg;
+    this.numHasExp = hasExp;
+    return q;
+  }
+
+  /**
+   * isoTimestampMicros of b[s, e), remembering the last minute: timestamps in a stream share
+   * their date and minute with the previous one nearly always, and then only the seconds,
+   * fraction and zone are left to read (the 16 bytes are compared as four words).
+   */
+  private timestamp(b: Buffer, s: number, e: number, ntz: boolean): number {
+    if (e - s < 16) return isoTimestampMicros(b, s, e, ntz);
+    const v = this.view;
+    const w0 = v.getUint32(s, true);
+    const w1 = v.getUint32(s + 4, true);
+    const w2 = v.getUint32(s + 8, true);
+    const w3 = v.getUint32(s + 12, true);
+    if (w0 !== this.minuteW0 || w1 !== this.minuteW1 || w2 !== this.minuteW2 || w3 !== this.minuteW3) {
+      const m = isoMinute(b, s);
+      if (m !== m) return isoTimestampMicros(b, s, e, ntz);
+      this.minuteW0 = w0;
+      this.minuteW1 = w1;
+      this.minuteW2 = w2;
+      this.minuteW3 = w3;
+      this.minuteSecs = m;
+    }
+    return isoTail(b, s + 16, e, ntz, this.minuteSecs);
+  }
+
+  /** The number just scanned as an integer, exact when it has at most 16 digits and is below 2^53. */
+  private integer(): number {
+    // hi * 10 is exact (an even integer below 2^54); the sum is exact below 2^53.
+    const m = this.numDigits <= 15 ? this.numHi : this.numHi * 10 + this.numLo;
+    return this.numNeg ? -m : m;
+  }
+
+  /**
+   * The double nearest to the number just scanned (b[p, q)). Up to 15 significant digits and a
+   * power of ten up to 22, both operands are exact doubles and one multiplication or division
+   * rounds once, correctly (Clinger's fast path); up to 19 digits, nearestDouble; anything else
+   * (and the rare number nearestDouble cannot settle) is parsed by Number(), correctly too.
+   */
+  private double(b: Buffer, p: number, q: number): number {
+    const e = this.numExp;
+    if (e >= -22 && e <= 22) {
+      const d = this.numDigits;
+      let x = NaN;
+      if (d <= 15) x = e >= 0 ? this.numHi * POW10[e] : this.numHi / POW10[-e];
+      else if (d <= 19) x = nearestDouble(this.numHi, this.numLo, d - 15, e);
+      if (x === x) return this.numNeg ? -x : x;
+    }
+    return Number(b.toString('latin1', p, q));
+  }
+
+  /**
+   * The number just scanned into decimal column k when its unscaled value is below 10^15 (exact
+   * as a double) and fits; false sends it to the builder, which lands larger values exactly and
+   * words the refusals.
+   */
+  private decimal(k: number): boolean {
+    if (this.numHasExp) return false;
+    const precision = this.paramA[k];
+    const shift = this.paramB[k] - this.numFrac;
+    if (shift < 0 || this.numDigits + shift > 15) return false;
+    const u = this.numHi * POW10[shift];
+    if (precision <= 15 && u >= POW10[precision]) return false;
+    (this.builders[k] as DecimalBuilder).appendUnscaled(this.numNeg ? -u : u);
+    return true;
+  }
+}

@@ -1,0 +1,155 @@
+import type * as arrow from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import { arrowToRows } from '../../src/arrow/to-rows.js';
+import { NdjsonRowReader, ndjsonToBatches } from '../../src/cli/input.js';
+import { TributaryError } from '../../src/errors.js';
+import { NdjsonDecoder } from '../../src/json/ndjson-decoder.js';
+import { parseDdl } from '../../src/schema/ddl.js';
+
+const SCHEMA = parseDdl('id BIGINT NOT NULL, name STRING, price DOUBLE, ts TIMESTAMP, amount DECIMAL(10,2)');
+
+function decode(input: string | Uint8Array | Uint8Array[], schema = SCHEMA, chunkRows?: number): { batches: arrow.RecordBatch[]; decoder: NdjsonDecoder } {
+  const d = new NdjsonDecoder({ schema, name: 'in.ndjson', chunkRows });
+  const chunks = Array.isArray(input) ? input : [typeof input === 'string' ? Buffer.from(input) : input];
+  const batches: arrow.RecordBatch[] = [];
+  for (const c of chunks) batches.push(...d.push(c));
+  batches.push(...d.end());
+  return { batches, decoder: d };
+}
+
+function reference(input: string, schema = SCHEMA): arrow.RecordBatch[] {
+  const r = new NdjsonRowReader('in.ndjson');
+  r.push(Buffer.from(input));
+  return ndjsonToBatches(r.end(), schema);
+}
+
+function errorOf(f: () => unknown): TributaryError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof TributaryError) return e;
+    throw e;
+  }
+  throw new Error('no error');
+}
+
+/** Both paths refuse the input with this message (and the same error). */
+function bothRefuse(input: string, message: string, schema = SCHEMA): void {
+  const dec = errorOf(() => decode(input, schema));
+  const ref = errorOf(() => reference(input, schema));
+  expect(dec.message).toBe(message);
+  expect(ref.message).toBe(message);
+  expect(dec.details).toEqual(ref.details);
+}
+
+const rows = (batches: arrow.RecordBatch[]) => batches.flatMap((b) => arrowToRows(b));
+
+describe('the NDJSON decoder', () => {
+  it('cuts more than 65,536 rows into 64K-row batches, numbering rows and lines across them', () => {
+    // A blank line every 1000 lines: lines and rows drift apart.
+    let text = '';
+    for (let i = 0; i < 70_000; i++) {
+      text += `{"id":${i},"name":"n${i % 7}","price":${i / 8},"ts":"2024-05-01T00:00:${String(i % 60).padStart(2, '0')}.000001Z","amount":"${(i % 1000) / 100}"}\n`;
+      if (i % 1000 === 999) text += '\n';
+    }
+    const { batches, decoder } = decode(text);
+    expect(batches.map((b) => b.numRows)).toEqual([65_536, 4_464]);
+    const all = rows(batches);
+    expect(all[69_999]).toEqual({ id: 69_999n, name: 'n6', price: 69_999 / 8, ts: BigInt(Date.UTC(2024, 4, 1, 0, 0, 69_999 % 60)) * 1000n + 1n, amount: '9.99' });
+    expect(all[65_536].id).toBe(65_536n);
+    expect(all).toEqual(rows(reference(text)));
+    expect(decoder.rows).toBe(70_000);
+    expect(decoder.lineOf(0)).toBe(1);
+    expect(decoder.lineOf(999)).toBe(1000);
+    expect(decoder.lineOf(1000)).toBe(1002);
+    expect(decoder.lineOf(69_999)).toBe(70_069);
+    expect(decoder.lineOf(70_000)).toBeUndefined();
+
+    // A bad value in the second batch: its row and its line (70 blank lines above it).
+    const bad = text.replace('{"id":68000,"name":"n2"', '{"id":68000,"name":2');
+    const e = errorOf(() => decode(bad));
+    expect(e.message).toBe('row 68000, column "name": value 2 is not a string (column type string) [in.ndjson, line 68069]');
+    expect(e.details).toMatchObject({ row: 68_000, line: 68_069, column: 'name' });
+    expect(errorOf(() => reference(bad)).message).toBe(e.message);
+  });
+
+  it('gives the same result for every split of the input into two chunks (BOM, CRLF, characters and tokens cut anywhere)', () => {
+    const text = '\ufeff{"id":1,"name":"caf\\u00e9 😀 中","price":-1.5e-7,"ts":"2024-02-29T23:59:59.123456+05:30","amount":"-12.30"}\r\n  \r\n{"name":"\\"q\\"","id":2,"amount":7}';
+    const bytes = Buffer.from(text);
+    const whole = rows(decode(bytes).batches);
+    expect(whole).toEqual(rows(reference(text)));
+    expect(whole[0].name).toBe('café 😀 中');
+    for (let i = 0; i <= bytes.length; i++) {
+      for (const j of [i, Math.min(bytes.length, i + 1), Math.min(bytes.length, i + 2)]) {
+        expect(rows(decode([bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)]).batches), `cut at ${i}, ${j}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('takes input shorter than a byte order mark, newlines included (as the reference now does)', () => {
+    for (const text of ['', '\n', '\r\n', ' \n', '\n\n']) {
+      expect(decode(text).batches, JSON.stringify(text)).toEqual([]);
+      expect(reference(text), JSON.stringify(text)).toEqual([]);
+    }
+    expect(rows(decode('{}', parseDdl('a INT')).batches)).toEqual([{ a: null }]);
+  });
+
+  describe('reports the earliest problem in input order', () => {
+    it('a bad value on line 2 before a syntax error on line 4', () => {
+      bothRefuse('{"id":1}\n{"id":"x"}\n{"id":3}\n{"id":\n', 'row 1, column "id": value "x" is not an integer (column type long) [in.ndjson, line 2]');
+    });
+
+    it('a bad value on line 2 before invalid UTF-8 on line 3', () => {
+      const dec = errorOf(() => decode([Buffer.from('{"id":1}\n{"id":1.5}\n{"name":"'), Buffer.from([0xff]), Buffer.from('"}\n')]));
+      expect(dec.message).toBe('row 1, column "id": value 1.5 is not an integer (column type long) [in.ndjson, line 2]');
+    });
+
+    it('a bad value in row 1 before an unknown key in row 3 of the same batch', () => {
+      bothRefuse('{"id":1}\n{"id":2,"price":"cheap"}\n{"id":3}\n{"id":4,"colour":"red"}\n', 'row 1, column "price": value "cheap" is not a number (column type double) [in.ndjson, line 2]');
+    });
+
+    it('in a row, an unknown key first, then the first bad column in schema order', () => {
+      bothRefuse('{"amount":"x","id":"y"}\n', 'row 0, column "id": value "y" is not an integer (column type long) [in.ndjson, line 1]');
+      bothRefuse('{"amount":"x","id":"y","zz":1}\n', 'row 0, column "zz": not a column of the table (columns: id, name, price, ts, amount); use mergeSchema to add columns [in.ndjson, line 1]');
+      // Among unknown keys, the order JavaScript enumerates them: integer-like keys first.
+      bothRefuse('{"id":1,"zz":1,"5":2}\n', 'row 0, column "5": not a column of the table (columns: id, name, price, ts, amount); use mergeSchema to add columns [in.ndjson, line 1]');
+      bothRefuse('{"name":"a"}\n', 'row 0, column "id": null in a column that is NOT NULL [in.ndjson, line 1]');
+    });
+
+    it("a syntax error is its line's problem, whatever else the line holds", () => {
+      bothRefuse('{"id":"x","zz":1,"id":2}\n', 'in.ndjson, line 1: not valid JSON (the key "id" appears twice in one object at position 17: {"id":"x","zz":1,"id":2})');
+    });
+  });
+
+  it('bounds nesting as the exact parser does, counting from the line', () => {
+    const schema = parseDdl('id BIGINT, v STRING');
+    // The row is depth 1: 511 arrays inside it reach depth 512, allowed (and not a string)...
+    bothRefuse(`{"id":1,"v":${'['.repeat(511)}${']'.repeat(511)}}\n`, `row 0, column "v": value ${showNested(511)} is not a string (column type string) [in.ndjson, line 1]`, schema);
+    // ... one more is refused as JSON.
+    const e = errorOf(() => decode(`{"id":1,"v":${'['.repeat(512)}${']'.repeat(512)}}\n`, schema));
+    expect(e.message).toMatch(/^in\.ndjson, line 1: not valid JSON \(nesting deeper than 512 levels/);
+    expect(errorOf(() => reference(`{"id":1,"v":${'['.repeat(512)}${']'.repeat(512)}}\n`, schema)).message).toBe(e.message);
+  });
+
+  it('stays failed after an error', () => {
+    const d = new NdjsonDecoder({ schema: SCHEMA, name: 'in.ndjson' });
+    const e = errorOf(() => d.push(Buffer.from('{"id":null}\n')));
+    expect(e.message).toBe('row 0, column "id": null in a column that is NOT NULL [in.ndjson, line 1]');
+    expect(() => d.push(Buffer.from('{"id":1}\n'))).toThrow(e);
+    expect(() => d.end()).toThrow(e);
+  });
+
+  it('reads keys in any order, written with escapes, and names a wide table keys out of order', () => {
+    const wide = parseDdl(Array.from({ length: 20 }, (_, i) => `c${i} INT`).join(', ') + ', `a"b` STRING, `é` STRING');
+    const line = `{"c19":19,"\\u0063\\u0030":0,"a\\"b":"q","é":"e","c7":7}\n`;
+    const [row] = rows(decode(line, wide).batches);
+    expect(row).toMatchObject({ c0: 0, c7: 7, c19: 19, c1: null, 'a"b': 'q', é: 'e' });
+    expect(rows(decode(line, wide).batches)).toEqual(rows(reference(line, wide)));
+  });
+});
+
+/** showValue of nested empty arrays: cut at 80 characters. */
+function showNested(n: number): string {
+  const s = '['.repeat(n) + ']'.repeat(n);
+  return `${s.slice(0, 77)}...`;
+}
