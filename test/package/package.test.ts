@@ -179,7 +179,7 @@ describe('the npm package', () => {
 
   it('declares as dependencies only what runtime needs; optional features are optional peers; an exports map', () => {
     const pkg = JSON.parse(readFileSync(path.join(proj, 'node_modules', 'tributary', 'package.json'), 'utf8'));
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['apache-arrow', 'cli-progress', 'commander', 'croner', 'lossless-json', 'parquet-wasm', 'tsx', 'undici', 'uuid']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['apache-arrow', 'cli-progress', 'commander', 'croner', 'lossless-json', 'parquet-wasm', 'prom-client', 'tsx', 'undici', 'uplot', 'uuid']);
     const optional = ['@aws-sdk/client-s3', '@azure/identity', '@azure/storage-blob', '@dsnp/parquetjs', '@google-cloud/storage'];
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(optional);
     for (const p of optional) expect(pkg.peerDependenciesMeta[p]).toEqual({ optional: true });
