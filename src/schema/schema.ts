@@ -314,7 +314,7 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
     }
     if (f.type.kind === 'struct' && g.type.kind === 'struct') {
       out.push({ ...f, type: mergeSchemas(f.type, g.type, `${path}${f.name}.`) });
-    } else if (!typesEqual(f.type, g.type)) {
+    } else if (!typesEqual(withoutFieldMetadata(f.type), withoutFieldMetadata(g.type))) {
       throw new TributaryError('SCHEMA_MISMATCH', `column "${path}${f.name}" has type ${typeToString(f.type)} in the table but ${typeToString(g.type)} in the input; changing a column's type is not allowed`);
     } else out.push(f);
   }
@@ -325,6 +325,23 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
     }
   }
   return struct(out);
+}
+
+/**
+ * The type with no field metadata at any depth: the same data type to a reader whatever the
+ * fields' comments or column mapping ids (a table's array<struct> against an input's).
+ */
+export function withoutFieldMetadata(t: DataType): DataType {
+  switch (t.kind) {
+    case 'struct':
+      return { kind: 'struct', fields: t.fields.map((f) => ({ ...f, type: withoutFieldMetadata(f.type), metadata: {} })) };
+    case 'array':
+      return { ...t, elementType: withoutFieldMetadata(t.elementType) };
+    case 'map':
+      return { ...t, keyType: withoutFieldMetadata(t.keyType), valueType: withoutFieldMetadata(t.valueType) };
+    default:
+      return t;
+  }
 }
 
 /** Leaf column paths in schema order (struct fields flattened; arrays and maps are leaves). */
