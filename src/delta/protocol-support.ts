@@ -1,13 +1,14 @@
 import { TributaryError } from '../errors.js';
 import type { Metadata, Protocol } from './actions.js';
 import { containsType, parseSchemaString } from '../schema/schema.js';
+import { checkColumnMapping } from './column-mapping.js';
 
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement
  * corrupts the table for every other reader (PROTOCOL.md "Table Features"), so anything we do
  * not fully honour is refused by name.
  */
-export const READER_FEATURES = new Set(['timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening']);
+export const READER_FEATURES = new Set(['columnMapping', 'timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening']);
 
 /** Writer features whose obligations a blind appender meets (some only when unused; see below). */
 const WRITER_FEATURES = new Set([
@@ -27,9 +28,6 @@ const WRITER_FEATURES = new Set([
 export function checkReadable(protocol: Protocol, tablePath: string): void {
   if (protocol.minReaderVersion > 3) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `table ${tablePath} needs reader version ${protocol.minReaderVersion}; Tributary reads up to 3`);
-  }
-  if (protocol.minReaderVersion === 2) {
-    throw new TributaryError('UNSUPPORTED_FEATURE', `table ${tablePath} uses column mapping (reader version 2), which Tributary does not implement`);
   }
   const missing = (protocol.readerFeatures ?? []).filter((f) => !READER_FEATURES.has(f));
   if (missing.length) {
@@ -59,11 +57,11 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
   if (fieldMeta('delta.generationExpression')) unsupported.push('generatedColumns (table has generated columns)');
   if (fieldMeta('delta.identity.start')) unsupported.push('identityColumns (table has identity columns)');
   if (fieldMeta('delta.invariants')) unsupported.push('invariants (table has SQL invariant expressions)');
-  const mode = conf['delta.columnMapping.mode'];
-  if (mode && mode !== 'none') unsupported.push(`columnMapping (mode ${mode})`);
   if (unsupported.length) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `cannot write to ${tablePath}: it uses writer features Tributary does not implement: ${unsupported.join(', ')}`, {
       features: unsupported,
     });
   }
+  // Column mapping (name or id mode; src/delta/column-mapping.ts): its log must be whole to write.
+  checkColumnMapping(schema, conf, tablePath);
 }

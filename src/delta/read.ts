@@ -6,6 +6,7 @@ import type { AddFile } from './actions.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
 import type { DataType, StructField, StructType } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
+import { type ColumnMappingMode, columnMappingMode, fileColumnIndex, physicalSchema } from './column-mapping.js';
 
 /**
  * Reads a snapshot's live files into one Arrow table with the table's schema: partition values
@@ -45,13 +46,17 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
     throw new TributaryError('IO', `cannot read data file ${path} of ${snapshot.storage.root} (damaged, or not Parquet): ${(e as Error).message}`, { file: path }, { cause: e });
   }
   const parts = new Set(snapshot.partitionColumns);
+  // With column mapping, file columns and partition values go by physical name (or field id).
+  const mode = columnMappingMode(snapshot.metadata.configuration);
+  const physical = physicalSchema(schema, mode);
   return t.batches.map((b) => {
     const n = b.numRows;
-    const children = schema.fields.map((f) => {
-      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[f.name]), n);
-      const col = b.schema.fields.find((x) => x.name === f.name) ?? b.schema.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
-      if (!col) return nulls(f, n);
-      return conform(b.data.children[b.schema.fields.indexOf(col)], f.type, `${path}:${f.name}`);
+    const children = schema.fields.map((f, k) => {
+      const p = physical.fields[k];
+      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[p.name]), n);
+      const i = fileColumnIndex(b.schema.fields, p, mode);
+      if (i < 0) return nulls(f, n);
+      return conform(b.data.children[i], f.type, `${path}:${f.name}`, p.type, mode);
     });
     return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: n, nullCount: 0, children }));
   });
@@ -128,8 +133,12 @@ function nulls(f: StructField, n: number): arrow.Data {
   return b.finish();
 }
 
-/** Re-labels file data with the table's Arrow type, converting where the layout differs. */
-function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
+/**
+ * Re-labels file data with the table's Arrow type, converting where the layout differs. `phys` is
+ * `t` as the physical schema has it (struct fields under their physical names and field ids),
+ * which is how struct fields are found in the file.
+ */
+function conform(d: arrow.Data, t: DataType, where: string, phys: DataType = t, mode: ColumnMappingMode = 'none'): arrow.Data {
   const want = toArrowType(t);
   const have = d.type;
   if (arrow.DataType.isTimestamp(want) && arrow.DataType.isTimestamp(have) && have.unit !== arrow.TimeUnit.MICROSECOND) {
@@ -146,14 +155,15 @@ function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
   }
   if (t.kind === 'struct') {
     const hs = have as arrow.Struct;
-    const children = t.fields.map((f) => {
-      const i = hs.children.findIndex((c) => c.name === f.name);
-      return i >= 0 ? conform(d.children[i], f.type, `${where}.${f.name}`) : nulls(f, d.length + d.offset).slice(0, 0 + d.length + d.offset);
+    const ps = phys as typeof t;
+    const children = t.fields.map((f, k) => {
+      const i = mode === 'none' ? hs.children.findIndex((c) => c.name === f.name) : fileColumnIndex(hs.children, ps.fields[k], mode);
+      return i >= 0 ? conform(d.children[i], f.type, `${where}.${f.name}`, ps.fields[k].type, mode) : nulls(f, d.length + d.offset).slice(0, 0 + d.length + d.offset);
     });
     return arrow.makeData({ type: want as arrow.Struct, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, children });
   }
   if (t.kind === 'array') {
-    return arrow.makeData({ type: want as arrow.List, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: conform(d.children[0], t.elementType, `${where}[]`) });
+    return arrow.makeData({ type: want as arrow.List, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: conform(d.children[0], t.elementType, `${where}[]`, (phys as typeof t).elementType, mode) });
   }
   if (t.kind === 'map') {
     const entries = d.children[0];
@@ -163,7 +173,7 @@ function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
       offset: entries.offset,
       length: entries.length,
       nullCount: 0,
-      children: [conform(entries.children[0], t.keyType, `${where}.key`), conform(entries.children[1], t.valueType, `${where}.value`)],
+      children: [conform(entries.children[0], t.keyType, `${where}.key`, (phys as typeof t).keyType, mode), conform(entries.children[1], t.valueType, `${where}.value`, (phys as typeof t).valueType, mode)],
     });
     return arrow.makeData({ type: want as arrow.Map_, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: e });
   }

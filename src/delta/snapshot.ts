@@ -7,6 +7,7 @@ import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
 import { TableState } from './replay.js';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
 import { type TableConfig, tableConfig } from './table-config.js';
+import { columnMappingMode, physicalPartitionColumns } from './column-mapping.js';
 
 /**
  * The files that describe one version of a table: the newest usable checkpoint at or before it,
@@ -155,6 +156,10 @@ export class Snapshot {
   }
   get partitionColumns(): string[] {
     return this.metadata.partitionColumns;
+  }
+  /** The keys of the files' `partitionValues`: the partition columns' physical names with column mapping. */
+  get physicalPartitionColumns(): string[] {
+    return physicalPartitionColumns(this.schema, this.partitionColumns, columnMappingMode(this.metadata.configuration));
   }
   get files(): AddFile[] {
     return [...this.state.files.values()];

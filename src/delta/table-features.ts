@@ -42,7 +42,7 @@ export const TABLE_FEATURES: ReadonlyMap<string, TableFeature> = new Map(
     f('checkConstraints', true, false, 1, 3, true),
     f('changeDataFeed', true, false, 1, 4, true),
     f('generatedColumns', true, false, 1, 4, true),
-    f('columnMapping', true, true, 2, 5, false),
+    f('columnMapping', true, true, 2, 5, true),
     f('identityColumns', true, false, 1, 6, true),
     f('timestampNtz', false, true, 3, 7, true),
     f('domainMetadata', false, false, 1, 7, true),

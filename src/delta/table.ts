@@ -28,9 +28,10 @@ import {
   type TableInput,
   type WriteOptions,
 } from './write-files.js';
-import { schemaFromArrow } from '../arrow/types.js';
+import { schemaFromArrow, toArrowSchema } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
+import { columnMappingMode, MODE_KEY, physicalPartitionColumns, physicalSchema, relabelBatch, requestedColumnMappingMode, withColumnMapping, withoutColumnMapping } from './column-mapping.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 
 export interface CreateTableOptions {
@@ -116,7 +117,7 @@ export class DeltaTable {
     const t = await DeltaTable.forPath(location, opts);
     if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
     // "Create" means this call makes version 0: losing that race is an error here, unlike in append.
-    if ((await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
+    if ((await t.commitCreate(withMappedSchema(opts), [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
       throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${t.storage.root} first`);
     }
     return t;
@@ -159,9 +160,12 @@ export class DeltaTable {
 
   private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol } {
     const partitionColumns = opts.partitionColumns ?? [];
-    validateTableSchema(opts.schema, partitionColumns);
+    validateTableSchema(opts.schema, partitionColumns, { columnMapping: requestedColumnMappingMode(opts.configuration) !== 'none' });
     // Properties take effect as Spark applies them (protocol included) or are refused here.
-    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {});
+    const definition = newTableDefinition(opts.schema, opts.configuration ?? {});
+    const { protocol } = definition;
+    // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and maxColumnId.
+    const { schema, configuration } = withColumnMapping(opts.schema, definition.configuration);
     tableConfig({ configuration });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -169,7 +173,7 @@ export class DeltaTable {
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.description ? { description: opts.description } : {}),
       format: { provider: 'parquet', options: {} },
-      schemaString: schemaToString(opts.schema),
+      schemaString: schemaToString(schema),
       partitionColumns,
       configuration,
       createdTime: Date.now(),
@@ -204,7 +208,8 @@ export class DeltaTable {
     const ours = create.partitionColumns ?? [];
     const fail = (difference: string) =>
       new TributaryError('TABLE_EXISTS', `another writer created the table at ${root} first, and it differs from the table this append would create: ${difference}; append with its definition, or write to another path`);
-    const schemaDiff = schemaDifference(create.schema, snap.schema);
+    // Column ids and physical names are each creator's own: compare the logical schemas.
+    const schemaDiff = schemaDifference(withoutColumnMapping(create.schema), withoutColumnMapping(snap.schema));
     if (schemaDiff) throw fail(`${schemaDiff} (its schema: ${typeToString(snap.schema)})`);
     if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
       throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
@@ -234,19 +239,24 @@ export class DeltaTable {
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
-    let schema = snap ? snap.schema : opts.create!.schema;
-    const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
-    if (!snap) validateTableSchema(schema, partitionColumns);
+    // A new table's column ids and physical names are chosen now: its first data files use them.
+    const create = snap ? undefined : withMappedSchema(opts.create!);
+    const mode = snap ? columnMappingMode(snap.metadata.configuration) : requestedColumnMappingMode(create!.configuration);
+    let schema = snap ? snap.schema : create!.schema;
+    const partitionColumns = snap ? snap.partitionColumns : create!.partitionColumns ?? [];
+    if (!snap) validateTableSchema(schema, partitionColumns, { columnMapping: mode !== 'none' });
     let newMetadata: Metadata | undefined;
     if (snap && opts.mergeSchema) {
       // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
       const incoming = opts.schema ?? (isArrowInput(input) ? schemaFromArrow((input instanceof arrow.Table ? input : (input as readonly arrow.RecordBatch[])[0]).schema) : inferSchema(input as readonly Row[], schema));
-      const merged = mergeSchemas(schema, incoming);
+      const merged = mergeSchemas(schema, mode === 'none' ? incoming : withoutColumnMapping(incoming));
       if (!typesEqual(merged, schema)) {
         // New columns obey the same rules as the columns a table is created with.
-        validateTableSchema(merged, partitionColumns);
-        newMetadata = { ...snap.metadata, schemaString: schemaToString(merged) };
-        schema = merged;
+        validateTableSchema(merged, partitionColumns, { columnMapping: mode !== 'none' });
+        // In a mapped table they get the next column ids and new physical names, and maxColumnId moves on.
+        const mapped = withColumnMapping(merged, snap.metadata.configuration);
+        newMetadata = { ...snap.metadata, schemaString: schemaToString(mapped.schema), configuration: mapped.configuration };
+        schema = mapped.schema;
       }
     } else if (snap && opts.schema && !opts.mergeSchema) {
       const merged = mergeSchemas(schema, opts.schema);
@@ -257,7 +267,7 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}).configuration });
+    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, create!.configuration ?? {}).configuration });
     const wopts: WriteOptions = {
       // The table's Parquet handler, unless this append asks for another one for its data files.
       parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),
@@ -267,7 +277,12 @@ export class DeltaTable {
       rowGroupRows: opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
       stats: { numIndexedCols: config.numIndexedCols, stringPrefixLength: config.stringPrefixLength },
     };
-    const dataSchema = dataSchemaOf(schema, partitionColumns);
+    // Data files, stats and partition values use the physical names (the logical ones without column mapping).
+    const physical = physicalSchema(schema, mode);
+    const physicalParts = physicalPartitionColumns(schema, partitionColumns, mode);
+    const physicalArrow = mode === 'none' ? undefined : toArrowSchema(physical);
+    const dataSchema = dataSchemaOf(physical, physicalParts);
+    const logicalName = new Map(physicalParts.map((p, i) => [p, partitionColumns[i]]));
 
     const numRecords = inputRows(input);
     if (numRecords === 0 && snap && !newMetadata) {
@@ -277,11 +292,12 @@ export class DeltaTable {
     // Phase 1: the input becomes Arrow chunk by chunk (validated as it does), is split by partition
     // and written to data files, stored as each is finished. On any failure they are removed:
     // nothing was committed.
-    const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
+    const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, numRecords);
     let files: AddFile[];
     try {
       for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
+        const b = physicalArrow ? relabelBatch(batch, physicalArrow) : batch;
+        for (const slice of splitByPartition(b, physical, physicalParts, firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
       }
       files = await writer.finish();
     } catch (e) {
@@ -303,12 +319,18 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      const created = snap ? undefined : await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(create!, actions, operation, params, metrics);
       if (created !== undefined) {
         version = created;
       } else {
         // Appending to the table we read, or to the one a racing writer just created.
-        const base = snap ?? (await this.joinCreatedTable(opts.create!));
+        const base = snap ?? (await this.joinCreatedTable(create!));
+        if (!snap && mode !== 'none') {
+          // The files carry the physical names this append chose, not those of the table that won.
+          await this.removeFiles(files);
+          files = [];
+          return await this.append(input, { ...opts, create: undefined });
+        }
         const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
         if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
         // Like an empty append to an existing table: no new version.
@@ -370,4 +392,14 @@ export class DeltaTable {
   async history(limit?: number): Promise<HistoryEntry[]> {
     return readHistory(this.storage, this.snapshot.version, limit);
   }
+}
+
+/**
+ * A new table's definition with column mapping applied to its schema (fresh ids and physical
+ * names, whatever mapping metadata the given schema carried), when its properties ask for it.
+ */
+function withMappedSchema(create: CreateTableOptions): CreateTableOptions {
+  const mode = requestedColumnMappingMode(create.configuration);
+  if (mode === 'none') return create;
+  return { ...create, schema: withColumnMapping(withoutColumnMapping(create.schema), { [MODE_KEY]: mode }).schema };
 }

@@ -111,7 +111,14 @@ export interface PartitionSlice {
  * key without building it again (ingested rows usually come grouped, by date say). A value whose
  * directory name no file system would take is refused before anything is written.
  */
-export function splitByPartition(batch: arrow.RecordBatch, schema: StructType, partitionColumns: readonly string[], firstRowIndex: number): PartitionSlice[] {
+export function splitByPartition(
+  batch: arrow.RecordBatch,
+  schema: StructType,
+  partitionColumns: readonly string[],
+  firstRowIndex: number,
+  /** The column's name for messages (the logical name, when `schema` is a column-mapped table's physical schema). */
+  displayName: (column: string) => string = (c) => c,
+): PartitionSlice[] {
   const dataIdx = schema.fields.map((f, i) => (partitionColumns.includes(f.name) ? -1 : i)).filter((i) => i >= 0);
   const dataSchema = new arrow.Schema(dataIdx.map((i) => batch.schema.fields[i]));
   const project = (b: arrow.RecordBatch) =>
@@ -142,8 +149,8 @@ export function splitByPartition(batch: arrow.RecordBatch, schema: StructType, p
           const shown = showValue(values[c.name]);
           throw new TributaryError(
             'PARTITION_INVALID',
-            `row ${firstRowIndex + r}, column "${c.name}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
-            { row: firstRowIndex + r, column: c.name, value: shown, bytes },
+            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            { row: firstRowIndex + r, column: displayName(c.name), value: shown, bytes },
           );
         }
       }

@@ -192,11 +192,22 @@ def spark_rows(df, schema, key=lambda r: r["id"]):
     return sorted((canon_row(r, schema) for r in df.collect()), key=key)
 
 
-def deltars_rows(path, schema, version=None, key=lambda r: r["id"]):
-    from deltalake import DeltaTable
+def deltars_table(path, version=None):
+    """delta-rs's rows as a pyarrow Table. Its pyarrow-dataset reader (to_pyarrow_table) does not
+    apply column mapping: on a mapped table (Spark's own too) every data column comes back null
+    (test_column_mapping.py asserts that). Its DataFusion reader (QueryBuilder) does apply it, so
+    mapped tables are read through that one."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, QueryBuilder
 
     t = DeltaTable(str(path), version=version)
-    data = t.to_pyarrow_table().to_pylist()
+    if t.metadata().configuration.get("delta.columnMapping.mode", "none").lower() == "none":
+        return t.to_pyarrow_table()
+    return pa.table(QueryBuilder().register("t", t).execute("SELECT * FROM t").read_all())
+
+
+def deltars_rows(path, schema, version=None, key=lambda r: r["id"]):
+    data = deltars_table(path, version).to_pylist()
     return sorted((canon_row(r, schema) for r in data), key=key)
 
 

@@ -55,8 +55,15 @@ CASES = [
     ("a BIGINT", {"team": "data-eng"}),
     ("a TIMESTAMP_NTZ", {}),
     ("a TIMESTAMP_NTZ NOT NULL", {"delta.enableChangeDataFeed": "true"}),
-    # Valid in Spark, but their features are not implemented by Tributary yet: refused by name.
     ("a BIGINT", {"delta.columnMapping.mode": "name"}),
+    ("a BIGINT", {"delta.columnMapping.mode": "id"}),
+    ("a BIGINT NOT NULL", {"delta.columnMapping.mode": "name", "delta.appendOnly": "true"}),
+    ("a TIMESTAMP_NTZ", {"delta.columnMapping.mode": "id"}),
+    ("a BIGINT", {"delta.columnMapping.mode": "name", "delta.minReaderVersion": "3", "delta.minWriterVersion": "7"}),
+    ("a BIGINT", {"delta.feature.columnMapping": "supported"}),
+    ("a BIGINT", {"delta.columnMapping.mode": "names"}),
+    ("a BIGINT", {"delta.columnMapping.maxColumnId": "5"}),
+    # Valid in Spark, but their features are not implemented by Tributary yet: refused by name.
     ("a BIGINT", {"delta.enableDeletionVectors": "true"}),
     ("a BIGINT", {"delta.enableRowTracking": "true"}),
     ("a BIGINT", {"delta.checkpointPolicy": "v2"}),

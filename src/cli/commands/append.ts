@@ -7,6 +7,7 @@ import { DeltaTable, type TableInput } from '../../delta/table.js';
 import { ndjsonToBatches, decodeNdjson, type NdjsonInput, type NdjsonOptions, readNdjson } from '../input.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
+import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
@@ -51,7 +52,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   try {
     let data: TableInput;
     let rows: number;
-    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema);
+    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema, requestedColumnMappingMode(configuration) !== 'none');
     if (decodeWith) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines itself).
       const decoded = await decodeNdjson(args.input, decodeWith, readOptions(args, bar));
@@ -133,10 +134,10 @@ function inputSize(input: string): number | undefined {
  * columns the table does not have: SCHEMA_MISMATCH, reported before any row). A new table's
  * schema is checked first: a line is not judged against columns that cannot exist.
  */
-function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined): StructType | undefined {
+function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined, columnMapping: boolean): StructType | undefined {
   if (mergeSchema) return undefined;
   if (!table.exists) {
-    validateTableSchema(schema!, partitionColumns);
+    validateTableSchema(schema!, partitionColumns, { columnMapping });
     return schema;
   }
   const current = table.snapshot.schema;

@@ -16,6 +16,7 @@ import { computeStats } from '../stats.js';
 import type { DeltaTable } from '../table.js';
 import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
+import { columnMappingMode, logicalPartitionValues, physicalSchema, relabelBatch } from '../column-mapping.js';
 
 export interface OptimizeOptions {
   /** Partition predicate, e.g. "date = '2026-11-28'" (partition columns only, AND of =). */
@@ -63,18 +64,29 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
   const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
+  // Files hold physical names (column mapping); the predicate names logical partition columns.
+  const mode = columnMappingMode(snap.metadata.configuration);
+  const partitionColumns = snap.physicalPartitionColumns;
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
     if (f.deletionVector) continue;
-    if (!pred.matches(f.partitionValues)) continue;
+    if (!pred.matches(logicalPartitionValues(f.partitionValues, snap.partitionColumns, partitionColumns))) continue;
     if (f.size >= target * 0.75) continue; // already big enough
-    const key = JSON.stringify(snap.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+    const key = JSON.stringify(partitionColumns.map((c) => f.partitionValues[c] ?? null));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(f);
   }
-  const dataSchema = dataSchemaOf(snap.schema, snap.partitionColumns);
+  // Files are read as the table's logical columns, and written, like their stats, under the
+  // physical names and field ids (the same schema without column mapping).
+  const logicalData = dataSchemaOf(snap.schema, snap.partitionColumns);
+  const logicalArrow = toArrowSchema(logicalData);
+  const dataSchema = dataSchemaOf(physicalSchema(snap.schema, mode), partitionColumns);
   const arrowSchema = toArrowSchema(dataSchema);
+  const read = async (file: AddFile, bytes: Uint8Array) => {
+    const batches = await readFile(snap, file, logicalData, mode === 'none' ? arrowSchema : logicalArrow, bytes);
+    return mode === 'none' ? batches : batches.map((b) => relabelBatch(b, arrowSchema));
+  };
   const parquet = opts.engine ?? table.engine.parquet;
   const wopts: WriteOptions = {
     parquet,
@@ -100,10 +112,10 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         numBatches++;
         const tick = progress.bin();
         const values = b[0].partitionValues;
-        const dir = partitionDirectory(snap.partitionColumns, values);
+        const dir = partitionDirectory(partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
+        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -115,11 +127,11 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) {
-            batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+            batches.push(...(await read(file, bytes)));
             tick(file);
           }
           const merged = concatBatches(batches, arrowSchema);
-          const written = await writeBatch(table.storage, merged, dataSchema, snap.partitionColumns, { ...values }, wopts);
+          const written = await writeBatch(table.storage, merged, dataSchema, partitionColumns, { ...values }, wopts);
           for (const w of written) adds.push({ ...w, dataChange: false });
         }
         progress.binDone(b);
@@ -245,7 +257,14 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
  * a file the compactor's fast path refuses is read by the general reader, which conforms it to
  * the table's types or names it in its error.
  */
-function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+function compactBin(
+  snap: Snapshot,
+  compactor: ParquetCompactor,
+  files: AddFile[],
+  arrowSchema: arrow.Schema,
+  read: (file: AddFile, bytes: Uint8Array) => Promise<arrow.RecordBatch[]>,
+  tick: (file: AddFile) => void,
+): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const byName = new Map(files.map((f) => [f.path, f]));
   const inputs = (async function* (): AsyncGenerator<CompactInput> {
     // A file counts as compacted once the compactor asks for the next one.
@@ -254,7 +273,7 @@ function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[
       tick(file);
     }
   })();
-  return compactor.compact(inputs, arrowSchema, (input) => readFile(snap, byName.get(input.name)!, dataSchema, arrowSchema, input.bytes));
+  return compactor.compact(inputs, arrowSchema, (input) => read(byName.get(input.name)!, input.bytes));
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {

@@ -69,7 +69,7 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   const root = table.storage.root;
   for (const f of snap.files) keep.add(decodeAddPath(f.path, root));
   for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keep.add(decodeAddPath(t.path, root));
-  const parts = new Set(snap.partitionColumns);
+  const parts = new Set(snap.physicalPartitionColumns);
   const hidden = (component: string) => (component.startsWith('_') || component.startsWith('.')) && !(component.includes('=') && parts.has(component.split('=')[0]));
   opts.onProgress?.({ phase: 'list', filesListed: 0, filesToDelete: 0, filesDeleted: 0 });
   const all = await table.storage.listRecursive('');

@@ -79,11 +79,12 @@ export class DeltaSink implements Sink {
     let due = ac.everyCommits !== undefined && this.commitsSinceCompaction >= ac.everyCommits;
     if (!due && ac.maxSmallFiles !== undefined) {
       const snap = this.table!.snapshot;
-      const keys = new Set(touched.map((v) => JSON.stringify(snap.partitionColumns.map((c) => v[c] ?? null))));
+      const parts = snap.physicalPartitionColumns;
+      const keys = new Set(touched.map((v) => JSON.stringify(parts.map((c) => v[c] ?? null))));
       const counts = new Map<string, number>();
       for (const f of snap.files) {
         if (f.size >= target * 0.75) continue;
-        const k = JSON.stringify(snap.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+        const k = JSON.stringify(parts.map((c) => f.partitionValues[c] ?? null));
         if (keys.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       due = [...counts.values()].some((n) => n > ac.maxSmallFiles!);
