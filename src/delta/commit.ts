@@ -5,6 +5,8 @@ import { type Action, type CommitInfo, serializeActions } from './actions.js';
 import { commitPath } from './filenames.js';
 import { fileKey } from './replay.js';
 import { readCommits, type Snapshot } from './snapshot.js';
+import { assignRowTracking } from './row-tracking.js';
+import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
 import { VERSION } from '../version.js';
 
 export const ENGINE_INFO = `tributary/${VERSION}`;
@@ -16,6 +18,12 @@ export interface CommitRequest {
   /** Only adds (and txns): concurrent appends never invalidate it. */
   isBlindAppend: boolean;
   maxRetries?: number;
+  /**
+   * The actions to commit on top of `snapshot` (the read snapshot, then after a lost race the
+   * winners'), called before every attempt; `req.actions` when absent. For writers whose actions
+   * depend on the table state beyond what the conflict checks below guard.
+   */
+  rebase?: (snapshot: Snapshot, version: number) => Action[] | Promise<Action[]>;
 }
 
 export interface CommitResult {
@@ -50,10 +58,18 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
   const changesMetadata = req.actions.some((a) => 'metaData' in a || 'protocol' in a);
   const txnId = randomUUID();
   let current = snapshot;
+  const clock = snapshot.engine.clock ?? Date.now;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
     const version = current.version + 1;
+    // Table features' obligations are met against the state this attempt lands on, so a retry
+    // re-assigns row ids past the winners' and takes a timestamp after theirs.
+    const body = assignRowTracking(current.state, version, req.rebase ? await req.rebase(current, version) : req.actions);
+    const now = clock();
+    const metadata = body.reduce((m, a) => ('metaData' in a ? a.metaData : m), current.metadata);
     const info: CommitInfo = {
-      timestamp: Date.now(),
+      // Spark writes it first, with the wall-clock timestamp after it.
+      ...(isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, await current.inCommitTimestamp()) } : {}),
+      timestamp: now,
       ...req.commitInfo,
       readVersion: current.version,
       isolationLevel: 'Serializable',
@@ -61,9 +77,9 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       engineInfo: ENGINE_INFO,
       txnId,
     };
-    const actions: Action[] = [{ commitInfo: info }, ...req.actions];
+    const actions: Action[] = [{ commitInfo: info }, ...body];
     if (await storage.putIfAbsent(commitPath(version), serializeActions(actions))) {
-      return { version, snapshot: current.advance(version, req.actions), retries: attempt };
+      return { version, snapshot: current.advance(version, actions), retries: attempt };
     }
     // Lost the race for `version`: read what won, up to the current end of the log.
     const winners: number[] = [];

@@ -22,6 +22,10 @@ const WRITER_FEATURES = new Set([
   'generatedColumns',
   'identityColumns',
   'columnMapping',
+  // Met in commit.ts for every commit: fresh row ids past the high-water mark, and a monotonic
+  // inCommitTimestamp first in commitInfo.
+  'rowTracking',
+  'inCommitTimestamp',
 ]);
 
 export function checkReadable(protocol: Protocol, tablePath: string): void {

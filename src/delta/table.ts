@@ -32,6 +32,8 @@ import { schemaFromArrow } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
+import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
+import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -161,7 +163,9 @@ export class DeltaTable {
     const partitionColumns = opts.partitionColumns ?? [];
     validateTableSchema(opts.schema, partitionColumns);
     // Properties take effect as Spark applies them (protocol included) or are refused here.
-    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {});
+    const def = newTableDefinition(opts.schema, opts.configuration ?? {});
+    const protocol = def.protocol;
+    const configuration = withMaterializedColumnNames(protocol, def.configuration);
     tableConfig({ configuration });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -183,8 +187,11 @@ export class DeltaTable {
    */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
     const { metadata, protocol } = this.newMetadata(opts);
-    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
-    const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
+    // Version 0 meets the obligations of the features it turns on, as every later commit does.
+    const actions = assignRowTracking(undefined, 0, [{ protocol }, { metaData: metadata }, ...extra]);
+    const now = (this.engine.clock ?? Date.now)();
+    const ict = isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, undefined) } : {};
+    const info: CommitInfo = { ...ict, timestamp: now, operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
     if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
     this._snapshot = await Snapshot.load(this.engine, 0);

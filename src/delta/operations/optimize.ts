@@ -16,6 +16,7 @@ import { computeStats } from '../stats.js';
 import type { DeltaTable } from '../table.js';
 import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
+import { PRESERVED_ROW_TRACKING_TAG, rowTrackingFields, rowTrackingRewrite } from './row-tracking-rewrite.js';
 
 export interface OptimizeOptions {
   /** Partition predicate, e.g. "date = '2026-11-28'" (partition columns only, AND of =). */
@@ -76,6 +77,8 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const dataSchema = dataSchemaOf(snap.schema, snap.partitionColumns);
   const arrowSchema = toArrowSchema(dataSchema);
   const parquet = opts.engine ?? table.engine.parquet;
+  // Row ids must survive the rewrite: such tables take the general path, which materializes them.
+  const rowTracking = rowTrackingRewrite(snap, dataSchema);
   const wopts: WriteOptions = {
     parquet,
     compression: 'snappy',
@@ -103,7 +106,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         const dir = partitionDirectory(snap.partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
+        const compacted = parquet.compactor && !rowTracking ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -115,16 +118,16 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) {
-            batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+            batches.push(...(rowTracking ? await rowTracking.read(file, bytes) : await readFile(snap, file, dataSchema, arrowSchema, bytes)));
             tick(file);
           }
-          const merged = concatBatches(batches, arrowSchema);
-          const written = await writeBatch(table.storage, merged, dataSchema, snap.partitionColumns, { ...values }, wopts);
-          for (const w of written) adds.push({ ...w, dataChange: false });
+          const merged = concatBatches(batches, rowTracking?.arrowSchema ?? arrowSchema);
+          const written = await writeBatch(table.storage, merged, rowTracking?.fileSchema ?? dataSchema, snap.partitionColumns, { ...values }, wopts);
+          for (const w of written) adds.push({ ...w, ...(rowTracking ? { stats: rowTracking.tableStats(w.stats) } : {}), dataChange: false });
         }
         progress.binDone(b);
         for (const f of b) {
-          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
+          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...rowTrackingFields(f), ...(f.stats ? { stats: f.stats } : {}) });
         }
       }
     }
@@ -150,6 +153,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
       commitInfo: {
         operation: 'OPTIMIZE',
         operationParameters: { predicate: JSON.stringify(opts.where ? [opts.where] : []), zOrderBy: '[]', clusterBy: '[]', auto: String(opts.auto ?? false) },
+        ...(rowTracking ? { tags: PRESERVED_ROW_TRACKING_TAG } : {}),
         operationMetrics: {
           numRemovedFiles: String(metrics.numFilesRemoved),
           numAddedFiles: String(metrics.numFilesAdded),
