@@ -45,6 +45,17 @@ export class AlreadyCommitted extends TributaryError {
 }
 
 /**
+ * A concurrent commit changed the table's protocol or metadata (or this commit changes them and
+ * lost the race): this commit was planned on a state that is gone, so its caller must plan it
+ * again or give up.
+ */
+export class MetadataChanged extends TributaryError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('COMMIT_CONFLICT', message, details);
+  }
+}
+
+/**
  * Optimistic commit (PROTOCOL.md "Creation of New Log Entries"): try to create version r+1 with
  * put-if-absent; when another writer won, check the winning commits for conflicts, move past
  * them and try again. A blind append conflicts only with protocol or metadata changes and with a
@@ -92,7 +103,7 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       const v = winners[i];
       for (const a of actions) {
         if ('protocol' in a || 'metaData' in a) {
-          throw new TributaryError('COMMIT_CONFLICT', `version ${v} changed the table's ${'protocol' in a ? 'protocol' : 'metadata'} while this commit was being prepared; retry the operation`, { version: v });
+          throw new MetadataChanged(`version ${v} changed the table's ${'protocol' in a ? 'protocol' : 'metadata'} while this commit was being prepared; retry the operation`, { version: v });
         }
         if ('txn' in a) {
           const ours = ourTxns.find((t) => t.appId === a.txn.appId);
@@ -106,7 +117,7 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       current = current.advance(v, actions);
     });
     if (changesMetadata && winners.length) {
-      throw new TributaryError('COMMIT_CONFLICT', `this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
+      throw new MetadataChanged(`this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
     }
   }
   throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first`);

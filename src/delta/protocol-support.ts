@@ -61,7 +61,6 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
   const fieldMeta = (key: string) => containsType(schema, (t) => t.kind === 'struct' && t.fields.some((f) => key in f.metadata));
   if (Object.keys(conf).some((k) => k.startsWith('delta.constraints.'))) unsupported.push('checkConstraints (table has CHECK constraints)');
   if (fieldMeta('delta.generationExpression')) unsupported.push('generatedColumns (table has generated columns)');
-  if (fieldMeta('delta.identity.start')) unsupported.push('identityColumns (table has identity columns)');
   if (fieldMeta('delta.invariants')) unsupported.push('invariants (table has SQL invariant expressions)');
   const mode = conf['delta.columnMapping.mode'];
   if (mode && mode !== 'none') unsupported.push(`columnMapping (mode ${mode})`);

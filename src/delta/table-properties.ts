@@ -3,6 +3,7 @@ import type { Protocol } from './actions.js';
 import { containsType, type DataType, type StructType } from '../schema/schema.js';
 import { featureByName, newTableProtocol, type TableFeature } from './table-features.js';
 import { parseInterval } from './table-config.js';
+import { isIdentityField } from '../schema/identity.js';
 
 /**
  * Table properties given when a table is created (`--property`, `create.configuration`). A
@@ -174,6 +175,7 @@ function metadataFeatures(schema: StructType, conf: Record<string, string>): Tab
   if (hasStructNotNull(schema)) out.push(featureByName('invariants')!);
   if (on('delta.enableChangeDataFeed')) out.push(featureByName('changeDataFeed')!);
   if (containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz')) out.push(featureByName('timestampNtz')!);
+  if (schema.fields.some(isIdentityField)) out.push(featureByName('identityColumns')!);
   if (on('delta.enableRowTracking')) out.push(featureByName('rowTracking')!);
   if (on('delta.enableInCommitTimestamps')) out.push(featureByName('inCommitTimestamp')!);
   return out;

@@ -8,7 +8,7 @@ import { discard, type Storage } from '../storage/storage.js';
 import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
+import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { newTableDefinition } from './table-properties.js';
@@ -33,6 +33,7 @@ import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
+import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
 import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
 
 export interface CreateTableOptions {
@@ -78,6 +79,9 @@ export interface AppendResult {
 }
 
 export type { TableInput };
+
+/** Times an identity append is planned again after losing to a concurrent metadata change. */
+const MAX_REPLANS = 15;
 
 /**
  * A Delta table, opened at its latest version. Holds the snapshot it last saw and moves it
@@ -233,6 +237,16 @@ export class DeltaTable {
    * written; any failure leaves the table exactly as it was.
    */
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendAttempt(input, opts, 0);
+  }
+
+  /**
+   * One plan of an append. Identity values are in the data files, so an append to a table with
+   * identity columns that loses the race to a metadata change (another writer moved the
+   * high-water mark) cannot just retry its commit: it is planned again on the new snapshot (new
+   * values, new files; the stale ones are deleted), up to MAX_REPLANS times.
+   */
+  private async appendAttempt(input: TableInput, opts: AppendOptions, replans: number): Promise<AppendResult> {
     const snap = this._snapshot;
     if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
     if (snap) checkWritable(snap.protocol, snap.metadata, this.storage.root);
@@ -275,6 +289,10 @@ export class DeltaTable {
       stats: { numIndexedCols: config.numIndexedCols, stringPrefixLength: config.stringPrefixLength },
     };
     const dataSchema = dataSchemaOf(schema, partitionColumns);
+    // Identity columns are filled here: the input is read with them nullable, then given values.
+    const identity = identityColumns(schema);
+    if (!snap) for (const c of identity) if (partitionColumns.includes(c.name)) throw new TributaryError('SCHEMA_INVALID', `identity column "${c.name}" cannot be a partition column (Spark refuses it too)`);
+    const identityGen = identity.length ? new IdentityGenerator(schema, identity) : undefined;
 
     const numRecords = inputRows(input);
     if (numRecords === 0 && snap && !newMetadata) {
@@ -287,8 +305,9 @@ export class DeltaTable {
     const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
     let files: AddFile[];
     try {
-      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
+      for (const chunk of inputChunks(input, identityGen ? inputSchemaOf(schema) : schema)) {
+        const batch = identityGen ? identityGen.fill(chunk.batch, chunk.firstRowIndex) : chunk.batch;
+        for (const slice of splitByPartition(batch, schema, partitionColumns, chunk.firstRowIndex)) await writer.write(slice.values, slice.batch);
       }
       files = await writer.finish();
     } catch (e) {
@@ -298,6 +317,11 @@ export class DeltaTable {
 
     // Phase 3: commit.
     const numBytes = files.reduce((n, f) => n + f.size, 0);
+    // The identity high-water marks move with the commit that used the values.
+    const identitySchema = identityGen?.updatedSchema();
+    const identityOnly = identitySchema !== undefined && newMetadata === undefined;
+    if (identitySchema && snap) newMetadata = { ...(newMetadata ?? snap.metadata), schemaString: schemaToString(identitySchema) };
+    const create = identitySchema && opts.create ? { ...opts.create, schema: identitySchema } : opts.create;
     const actions: Action[] = [];
     if (newMetadata) actions.push({ metaData: newMetadata });
     if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
@@ -310,20 +334,23 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      const created = snap ? undefined : await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(create!, actions, operation, params, metrics);
       if (created !== undefined) {
         version = created;
       } else {
         // Appending to the table we read, or to the one a racing writer just created.
         const base = snap ?? (await this.joinCreatedTable(opts.create!));
+        // Values generated for a table that did not exist yet may be taken in the one that does.
+        if (!snap && identitySchema) throw new MetadataChanged(`another writer created the table at ${this.storage.root} first`);
         const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
         if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
         // Like an empty append to an existing table: no new version.
         if (!snap && numRecords === 0) return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
         const r = await commit(this.storage, base, {
           actions,
-          commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
-          isBlindAppend: !newMetadata,
+          commitInfo: { operation, operationParameters: params, operationMetrics: metrics, ...(identityOnly ? { tags: IDENTITY_SCHEMA_UPDATE_TAG } : {}) },
+          // Spark counts an append that only moves identity high-water marks as blind.
+          isBlindAppend: !newMetadata || identityOnly,
         });
         this._snapshot = r.snapshot;
         version = r.version;
@@ -336,6 +363,7 @@ export class DeltaTable {
       if (e instanceof AlreadyCommitted) {
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
+      if (e instanceof MetadataChanged && identityGen && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
       throw e;
     }
 

@@ -101,7 +101,7 @@ describe('row tracking', () => {
     // A file that keeps its ids (copied by a rewrite) is left alone; no add, no new mark.
     expect(assignRowTracking(base(9), 5, [{ add: { ...add(1), baseRowId: 3, defaultRowCommitVersion: 1 } }])).toEqual([{ add: { ...add(1), baseRowId: 3, defaultRowCommitVersion: 1 } }]);
     // Without the feature nothing changes.
-    expect(assignRowTracking({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }, 1, actions)).toEqual(actions);
+    expect(assignRowTracking({ protocol: { minReaderVersion: 1, minWriterVersion: 2 }, domains: new Map() }, 1, actions)).toEqual(actions);
   });
 
   it('never gives two rows one id, whatever stale snapshots concurrent commits start from (property)', async () => {
