@@ -18,12 +18,6 @@ export interface CommitRequest {
   /** Only adds (and txns): concurrent appends never invalidate it. */
   isBlindAppend: boolean;
   maxRetries?: number;
-  /**
-   * The actions to commit on top of `snapshot` (the read snapshot, then after a lost race the
-   * winners'), called before every attempt; `req.actions` when absent. For writers whose actions
-   * depend on the table state beyond what the conflict checks below guard.
-   */
-  rebase?: (snapshot: Snapshot, version: number) => Action[] | Promise<Action[]>;
 }
 
 export interface CommitResult {
@@ -74,7 +68,7 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
     const version = current.version + 1;
     // Table features' obligations are met against the state this attempt lands on, so a retry
     // re-assigns row ids past the winners' and takes a timestamp after theirs.
-    const body = assignRowTracking(current.state, version, req.rebase ? await req.rebase(current, version) : req.actions);
+    const body = assignRowTracking(current.state, version, req.actions);
     const now = clock();
     const metadata = body.reduce((m, a) => ('metaData' in a ? a.metaData : m), current.metadata);
     const info: CommitInfo = {
