@@ -18,7 +18,7 @@ const logLines = (dir: string, v: number) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, any>);
 
-const rowsOf = async (t: DeltaTable) => arrowToRows(await t.read()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+const rowsOf = async (t: DeltaTable): Promise<Record<string, any>[]> => arrowToRows(await t.read()).map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
 const fieldMeta = (t: DeltaTable, name: string) => t.snapshot.schema.fields.find((f) => f.name === name)!.metadata;
 const parquetFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.parquet'));
 
