@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import * as arrow from 'apache-arrow';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { IdentityGenerator, identityColumns } from '../../src/delta/identity-columns.js';
+import { identityMetadata } from '../../src/schema/identity.js';
+import { field, primitive, struct } from '../../src/schema/schema.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { parseDdl } from '../../src/schema/ddl.js';
@@ -37,6 +42,45 @@ describe('identity columns', () => {
     expect(() => parseDdl('id BIGINT GENERATED ALWAYS AS IDENTITY (INCREMENT BY 0)')).toThrow(/INCREMENT BY cannot be 0/);
     expect(() => parseDdl('id BIGINT GENERATED ALWAYS AS (a + 1)')).toThrow(/expected AS IDENTITY/);
     expect(() => parseDdl('id BIGINT GENERATED SOMETIMES AS IDENTITY')).toThrow(/expected ALWAYS or BY DEFAULT/);
+  });
+
+  it('generates values on the sequence, past any mark, in order, without gaps (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.integer({ min: -50, max: 50 }).filter((x) => x !== 0),
+        fc.option(fc.integer({ min: -5000, max: 5000 }), { nil: undefined }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
+        (start, step, mark, supplied) => {
+          const meta = { ...identityMetadata({ always: false, start, step }), ...(mark === undefined ? {} : { 'delta.identity.highWaterMark': mark }) };
+          const schema = struct([field('id', primitive('long'), true, meta)]);
+          const gen = new IdentityGenerator(schema, identityColumns(schema));
+          // BY DEFAULT: some rows bring their own value (99999), the others get generated ones.
+          const input = BigInt64Array.from(supplied.map((s) => (s ? 99999n : 0n)));
+          const validity = Uint8Array.from({ length: Math.ceil(supplied.length / 8) }, (_, b) => supplied.slice(b * 8, b * 8 + 8).reduce((m, s, i) => m | ((s ? 1 : 0) << i), 0));
+          const col = arrow.makeData({ type: new arrow.Int64(), length: supplied.length, nullCount: supplied.filter((s) => !s).length, data: input, nullBitmap: validity });
+          const rb = new arrow.RecordBatch(new arrow.Schema([new arrow.Field('id', new arrow.Int64(), true)]), arrow.makeData({ type: new arrow.Struct([new arrow.Field('id', new arrow.Int64(), true)]), length: supplied.length, nullCount: 0, children: [col] }));
+          const out = [...gen.fill(rb, 0).getChildAt(0)!].map(Number);
+          const generated = out.filter((_, i) => !supplied[i]);
+          out.forEach((v, i) => supplied[i] && expect(v).toBe(99999));
+          for (const v of generated) expect(Math.abs((v - start) % step)).toBe(0); // abs: JS gives -0 for a negative step
+          // Past the mark in the step's direction (a mark before the start restarts at the start).
+          const first = generated[0];
+          if (first !== undefined) {
+            if (mark === undefined || (step > 0 ? mark < start : mark > start)) expect(first).toBe(start);
+            else {
+              expect(step > 0 ? first > mark : first < mark).toBe(true);
+              expect(Math.abs(first - mark)).toBeLessThanOrEqual(Math.abs(step));
+            }
+          }
+          generated.forEach((v, i) => i && expect(v - generated[i - 1]).toBe(step));
+          const after = gen.updatedSchema();
+          if (generated.length) expect(after!.fields[0].metadata['delta.identity.highWaterMark']).toBe(generated.at(-1));
+          else expect(after).toBeUndefined();
+        },
+      ),
+      { seed: 7, numRuns: 500 },
+    );
   });
 
   it('GENERATED ALWAYS: assigns start, start + step, ... and moves the high-water mark with the commit', async () => {
