@@ -5,6 +5,8 @@ import { type Action, type CommitInfo, serializeActions } from './actions.js';
 import { commitPath } from './filenames.js';
 import { fileKey } from './replay.js';
 import { readCommits, type Snapshot } from './snapshot.js';
+import { assignRowTracking } from './row-tracking.js';
+import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
 import { VERSION } from '../version.js';
 
 export const ENGINE_INFO = `tributary/${VERSION}`;
@@ -37,6 +39,17 @@ export class AlreadyCommitted extends TributaryError {
 }
 
 /**
+ * A concurrent commit changed the table's protocol or metadata (or this commit changes them and
+ * lost the race): this commit was planned on a state that is gone, so its caller must plan it
+ * again or give up.
+ */
+export class MetadataChanged extends TributaryError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('COMMIT_CONFLICT', message, details);
+  }
+}
+
+/**
  * Optimistic commit (PROTOCOL.md "Creation of New Log Entries"): try to create version r+1 with
  * put-if-absent; when another writer won, check the winning commits for conflicts, move past
  * them and try again. A blind append conflicts only with protocol or metadata changes and with a
@@ -50,10 +63,18 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
   const changesMetadata = req.actions.some((a) => 'metaData' in a || 'protocol' in a);
   const txnId = randomUUID();
   let current = snapshot;
+  const clock = snapshot.engine.clock ?? Date.now;
   for (let attempt = 0; attempt <= maxRetries; attempt++) {
     const version = current.version + 1;
+    // Table features' obligations are met against the state this attempt lands on, so a retry
+    // re-assigns row ids past the winners' and takes a timestamp after theirs.
+    const body = assignRowTracking(current.state, version, req.actions);
+    const now = clock();
+    const metadata = body.reduce((m, a) => ('metaData' in a ? a.metaData : m), current.metadata);
     const info: CommitInfo = {
-      timestamp: Date.now(),
+      // Spark writes it first, with the wall-clock timestamp after it.
+      ...(isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, await current.inCommitTimestamp()) } : {}),
+      timestamp: now,
       ...req.commitInfo,
       readVersion: current.version,
       isolationLevel: 'Serializable',
@@ -61,9 +82,9 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       engineInfo: ENGINE_INFO,
       txnId,
     };
-    const actions: Action[] = [{ commitInfo: info }, ...req.actions];
+    const actions: Action[] = [{ commitInfo: info }, ...body];
     if (await storage.putIfAbsent(commitPath(version), serializeActions(actions))) {
-      return { version, snapshot: current.advance(version, req.actions), retries: attempt };
+      return { version, snapshot: current.advance(version, actions), retries: attempt };
     }
     // Lost the race for `version`: read what won, up to the current end of the log.
     const winners: number[] = [];
@@ -76,7 +97,7 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       const v = winners[i];
       for (const a of actions) {
         if ('protocol' in a || 'metaData' in a) {
-          throw new TributaryError('COMMIT_CONFLICT', `version ${v} changed the table's ${'protocol' in a ? 'protocol' : 'metadata'} while this commit was being prepared; retry the operation`, { version: v });
+          throw new MetadataChanged(`version ${v} changed the table's ${'protocol' in a ? 'protocol' : 'metadata'} while this commit was being prepared; retry the operation`, { version: v });
         }
         if ('txn' in a) {
           const ours = ourTxns.find((t) => t.appId === a.txn.appId);
@@ -90,7 +111,7 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       current = current.advance(v, actions);
     });
     if (changesMetadata && winners.length) {
-      throw new TributaryError('COMMIT_CONFLICT', `this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
+      throw new MetadataChanged(`this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
     }
   }
   throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first`);

@@ -23,6 +23,10 @@ const WRITER_FEATURES = new Set([
   'generatedColumns',
   'identityColumns',
   'columnMapping',
+  // Met in commit.ts for every commit: fresh row ids past the high-water mark, and a monotonic
+  // inCommitTimestamp first in commitInfo.
+  'rowTracking',
+  'inCommitTimestamp',
 ]);
 
 export function checkReadable(protocol: Protocol, tablePath: string): void {
@@ -55,7 +59,6 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
   const fieldMeta = (key: string) => containsType(schema, (t) => t.kind === 'struct' && t.fields.some((f) => key in f.metadata));
   if (Object.keys(conf).some((k) => k.startsWith('delta.constraints.'))) unsupported.push('checkConstraints (table has CHECK constraints)');
   if (fieldMeta('delta.generationExpression')) unsupported.push('generatedColumns (table has generated columns)');
-  if (fieldMeta('delta.identity.start')) unsupported.push('identityColumns (table has identity columns)');
   if (fieldMeta('delta.invariants')) unsupported.push('invariants (table has SQL invariant expressions)');
   if (unsupported.length) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `cannot write to ${tablePath}: it uses writer features Tributary does not implement: ${unsupported.join(', ')}`, {

@@ -1,13 +1,14 @@
 import { checkWholeNumber, TributaryError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import type { Engine } from './engine.js';
-import { type Action, type AddFile, type Metadata, type Protocol, parseActions } from './actions.js';
+import { type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, parseActions } from './actions.js';
 import { readCheckpoint } from './checkpoint.js';
 import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
 import { TableState } from './replay.js';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
 import { type TableConfig, tableConfig } from './table-config.js';
 import { columnMappingMode, physicalPartitionColumns } from './column-mapping.js';
+import { inCommitTimestampOf } from './in-commit-timestamp.js';
 
 /**
  * The files that describe one version of a table: the newest usable checkpoint at or before it,
@@ -94,6 +95,11 @@ export async function readCommits(storage: Storage, versions: readonly number[])
   return out;
 }
 
+function commitInfoOf(actions: readonly Action[] | undefined): CommitInfo | undefined {
+  const a = actions?.find((x) => 'commitInfo' in x);
+  return a && 'commitInfo' in a ? a.commitInfo : undefined;
+}
+
 /** The state of a table at one version: protocol, metadata, live files and txn versions. */
 export class Snapshot {
   private constructor(
@@ -102,6 +108,8 @@ export class Snapshot {
     readonly version: number,
     readonly state: TableState,
     readonly checkpointVersion: number | undefined,
+    /** The commitInfo of the commit at `version`, when it was read or written by this process. */
+    private lastCommitInfo?: CommitInfo,
   ) {
     const root = engine.storage.root;
     if (!state.protocol) throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version} has no protocol action`);
@@ -126,8 +134,9 @@ export class Snapshot {
         const state = new TableState();
         for (const f of cp.files) state.apply(await readCheckpoint(engine, f));
         const commits = Array.from({ length: seg.version - cp.version }, (_, i) => cp.version + 1 + i);
-        for (const actions of await readCommits(storage, commits)) state.apply(actions);
-        return new Snapshot(engine, seg.version, state, cp.version);
+        const read = await readCommits(storage, commits);
+        for (const actions of read) state.apply(actions);
+        return new Snapshot(engine, seg.version, state, cp.version, commitInfoOf(read.at(-1)));
       } catch (e) {
         // Like Spark, fall back to an older checkpoint (or none) when one cannot be read.
         if (!(e instanceof TributaryError) || (e.code !== 'CHECKPOINT_INVALID' && e.code !== 'IO')) throw e;
@@ -135,8 +144,9 @@ export class Snapshot {
     }
     const state = new TableState();
     const all = Array.from({ length: seg.version + 1 }, (_, i) => i);
-    for (const actions of await readCommits(storage, all)) state.apply(actions);
-    return new Snapshot(engine, seg.version, state, undefined);
+    const read = await readCommits(storage, all);
+    for (const actions of read) state.apply(actions);
+    return new Snapshot(engine, seg.version, state, undefined, commitInfoOf(read.at(-1)));
   }
 
   /**
@@ -145,7 +155,20 @@ export class Snapshot {
    * table), so this snapshot object must not be used afterwards; DeltaTable replaces its own.
    */
   advance(version: number, actions: readonly Action[]): Snapshot {
-    return new Snapshot(this.engine, version, this.state.apply(actions), this.checkpointVersion);
+    return new Snapshot(this.engine, version, this.state.apply(actions), this.checkpointVersion, commitInfoOf(actions));
+  }
+
+  /**
+   * The inCommitTimestamp of the commit at this version, if it has one. A snapshot loaded from a
+   * checkpoint alone has not read that commit yet: it is read once, here.
+   */
+  async inCommitTimestamp(): Promise<number | undefined> {
+    if (!this.lastCommitInfo) {
+      const path = commitPath(this.version);
+      if (!(await this.storage.stat(path))) return undefined;
+      this.lastCommitInfo = commitInfoOf(parseActions(await this.storage.readText(path), path)) ?? {};
+    }
+    return inCommitTimestampOf(this.lastCommitInfo);
   }
 
   get protocol(): Protocol {

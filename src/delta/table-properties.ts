@@ -3,13 +3,14 @@ import type { Protocol } from './actions.js';
 import { containsType, type DataType, type StructType } from '../schema/schema.js';
 import { featureByName, newTableProtocol, type TableFeature } from './table-features.js';
 import { parseInterval } from './table-config.js';
+import { isIdentityField } from '../schema/identity.js';
 
 /**
  * Table properties given when a table is created (`--property`, `create.configuration`). A
  * property either takes effect exactly as Spark would apply it, protocol and features included,
  * or is refused, naming it: a `delta.*` key we do not know (Spark refuses those too), a value
- * Spark would refuse, or a feature Tributary does not implement yet (deletion vectors, row
- * tracking, v2 checkpoints...), which would otherwise sit in the table as a plain
+ * Spark would refuse, or a feature Tributary does not implement yet (deletion vectors, v2
+ * checkpoints...), which would otherwise sit in the table as a plain
  * setting that the next append then refuses. Keys are matched case-insensitively and stored in
  * their canonical spelling, as Spark does; other keys (user properties) are kept as given.
  */
@@ -57,9 +58,9 @@ const RULES: PropertyRule[] = [
   { key: 'delta.isolationLevel', check: (v) => (v === 'Serializable' ? undefined : 'must be Serializable (the only level Delta supports for tables)') },
   { key: 'delta.columnMapping.mode', check: (v) => (/^(none|name|id)$/i.test(v) ? undefined : 'must be none, name or id') },
   { key: 'delta.enableDeletionVectors', check: bool, only: isFalse, why: `deletion vectors: ${NOT_YET}` },
-  { key: 'delta.enableRowTracking', check: bool, only: isFalse, why: `row tracking: ${NOT_YET}` },
+  { key: 'delta.enableRowTracking', check: bool },
   { key: 'delta.checkpointPolicy', check: (v) => (/^(classic|v2)$/i.test(v) ? undefined : 'must be classic or v2'), only: (v) => v.toLowerCase() === 'classic', why: `v2 checkpoints: ${NOT_YET}` },
-  { key: 'delta.enableInCommitTimestamps', check: bool, only: isFalse, why: `in-commit timestamps: ${NOT_YET}` },
+  { key: 'delta.enableInCommitTimestamps', check: bool },
   { key: 'delta.enableTypeWidening', check: bool, only: isFalse, why: `type widening: ${NOT_YET}` },
   { key: 'delta.enableIcebergCompatV1', check: bool, only: isFalse, why: `Iceberg compatibility: ${NOT_YET}` },
   { key: 'delta.enableIcebergCompatV2', check: bool, only: isFalse, why: `Iceberg compatibility: ${NOT_YET}` },
@@ -175,6 +176,9 @@ function metadataFeatures(schema: StructType, conf: Record<string, string>): Tab
   if (on('delta.enableChangeDataFeed')) out.push(featureByName('changeDataFeed')!);
   if (containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz')) out.push(featureByName('timestampNtz')!);
   if (/^(name|id)$/i.test(conf['delta.columnMapping.mode'] ?? '')) out.push(featureByName('columnMapping')!);
+  if (schema.fields.some(isIdentityField)) out.push(featureByName('identityColumns')!);
+  if (on('delta.enableRowTracking')) out.push(featureByName('rowTracking')!);
+  if (on('delta.enableInCommitTimestamps')) out.push(featureByName('inCommitTimestamp')!);
   return out;
 }
 

@@ -8,7 +8,7 @@ import { discard, type Storage } from '../storage/storage.js';
 import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
+import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { newTableDefinition } from './table-properties.js';
@@ -33,6 +33,9 @@ import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { columnMappingMode, MODE_KEY, physicalPartitionColumns, physicalSchema, relabelBatch, requestedColumnMappingMode, withColumnMapping, withoutColumnMapping } from './column-mapping.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
+import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
+import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
+import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -77,6 +80,9 @@ export interface AppendResult {
 }
 
 export type { TableInput };
+
+/** Times an identity append is planned again after losing to a concurrent metadata change. */
+const MAX_REPLANS = 15;
 
 /**
  * A Delta table, opened at its latest version. Holds the snapshot it last saw and moves it
@@ -164,8 +170,9 @@ export class DeltaTable {
     // Properties take effect as Spark applies them (protocol included) or are refused here.
     const definition = newTableDefinition(opts.schema, opts.configuration ?? {});
     const { protocol } = definition;
-    // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and maxColumnId.
-    const { schema, configuration } = withColumnMapping(opts.schema, definition.configuration);
+    // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and
+    // maxColumnId; with row tracking, the names of its materialized columns.
+    const { schema, configuration } = withColumnMapping(opts.schema, withMaterializedColumnNames(protocol, definition.configuration));
     tableConfig({ configuration });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -187,8 +194,11 @@ export class DeltaTable {
    */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
     const { metadata, protocol } = this.newMetadata(opts);
-    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
-    const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
+    // Version 0 meets the obligations of the features it turns on, as every later commit does.
+    const actions = assignRowTracking(undefined, 0, [{ protocol }, { metaData: metadata }, ...extra]);
+    const now = (this.engine.clock ?? Date.now)();
+    const ict = isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, undefined) } : {};
+    const info: CommitInfo = { ...ict, timestamp: now, operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
     if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
     this._snapshot = await Snapshot.load(this.engine, 0);
@@ -231,6 +241,16 @@ export class DeltaTable {
    * written; any failure leaves the table exactly as it was.
    */
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendAttempt(input, opts, 0);
+  }
+
+  /**
+   * One plan of an append. Identity values are in the data files, so an append to a table with
+   * identity columns that loses the race to a metadata change (another writer moved the
+   * high-water mark) cannot just retry its commit: it is planned again on the new snapshot (new
+   * values, new files; the stale ones are deleted), up to MAX_REPLANS times.
+   */
+  private async appendAttempt(input: TableInput, opts: AppendOptions, replans: number): Promise<AppendResult> {
     const snap = this._snapshot;
     if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
     if (snap) checkWritable(snap.protocol, snap.metadata, this.storage.root);
@@ -283,6 +303,10 @@ export class DeltaTable {
     const physicalArrow = mode === 'none' ? undefined : toArrowSchema(physical);
     const dataSchema = dataSchemaOf(physical, physicalParts);
     const logicalName = new Map(physicalParts.map((p, i) => [p, partitionColumns[i]]));
+    // Identity columns are filled here: the input is read with them nullable, then given values.
+    const identity = identityColumns(schema);
+    if (!snap) for (const c of identity) if (partitionColumns.includes(c.name)) throw new TributaryError('SCHEMA_INVALID', `identity column "${c.name}" cannot be a partition column (Spark refuses it too)`);
+    const identityGen = identity.length ? new IdentityGenerator(schema, identity) : undefined;
 
     const numRecords = inputRows(input);
     if (numRecords === 0 && snap && !newMetadata) {
@@ -295,9 +319,11 @@ export class DeltaTable {
     const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, numRecords);
     let files: AddFile[];
     try {
-      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        const b = physicalArrow ? relabelBatch(batch, physicalArrow) : batch;
-        for (const slice of splitByPartition(b, physical, physicalParts, firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
+      for (const chunk of inputChunks(input, identityGen ? inputSchemaOf(schema) : schema)) {
+        // Identity values are filled in the logical batch, which is then relabelled to physical names.
+        const logical = identityGen ? identityGen.fill(chunk.batch, chunk.firstRowIndex) : chunk.batch;
+        const batch = physicalArrow ? relabelBatch(logical, physicalArrow) : logical;
+        for (const slice of splitByPartition(batch, physical, physicalParts, chunk.firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
       }
       files = await writer.finish();
     } catch (e) {
@@ -307,6 +333,11 @@ export class DeltaTable {
 
     // Phase 3: commit.
     const numBytes = files.reduce((n, f) => n + f.size, 0);
+    // The identity high-water marks move with the commit that used the values.
+    const identitySchema = identityGen?.updatedSchema();
+    const identityOnly = identitySchema !== undefined && newMetadata === undefined;
+    if (identitySchema && snap) newMetadata = { ...(newMetadata ?? snap.metadata), schemaString: schemaToString(identitySchema) };
+    const toCreate = identitySchema && create ? { ...create, schema: identitySchema } : create;
     const actions: Action[] = [];
     if (newMetadata) actions.push({ metaData: newMetadata });
     if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
@@ -319,26 +350,25 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      const created = snap ? undefined : await this.commitCreate(create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(toCreate!, actions, operation, params, metrics);
       if (created !== undefined) {
         version = created;
       } else {
         // Appending to the table we read, or to the one a racing writer just created.
         const base = snap ?? (await this.joinCreatedTable(create!));
-        if (!snap && mode !== 'none') {
-          // The files carry the physical names this append chose, not those of the table that won.
-          await this.removeFiles(files);
-          files = [];
-          return await this.append(input, { ...opts, create: undefined });
-        }
+        // Planned again on the table that won: values generated for a table that did not exist yet
+        // may be taken in the one that does, and the files carry the physical names this append
+        // chose, not those of the winner.
+        if (!snap && (identitySchema || mode !== 'none')) throw new MetadataChanged(`another writer created the table at ${this.storage.root} first`);
         const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
         if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
         // Like an empty append to an existing table: no new version.
         if (!snap && numRecords === 0) return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
         const r = await commit(this.storage, base, {
           actions,
-          commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
-          isBlindAppend: !newMetadata,
+          commitInfo: { operation, operationParameters: params, operationMetrics: metrics, ...(identityOnly ? { tags: IDENTITY_SCHEMA_UPDATE_TAG } : {}) },
+          // Spark counts an append that only moves identity high-water marks as blind.
+          isBlindAppend: !newMetadata || identityOnly,
         });
         this._snapshot = r.snapshot;
         version = r.version;
@@ -351,6 +381,7 @@ export class DeltaTable {
       if (e instanceof AlreadyCommitted) {
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
+      if (e instanceof MetadataChanged && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
       throw e;
     }
 

@@ -11,6 +11,7 @@ import {
   type StructField,
   type StructType,
 } from './schema.js';
+import { identityMetadata } from './identity.js';
 
 /**
  * Spark DDL column lists ("coin STRING, usd_price DOUBLE NOT NULL, ts TIMESTAMP COMMENT 'x'"),
@@ -171,12 +172,47 @@ class DdlParser {
           nullable = false;
         } else if (this.keyword('COMMENT')) {
           metadata.comment = this.stringLit();
+        } else if (!inStruct && this.keyword('GENERATED')) {
+          Object.assign(metadata, this.identity(name, type));
         } else break;
       }
       out.push(field(name, type, nullable, metadata));
       if (!this.eat(',')) break;
     }
     return out;
+  }
+
+  /**
+   * `GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY [ ( [START WITH n] [INCREMENT BY m] ) ]`, after
+   * GENERATED (Spark's grammar; top-level BIGINT columns only), as the field metadata Spark writes.
+   */
+  private identity(column: string, type: DataType): Record<string, unknown> {
+    const always = this.keyword('ALWAYS');
+    if (!always && !(this.keyword('BY') && this.keyword('DEFAULT'))) this.err('expected ALWAYS or BY DEFAULT after GENERATED');
+    if (!this.keyword('AS') || !this.keyword('IDENTITY')) this.err('expected AS IDENTITY (Tributary does not implement generated columns yet)');
+    if (type.kind !== 'primitive' || type.name !== 'long') this.err(`identity column "${column}" must be BIGINT`);
+    const opts: { always: boolean; start?: number; step?: number } = { always };
+    if (this.eat('(')) {
+      while (!this.eat(')')) {
+        if (this.keyword('START')) {
+          if (!this.keyword('WITH')) this.err('expected WITH after START');
+          if (opts.start !== undefined) this.err('START WITH given twice');
+          opts.start = this.signedInt();
+        } else if (this.keyword('INCREMENT')) {
+          if (!this.keyword('BY')) this.err('expected BY after INCREMENT');
+          if (opts.step !== undefined) this.err('INCREMENT BY given twice');
+          opts.step = this.signedInt();
+        } else this.err('expected START WITH, INCREMENT BY or ")"');
+      }
+    }
+    return identityMetadata(opts);
+  }
+
+  private signedInt(): number {
+    const neg = this.eat('-');
+    if (!neg) this.eat('+');
+    const n = this.int();
+    return neg ? -n : n;
   }
 
   type(): DataType {

@@ -182,8 +182,11 @@ export function typesEqual(a: DataType, b: DataType): boolean {
   return JSON.stringify(dataTypeToJson(a)) === JSON.stringify(dataTypeToJson(b));
 }
 
-/** Field metadata that changes nothing about the data or how writers must treat it. */
-const HARMLESS_FIELD_METADATA = new Set(['comment']);
+/**
+ * Field metadata that changes nothing about the data or how writers must treat it (an identity
+ * column's high-water mark is the writers' own running state, not part of its definition).
+ */
+const HARMLESS_FIELD_METADATA = new Set(['comment', 'delta.identity.highWaterMark']);
 
 /**
  * The first way `theirs` differs from `ours` (names, order, types, nullability, field metadata

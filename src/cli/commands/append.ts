@@ -14,6 +14,7 @@ import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
 import { progressView, type ProgressView } from '../progress.js';
 import { schemaArg } from '../schema-arg.js';
+import { inputSchemaOf } from '../../delta/identity-columns.js';
 
 export interface AppendArgs {
   input: string;
@@ -136,9 +137,10 @@ function inputSize(input: string): number | undefined {
  */
 function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined, columnMapping: boolean): StructType | undefined {
   if (mergeSchema) return undefined;
+  // Identity columns are decoded nullable: rows leave them out and the append fills them.
   if (!table.exists) {
     validateTableSchema(schema!, partitionColumns, { columnMapping });
-    return schema;
+    return inputSchemaOf(schema!);
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -148,7 +150,7 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
       return undefined; // incompatible types: the append words it
     }
   }
-  return current;
+  return inputSchemaOf(current);
 }
 
 /**

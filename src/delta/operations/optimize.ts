@@ -17,6 +17,8 @@ import type { DeltaTable } from '../table.js';
 import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
 import { columnMappingMode, logicalPartitionValues, physicalSchema, relabelBatch } from '../column-mapping.js';
+import { PRESERVED_ROW_TRACKING_TAG, rowTrackingFields, rowTrackingRewrite, type RowTrackingRewrite } from './row-tracking-rewrite.js';
+import type { ColumnMappingMode } from '../column-mapping.js';
 
 export interface OptimizeOptions {
   /** Partition predicate, e.g. "date = '2026-11-28'" (partition columns only, AND of =). */
@@ -88,6 +90,11 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     return mode === 'none' ? batches : batches.map((b) => relabelBatch(b, arrowSchema));
   };
   const parquet = opts.engine ?? table.engine.parquet;
+  // Row ids must survive the rewrite: such tables take the general path, which materializes them.
+  // Their files are read as logical columns plus the hidden ones (which have no physical name:
+  // they are found by their own), then relabelled like the rest.
+  const rowTrackingLogical = rowTrackingRewrite(snap, logicalData);
+  const rowTracking = rowTrackingLogical && withPhysicalNames(rowTrackingLogical, dataSchema, mode);
   const wopts: WriteOptions = {
     parquet,
     compression: 'snappy',
@@ -115,7 +122,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         const dir = partitionDirectory(partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
+        const compacted = parquet.compactor && !rowTracking ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -127,16 +134,16 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) {
-            batches.push(...(await read(file, bytes)));
+            batches.push(...(rowTracking ? await rowTracking.read(file, bytes) : await read(file, bytes)));
             tick(file);
           }
-          const merged = concatBatches(batches, arrowSchema);
-          const written = await writeBatch(table.storage, merged, dataSchema, partitionColumns, { ...values }, wopts);
-          for (const w of written) adds.push({ ...w, dataChange: false });
+          const merged = concatBatches(batches, rowTracking?.arrowSchema ?? arrowSchema);
+          const written = await writeBatch(table.storage, merged, rowTracking?.fileSchema ?? dataSchema, partitionColumns, { ...values }, wopts);
+          for (const w of written) adds.push({ ...w, ...(rowTracking ? { stats: rowTracking.tableStats(w.stats) } : {}), dataChange: false });
         }
         progress.binDone(b);
         for (const f of b) {
-          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
+          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...rowTrackingFields(f), ...(f.stats ? { stats: f.stats } : {}) });
         }
       }
     }
@@ -162,6 +169,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
       commitInfo: {
         operation: 'OPTIMIZE',
         operationParameters: { predicate: JSON.stringify(opts.where ? [opts.where] : []), zOrderBy: '[]', clusterBy: '[]', auto: String(opts.auto ?? false) },
+        ...(rowTracking ? { tags: PRESERVED_ROW_TRACKING_TAG } : {}),
         operationMetrics: {
           numRemovedFiles: String(metrics.numFilesRemoved),
           numAddedFiles: String(metrics.numFilesAdded),
@@ -274,6 +282,15 @@ function compactBin(
     }
   })();
   return compactor.compact(inputs, arrowSchema, (input) => read(byName.get(input.name)!, input.bytes));
+}
+
+/** A row-tracking rewrite that reads logical columns and writes them under their physical names. */
+function withPhysicalNames(rt: RowTrackingRewrite, physicalData: StructType, mode: ColumnMappingMode): RowTrackingRewrite {
+  if (mode === 'none') return rt;
+  const hidden = rt.fileSchema.fields.slice(physicalData.fields.length);
+  const fileSchema: StructType = { kind: 'struct', fields: [...physicalData.fields, ...hidden] };
+  const arrowSchema = toArrowSchema(fileSchema);
+  return { ...rt, fileSchema, arrowSchema, read: async (file, bytes) => (await rt.read(file, bytes)).map((b) => relabelBatch(b, arrowSchema)) };
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {
