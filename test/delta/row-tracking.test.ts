@@ -51,7 +51,9 @@ async function rowTrackingById(dir: string): Promise<Map<number, [bigint, bigint
   const out = new Map<number, [bigint, bigint]>();
   for (const f of t.snapshot.files) {
     const data = t.engine.parquet.read(readFileSync(path.join(dir, decodeAddPath(f.path, dir))));
-    const ids = data.getChild('id')!;
+    // With column mapping the file's columns go by physical name.
+    const idField = t.snapshot.schema.fields.find((x) => x.name === 'id')!;
+    const ids = data.getChild(String(idField.metadata['delta.columnMapping.physicalName'] ?? 'id'))!;
     const matId = data.getChild(conf[MATERIALIZED_ROW_ID]);
     const matVersion = data.getChild(conf[MATERIALIZED_ROW_COMMIT_VERSION]);
     for (let i = 0; i < data.numRows; i++) {
@@ -181,6 +183,29 @@ describe('row tracking', () => {
     expect(await rowTrackingById(dir)).toEqual(before2);
     expect((await t.read()).schema.fields.map((f) => f.name)).toEqual(['id', 'worker']);
     expect(arrowIds(await t.read())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('works with column mapping and an identity column on the same table (append, OPTIMIZE, read)', async () => {
+    const dir = tmp();
+    const t = await DeltaTable.forPath(dir);
+    const schema = parseDdl('id BIGINT, `price (usd)` DOUBLE, seq BIGINT GENERATED ALWAYS AS IDENTITY');
+    const mk = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ id: from + i, 'price (usd)': from + i + 0.5 }));
+    await t.append(mk(0, 3), { create: { schema, configuration: { ...ROW_TRACKING, 'delta.columnMapping.mode': 'name' } } });
+    await t.append(mk(3, 2));
+    const before = await rowTrackingById(dir);
+    expect(before.size).toBe(5);
+    const m = await optimize(t);
+    expect(m.numFilesAdded).toBe(1);
+    const add = logLines(dir, m.version!).find((a) => a.add)!.add;
+    // Stats under physical names, hidden columns left out.
+    const physical = t.snapshot.schema.fields.map((f) => String(f.metadata['delta.columnMapping.physicalName']));
+    expect(physical.every((p) => p.startsWith('col-'))).toBe(true);
+    expect(Object.keys(JSON.parse(add.stats).minValues).sort()).toEqual([...physical].sort());
+    expect(await rowTrackingById(dir)).toEqual(before);
+    const read = await t.read();
+    expect(read.schema.fields.map((f) => f.name)).toEqual(['id', 'price (usd)', 'seq']);
+    const got = read.toArray().map((r) => [Number(r.id), r['price (usd)'], Number(r.seq)]).sort((a, b) => a[0] - b[0]);
+    expect(got).toEqual([0, 1, 2, 3, 4].map((i) => [i, i + 0.5, i + 1]));
   });
 });
 
