@@ -11,6 +11,8 @@ import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
+import { validateGeneratedColumns } from './generated-columns.js';
+import { WriteChecks } from './write-checks.js';
 import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
@@ -162,6 +164,8 @@ export class DeltaTable {
     validateTableSchema(opts.schema, partitionColumns);
     // Properties take effect as Spark applies them (protocol included) or are refused here.
     const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {});
+    // Generation expressions are checked as Spark's CREATE TABLE checks them.
+    validateGeneratedColumns(protocol, opts.schema);
     tableConfig({ configuration });
     const metadata: Metadata = {
       id: randomUUID(),
@@ -257,7 +261,12 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}).configuration });
+    const definition = snap ? undefined : newTableDefinition(schema, opts.create!.configuration ?? {});
+    const config = snap ? snap.config : tableConfig({ configuration: definition!.configuration });
+    // Generated columns and constraints, compiled once for the whole append.
+    const checks = snap
+      ? WriteChecks.for(snap.protocol, (newMetadata ?? snap.metadata).configuration ?? {}, schema, this.storage.root)
+      : WriteChecks.for(definition!.protocol, definition!.configuration, schema, this.storage.root);
     const wopts: WriteOptions = {
       // The table's Parquet handler, unless this append asks for another one for its data files.
       parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),
@@ -280,8 +289,9 @@ export class DeltaTable {
     const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
     let files: AddFile[];
     try {
-      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
+      for (const { batch, firstRowIndex } of inputChunks(input, checks.inputSchema)) {
+        const complete = checks.apply(batch, firstRowIndex);
+        for (const slice of splitByPartition(complete, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
       }
       files = await writer.finish();
     } catch (e) {

@@ -529,7 +529,8 @@ export function likeRegex(pattern: string, escape: string): RegExp {
   return new RegExp(`^${re}$`, 'su');
 }
 
-const escapeRegex = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+// Only syntax characters may be escaped in a Unicode-mode regular expression.
+const escapeRegex = (c: string) => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 
 function literal(ctx: Ctx, l: Literal): Node {
   switch (l.type) {

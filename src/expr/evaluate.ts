@@ -82,8 +82,10 @@ export function formatValue(v: Value, t: SqlType): string {
       return javaFloatToString(v as number);
     case 'binary':
       return `X'${Buffer.from(v as Uint8Array).toString('hex').toUpperCase()}'`;
+    case 'string':
+      return showValue(v);
     default:
-      return showValue(typeof v === 'bigint' ? v.toString() : v).replace(/^"(-?\d+)"$/, '$1');
+      return String(v);
   }
 }
 

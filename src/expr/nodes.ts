@@ -92,7 +92,11 @@ export function typeError(ctx: Ctx, what: string): never {
 
 /** An explicit or implicit CAST, with Spark 4's ANSI semantics. */
 export function castTo(ctx: Ctx, n: Node, to: SqlType, explicit = true): Node {
-  if (sameType(n.type, to)) return n;
+  // An explicit CAST of a literal is no longer a literal (Spark types literals by their digits).
+  if (sameType(n.type, to)) return explicit ? { ...n, numberLiteral: undefined } : n;
+  if (isPrimitive(n.type, 'float') && isPrimitive(to, 'string')) {
+    unsupported(ctx, 'CAST from FLOAT to STRING (Spark on Java 17 and on Java 19+ print floats differently)', 'CAST from FLOAT to STRING');
+  }
   const fn = castFunction(n.type, to);
   if (!fn) unsupported(ctx, `CAST from ${sqlTypeName(n.type)} to ${sqlTypeName(to)}`);
   const sql = explicit ? `CAST(${n.sql} AS ${sqlTypeName(to)})` : n.sql;

@@ -13,8 +13,9 @@ import {
 } from './schema.js';
 
 /**
- * Spark DDL column lists ("coin STRING, usd_price DOUBLE NOT NULL, ts TIMESTAMP COMMENT 'x'"),
- * the form PySpark users type into `.schema(...)`. Type names follow Spark's parser
+ * Spark DDL column lists ("coin STRING, usd_price DOUBLE NOT NULL, ts TIMESTAMP COMMENT 'x'",
+ * "date DATE GENERATED ALWAYS AS (CAST(ts AS DATE))"), the form PySpark users type into
+ * `.schema(...)` and CREATE TABLE. Type names follow Spark's parser
  * (`DataTypeAstBuilder`), including its aliases (BIGINT, INT, TINYINT, REAL, DEC, NUMERIC...).
  */
 export function parseDdl(ddl: string): StructType {
@@ -165,18 +166,51 @@ class DdlParser {
       const type = this.type();
       let nullable = true;
       const metadata: Record<string, unknown> = {};
+      let generated: string | undefined;
       for (;;) {
         if (this.keyword('NOT')) {
           if (!this.keyword('NULL')) this.err('expected NULL after NOT');
           nullable = false;
         } else if (this.keyword('COMMENT')) {
           metadata.comment = this.stringLit();
+        } else if (!inStruct && this.keyword('GENERATED')) {
+          generated = this.generationExpression();
         } else break;
       }
-      out.push(field(name, type, nullable, metadata));
+      // Spark puts the generation expression before the comment in the field's metadata.
+      const meta = generated === undefined ? metadata : { 'delta.generationExpression': generated, ...metadata };
+      out.push(field(name, type, nullable, meta));
       if (!this.eat(',')) break;
     }
     return out;
+  }
+
+  /**
+   * `GENERATED ALWAYS AS (expr)` after GENERATED: the expression's text between the parentheses,
+   * trimmed, as Spark stores it (delta.generationExpression). Only the text is taken here; the
+   * expression is checked against the table when the table is created.
+   */
+  private generationExpression(): string {
+    if (!this.keyword('ALWAYS') || !this.keyword('AS')) this.err('expected ALWAYS AS (expression) after GENERATED');
+    if (this.peek() !== '(') this.err('expected ( after GENERATED ALWAYS AS (identity columns are not supported)');
+    const open = this.pos;
+    let depth = 0;
+    for (let i = open; i < this.src.length; i++) {
+      const c = this.src[i];
+      if (c === "'" || c === '"' || c === '`') {
+        // Skip a quoted string or name; backslash escapes inside quotes, doubled backticks.
+        for (i++; i < this.src.length && this.src[i] !== c; i++) if (c !== '`' && this.src[i] === '\\') i++;
+        if (i >= this.src.length) break;
+      } else if (c === '(') depth++;
+      else if (c === ')' && --depth === 0) {
+        const text = this.src.slice(open + 1, i).trim();
+        if (text === '') this.err('GENERATED ALWAYS AS needs an expression');
+        this.pos = i + 1;
+        return text;
+      }
+    }
+    this.pos = open;
+    return this.err('unbalanced parentheses in GENERATED ALWAYS AS (...)');
   }
 
   type(): DataType {

@@ -8,6 +8,7 @@ import { ndjsonToBatches, decodeNdjson, type NdjsonInput, type NdjsonOptions, re
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { inferSchema } from '../../delta/infer.js';
+import { relaxGeneratedColumns } from '../../delta/generated-columns.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
@@ -135,9 +136,10 @@ function inputSize(input: string): number | undefined {
  */
 function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined): StructType | undefined {
   if (mergeSchema) return undefined;
+  // Generated columns may be missing from the input: the append computes them.
   if (!table.exists) {
     validateTableSchema(schema!, partitionColumns);
-    return schema;
+    return relaxGeneratedColumns(schema!);
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -147,7 +149,7 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
       return undefined; // incompatible types: the append words it
     }
   }
-  return current;
+  return relaxGeneratedColumns(current);
 }
 
 /**
@@ -158,6 +160,6 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
  */
 function checkRowsBeforeBadLine(input: NdjsonInput, table: DeltaTable, schema: StructType | undefined, mergeSchema: boolean | undefined): never {
   const target = !table.exists ? schema : mergeSchema ? mergeSchemas(table.snapshot.schema, schema ?? inferSchema(input.rows, table.snapshot.schema)) : undefined;
-  if (target) ndjsonToBatches({ ...input, error: undefined }, target);
+  if (target) ndjsonToBatches({ ...input, error: undefined }, relaxGeneratedColumns(target));
   throw input.error;
 }
