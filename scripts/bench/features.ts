@@ -43,7 +43,7 @@ async function writeInput(file: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const ts = new Date(Date.UTC(2026, 11, 1) + i * 1000).toISOString().replace('Z', '123Z');
     const line = `{"ts":"${ts}","value":${i},"price":${(1 + (i % 997) * 1.000173).toPrecision(17)},"coin":"${coins[i % 5]}"}\n`;
-    if (!out.write(line)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(line)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
 }

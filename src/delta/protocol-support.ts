@@ -2,6 +2,8 @@ import { TributaryError } from '../errors.js';
 import type { Metadata, Protocol } from './actions.js';
 import { containsType, parseSchemaString } from '../schema/schema.js';
 import { checkColumnMapping } from './column-mapping.js';
+import { constraintProblems } from './constraints.js';
+import { generatedColumnProblems } from './generated-columns.js';
 
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement
@@ -56,10 +58,9 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
   for (const f of features) if (!WRITER_FEATURES.has(f)) unsupported.push(f);
   const conf = metadata.configuration ?? {};
   const schema = parseSchemaString(metadata.schemaString);
-  const fieldMeta = (key: string) => containsType(schema, (t) => t.kind === 'struct' && t.fields.some((f) => key in f.metadata));
-  if (Object.keys(conf).some((k) => k.startsWith('delta.constraints.'))) unsupported.push('checkConstraints (table has CHECK constraints)');
-  if (fieldMeta('delta.generationExpression')) unsupported.push('generatedColumns (table has generated columns)');
-  if (fieldMeta('delta.invariants')) unsupported.push('invariants (table has SQL invariant expressions)');
+  // CHECK constraints, invariants and generated columns are honoured when Tributary evaluates
+  // every expression exactly as Spark does; one it cannot is named with the part it cannot.
+  unsupported.push(...constraintProblems(conf, schema, tablePath), ...generatedColumnProblems(protocol, schema));
   if (unsupported.length) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `cannot write to ${tablePath}: it uses writer features Tributary does not implement: ${unsupported.join(', ')}`, {
       features: unsupported,

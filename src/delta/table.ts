@@ -11,6 +11,8 @@ import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
+import { validateGeneratedColumns } from './generated-columns.js';
+import { WriteChecks } from './write-checks.js';
 import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
@@ -170,6 +172,8 @@ export class DeltaTable {
     // Properties take effect as Spark applies them (protocol included) or are refused here.
     const definition = newTableDefinition(opts.schema, opts.configuration ?? {});
     const { protocol } = definition;
+    // Generation expressions are checked as Spark's CREATE TABLE checks them.
+    validateGeneratedColumns(protocol, opts.schema);
     // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and
     // maxColumnId; with row tracking, the names of its materialized columns.
     const { schema, configuration } = withColumnMapping(opts.schema, withMaterializedColumnNames(protocol, definition.configuration));
@@ -287,7 +291,12 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, create!.configuration ?? {}).configuration });
+    const definition = snap ? undefined : newTableDefinition(schema, create!.configuration ?? {});
+    const config = snap ? snap.config : tableConfig({ configuration: definition!.configuration });
+    // Generated columns and constraints, compiled once for the whole append.
+    const checks = snap
+      ? WriteChecks.for(snap.protocol, (newMetadata ?? snap.metadata).configuration ?? {}, schema, this.storage.root)
+      : WriteChecks.for(definition!.protocol, definition!.configuration, schema, this.storage.root);
     const wopts: WriteOptions = {
       // The table's Parquet handler, unless this append asks for another one for its data files.
       parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),
@@ -319,9 +328,11 @@ export class DeltaTable {
     const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, numRecords);
     let files: AddFile[];
     try {
-      for (const chunk of inputChunks(input, identityGen ? inputSchemaOf(schema) : schema)) {
-        // Identity values are filled in the logical batch, which is then relabelled to physical names.
-        const logical = identityGen ? identityGen.fill(chunk.batch, chunk.firstRowIndex) : chunk.batch;
+      // Rows may leave out identity and generated columns: they are read nullable, then filled.
+      for (const chunk of inputChunks(input, identityGen ? inputSchemaOf(checks.inputSchema) : checks.inputSchema)) {
+        // Identity values first, then generated values and constraints (delta-spark's order), all
+        // on the logical batch, which is then relabelled to physical names.
+        const logical = checks.apply(identityGen ? identityGen.fill(chunk.batch, chunk.firstRowIndex) : chunk.batch, chunk.firstRowIndex);
         const batch = physicalArrow ? relabelBatch(logical, physicalArrow) : logical;
         for (const slice of splitByPartition(batch, physical, physicalParts, chunk.firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
       }

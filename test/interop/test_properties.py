@@ -55,6 +55,8 @@ CASES = [
     ("a BIGINT", {"team": "data-eng"}),
     ("a TIMESTAMP_NTZ", {}),
     ("a TIMESTAMP_NTZ NOT NULL", {"delta.enableChangeDataFeed": "true"}),
+    # A CHECK constraint set as a property on create: the same protocol (writer 3) as Spark.
+    ("a BIGINT", {"delta.constraints.positive": "a > 0"}),
     ("a BIGINT", {"delta.enableRowTracking": "true"}),
     ("a BIGINT", {"delta.enableRowTracking": "false"}),
     ("a BIGINT", {"delta.feature.rowTracking": "supported"}),
@@ -73,7 +75,6 @@ CASES = [
     ("a BIGINT", {"delta.enableDeletionVectors": "true"}),
     ("a BIGINT", {"delta.checkpointPolicy": "v2"}),
     ("a BIGINT", {"delta.feature.deletionVectors": "supported"}),
-    ("a BIGINT", {"delta.constraints.positive": "a > 0"}),
 ]
 # Spark 3.5 does not know this one (Spark 4 does); judged on Spark 4 only.
 SPARK4_ONLY = [("a BIGINT", {"delta.dataSkippingStringPrefixLength": "10"})]

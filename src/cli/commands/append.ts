@@ -9,6 +9,7 @@ import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
+import { relaxGeneratedColumns } from '../../delta/generated-columns.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
@@ -137,10 +138,11 @@ function inputSize(input: string): number | undefined {
  */
 function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined, columnMapping: boolean): StructType | undefined {
   if (mergeSchema) return undefined;
-  // Identity columns are decoded nullable: rows leave them out and the append fills them.
+  // Identity columns are decoded nullable: rows leave them out and the append fills them; so are
+  // generated columns, which the append computes when the input leaves them out.
   if (!table.exists) {
     validateTableSchema(schema!, partitionColumns, { columnMapping });
-    return inputSchemaOf(schema!);
+    return inputSchemaOf(relaxGeneratedColumns(schema!));
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -150,7 +152,7 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
       return undefined; // incompatible types: the append words it
     }
   }
-  return inputSchemaOf(current);
+  return inputSchemaOf(relaxGeneratedColumns(current));
 }
 
 /**
@@ -161,6 +163,6 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
  */
 function checkRowsBeforeBadLine(input: NdjsonInput, table: DeltaTable, schema: StructType | undefined, mergeSchema: boolean | undefined): never {
   const target = !table.exists ? schema : mergeSchema ? mergeSchemas(table.snapshot.schema, schema ?? inferSchema(input.rows, table.snapshot.schema)) : undefined;
-  if (target) ndjsonToBatches({ ...input, error: undefined }, target);
+  if (target) ndjsonToBatches({ ...input, error: undefined }, relaxGeneratedColumns(target));
   throw input.error;
 }
