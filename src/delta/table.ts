@@ -32,6 +32,7 @@ import { schemaFromArrow } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
+import { writeV2Checkpoint } from './v2-checkpoint.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -357,8 +358,11 @@ export class DeltaTable {
     // one that disagrees with their properties; a table without checkpoints is valid.
     if (cfg.writeStatsAsStruct && snap.metadata.configuration['delta.checkpoint.writeStatsAsStruct'] !== undefined) return undefined;
     if (!cfg.writeStatsAsJson) return undefined;
-    if ((snap.protocol.readerFeatures ?? []).includes('v2Checkpoint')) return undefined;
     const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+    // delta.checkpointPolicy=v2 (which brings the v2Checkpoint feature) asks for V2 checkpoints;
+    // a table that merely supports the feature may have classic ones, as Spark writes them then.
+    const v2 = snap.metadata.configuration['delta.checkpointPolicy'] === 'v2' && (snap.protocol.readerFeatures ?? []).includes('v2Checkpoint');
+    if (v2) return writeV2Checkpoint(this.engine, snap.version, actions);
     return writeCheckpoint(this.engine, snap.version, actions);
   }
 
