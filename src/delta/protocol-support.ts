@@ -8,7 +8,11 @@ import { generatedColumnProblems } from './generated-columns.js';
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement
  * corrupts the table for every other reader (PROTOCOL.md "Table Features"), so anything we do
- * not fully honour is refused by name.
+ * not fully honour is refused by name. Deletion vectors: the reader drops the rows they delete
+ * (deletion-vector.ts), OPTIMIZE rewrites their files without those rows and removes the logical
+ * file with its DV, VACUUM keeps the DV files live files use. V2 checkpoints: read in every form
+ * (v2-checkpoint.ts), written when delta.checkpointPolicy is v2 (classic ones otherwise, which the
+ * feature allows), never multi-part, and log cleanup keeps referenced sidecars.
  */
 export const READER_FEATURES = new Set(['columnMapping', 'timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening']);
 
@@ -21,6 +25,7 @@ const WRITER_FEATURES = new Set([
   'domainMetadata',
   'vacuumProtocolCheck',
   'deletionVectors',
+  'v2Checkpoint',
   'checkConstraints',
   'generatedColumns',
   'identityColumns',

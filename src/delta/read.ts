@@ -3,21 +3,22 @@ import { TributaryError } from '../errors.js';
 import { makeColumnBuilder } from '../arrow/builders.js';
 import { toArrowSchema, toArrowType } from '../arrow/types.js';
 import type { AddFile } from './actions.js';
+import { DeletionVectorLoader, dropDeletedRows } from './deletion-vector.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
+import { checkReadable } from './protocol-support.js';
 import type { DataType, StructField, StructType } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
 import { type ColumnMappingMode, columnMappingMode, fileColumnIndex, physicalSchema } from './column-mapping.js';
 
 /**
  * Reads a snapshot's live files into one Arrow table with the table's schema: partition values
- * come from the log, columns missing from older files (schema evolution) read as null, and
- * files written by other engines (INT96 or millisecond timestamps, other list/map names) are
- * normalised to our Arrow types.
+ * come from the log, columns missing from older files (schema evolution) read as null, files
+ * written by other engines (INT96 or millisecond timestamps, other list/map names) are
+ * normalised to our Arrow types, and rows deleted by deletion vectors are left out. A table
+ * whose reader protocol asks for more than Tributary implements is refused before any file is read.
  */
 export async function readTable(snapshot: Snapshot, columns?: string[]): Promise<arrow.Table> {
-  if (snapshot.files.some((f) => f.deletionVector)) {
-    throw new TributaryError('UNSUPPORTED_FEATURE', `table ${snapshot.storage.root} has deletion vectors, which the Tributary reader does not apply`);
-  }
+  checkReadable(snapshot.protocol, snapshot.storage.root);
   const schema: StructType = columns
     ? {
         kind: 'struct',
@@ -31,13 +32,20 @@ export async function readTable(snapshot: Snapshot, columns?: string[]): Promise
   const arrowSchema = toArrowSchema(schema);
   const batches: arrow.RecordBatch[] = [];
   const files = [...snapshot.files].sort((a, b) => (a.path < b.path ? -1 : 1));
-  for await (const { file, bytes } of prefetch(snapshot, files)) batches.push(...(await readFile(snapshot, file, schema, arrowSchema, bytes)));
+  const dvs = new DeletionVectorLoader(snapshot.storage);
+  for await (const { file, bytes } of prefetch(snapshot, files)) batches.push(...(await readFile(snapshot, file, schema, arrowSchema, bytes, dvs)));
   return batches.length ? new arrow.Table(batches) : new arrow.Table(arrowSchema);
 }
 
-export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array): Promise<arrow.RecordBatch[]> {
+/**
+ * One logical file as batches of the table's schema: the data file's rows, without those its
+ * deletion vector deletes (read through `dvs`, which keeps the DV files of one scan).
+ */
+export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array, dvs?: DeletionVectorLoader): Promise<arrow.RecordBatch[]> {
   const path = decodeAddPath(file.path, snapshot.storage.root);
   const bytes = prefetched ?? (await readDataFile(snapshot, file));
+  // Fetched before decoding the file, so a missing or damaged DV fails without the decode.
+  const deleted = file.deletionVector ? await (dvs ?? new DeletionVectorLoader(snapshot.storage)).deletedRows(file.deletionVector, path) : undefined;
   let t: arrow.Table;
   try {
     t = snapshot.engine.parquet.read(bytes);
@@ -49,7 +57,8 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
   // With column mapping, file columns and partition values go by physical name (or field id).
   const mode = columnMappingMode(snapshot.metadata.configuration);
   const physical = physicalSchema(schema, mode);
-  return t.batches.map((b) => {
+  const batches = deleted ? dropDeletedRows(t.batches, deleted, path) : t.batches;
+  return batches.map((b) => {
     const n = b.numRows;
     const children = schema.fields.map((f, k) => {
       const p = physical.fields[k];

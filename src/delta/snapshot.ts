@@ -2,7 +2,7 @@ import { checkWholeNumber, TributaryError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import type { Engine } from './engine.js';
 import { type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, parseActions } from './actions.js';
-import { readCheckpoint } from './checkpoint.js';
+import { readCheckpointActions } from './v2-checkpoint.js';
 import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
 import { TableState } from './replay.js';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
@@ -18,34 +18,44 @@ export interface LogSegment {
   version: number;
   checkpoint?: { version: number; files: string[] };
   commits: number[];
-  /** Older checkpoints, newest first, to fall back on if the chosen one cannot be read. */
+  /** Other checkpoints (at the same version, then older), in order, to fall back on if the chosen one cannot be read. */
   olderCheckpoints: { version: number; files: string[] }[];
 }
 
 interface Listing {
   commits: Set<number>;
-  checkpoints: Map<number, string[]>;
+  /** Per version, the complete checkpoints there, in the order to try them. */
+  checkpoints: Map<number, string[][]>;
 }
 
 async function listLog(storage: Storage): Promise<Listing> {
   const commits = new Set<number>();
-  const multi = new Map<number, { parts: number; files: string[] }>();
-  const checkpoints = new Map<number, string[]>();
+  const multi = new Map<string, { version: number; parts: number; files: string[] }>();
+  const v2 = new Map<number, string[]>();
+  const classic = new Map<number, string>();
   for (const name of await storage.list(LOG_DIR)) {
     const f = parseLogFileName(name);
     if (!f) continue;
     if (f.kind === 'commit') commits.add(f.version);
-    else if (f.kind === 'checkpoint' && f.uuid === undefined) {
-      if (f.parts === undefined) checkpoints.set(f.version, [`${LOG_DIR}/${name}`]);
+    else if (f.kind === 'checkpoint') {
+      const path = `${LOG_DIR}/${name}`;
+      if (f.uuid !== undefined) v2.set(f.version, [...(v2.get(f.version) ?? []), path]);
+      else if (f.parts === undefined) classic.set(f.version, path);
       else {
-        const m = multi.get(f.version) ?? { parts: f.parts, files: [] };
-        m.files.push(`${LOG_DIR}/${name}`);
-        multi.set(f.version, m);
+        const key = `${f.version}/${f.parts}`;
+        const m = multi.get(key) ?? { version: f.version, parts: f.parts, files: [] };
+        m.files.push(path);
+        multi.set(key, m);
       }
     }
   }
-  // A multi-part checkpoint counts only when every part is there.
-  for (const [v, m] of multi) if (m.files.length === m.parts && !checkpoints.has(v)) checkpoints.set(v, m.files.sort());
+  // Spark's preference at one version: UUID-named (V2), then multi-part, then classic. A
+  // multi-part checkpoint counts only when every part is there.
+  const checkpoints = new Map<number, string[][]>();
+  const add = (v: number, files: string[]) => checkpoints.set(v, [...(checkpoints.get(v) ?? []), files]);
+  for (const [v, names] of v2) for (const n of names.sort().reverse()) add(v, [n]);
+  for (const m of multi.values()) if (m.files.length === m.parts) add(m.version, m.files.sort());
+  for (const [v, path] of classic) add(v, [path]);
   return { commits, checkpoints };
 }
 
@@ -66,7 +76,7 @@ export async function buildLogSegment(storage: Storage, version?: number): Promi
     return true;
   };
   const cps = [...checkpoints.keys()].filter((v) => v <= target).sort((a, b) => b - a);
-  const usable = cps.filter((v) => contiguous(v + 1)).map((v) => ({ version: v, files: checkpoints.get(v)! }));
+  const usable = cps.filter((v) => contiguous(v + 1)).flatMap((v) => checkpoints.get(v)!.map((files) => ({ version: v, files })));
   const range = (from: number) => Array.from({ length: target - from + 1 }, (_, i) => from + i);
   if (usable.length) {
     const [cp, ...older] = usable;
@@ -114,6 +124,11 @@ export class Snapshot {
     const root = engine.storage.root;
     if (!state.protocol) throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version} has no protocol action`);
     if (!state.metadata) throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version} has no metaData action`);
+    // Required fields (PROTOCOL.md "Change Metadata"), checked here so a broken writer's log is
+    // named as such instead of failing later in a JSON parser.
+    if (typeof state.metadata.schemaString !== 'string') {
+      throw new TributaryError('LOG_CORRUPT', `table ${root} version ${version}: its metaData action has no schemaString (the table's schema), which the protocol requires; the log was written by a broken writer or damaged`, { version });
+    }
     this.schema = parseSchemaString(state.metadata.schemaString);
     this.config = tableConfig(state.metadata);
   }
@@ -132,7 +147,7 @@ export class Snapshot {
     for (const cp of tries) {
       try {
         const state = new TableState();
-        for (const f of cp.files) state.apply(await readCheckpoint(engine, f));
+        state.apply(await readCheckpointActions(engine, cp.files));
         const commits = Array.from({ length: seg.version - cp.version }, (_, i) => cp.version + 1 + i);
         const read = await readCommits(storage, commits);
         for (const actions of read) state.apply(actions);

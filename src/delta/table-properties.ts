@@ -11,8 +11,8 @@ import { hasGenerationExpression } from './generated-columns.js';
  * Table properties given when a table is created (`--property`, `create.configuration`). A
  * property either takes effect exactly as Spark would apply it, protocol and features included,
  * or is refused, naming it: a `delta.*` key we do not know (Spark refuses those too), a value
- * Spark would refuse, or a feature Tributary does not implement yet (deletion vectors, v2
- * checkpoints...) or a CHECK constraint it cannot evaluate, which would otherwise sit in the
+ * Spark would refuse, or a feature Tributary does not implement yet (type widening, Iceberg
+ * compatibility...) or a CHECK constraint it cannot evaluate, which would otherwise sit in the
  * table as a plain
  * setting that the next append then refuses. Keys are matched case-insensitively and stored in
  * their canonical spelling, as Spark does; other keys (user properties) are kept as given.
@@ -60,9 +60,10 @@ const RULES: PropertyRule[] = [
   { key: 'delta.enableChangeDataFeed', check: bool },
   { key: 'delta.isolationLevel', check: (v) => (v === 'Serializable' ? undefined : 'must be Serializable (the only level Delta supports for tables)') },
   { key: 'delta.columnMapping.mode', check: (v) => (/^(none|name|id)$/i.test(v) ? undefined : 'must be none, name or id') },
-  { key: 'delta.enableDeletionVectors', check: bool, only: isFalse, why: `deletion vectors: ${NOT_YET}` },
+  { key: 'delta.enableDeletionVectors', check: bool },
   { key: 'delta.enableRowTracking', check: bool },
-  { key: 'delta.checkpointPolicy', check: (v) => (/^(classic|v2)$/i.test(v) ? undefined : 'must be classic or v2'), only: (v) => v.toLowerCase() === 'classic', why: `v2 checkpoints: ${NOT_YET}` },
+  // Spark's CheckpointPolicy.fromName is case-sensitive.
+  { key: 'delta.checkpointPolicy', check: (v) => (/^(classic|v2)$/.test(v) ? undefined : 'must be classic or v2') },
   { key: 'delta.enableInCommitTimestamps', check: bool },
   { key: 'delta.enableTypeWidening', check: bool, only: isFalse, why: `type widening: ${NOT_YET}` },
   { key: 'delta.enableIcebergCompatV1', check: bool, only: isFalse, why: `Iceberg compatibility: ${NOT_YET}` },
@@ -201,6 +202,8 @@ function metadataFeatures(schema: StructType, conf: Record<string, string>): Tab
   if (schema.fields.some(isIdentityField)) out.push(featureByName('identityColumns')!);
   if (on('delta.enableRowTracking')) out.push(featureByName('rowTracking')!);
   if (on('delta.enableInCommitTimestamps')) out.push(featureByName('inCommitTimestamp')!);
+  if (on('delta.enableDeletionVectors')) out.push(featureByName('deletionVectors')!);
+  if (conf['delta.checkpointPolicy'] === 'v2') out.push(featureByName('v2Checkpoint')!);
   return out;
 }
 

@@ -38,6 +38,7 @@ import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
 import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
 import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
+import { writeV2Checkpoint } from './v2-checkpoint.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -421,8 +422,11 @@ export class DeltaTable {
     // one that disagrees with their properties; a table without checkpoints is valid.
     if (cfg.writeStatsAsStruct && snap.metadata.configuration['delta.checkpoint.writeStatsAsStruct'] !== undefined) return undefined;
     if (!cfg.writeStatsAsJson) return undefined;
-    if ((snap.protocol.readerFeatures ?? []).includes('v2Checkpoint')) return undefined;
     const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+    // delta.checkpointPolicy=v2 (which brings the v2Checkpoint feature) asks for V2 checkpoints;
+    // a table that merely supports the feature may have classic ones, as Spark writes them then.
+    const v2 = snap.metadata.configuration['delta.checkpointPolicy'] === 'v2' && (snap.protocol.readerFeatures ?? []).includes('v2Checkpoint');
+    if (v2) return writeV2Checkpoint(this.engine, snap.version, actions);
     return writeCheckpoint(this.engine, snap.version, actions);
   }
 

@@ -50,7 +50,15 @@ CASES = [
     ("a BIGINT", {"delta.isolationLevel": "WriteSerializable"}),
     ("a BIGINT", {"delta.columnMapping.mode": "none"}),
     ("a BIGINT", {"delta.enableDeletionVectors": "false"}),
+    ("a BIGINT", {"delta.enableDeletionVectors": "true"}),
+    ("a BIGINT NOT NULL", {"delta.enableDeletionVectors": "TRUE"}),
+    ("a BIGINT", {"delta.feature.deletionVectors": "supported"}),
     ("a BIGINT", {"delta.checkpointPolicy": "classic"}),
+    ("a BIGINT", {"delta.checkpointPolicy": "v2"}),
+    ("a BIGINT", {"delta.checkpointPolicy": "V2"}),
+    ("a BIGINT", {"delta.feature.v2Checkpoint": "supported"}),
+    ("a BIGINT", {"delta.checkpointPolicy": "v2", "delta.enableDeletionVectors": "true", "delta.checkpointInterval": "1"}),
+    ("a TIMESTAMP_NTZ", {"delta.enableDeletionVectors": "true"}),
     ("a BIGINT", {"delta.foo": "bar"}),
     ("a BIGINT", {"team": "data-eng"}),
     ("a TIMESTAMP_NTZ", {}),
@@ -71,10 +79,8 @@ CASES = [
     ("a BIGINT", {"delta.feature.columnMapping": "supported"}),
     ("a BIGINT", {"delta.columnMapping.mode": "names"}),
     ("a BIGINT", {"delta.columnMapping.maxColumnId": "5"}),
-    # Valid in Spark, but their features are not implemented by Tributary yet: refused by name.
-    ("a BIGINT", {"delta.enableDeletionVectors": "true"}),
-    ("a BIGINT", {"delta.checkpointPolicy": "v2"}),
-    ("a BIGINT", {"delta.feature.deletionVectors": "supported"}),
+    # Valid in Spark, but its feature is not implemented by Tributary yet: refused by name.
+    ("a BIGINT", {"delta.enableTypeWidening": "true"}),
 ]
 # Spark 3.5 does not know this one (Spark 4 does); judged on Spark 4 only.
 SPARK4_ONLY = [("a BIGINT", {"delta.dataSkippingStringPrefixLength": "10"})]

@@ -9,6 +9,8 @@ import { discard } from '../../storage/storage.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, encodeAddPath, partitionDirectory } from '../partitions.js';
+import { DeletionVectorLoader } from '../deletion-vector.js';
+import { checkWritable } from '../protocol-support.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
@@ -63,6 +65,7 @@ const DEFAULT_TARGET = 128 * 1024 * 1024;
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
+  checkWritable(snap.protocol, snap.metadata, table.storage.root);
   const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
   const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
@@ -71,9 +74,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const partitionColumns = snap.physicalPartitionColumns;
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
-    if (f.deletionVector) continue;
     if (!pred.matches(logicalPartitionValues(f.partitionValues, snap.partitionColumns, partitionColumns))) continue;
-    if (f.size >= target * 0.75) continue; // already big enough
+    // Already big enough, unless deletion vectors hide enough of its rows (Spark's rule).
+    if (f.size >= target * 0.75 && !tooManyDeletedRows(f)) continue;
     const key = JSON.stringify(partitionColumns.map((c) => f.partitionValues[c] ?? null));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
@@ -86,7 +89,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const dataSchema = dataSchemaOf(physicalSchema(snap.schema, mode), partitionColumns);
   const arrowSchema = toArrowSchema(dataSchema);
   const read = async (file: AddFile, bytes: Uint8Array) => {
-    const batches = await readFile(snap, file, logicalData, mode === 'none' ? arrowSchema : logicalArrow, bytes);
+    const batches = await readFile(snap, file, logicalData, mode === 'none' ? arrowSchema : logicalArrow, bytes, dvs);
     return mode === 'none' ? batches : batches.map((b) => relabelBatch(b, arrowSchema));
   };
   const parquet = opts.engine ?? table.engine.parquet;
@@ -109,6 +112,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const progress = progressCounter(opts.onProgress, planned);
   let partitions = 0;
   let numBatches = 0;
+  let dvsRemoved = 0;
+  let dvRowsRemoved = 0;
+  const dvs = new DeletionVectorLoader(table.storage);
   const now = Date.now();
   try {
     for (const files of groups.values()) {
@@ -121,8 +127,11 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         const values = b[0].partitionValues;
         const dir = partitionDirectory(partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
-        // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor && !rowTracking ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
+        // thread, without decoding the files into JavaScript values). Files with deletion vectors
+        // take the general path, which leaves their deleted rows out (and computes the stats of
+        // what remains: their logged stats still count the deleted rows).
+        const hasDvs = b.some((f) => f.deletionVector);
+        const compacted = parquet.compactor && !rowTracking && !hasDvs ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
         if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -134,16 +143,32 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) {
-            batches.push(...(rowTracking ? await rowTracking.read(file, bytes) : await read(file, bytes)));
+            batches.push(...(rowTracking ? await rowTracking.read(file, bytes, dvs) : await read(file, bytes)));
             tick(file);
           }
-          const merged = concatBatches(batches, rowTracking?.arrowSchema ?? arrowSchema);
-          const written = await writeBatch(table.storage, merged, rowTracking?.fileSchema ?? dataSchema, partitionColumns, { ...values }, wopts);
+          // Every row of the bin may have been deleted: then the files go and nothing replaces them.
+          const rows = batches.filter((x) => x.numRows > 0);
+          const written = rows.length ? await writeBatch(table.storage, concatBatches(rows, rowTracking?.arrowSchema ?? arrowSchema), rowTracking?.fileSchema ?? dataSchema, partitionColumns, { ...values }, wopts) : [];
           for (const w of written) adds.push({ ...w, ...(rowTracking ? { stats: rowTracking.tableStats(w.stats) } : {}), dataChange: false });
         }
         progress.binDone(b);
         for (const f of b) {
-          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...rowTrackingFields(f), ...(f.stats ? { stats: f.stats } : {}) });
+          // The remove names the logical file: its path and its deletion vector.
+          removes.push({
+            path: f.path,
+            deletionTimestamp: now,
+            dataChange: false,
+            extendedFileMetadata: true,
+            partitionValues: f.partitionValues,
+            size: f.size,
+            ...rowTrackingFields(f),
+            ...(f.stats ? { stats: f.stats } : {}),
+            ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
+          });
+          if (f.deletionVector) {
+            dvsRemoved++;
+            dvRowsRemoved += f.deletionVector.cardinality;
+          }
         }
       }
     }
@@ -177,6 +202,8 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           numAddedBytes: String(metrics.numBytesAdded),
           numBatches: String(numBatches),
           numPartitionsOptimized: String(partitions),
+          numDeletionVectorsRemoved: String(dvsRemoved),
+          numDeletionVectorRowsRemoved: String(dvRowsRemoved),
         },
       },
     });
@@ -192,6 +219,18 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   }
   await table.afterCommit();
   return metrics;
+}
+
+/**
+ * Spark's OPTIMIZE also rewrites a large file when its deletion vector hides more than 5% of its
+ * rows (`optimize.maxDeletedRowsRatio`), or when it has a DV but no row count to judge by.
+ */
+const MAX_DELETED_ROWS_RATIO = 0.05;
+
+function tooManyDeletedRows(f: AddFile): boolean {
+  if (!f.deletionVector) return false;
+  const n = f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : undefined;
+  return typeof n !== 'number' || (n > 0 && f.deletionVector.cardinality / n > MAX_DELETED_ROWS_RATIO);
 }
 
 /** First-fit bins of a partition's small files in path order, each up to the target size. */

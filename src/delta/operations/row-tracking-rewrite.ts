@@ -3,6 +3,8 @@ import { toArrowSchema } from '../../arrow/types.js';
 import { field, primitive, type StructType } from '../../schema/schema.js';
 import type { AddFile } from '../actions.js';
 import { readFile } from '../read.js';
+import { DeletionVectorLoader, dropDeletedRows } from '../deletion-vector.js';
+import { decodeAddPath } from '../partitions.js';
 import { materializedColumns, preservedRowTracking } from '../row-tracking.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -18,8 +20,8 @@ export interface RowTrackingRewrite {
   /** The data schema plus the two materialized columns (nullable longs, last). */
   fileSchema: StructType;
   arrowSchema: arrow.Schema;
-  /** Reads one input file with its rows' ids and commit versions filled in. */
-  read(file: AddFile, bytes: Uint8Array): Promise<arrow.RecordBatch[]>;
+  /** Reads one input file with its rows' ids and commit versions filled in (deleted rows left out). */
+  read(file: AddFile, bytes: Uint8Array, dvs?: DeletionVectorLoader): Promise<arrow.RecordBatch[]>;
   /** A new file's stats without the hidden columns (Spark collects stats of table columns only). */
   tableStats(stats: string | null | undefined): string | null | undefined;
 }
@@ -55,9 +57,11 @@ export function rowTrackingRewrite(snap: Snapshot, dataSchema: StructType): RowT
       }
       return JSON.stringify(j);
     },
-    async read(file, bytes) {
+    async read(file, bytes, dvs) {
       // Files written before (appends) have no materialized columns: they read as nulls here.
-      const batches = await readFile(snap, file, fileSchema, arrowSchema, bytes);
+      // A row's id is baseRowId + its index in the file, deleted rows counted: the ids are
+      // computed over every row, and the rows a deletion vector deletes are dropped after.
+      const batches = await readFile(snap, { ...file, deletionVector: null }, fileSchema, arrowSchema, bytes);
       const total = batches.reduce((k, b) => k + b.numRows, 0);
       const ids: (bigint | null)[] = [];
       const versions: (bigint | null)[] = [];
@@ -71,7 +75,7 @@ export function rowTrackingRewrite(snap: Snapshot, dataSchema: StructType): RowT
       }
       const { rowIds, rowCommitVersions } = preservedRowTracking(file, total, (i) => ids[i], (i) => versions[i]);
       let at = 0;
-      return batches.map((b) => {
+      const out = batches.map((b) => {
         const len = b.numRows;
         const children = [
           ...b.data.children.slice(0, n),
@@ -81,6 +85,9 @@ export function rowTrackingRewrite(snap: Snapshot, dataSchema: StructType): RowT
         at += len;
         return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: len, nullCount: 0, children }));
       });
+      if (!file.deletionVector) return out;
+      const path = decodeAddPath(file.path, snap.storage.root);
+      return dropDeletedRows(out, await (dvs ?? new DeletionVectorLoader(snap.storage)).deletedRows(file.deletionVector, path), path);
     },
   };
 }

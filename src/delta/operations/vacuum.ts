@@ -1,6 +1,9 @@
 import { TributaryError } from '../../errors.js';
 import { commitInfoOnly } from '../commit.js';
+import type { DeletionVector } from '../actions.js';
+import { dvFilePath } from '../deletion-vector.js';
 import { decodeAddPath } from '../partitions.js';
+import { checkWritable } from '../protocol-support.js';
 import type { FileInfo, Storage } from '../../storage/storage.js';
 import { LOG_DIR } from '../filenames.js';
 import type { DeltaTable } from '../table.js';
@@ -55,6 +58,9 @@ export const STAGING_LEFTOVER_AGE_MS = 3_600_000;
  */
 export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promise<VacuumResult> {
   const snap = await table.refresh();
+  // Deleting files is a write: a table with features we do not honour could lose files they need
+  // (the reason for the vacuumProtocolCheck feature).
+  checkWritable(snap.protocol, snap.metadata, table.storage.root);
   const retentionMs = opts.retentionMs ?? snap.config.deletedFileRetentionMs;
   if (retentionMs < MIN_RETENTION_MS && !opts.force) {
     throw new TributaryError(
@@ -67,8 +73,14 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   const keep = new Set<string>();
   // Compare storage paths: add.path decoded once (a directory may literally contain "%25").
   const root = table.storage.root;
-  for (const f of snap.files) keep.add(decodeAddPath(f.path, root));
-  for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keep.add(decodeAddPath(t.path, root));
+  // A logical file is its data file and its deletion vector's file (Spark's VACUUM keeps both).
+  const keepFile = (f: { path: string; deletionVector?: DeletionVector | null }) => {
+    keep.add(decodeAddPath(f.path, root));
+    const dv = f.deletionVector ? dvFilePathInTable(f.deletionVector, root) : undefined;
+    if (dv !== undefined) keep.add(dv);
+  };
+  for (const f of snap.files) keepFile(f);
+  for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keepFile(t);
   const parts = new Set(snap.physicalPartitionColumns);
   const hidden = (component: string) => (component.startsWith('_') || component.startsWith('.')) && !(component.includes('=') && parts.has(component.split('=')[0]));
   opts.onProgress?.({ phase: 'list', filesListed: 0, filesToDelete: 0, filesDeleted: 0 });
@@ -97,6 +109,19 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   }
   await commitInfoOnly(table, 'VACUUM END', { status: 'COMPLETED' }, { numDeletedFiles: String(doomed.length), numVacuumedDirectories: '0' });
   return result;
+}
+
+/**
+ * The table-relative path of a deletion vector's file; undefined for inline DVs and for absolute
+ * paths outside the table (VACUUM never lists, so never deletes, those).
+ */
+function dvFilePathInTable(dv: DeletionVector, root: string): string | undefined {
+  try {
+    return dvFilePath(dv, root);
+  } catch (e) {
+    if (e instanceof TributaryError && e.code === 'UNSUPPORTED_FEATURE' && dv.storageType === 'p') return undefined;
+    throw e;
+  }
 }
 
 /**
