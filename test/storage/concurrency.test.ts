@@ -1,18 +1,18 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import type { Storage } from '../../src/storage/storage.js';
 import { storageFor } from '../../src/storage/uri.js';
-import { ALL, closeAll, ensureBuckets, locationOn, type Location } from '../support/object-stores.js';
+import { ALL, closeAll, ensureBuckets, locationOn } from '../support/object-stores.js';
+import { runWriters, writerIds } from '../support/writers.js';
 
 /**
  * Many writer processes on one table, on every store: the log must stay a contiguous sequence
  * of whole commits and every appended row must be in the table exactly once, however the
  * conditional creates interleave. The writers are separate processes (their own clients and
- * connections), released together from a barrier once all of them have opened the table.
+ * connections), released together from a barrier once all of them have opened the table
+ * (test/support/writers.ts). The interop suite has delta-rs read tables made the same way.
  */
 const WRITERS = 8;
 const APPENDS = 50;
@@ -21,35 +21,6 @@ const opened: Storage[] = [];
 beforeAll(() => ensureBuckets(ALL));
 afterAll(() => closeAll(opened));
 
-interface Worker {
-  proc: ChildProcessWithoutNullStreams;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-function startWorker(loc: Location, worker: number): Worker {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/support/append-worker.ts'), loc.uri, String(worker), String(APPENDS), String(ROWS)], {
-    env: { ...process.env, APPEND_WORKER_STORAGE_OPTIONS: JSON.stringify(loc.options), APPEND_WORKER_BARRIER: '1' },
-  });
-  const w: Worker = { proc, stdout: '', stderr: '', exit: new Promise((resolve) => proc.on('close', resolve)) };
-  proc.stdout.on('data', (d) => (w.stdout += d));
-  proc.stderr.on('data', (d) => (w.stderr += d));
-  return w;
-}
-
-/** Resolves once the worker printed "ready" (it has opened the table), or rejects if it exited first. */
-function ready(w: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (w.stdout.includes('ready\n')) resolve();
-    };
-    w.proc.stdout.on('data', check);
-    check();
-    void w.exit.then((code) => reject(new Error(`worker exited ${code} before it was ready: ${w.stderr}`)));
-  });
-}
-
 describe.each(ALL)('concurrent writer processes on %s', (backend) => {
   it(`${WRITERS} processes x ${APPENDS} appends of ${ROWS} rows, started together: versions 0..${WRITERS * APPENDS} contiguous, one commitInfo each, every row exactly once`, async () => {
     const loc = locationOn(backend);
@@ -57,16 +28,13 @@ describe.each(ALL)('concurrent writer processes on %s', (backend) => {
     opened.push(creator.storage);
     await creator.append([], { create: { schema: parseDdl('id BIGINT NOT NULL, worker INT') } });
 
-    const workers = Array.from({ length: WRITERS }, (_, i) => startWorker(loc, i));
-    await Promise.all(workers.map(ready));
-    for (const w of workers) w.proc.stdin.end('go\n');
-    const codes = await Promise.all(workers.map((w) => w.exit));
-    for (const [i, w] of workers.entries()) {
-      expect(w.stderr, `worker ${i} stderr`).toBe('');
-      expect(codes[i], `worker ${i} exit code`).toBe(0);
+    const writers = await runWriters(loc.uri, loc.options, WRITERS, APPENDS, ROWS);
+    for (const [i, w] of writers.entries()) {
+      expect(w.stderr, `writer ${i} stderr`).toBe('');
+      expect(w.code, `writer ${i} exit code`).toBe(0);
     }
     // The writers really did race: some commits lost to another writer and were retried.
-    const retries = workers.reduce((n, w) => n + (JSON.parse(w.stdout.trim().split('\n').pop()!) as { retries: number }).retries, 0);
+    const retries = writers.reduce((n, w) => n + w.retries, 0);
     expect(retries).toBeGreaterThan(0);
 
     const last = WRITERS * APPENDS;
@@ -85,8 +53,7 @@ describe.each(ALL)('concurrent writer processes on %s', (backend) => {
     opened.push(table.storage);
     expect(table.version).toBe(last);
     const ids = arrowToRows(await table.read()).map((r) => Number(r.id)).sort((a, b) => a - b);
-    const want = Array.from({ length: WRITERS }, (_, w) => Array.from({ length: APPENDS * ROWS }, (_, k) => w * 1_000_000 + k)).flat();
-    expect(ids).toEqual(want);
+    expect(ids).toEqual(writerIds(WRITERS, APPENDS, ROWS));
     console.log(`${backend}: ${WRITERS} writers x ${APPENDS} appends, ${retries} lost races retried`);
   }, 900_000);
 });
