@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --quick]`: the write benchmark (scripts/bench/run.ts: Tributary vs delta-rs),
  * the streaming benchmark (scripts/bench/streaming.ts: Tributary vs PySpark Structured
- * Streaming) and the OPTIMIZE benchmark (scripts/bench/optimize.ts: Tributary vs delta-rs), each
- * in its own process, with the same arguments.
+ * Streaming), the OPTIMIZE benchmark (scripts/bench/optimize.ts: Tributary vs delta-rs) and the
+ * object-store benchmark (scripts/bench/object-store.ts: Tributary vs delta-rs on one S3 server),
+ * each in its own process, with the same arguments.
  */
 import { spawnSync } from 'node:child_process';
 
 const args = process.argv.slice(2);
 let status = 0;
-for (const script of ['scripts/bench/run.ts', 'scripts/bench/streaming.ts', 'scripts/bench/optimize.ts']) {
+for (const script of ['scripts/bench/run.ts', 'scripts/bench/streaming.ts', 'scripts/bench/optimize.ts', 'scripts/bench/object-store.ts']) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...args.filter((a) => script.endsWith('run.ts') || a === '--quick')], { stdio: 'inherit' });
   if (r.status !== 0) status = r.status ?? 1;
 }

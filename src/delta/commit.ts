@@ -17,8 +17,27 @@ export interface CommitRequest {
   commitInfo: CommitInfo;
   /** Only adds (and txns): concurrent appends never invalidate it. */
   isBlindAppend: boolean;
+  /** Attempts after the first before giving up (default COMMIT_RETRIES.maxRetries). */
   maxRetries?: number;
+  /** The wait after a lost race; tests pass their own to count the waits. */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/**
+ * Retries are bounded and back off with jitter. A writer that lost the race for a version
+ * waits a random time, growing with each loss up to a cap, before it reads the winners and
+ * tries again: without it, writers that keep racing for the same next version lose in
+ * lockstep (8 processes on one S3 table gave up after 15 immediate retries). The wait comes
+ * before the catch-up read, so the retry goes out on a fresh view of the log.
+ */
+export const COMMIT_RETRIES = { maxRetries: 100, baseDelayMs: 10, maxDelayMs: 1000 };
+
+/** Full jitter: uniform in [0, min(maxDelayMs, baseDelayMs * 2^attempt)). */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  return Math.floor(random() * Math.min(COMMIT_RETRIES.maxDelayMs, COMMIT_RETRIES.baseDelayMs * 2 ** attempt));
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface CommitResult {
   version: number;
@@ -57,7 +76,8 @@ export class MetadataChanged extends TributaryError {
  * removal of any of them.
  */
 export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRequest): Promise<CommitResult> {
-  const maxRetries = req.maxRetries ?? 15;
+  const maxRetries = req.maxRetries ?? COMMIT_RETRIES.maxRetries;
+  const wait = req.sleep ?? sleep;
   const ourTxns = req.actions.flatMap((a) => ('txn' in a ? [a.txn] : []));
   const ourRemoves = new Set(req.actions.flatMap((a) => ('remove' in a ? [fileKey(a.remove.path, a.remove.deletionVector)] : [])));
   const changesMetadata = req.actions.some((a) => 'metaData' in a || 'protocol' in a);
@@ -86,6 +106,9 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
     if (await storage.putIfAbsent(commitPath(version), serializeActions(actions))) {
       return { version, snapshot: current.advance(version, actions), retries: attempt };
     }
+    if (attempt === maxRetries) break;
+    // A metadata change fails on any winner: nothing to wait for.
+    if (!changesMetadata) await wait(retryDelayMs(attempt));
     // Lost the race for `version`: read what won, up to the current end of the log.
     const winners: number[] = [];
     for (let v = version; ; v++) {
@@ -111,10 +134,13 @@ export async function commit(storage: Storage, snapshot: Snapshot, req: CommitRe
       current = current.advance(v, actions);
     });
     if (changesMetadata && winners.length) {
-      throw new MetadataChanged(`this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`);
+      throw new MetadataChanged(`this commit changes the table's metadata but versions ${winners.join(', ')} were committed first; retry the operation`, { version: winners[0] });
     }
   }
-  throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first`);
+  const lost = current.version + 1;
+  throw new TributaryError('COMMIT_CONFLICT', `gave up after ${maxRetries} retries: other writers kept committing first (version ${lost} was the last one this commit lost); the table is unchanged by it, retry the operation`, {
+    version: lost,
+  });
 }
 
 /** A commit holding only commitInfo (VACUUM START/END), as Spark writes. */
