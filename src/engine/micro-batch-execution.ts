@@ -25,6 +25,8 @@ export interface ExecutionOptions {
   lockRenewIntervalMs?: number;
   /** Store options for the checkpoint location (and the Delta sink's table). */
   storageOptions?: Readonly<Record<string, string>>;
+  /** Progress entries kept in the checkpoint (progress/), for `tributary dashboard`; 0 keeps none. */
+  progressHistory?: number;
 }
 
 export interface ExecutionHooks {
@@ -32,7 +34,8 @@ export interface ExecutionHooks {
   runId: string;
   name: string | null;
   setStatus(message: string, active: boolean, dataAvailable: boolean): void;
-  progress(p: StreamingQueryProgress): void;
+  /** The batch committed; the loop waits for this (the progress is kept in the checkpoint). */
+  progress(p: StreamingQueryProgress): Promise<void> | void;
   idle(): void;
   warn(msg: string): void;
   stopRequested(): boolean;
@@ -70,6 +73,11 @@ export class MicroBatchExecution {
   private lastCommittedEnd: Offset | undefined;
   private lastIdleEvent = 0;
   private readonly reporter: ProgressReporter;
+  /**
+   * Counts the trigger loop's steps (every phase and every wait): a liveness probe sees the loop
+   * is alive when this moves, judged on its own clock, so the engine keeps no clock for it.
+   */
+  loopTicks = 0;
 
   constructor(
     private readonly opts: ExecutionOptions,
@@ -131,6 +139,7 @@ export class MicroBatchExecution {
     }
     const interval = t.intervalMs;
     while (!this.hooks.stopRequested()) {
+      this.loopTicks++;
       const triggerStart = Date.now();
       const ran = await this.runTrigger(this.opts.readLimit);
       if (this.hooks.stopRequested()) break;
@@ -153,6 +162,7 @@ export class MicroBatchExecution {
 
   /** One trigger, through the phases. Returns true when a batch ran. */
   async runTrigger(limit: ReadLimit): Promise<boolean> {
+    this.loopTicks++;
     const timer = this.reporter.startTrigger();
     const planned = await this.constructNextBatch(limit, timer);
     if (!planned) return false;
@@ -175,7 +185,7 @@ export class MicroBatchExecution {
     await timer.time('commitOffsets', () => this.writeCommit(entry));
     const warnings = this.reader.drainWarnings();
     for (const w of warnings) this.hooks.warn(w);
-    this.hooks.progress(
+    await this.hooks.progress(
       this.reporter.finishTrigger({ batchId: entry.batchId, start: entry.start, end: entry.end, numRows: batch.numRows, sink: sinkResult, sourceMetrics: this.reader.metrics(), recovered, warnings }),
     );
     return true;

@@ -1,7 +1,7 @@
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { DeltaTable } from '../../delta/table.js';
 import { optimize } from '../../delta/operations/optimize.js';
-import type { BatchData, Sink, SinkResult } from './sink.js';
+import type { BatchData, Sink, SinkResult, TableSummary } from './sink.js';
 
 export interface DeltaSinkOptions {
   path: string;
@@ -64,7 +64,7 @@ export class DeltaSink implements Sink {
     });
     if (r.skipped === 'already-committed') return { numOutputRows: 0, skipped: true, deltaVersion: undefined };
     this.maybeCompact(r.files.map((f) => f.partitionValues));
-    return { numOutputRows: r.numRecords, deltaVersion: r.version };
+    return { numOutputRows: r.numRecords, deltaVersion: r.version, metrics: { numFiles: String(r.files.length), numBytes: String(r.numBytes), commitRetries: String(r.retries) } };
   }
 
   /**
@@ -101,6 +101,13 @@ export class DeltaSink implements Sink {
         this.compacting = undefined;
       }
     })();
+  }
+
+  tableSummary(): TableSummary | undefined {
+    const t = this.table;
+    if (!t?.exists) return undefined;
+    const snap = t.snapshot;
+    return { location: this.opts.path, version: snap.version, numFiles: snap.state.files.size, sizeInBytes: snap.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
   }
 
   async close(): Promise<void> {
