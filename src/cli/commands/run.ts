@@ -98,7 +98,8 @@ async function serveOps(session: Tributary, args: RunArgs, print: Print): Promis
     livenessTimeoutMs: args.livenessTimeout,
     intervalMs: args.schedule ? await schedulePeriodMs(args.schedule) : undefined,
   });
-  if (!args.json) print('stderr', `tributary: metrics at ${ops.url}metrics, health at ${ops.url}healthz and ${ops.url}readyz${args.dashboard ? `, dashboard at ${ops.url}` : ''}`);
+  // Also with --json: it goes to stderr, and a supervisor needs the address (with port 0 above all).
+  print('stderr', `tributary: metrics at ${ops.url}metrics, health at ${ops.url}healthz and ${ops.url}readyz${args.dashboard ? `, dashboard at ${ops.url}` : ''}`);
 }
 
 /**
