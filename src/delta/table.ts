@@ -143,6 +143,15 @@ export class DeltaTable {
     return this.snapshot.version;
   }
 
+  /**
+   * A second handle on this table at the version this one has, with its own copy of the state
+   * (the same storage): a background operation (auto-compaction) starts from it instead of reading
+   * the log again, which costs as much as the checkpoint is big.
+   */
+  fork(): DeltaTable {
+    return new DeltaTable(this.engine, this._snapshot?.fork());
+  }
+
   /** Takes the snapshot an operation committed (operations live outside this class). */
   adoptSnapshot(s: Snapshot): void {
     this._snapshot = s;

@@ -18,11 +18,18 @@ export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: n
   const names = await storage.list(LOG_DIR);
   const files = names.map((n) => ({ name: n, f: parseLogFileName(n) })).filter((x) => x.f !== undefined);
   const commits = files.filter((x) => x.f!.kind === 'commit');
+  // Oldest first, stopping at the first commit that has not expired: like Spark's
+  // BufferingLogDeletionIterator, a commit counts as no older than the one before it, so nothing
+  // after an unexpired commit is expired either. One stat per expired commit plus one, instead of
+  // one per commit in the log: run after every checkpoint of a long-lived stream, a stat of every
+  // commit made each cleanup cost as much as the log is long.
+  const candidates = commits.filter((c) => c.f!.version < newestCheckpoint).sort((a, b) => a.f!.version - b.f!.version);
   let newestExpired = -1;
-  for (const c of commits) {
-    if (c.f!.version >= newestCheckpoint) continue;
+  for (const c of candidates) {
     const st = await storage.stat(`${LOG_DIR}/${c.name}`);
-    if (st && st.modificationTime <= cutoff) newestExpired = Math.max(newestExpired, c.f!.version);
+    if (!st) continue;
+    if (st.modificationTime > cutoff) break;
+    newestExpired = c.f!.version;
   }
   if (newestExpired < 0) return [];
   const checkpoints = files.filter((x) => x.f!.kind === 'checkpoint' && x.f!.version <= newestExpired && (x.f as { parts?: number; uuid?: string }).parts === undefined && (x.f as { uuid?: string }).uuid === undefined);

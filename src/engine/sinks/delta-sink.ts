@@ -92,7 +92,9 @@ export class DeltaSink implements Sink {
     this.commitsSinceCompaction = 0;
     this.compacting = (async () => {
       try {
-        const t = await DeltaTable.open(this.opts.path, undefined, { storageOptions: this.opts.storageOptions });
+        // The stream's own state, copied: re-reading the log would decode the whole checkpoint
+        // (every live file and tombstone) at every compaction of a long-lived stream.
+        const t = this.table!.fork();
         await optimize(t, { targetFileSize: target, auto: true });
         this.compactions++;
       } catch (e) {
