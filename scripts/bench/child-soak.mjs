@@ -9,6 +9,8 @@
  */
 import * as path from 'node:path';
 import { Tributary } from '../../dist/session.js';
+// The WebAssembly instance dist/parquet/wasm.js initialised: its linear memory, sampled with RSS.
+import { wasmMemory } from 'parquet-wasm/esm';
 
 const [work, batchesArg, rowsArg, everyArg, compactArg, portArg] = process.argv.slice(2);
 const batches = Number(batchesArg);
@@ -28,7 +30,7 @@ t.streams.addListener({
       globalThis.gc?.();
       const m = process.memoryUsage();
       const table = query?.tableSummary();
-      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10 });
       process.stderr.write(`soak: ${JSON.stringify(samples.at(-1))}\n`);
     }
     if (durations.length >= batches) done();
