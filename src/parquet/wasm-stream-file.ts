@@ -30,9 +30,17 @@ export class LocalParquetStream {
           taken?.();
           if (!chunk || this.failure) return controller.close();
           try {
-            for (const rb of pw.Table.fromIPCStream(chunk).recordBatches()) {
-              this.rows += rb.numRows;
-              controller.enqueue(rb);
+            const table = pw.Table.fromIPCStream(chunk);
+            try {
+              for (const rb of table.recordBatches()) {
+                this.rows += rb.numRows;
+                controller.enqueue(rb);
+              }
+            } finally {
+              // The batches handed on share its buffers; the table itself would otherwise stay
+              // in WebAssembly memory until a finalizer runs after some later GC, so a file's
+              // every chunk was live at once, and WebAssembly memory never shrinks after.
+              table.free();
             }
           } catch (e) {
             // The writer would end the file at a failing input: keep why, and refuse the file.
