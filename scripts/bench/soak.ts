@@ -2,7 +2,8 @@
  * `npm run bench` soak and overhead sections (also `npx tsx scripts/bench/soak.ts [--quick]`):
  *   - soak: the rate source, 1,000 rows per batch, 20,000 batches back to back (--quick: 3,000),
  *     with auto-compaction on and off; RSS (after a GC) and the table's file count every 1,000
- *     batches (--quick: 500); per-batch p50 of the first and the last 1,000 batches (--quick: 500).
+ *     batches (--quick: 500); per-batch p50 of the first and the last 1,000 batches (--quick: 500);
+ *     --compact=on|off runs one of the two, --only=soak|overhead one section.
  *     Pass: RSS flat (the last sample within 10% of the first after warm-up) and under 150 MB, and
  *     with auto-compaction the last p50 within 1.2x of the first.
  *   - overhead: 100 rows per batch, 2,000 batches (--quick: 500), with the metrics server and the
@@ -21,6 +22,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CACHE = process.env.TRIBUTARY_CACHE ? resolve(process.env.TRIBUTARY_CACHE) : join(ROOT, '.cache');
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+// --compact=on|off: one soak run only (so the two can run as separate processes on a busy machine).
+const compactOnly = process.argv.find((a) => a.startsWith('--compact='))?.slice('--compact='.length);
 const sizes = quick ? { batches: 3000, every: 500, overheadBatches: 500 } : { batches: 20_000, every: 1000, overheadBatches: 2000 };
 
 interface ChildResult {
@@ -73,7 +76,7 @@ export async function soakBench(): Promise<Record<string, unknown>> {
   const result: Record<string, unknown> = { quick, sizes, loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10) };
   try {
     if (!only || only === 'soak') {
-      for (const compact of ['on', 'off'] as const) {
+      for (const compact of (['on', 'off'] as const).filter((c) => !compactOnly || c === compactOnly)) {
         process.stderr.write(`soak: ${sizes.batches} batches of 1,000 rows, autoCompact ${compact}...\n`);
         const r = await child([join(tmp, `soak-${compact}`), String(sizes.batches), '1000', String(sizes.every), compact], false);
         await rm(join(tmp, `soak-${compact}`), { recursive: true, force: true });
@@ -134,5 +137,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const r = await soakBench();
   printSoak(r);
   await mkdir(join(CACHE, 'bench'), { recursive: true });
-  await writeFile(join(CACHE, 'bench', quick ? 'soak-latest-quick.json' : 'soak-latest.json'), JSON.stringify(r, null, 2));
+  const part = [only, compactOnly && `compact-${compactOnly}`].filter(Boolean).map((x) => `-${x}`).join('');
+  await writeFile(join(CACHE, 'bench', `soak-latest${part}${quick ? '-quick' : ''}.json`), JSON.stringify(r, null, 2));
 }
