@@ -74,9 +74,12 @@ describe('the dashboard in headless Chromium', () => {
       await run.lines(1);
       await page.goto(base);
       await page.waitForFunction(() => (globalThis as unknown as { __tributary: { state: unknown } }).__tributary.state !== null);
-      const before = (await drawn(page)).state.queries[0].progress.length;
-      // A live update: a batch committed after the page loaded arrives as an event and is drawn.
-      await page.waitForFunction(() => (globalThis as unknown as { __tributary: { updates: number } }).__tributary.updates >= 2, undefined, { timeout: 60_000 });
+      // Read together: on a busy machine events can arrive before this look, so the wait counts
+      // from the updates already seen rather than from zero.
+      const seen = await drawn(page);
+      const before = seen.state.queries[0].progress.length;
+      // Live updates: batches committed after that look arrive as events and are drawn.
+      await page.waitForFunction((n) => (globalThis as unknown as { __tributary: { updates: number } }).__tributary.updates >= n, seen.updates + 2, { timeout: 60_000 });
       const d = await drawn(page);
       const q = d.state.queries.find((x) => x.key === 'rates')!;
       expect(q.progress.length).toBeGreaterThanOrEqual(before + 2);
