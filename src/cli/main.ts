@@ -9,6 +9,7 @@ import { historyCommand } from './commands/history.js';
 import { inspectCommand } from './commands/inspect.js';
 import { readCommand } from './commands/read.js';
 import { runCommand } from './commands/run.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { optimizeCommand, vacuumCommand } from './commands/maintenance.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -105,8 +106,24 @@ export function buildProgram(out: CliStdout): Command {
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'progress as JSON lines')
     .option('--no-progress', 'no progress bar for sources that report their progress (drawn only when stdout and stderr are terminals)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port', wholeNumber('--metrics-port', { max: 65535 }))
+    .option('--metrics-host <host>', 'interface for --metrics-port (default 127.0.0.1; 0.0.0.0 for Kubernetes probes)')
+    .option('--dashboard', 'also serve the live dashboard at / on the --metrics-port')
+    .option('--ready-after-intervals <n>', '/readyz fails once no batch committed for n trigger intervals (default 3)', wholeNumber('--ready-after-intervals', { min: 1 }))
+    .option('--liveness-timeout <duration>', '/healthz fails once the trigger loop has not moved for this long (default 5m)', durationArg('--liveness-timeout'))
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest, out);
+    });
+
+  program
+    .command('dashboard <checkpoint> [table]')
+    .description("serve the dashboard of a stopped or cron-run query from the progress its checkpoint keeps")
+    .option('--port <port>', 'port to serve on (default 4040; 0 picks a free one)', wholeNumber('--port', { max: 65535 }), 4040)
+    .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option('--batches <n>', 'batches charted (the newest; default 100)', wholeNumber('--batches', { min: 1 }))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
+    .action(async (checkpoint, table, opts) => {
+      process.exitCode = await dashboardCommand(checkpoint, table, opts);
     });
 
   return program;

@@ -96,7 +96,15 @@ export class DeltaTable {
     /** The table's I/O: its Storage and the Parquet handler (see engine.ts). */
     readonly engine: Engine,
     private _snapshot: Snapshot | undefined,
-  ) {}
+  ) {
+    this._lastCheckpoint = _snapshot?.checkpointVersion;
+  }
+  private _lastCheckpoint: number | undefined;
+
+  /** The newest checkpoint this handle knows of: the one its snapshot was read from, or one it wrote since. */
+  get lastCheckpointVersion(): number | undefined {
+    return this._lastCheckpoint;
+  }
 
   get storage(): Storage {
     return this.engine.storage;
@@ -145,6 +153,15 @@ export class DeltaTable {
     return this.snapshot.version;
   }
 
+  /**
+   * A second handle on this table at the version this one has, with its own copy of the state
+   * (the same storage): a background operation (auto-compaction) starts from it instead of reading
+   * the log again, which costs as much as the checkpoint is big.
+   */
+  fork(): DeltaTable {
+    return new DeltaTable(this.engine, this._snapshot?.fork());
+  }
+
   /** Takes the snapshot an operation committed (operations live outside this class). */
   adoptSnapshot(s: Snapshot): void {
     this._snapshot = s;
@@ -154,6 +171,7 @@ export class DeltaTable {
   async afterCommit(onError?: (e: unknown) => void): Promise<LastCheckpoint | undefined> {
     try {
       const cp = await this.maybeCheckpoint();
+      if (cp) this._lastCheckpoint = cp.version;
       if (cp) await cleanupExpiredLogs(this.snapshot, cp.version);
       return cp;
     } catch (e) {
@@ -164,6 +182,8 @@ export class DeltaTable {
 
   async refresh(): Promise<Snapshot> {
     this._snapshot = await Snapshot.load(this.engine);
+    this._lastCheckpoint = Math.max(this._lastCheckpoint ?? -1, this._snapshot.checkpointVersion ?? -1);
+    if (this._lastCheckpoint < 0) this._lastCheckpoint = undefined;
     return this._snapshot;
   }
 

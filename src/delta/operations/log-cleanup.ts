@@ -23,11 +23,19 @@ export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: n
     const f = parseLogFileName(name);
     return f ? [{ name, f }] : [];
   });
+  const commits = files.filter((x) => x.f.kind === 'commit');
+  // Oldest first, stopping at the first commit that has not expired: like Spark's
+  // BufferingLogDeletionIterator, a commit counts as no older than the one before it, so nothing
+  // after an unexpired commit is expired either. One stat per expired commit plus one, instead of
+  // one per commit in the log: run after every checkpoint of a long-lived stream, a stat of every
+  // commit made each cleanup cost as much as the log is long.
+  const candidates = commits.filter((c) => c.f.version < newestCheckpoint).sort((a, b) => a.f.version - b.f.version);
   let newestExpired = -1;
-  for (const { name, f } of files) {
-    if (f.kind !== 'commit' || f.version >= newestCheckpoint) continue;
-    const st = await storage.stat(`${LOG_DIR}/${name}`);
-    if (st && st.modificationTime <= cutoff) newestExpired = Math.max(newestExpired, f.version);
+  for (const c of candidates) {
+    const st = await storage.stat(`${LOG_DIR}/${c.name}`);
+    if (!st) continue;
+    if (st.modificationTime > cutoff) break;
+    newestExpired = c.f.version;
   }
   if (newestExpired < 0) return [];
   const keepFrom = await newestReadableCheckpoint(snapshot, files, newestExpired);

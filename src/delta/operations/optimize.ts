@@ -32,6 +32,10 @@ export interface OptimizeOptions {
   engine?: ParquetHandler;
   /** Marks the commit as auto-compaction (operationParameters.auto). */
   auto?: boolean;
+  /** Only the files this accepts are compacted (auto-compaction takes one level of its tiers). */
+  include?: (file: AddFile) => boolean;
+  /** Tags on the new files (`add.tags`; auto-compaction records the level of what it wrote). */
+  tags?: Record<string, string>;
   /** Called as input files are compacted (a file at a time), for progress displays. */
   onProgress?: (p: OptimizeProgress) => void;
 }
@@ -77,6 +81,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     if (!pred.matches(logicalPartitionValues(f.partitionValues, snap.partitionColumns, partitionColumns))) continue;
     // Already big enough, unless deletion vectors hide enough of its rows (Spark's rule).
     if (f.size >= target * 0.75 && !tooManyDeletedRows(f)) continue;
+    if (opts.include && !opts.include(f)) continue;
     const key = JSON.stringify(partitionColumns.map((c) => f.partitionValues[c] ?? null));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
@@ -176,6 +181,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     await removeWritten(table, adds);
     throw e;
   }
+  if (opts.tags) for (const a of adds) a.tags = { ...a.tags, ...opts.tags };
   const metrics: OptimizeMetrics = {
     version: undefined,
     numFilesRemoved: removes.length,
