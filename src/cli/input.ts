@@ -177,26 +177,54 @@ export function ndjsonToBatches(input: NdjsonInput, schema: StructType, chunkRow
   return out;
 }
 
-export interface DecodedNdjson {
-  batches: arrow.RecordBatch[];
-  rows: number;
+/**
+ * NDJSON decoded into Arrow batches of a known schema as it is read (NdjsonDecoder): `batches`
+ * reads the input a chunk at a time when the consumer asks for the next batch, so memory holds a
+ * batch or two whatever the input's size. A bad line ends the stream with its error, after the
+ * rows before it.
+ */
+export interface NdjsonBatches {
+  batches: AsyncIterable<arrow.RecordBatch>;
+  /** Rows decoded so far (all of them once `batches` has ended). */
+  readonly rows: number;
   /** The input line of a row, for errors found after decoding (a partition directory too long). */
   lineOf(row: number): number | undefined;
   name: string;
 }
 
-/** Reads newline-delimited JSON straight into Arrow batches of a known schema (NdjsonDecoder). */
-export async function decodeNdjson(source: string, schema: StructType, opts: NdjsonOptions = {}): Promise<DecodedNdjson> {
+/** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
+export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions = {}): NdjsonBatches {
   const { name, stream } = openInput(source);
   const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
-  const batches: arrow.RecordBatch[] = [];
-  let bytesRead = 0;
-  await pump(name, stream, (chunk) => {
-    for (const b of decoder.push(chunk)) batches.push(b);
-    bytesRead += chunk.length;
-    opts.onProgress?.(bytesRead, decoder.rows);
-    return true;
-  });
-  for (const b of decoder.end()) batches.push(b);
-  return { batches, rows: decoder.rows, lineOf: (r) => decoder.lineOf(r), name };
+  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+    const it = stream[Symbol.asyncIterator]();
+    let bytesRead = 0;
+    try {
+      for (;;) {
+        let r: IteratorResult<Buffer>;
+        try {
+          r = await it.next();
+        } catch (e) {
+          throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        if (r.done) break;
+        const out = decoder.push(r.value);
+        bytesRead += r.value.length;
+        opts.onProgress?.(bytesRead, decoder.rows);
+        yield* out;
+      }
+      yield* decoder.end();
+    } finally {
+      // Stops reading (and closes the file) when the consumer stopped early or decoding failed.
+      await it.return?.().catch(() => undefined);
+    }
+  }
+  return {
+    batches: batches(),
+    get rows() {
+      return decoder.rows;
+    },
+    lineOf: (r) => decoder.lineOf(r),
+    name,
+  };
 }

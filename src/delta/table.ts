@@ -21,10 +21,15 @@ import {
   dataSchemaOf,
   DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_TARGET_FILE_SIZE,
+  type InputChunk,
   inputChunks,
   inputRows,
   isArrowInput,
+  isStreamInput,
+  type PeekedStream,
+  peekStream,
   splitByPartition,
+  streamChunks,
   type TableInput,
   type WriteOptions,
 } from './write-files.js';
@@ -222,8 +227,11 @@ export class DeltaTable {
   }
 
   /**
-   * Appends rows (or Arrow data) as one commit. Every value is validated before any file is
-   * written; any failure leaves the table exactly as it was.
+   * Appends rows, Arrow data, or a stream of Arrow batches (AsyncIterable<RecordBatch>) as one
+   * commit. Values are validated chunk by chunk as they are written; data files are stored as
+   * they fill, and the commit comes once, at the end. Any failure (a bad value in the last
+   * batch, a stream that throws) removes the files stored so far and leaves the table exactly
+   * as it was.
    */
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
     const snap = this._snapshot;
@@ -234,14 +242,25 @@ export class DeltaTable {
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
+    // A stream's first batches are read ahead: its schema (mergeSchema) and, when it is small,
+    // its size. If reading them fails, nothing was written.
+    const stream: PeekedStream | undefined = isStreamInput(input) ? await peekStream(input) : undefined;
+    const memory = isStreamInput(input) ? undefined : input;
+
     let schema = snap ? snap.schema : opts.create!.schema;
     const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
     if (!snap) validateTableSchema(schema, partitionColumns);
     let newMetadata: Metadata | undefined;
     if (snap && opts.mergeSchema) {
       // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
-      const incoming = opts.schema ?? (isArrowInput(input) ? schemaFromArrow((input instanceof arrow.Table ? input : (input as readonly arrow.RecordBatch[])[0]).schema) : inferSchema(input as readonly Row[], schema));
-      const merged = mergeSchemas(schema, incoming);
+      const incoming =
+        opts.schema ??
+        (stream
+          ? stream.first && schemaFromArrow(stream.first.schema)
+          : isArrowInput(memory!)
+            ? schemaFromArrow((memory instanceof arrow.Table ? memory : (memory as readonly arrow.RecordBatch[])[0]).schema)
+            : inferSchema(memory as readonly Row[], schema));
+      const merged = incoming ? mergeSchemas(schema, incoming) : schema;
       if (!typesEqual(merged, schema)) {
         // New columns obey the same rules as the columns a table is created with.
         validateTableSchema(merged, partitionColumns);
@@ -269,24 +288,33 @@ export class DeltaTable {
     };
     const dataSchema = dataSchemaOf(schema, partitionColumns);
 
-    const numRecords = inputRows(input);
-    if (numRecords === 0 && snap && !newMetadata) {
+    // A stream's size is known only at its end (or when it ended within the look-ahead).
+    const knownRows = memory ? inputRows(memory) : stream!.rows;
+    if (knownRows === 0 && snap && !newMetadata) {
       return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
     // Phase 1: the input becomes Arrow chunk by chunk (validated as it does), is split by partition
     // and written to data files, stored as each is finished. On any failure they are removed:
-    // nothing was committed.
-    const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
+    // nothing was committed. A stream is pulled one batch at a time, as the writer takes them.
+    const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, knownRows);
     let files: AddFile[];
+    let numRecords = 0;
+    const write = async ({ batch, firstRowIndex }: InputChunk) => {
+      for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
+      numRecords += batch.numRows;
+    };
     try {
-      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
-      }
+      if (memory) for (const chunk of inputChunks(memory, schema)) await write(chunk);
+      else for await (const chunk of streamChunks(stream!.batches, schema)) await write(chunk);
       files = await writer.finish();
     } catch (e) {
       await writer.abort();
       throw e;
+    }
+    if (numRecords === 0 && snap && !newMetadata) {
+      // A stream that turned out empty: like empty rows, no new version.
+      return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
     // Phase 3: commit.

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, VarBinaryBuilder } from '../arrow/builders.js';
 import { MAX_SAFE_MS } from '../arrow/coerce.js';
 import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
@@ -203,9 +203,45 @@ export class NdjsonDecoder {
     return row + this.breakDelta[lo];
   }
 
-  /** Decodes the complete lines so far; returns the batches that became full. */
+  /**
+   * Decodes the complete lines so far; returns the batches that became full. When a line is bad,
+   * the rows before it are returned first (as a last, shorter batch) and the line's error is
+   * thrown by the next call (push or end): a later stage may find an earlier problem in those
+   * rows (a partition value), and the earliest problem is the one reported.
+   */
   push(chunk: Uint8Array): arrow.RecordBatch[] {
     if (this.failed !== undefined) throw this.failed;
+    try {
+      return this.decodeChunk(chunk);
+    } catch (e) {
+      return this.afterFailure(e);
+    }
+  }
+
+  /** The end of the input: decodes a last line without a newline, returns the remaining batches. */
+  end(): arrow.RecordBatch[] {
+    if (this.failed !== undefined) throw this.failed;
+    try {
+      return this.decodeEnd();
+    } catch (e) {
+      return this.afterFailure(e);
+    }
+  }
+
+  /** The rows decoded before a bad line, if any; otherwise the line's error at once. */
+  private afterFailure(e: unknown): arrow.RecordBatch[] {
+    if (e !== this.failed) throw e;
+    try {
+      this.flushBefore();
+    } catch {
+      this.out = []; // the rows before it are not needed to report the line
+    }
+    const out = this.takeOut();
+    if (out.length) return out;
+    throw e;
+  }
+
+  private decodeChunk(chunk: Uint8Array): arrow.RecordBatch[] {
     let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.bomPending) {
       // A byte order mark may arrive split over the first chunks: gather three bytes first.
@@ -240,9 +276,7 @@ export class NdjsonDecoder {
     return this.takeOut();
   }
 
-  /** The end of the input: decodes a last line without a newline, returns the remaining batches. */
-  end(): arrow.RecordBatch[] {
-    if (this.failed !== undefined) throw this.failed;
+  private decodeEnd(): arrow.RecordBatch[] {
     if (this.carryLen > 0) {
       // Fewer than three bytes in all cannot be a byte order mark and a line.
       const skip = this.bomPending ? bomLength(this.carry.subarray(0, this.carryLen)) : 0;
@@ -362,6 +396,22 @@ export class NdjsonDecoder {
       this.breakDelta.push(this.delta);
     }
     if (++this.chunkLen === this.chunkRows) this.flush();
+  }
+
+  /**
+   * The complete rows of the chunk being built, when a line failed part-way: the failing row may
+   * have left values in some builders, so each column is cut to the rows before it.
+   */
+  private flushBefore(): void {
+    const n = this.chunkLen;
+    if (n === 0) return;
+    const children = this.builders.map((b) => {
+      const d = b.finish();
+      return d.length > n ? d.slice(0, n) : d;
+    });
+    const data = arrow.makeData({ type: new arrow.Struct(this.arrowSchema.fields), length: n, nullCount: 0, children });
+    this.out.push(new arrow.RecordBatch(this.arrowSchema, data));
+    this.chunkLen = 0;
   }
 
   private flush(): void {

@@ -4,7 +4,7 @@ import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
 import { DeltaTable, type TableInput } from '../../delta/table.js';
-import { ndjsonToBatches, decodeNdjson, type NdjsonInput, type NdjsonOptions, readNdjson } from '../input.js';
+import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { inferSchema } from '../../delta/infer.js';
@@ -50,12 +50,17 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let name = args.input === '-' ? 'stdin' : args.input;
   try {
     let data: TableInput;
-    let rows: number;
+    // Rows in all: known once the input is read (rows), or when the stream of batches ends.
+    let rows: number | undefined;
     const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema);
     if (decodeWith) {
-      // The schema is known: bytes straight to Arrow batches (the decoder names bad lines itself).
-      const decoded = await decodeNdjson(args.input, decodeWith, readOptions(args, bar));
-      ({ batches: data, name, lineOf, rows } = decoded);
+      // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
+      // itself), streamed into the append as they are decoded: files are written as they fill
+      // and memory holds a few batches, whatever the input's size.
+      const decoded = streamNdjson(args.input, decodeWith, readOptions(args, bar));
+      ({ name } = decoded);
+      lineOf = (r) => decoded.lineOf(r);
+      data = !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
     } else {
       // --merge-schema (or an input schema that differs from the table's): rows first.
       const input = await readNdjson(args.input, readOptions(args, bar));
@@ -65,12 +70,14 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       lineOf = (r) => input.lines[r];
     }
     let written = 0;
+    const showWritten = (total: number) => bar.show('append: writing', written, total, `${written.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows`);
     const engine = parquetHandler((args.engine ?? 'parquet-wasm') as EngineName);
     const encoder = !bar.active
       ? engine
       : countingHandler(engine, (n) => {
           written += n;
-          bar.show('append: writing', written, rows, `${written.toLocaleString('en-US')}/${rows.toLocaleString('en-US')} rows`);
+          // While a stream is still being read, its reading bar is the one shown.
+          if (rows !== undefined) showWritten(rows);
         });
     result = await table.append(data, {
       create: schema ? { schema, partitionColumns, configuration } : undefined,
@@ -103,6 +110,12 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         '\n',
     );
   }
+}
+
+/** The same batches, calling `onEnd` once the stream has ended (not when it fails). */
+async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
+  yield* items;
+  onEnd();
 }
 
 /** How to read the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
