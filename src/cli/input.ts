@@ -4,6 +4,7 @@ import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { invalidUtf8Error, isBlankLine, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from '../json/ndjson-decoder.js';
+import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
 
@@ -193,12 +194,12 @@ export interface NdjsonBatches {
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
-export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions = {}): NdjsonBatches {
+export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number } = {}): NdjsonBatches {
   const { name, stream } = openInput(source);
-  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
-  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+  let bytesRead = 0;
+  // The input's chunks; only the stream's own failures become IO errors ("cannot read").
+  async function* chunks(rows: () => number): AsyncGenerator<Buffer> {
     const it = stream[Symbol.asyncIterator]();
-    let bytesRead = 0;
     try {
       for (;;) {
         let r: IteratorResult<Buffer>;
@@ -207,17 +208,32 @@ export function streamNdjson(source: string, schema: StructType, opts: NdjsonOpt
         } catch (e) {
           throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
-        if (r.done) break;
-        const out = decoder.push(r.value);
+        if (r.done) return;
         bytesRead += r.value.length;
-        opts.onProgress?.(bytesRead, decoder.rows);
-        yield* out;
+        yield r.value;
+        opts.onProgress?.(bytesRead, rows());
       }
-      yield* decoder.end();
     } finally {
       // Stops reading (and closes the file) when the consumer stopped early or decoding failed.
       await it.return?.().catch(() => undefined);
     }
+  }
+  if (opts.decodeWorkers && opts.decodeWorkers > 0) {
+    // Ranges of the input decoded on threads (parallel-decoder.ts), the batches in input order.
+    const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads: opts.decodeWorkers });
+    return {
+      batches: parallel.decode(chunks(() => parallel.rows)),
+      get rows() {
+        return parallel.rows;
+      },
+      lineOf: (r) => parallel.lineOf(r),
+      name,
+    };
+  }
+  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
+  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+    for await (const chunk of chunks(() => decoder.rows)) yield* decoder.push(chunk);
+    yield* decoder.end();
   }
   return {
     batches: batches(),

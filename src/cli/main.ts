@@ -41,6 +41,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--row-group-rows <n>', 'maximum rows per Parquet row group', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
+    .option('--decode-workers <n>', 'threads decoding the input (0 = the main thread; default: by input size and cores, or TRIBUTARY_DECODE_WORKERS)', wholeNumber('--decode-workers', { min: 0, max: 64 }))
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')

@@ -1,4 +1,5 @@
 import { fstatSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
@@ -28,6 +29,7 @@ export interface AppendArgs {
   invalidUtf8?: string;
   json?: boolean;
   progress?: boolean;
+  decodeWorkers?: number;
 }
 
 export async function appendCommand(tablePath: string, args: AppendArgs, out: CliStdout): Promise<void> {
@@ -57,7 +59,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
-      const decoded = streamNdjson(args.input, decodeWith, readOptions(args, bar));
+      const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
       ({ name } = decoded);
       lineOf = (r) => decoded.lineOf(r);
       data = !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
@@ -111,6 +113,29 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     );
   }
 }
+
+/**
+ * Threads to decode the input on: --decode-workers, else TRIBUTARY_DECODE_WORKERS, else by
+ * measurement (README, "NDJSON to Delta"): decoding on threads pays only when there are cores to
+ * spare for it beside the main thread and the Parquet encoder thread, and an input large enough
+ * that starting the threads is paid back.
+ */
+function decodeWorkers(args: AppendArgs): number {
+  if (args.decodeWorkers !== undefined) return args.decodeWorkers;
+  const env = process.env.TRIBUTARY_DECODE_WORKERS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new TributaryError('INVALID_ARGUMENT', `TRIBUTARY_DECODE_WORKERS must be a whole number from 0 to 64, got ${JSON.stringify(env)}`);
+    return n;
+  }
+  const size = inputSize(args.input) ?? 0;
+  const spare = availableParallelism() - 2;
+  return size >= AUTO_DECODE_MIN_BYTES && spare >= AUTO_DECODE_MIN_SPARE_CORES ? Math.min(spare, 4) : 0;
+}
+
+/** Below this input size, or with fewer spare cores, decoding stays on the main thread (measured). */
+const AUTO_DECODE_MIN_BYTES = 64 * 1024 * 1024;
+const AUTO_DECODE_MIN_SPARE_CORES = 2;
 
 /** The same batches, calling `onEnd` once the stream has ended (not when it fails). */
 async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
