@@ -60,7 +60,7 @@ function parseArgs(argv: string[]): Options {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
     else if (a === '--runs') o.runs = Number(argv[++i]);
-    else if (a === '--cases') o.cases = argv[++i].split(',');
+    else if (a === '--cases') o.cases = argv[++i].split(',').filter(Boolean); // '' with --big: the big case alone
     else if (a === '--big') o.big = true;
     else if (a === '--big-lines') o.bigLines = Number(argv[++i]);
     else if (a === '--keep') o.keep = true;
