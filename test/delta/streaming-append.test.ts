@@ -61,6 +61,25 @@ describe('append of a stream of batches', () => {
     expect(readdirSync(path.join(dir, '_delta_log')).filter((f) => f.endsWith('.json'))).toEqual(['00000000000000000000.json']);
   });
 
+  it('writes a file of many row groups on the encoder thread (its output is read as it is made, so the writer keeps taking chunks)', async () => {
+    // 40 chunks, a row group each, in one file: the writer's output stream used to be read only
+    // at finish, its backpressure stopped the writer after a few row groups, and the append
+    // waited forever for the thread to take the next chunk (a 50M-line stdin append hung so).
+    const dir = tmp();
+    const engine = new ParquetWasmHandler({ thread: 'auto' });
+    async function* stream(): AsyncGenerator<arrow.RecordBatch> {
+      for (let k = 0; k < BATCHES; k++) yield batchAt(k);
+    }
+    const table = await DeltaTable.forPath(dir);
+    const r = await table.append(stream(), { create: { schema: SCHEMA }, engine, rowGroupRows: BATCH });
+    expect(r.files).toHaveLength(1);
+    expect(r.numRecords).toBe(BATCH * BATCHES);
+    expect(engine.filesOnThread).toBe(1);
+    const rows = arrowToRows(await (await DeltaTable.open(dir)).read());
+    expect(rows).toHaveLength(BATCH * BATCHES);
+    expect(rows[BATCH * BATCHES - 1]).toEqual({ id: BigInt(BATCH * BATCHES - 1), coin: ['btc', 'eth', null][(BATCH - 1) % 3], price: (BATCH * BATCHES - 1) / 4 });
+  }, 300_000); // a deadlock fails it at the timeout; on a shared 2-core machine it takes seconds
+
   it('a stream that fails after files were stored leaves the table exactly as it was', async () => {
     const dir = tmp();
     const table = await DeltaTable.forPath(dir);
