@@ -23,10 +23,15 @@ import {
   dataSchemaOf,
   DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_TARGET_FILE_SIZE,
+  type InputChunk,
   inputChunks,
   inputRows,
   isArrowInput,
+  isStreamInput,
+  type PeekedStream,
+  peekStream,
   splitByPartition,
+  streamChunks,
   type TableInput,
   type WriteOptions,
 } from './write-files.js';
@@ -262,8 +267,11 @@ export class DeltaTable {
   }
 
   /**
-   * Appends rows (or Arrow data) as one commit. Every value is validated before any file is
-   * written; any failure leaves the table exactly as it was.
+   * Appends rows, Arrow data, or a stream of Arrow batches (AsyncIterable<RecordBatch>) as one
+   * commit. Values are validated chunk by chunk as they are written; data files are stored as
+   * they fill, and the commit comes once, at the end. Any failure (a bad value in the last
+   * batch, a stream that throws) removes the files stored so far and leaves the table exactly
+   * as it was.
    */
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
     return this.appendAttempt(input, opts, 0);
@@ -284,6 +292,11 @@ export class DeltaTable {
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
+    // A stream's first batches are read ahead: its schema (mergeSchema) and, when it is small,
+    // its size. If reading them fails, nothing was written.
+    const stream: PeekedStream | undefined = isStreamInput(input) ? await peekStream(input) : undefined;
+    const memory = isStreamInput(input) ? undefined : input;
+
     // A new table's column ids and physical names are chosen now: its first data files use them.
     const create = snap ? undefined : withMappedSchema(opts.create!);
     const mode = snap ? columnMappingMode(snap.metadata.configuration) : requestedColumnMappingMode(create!.configuration);
@@ -293,8 +306,14 @@ export class DeltaTable {
     let newMetadata: Metadata | undefined;
     if (snap && opts.mergeSchema) {
       // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
-      const incoming = opts.schema ?? (isArrowInput(input) ? schemaFromArrow((input instanceof arrow.Table ? input : (input as readonly arrow.RecordBatch[])[0]).schema) : inferSchema(input as readonly Row[], schema));
-      const merged = mergeSchemas(schema, mode === 'none' ? incoming : withoutColumnMapping(incoming));
+      const incoming =
+        opts.schema ??
+        (stream
+          ? stream.first && schemaFromArrow(stream.first.schema)
+          : isArrowInput(memory!)
+            ? schemaFromArrow((memory instanceof arrow.Table ? memory : (memory as readonly arrow.RecordBatch[])[0]).schema)
+            : inferSchema(memory as readonly Row[], schema));
+      const merged = incoming ? mergeSchemas(schema, mode === 'none' ? incoming : withoutColumnMapping(incoming)) : schema;
       if (!typesEqual(merged, schema)) {
         // New columns obey the same rules as the columns a table is created with.
         validateTableSchema(merged, partitionColumns, { columnMapping: mode !== 'none' });
@@ -338,29 +357,39 @@ export class DeltaTable {
     if (!snap) for (const c of identity) if (partitionColumns.includes(c.name)) throw new TributaryError('SCHEMA_INVALID', `identity column "${c.name}" cannot be a partition column (Spark refuses it too)`);
     const identityGen = identity.length ? new IdentityGenerator(schema, identity) : undefined;
 
-    const numRecords = inputRows(input);
-    if (numRecords === 0 && snap && !newMetadata) {
+    // A stream's size is known only at its end (or when it ended within the look-ahead).
+    const knownRows = memory ? inputRows(memory) : stream!.rows;
+    if (knownRows === 0 && snap && !newMetadata) {
       return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
     // Phase 1: the input becomes Arrow chunk by chunk (validated as it does), is split by partition
     // and written to data files, stored as each is finished. On any failure they are removed:
-    // nothing was committed.
-    const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, numRecords);
+    // nothing was committed. A stream is pulled one batch at a time, as the writer takes them.
+    const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, knownRows);
     let files: AddFile[];
+    let numRecords = 0;
+    // Rows may leave out identity and generated columns: they are read nullable, then filled.
+    const inputSchema = identityGen ? inputSchemaOf(checks.inputSchema) : checks.inputSchema;
+    const write = async ({ batch, firstRowIndex }: InputChunk) => {
+      // Identity values first, then generated values and constraints (delta-spark's order), all
+      // on the logical batch, which is then relabelled to physical names.
+      const logical = checks.apply(identityGen ? identityGen.fill(batch, firstRowIndex) : batch, firstRowIndex);
+      const b = physicalArrow ? relabelBatch(logical, physicalArrow) : logical;
+      for (const slice of splitByPartition(b, physical, physicalParts, firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
+      numRecords += batch.numRows;
+    };
     try {
-      // Rows may leave out identity and generated columns: they are read nullable, then filled.
-      for (const chunk of inputChunks(input, identityGen ? inputSchemaOf(checks.inputSchema) : checks.inputSchema)) {
-        // Identity values first, then generated values and constraints (delta-spark's order), all
-        // on the logical batch, which is then relabelled to physical names.
-        const logical = checks.apply(identityGen ? identityGen.fill(chunk.batch, chunk.firstRowIndex) : chunk.batch, chunk.firstRowIndex);
-        const batch = physicalArrow ? relabelBatch(logical, physicalArrow) : logical;
-        for (const slice of splitByPartition(batch, physical, physicalParts, chunk.firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
-      }
+      if (memory) for (const chunk of inputChunks(memory, inputSchema)) await write(chunk);
+      else for await (const chunk of streamChunks(stream!.batches, inputSchema)) await write(chunk);
       files = await writer.finish();
     } catch (e) {
       await writer.abort();
       throw e;
+    }
+    if (numRecords === 0 && snap && !newMetadata) {
+      // A stream that turned out empty: like empty rows, no new version.
+      return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
     // Phase 3: commit.
@@ -413,7 +442,8 @@ export class DeltaTable {
       if (e instanceof AlreadyCommitted) {
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
-      if (e instanceof MetadataChanged && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
+      // A stream cannot be read twice: its append fails with the conflict instead.
+      if (e instanceof MetadataChanged && memory && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
       throw e;
     }
 
