@@ -3,6 +3,7 @@ import type { Storage } from '../storage/storage.js';
 import type { Engine } from './engine.js';
 import { type Action, type AddFile, type CommitInfo, type Metadata, type Protocol, parseActions } from './actions.js';
 import { readCheckpointActions } from './v2-checkpoint.js';
+import { readLastCheckpoint } from './checkpoint.js';
 import { commitPath, LOG_DIR, parseLogFileName } from './filenames.js';
 import { TableState } from './replay.js';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
@@ -20,6 +21,11 @@ export interface LogSegment {
   commits: number[];
   /** Other checkpoints (at the same version, then older), in order, to fall back on if the chosen one cannot be read. */
   olderCheckpoints: { version: number; files: string[] }[];
+  /**
+   * Set when the log was listed from this version onward (the `_last_checkpoint` hint) rather
+   * than whole: checkpoints and commits before it were not looked at.
+   */
+  listedFrom?: number;
 }
 
 interface Listing {
@@ -28,12 +34,31 @@ interface Listing {
   checkpoints: Map<number, string[][]>;
 }
 
-async function listLog(storage: Storage): Promise<Listing> {
+/**
+ * The names directly in `_delta_log/`, all of them or, from a version on, only those of that
+ * version and later (Spark's listFrom): object stores skip the older keys on the server, so a
+ * long log's history is not listed on every load.
+ */
+async function logNames(storage: Storage, fromVersion?: number): Promise<string[]> {
+  if (fromVersion === undefined || !storage.listPages) return storage.list(LOG_DIR);
+  const prefix = `${LOG_DIR}/`;
+  const names: string[] = [];
+  // Every name of version v starts with its 20 digits, so all sort after the bare digits.
+  for await (const page of storage.listPages(LOG_DIR, `${prefix}${String(fromVersion).padStart(20, '0')}`)) {
+    for (const f of page) {
+      const name = f.path.slice(prefix.length);
+      if (!name.includes('/')) names.push(name);
+    }
+  }
+  return names;
+}
+
+async function listLog(storage: Storage, fromVersion?: number): Promise<Listing> {
   const commits = new Set<number>();
   const multi = new Map<string, { version: number; parts: number; files: string[] }>();
   const v2 = new Map<number, string[]>();
   const classic = new Map<number, string>();
-  for (const name of await storage.list(LOG_DIR)) {
+  for (const name of await logNames(storage, fromVersion)) {
     const f = parseLogFileName(name);
     if (!f) continue;
     if (f.kind === 'commit') commits.add(f.version);
@@ -59,17 +84,40 @@ async function listLog(storage: Storage): Promise<Listing> {
   return { commits, checkpoints };
 }
 
-export async function buildLogSegment(storage: Storage, version?: number): Promise<LogSegment> {
+/**
+ * The log segment of a version (the latest by default). Like Spark, the log is listed from the
+ * checkpoint `_last_checkpoint` names when there is one at or before the version; anything
+ * unusual in that partial view (no usable checkpoint there, a version it does not hold) sends
+ * the listing back to the whole log, which alone decides errors. `whole` forces that.
+ */
+export async function buildLogSegment(storage: Storage, version?: number, whole = false): Promise<LogSegment> {
   // A NaN or fractional version would otherwise read as "no protocol action" or a nearby version.
   if (version !== undefined) checkWholeNumber('version', version, 0);
-  const { commits, checkpoints } = await listLog(storage);
+  const hint = whole ? undefined : await readLastCheckpoint(storage);
+  if (hint && Number.isSafeInteger(hint.version) && hint.version >= 0 && (version === undefined || version >= hint.version)) {
+    const seg = segmentFrom(await listLog(storage, hint.version), version);
+    if (seg?.checkpoint) return { ...seg, listedFrom: hint.version };
+  }
+  const seg = segmentFrom(await listLog(storage), version, storage.root);
+  if (seg) return seg;
+  throw new TributaryError('VERSION_NOT_FOUND', `version ${version} of ${storage.root} cannot be reconstructed: its commits were cleaned up and no checkpoint covers it`);
+}
+
+/**
+ * The segment a listing gives for a version, or undefined when it cannot reconstruct it. A whole
+ * listing (`root` given, for messages) also names a missing table or version; a partial one
+ * leaves that to the whole listing.
+ */
+function segmentFrom({ commits, checkpoints }: Listing, version: number | undefined, root?: string): LogSegment | undefined {
   if (commits.size === 0 && checkpoints.size === 0) {
-    throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${storage.root} (no ${LOG_DIR} commits)`);
+    if (root === undefined) return undefined;
+    throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${root} (no ${LOG_DIR} commits)`);
   }
   const latest = Math.max(...commits, ...checkpoints.keys());
   const target = version ?? latest;
   if (target > latest || target < 0) {
-    throw new TributaryError('VERSION_NOT_FOUND', `table ${storage.root} has no version ${target} (latest is ${latest})`);
+    if (root === undefined) return undefined;
+    throw new TributaryError('VERSION_NOT_FOUND', `table ${root} has no version ${target} (latest is ${latest})`);
   }
   const contiguous = (from: number) => {
     for (let v = from; v <= target; v++) if (!commits.has(v)) return false;
@@ -83,7 +131,7 @@ export async function buildLogSegment(storage: Storage, version?: number): Promi
     return { version: target, checkpoint: cp, commits: range(cp.version + 1), olderCheckpoints: older };
   }
   if (contiguous(0)) return { version: target, commits: range(0), olderCheckpoints: [] };
-  throw new TributaryError('VERSION_NOT_FOUND', `version ${target} of ${storage.root} cannot be reconstructed: its commits were cleaned up and no checkpoint covers it`);
+  return undefined;
 }
 
 async function readCommit(storage: Storage, v: number): Promise<Action[]> {
@@ -142,7 +190,19 @@ export class Snapshot {
 
   static async load(engine: Engine, version?: number): Promise<Snapshot> {
     const storage = engine.storage;
-    const seg = await buildLogSegment(storage, version);
+    let seg = await buildLogSegment(storage, version);
+    // Listed from the hinted checkpoint: if no checkpoint there reads back, list the whole log.
+    if (seg.listedFrom !== undefined) {
+      const loaded = await Snapshot.fromCheckpoints(engine, seg);
+      if (loaded) return loaded;
+      seg = await buildLogSegment(storage, version, true);
+    }
+    return (await Snapshot.fromCheckpoints(engine, seg)) ?? (await Snapshot.fromCommits(engine, seg.version));
+  }
+
+  /** The snapshot from the segment's first checkpoint that reads back, then its commits; undefined if none does. */
+  private static async fromCheckpoints(engine: Engine, seg: LogSegment): Promise<Snapshot | undefined> {
+    const storage = engine.storage;
     const tries = seg.checkpoint ? [seg.checkpoint, ...seg.olderCheckpoints] : [];
     for (const cp of tries) {
       try {
@@ -157,11 +217,17 @@ export class Snapshot {
         if (!(e instanceof TributaryError) || (e.code !== 'CHECKPOINT_INVALID' && e.code !== 'IO')) throw e;
       }
     }
+    return undefined;
+  }
+
+  /** Every commit from version 0 replayed: a table without a readable checkpoint. */
+  private static async fromCommits(engine: Engine, version: number): Promise<Snapshot> {
+    const storage = engine.storage;
     const state = new TableState();
-    const all = Array.from({ length: seg.version + 1 }, (_, i) => i);
+    const all = Array.from({ length: version + 1 }, (_, i) => i);
     const read = await readCommits(storage, all);
     for (const actions of read) state.apply(actions);
-    return new Snapshot(engine, seg.version, state, undefined, commitInfoOf(read.at(-1)));
+    return new Snapshot(engine, version, state, undefined, commitInfoOf(read.at(-1)));
   }
 
   /**

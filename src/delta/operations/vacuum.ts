@@ -84,16 +84,23 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   const parts = new Set(snap.physicalPartitionColumns);
   const hidden = (component: string) => (component.startsWith('_') || component.startsWith('.')) && !(component.includes('=') && parts.has(component.split('=')[0]));
   opts.onProgress?.({ phase: 'list', filesListed: 0, filesToDelete: 0, filesDeleted: 0 });
-  const all = await table.storage.listRecursive('');
-  const doomed = all.filter((f) => {
-    const comps = f.path.split('/');
-    if (comps.some(hidden)) return false;
-    if (keep.has(f.path)) return false;
-    return f.modificationTime < cutoff;
-  });
-  const leftovers = stagingLeftovers(table.storage, all, hidden, now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS));
+  // The table is walked a page at a time (object stores list 1,000 keys per request): only the
+  // files to delete are kept, not the whole listing of a big table.
+  let listed = 0;
+  const doomed: FileInfo[] = [];
+  const leftovers: string[] = [];
+  const leftoverCutoff = now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS);
+  for await (const page of listPages(table.storage)) {
+    listed += page.length;
+    for (const f of page) {
+      if (f.path.split('/').some(hidden) || keep.has(f.path)) continue;
+      if (f.modificationTime < cutoff) doomed.push(f);
+    }
+    leftovers.push(...stagingLeftovers(table.storage, page, hidden, leftoverCutoff));
+    opts.onProgress?.({ phase: 'list', filesListed: listed, filesToDelete: 0, filesDeleted: 0 });
+  }
   const result: VacuumResult = { dryRun: !!opts.dryRun, retentionMs, deleted: doomed.map((f) => f.path), bytes: doomed.reduce((n, f) => n + f.size, 0), leftovers };
-  const progress = (filesDeleted: number) => opts.onProgress?.({ phase: 'delete', filesListed: all.length, filesToDelete: opts.dryRun ? 0 : doomed.length + leftovers.length, filesDeleted });
+  const progress = (filesDeleted: number) => opts.onProgress?.({ phase: 'delete', filesListed: listed, filesToDelete: opts.dryRun ? 0 : doomed.length + leftovers.length, filesDeleted });
   progress(0);
   if (opts.dryRun) return result;
   // Spark records VACUUM START / VACUUM END in the history.
@@ -109,6 +116,12 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   }
   await commitInfoOnly(table, 'VACUUM END', { status: 'COMPLETED' }, { numDeletedFiles: String(doomed.length), numVacuumedDirectories: '0' });
   return result;
+}
+
+/** Every file of the table, a page at a time where the store pages (one page otherwise). */
+async function* listPages(storage: Storage): AsyncGenerator<FileInfo[]> {
+  if (storage.listPages) yield* storage.listPages('');
+  else yield await storage.listRecursive('');
 }
 
 /**
