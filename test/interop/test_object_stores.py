@@ -6,7 +6,9 @@ scripts/interop/run.sh, which exports their environment.
 - delta-rs reads a Tributary table on each store, appends to it, Tributary appends after it, and
   all of them read the same rows;
 - Spark reads the S3 table through s3a:// (hadoop-aws of its own Hadoop), appends to it as the
-  single writer, Tributary appends after it, and Spark, delta-rs and Tributary read the same rows.
+  single writer, Tributary appends after it, and Spark, delta-rs and Tributary read the same rows;
+- a stream, a CLI appender, OPTIMIZE and VACUUM on one S3 table at once: Spark (s3a) and delta-rs
+  read every row exactly once.
 
 Tributary reaches every store through the environment alone (AWS_*, STORAGE_EMULATOR_HOST,
 AZURE_STORAGE_CONNECTION_STRING), as a job would; delta-rs gets the storage_options the README
@@ -174,3 +176,68 @@ def test_spark_reads_and_appends_through_s3a_then_tributary_appends(spark, delta
     hist = spark.sql(f"DESCRIBE HISTORY delta.`{s3a}`").orderBy("version").collect()
     assert [h["version"] for h in hist] == [0, 1, 2]
     assert "Apache-Spark" in (hist[1]["engineInfo"] or ""), hist[1]["engineInfo"]
+
+
+def test_stream_appender_optimize_vacuum_at_once_on_s3_judged_by_spark_and_deltars(spark, deltars_options, scratch):
+    """A `tributary run` stream, a CLI appender, OPTIMIZE and VACUUM on one S3 table at once
+    (test/storage/streams.test.ts checks the same with our reader): Spark through s3a and delta-rs
+    read every row exactly once, the stream's values contiguous, one STREAMING UPDATE per batch."""
+    import signal
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    need("TRIBUTARY_S3A_JARS")
+    uri = fresh_uri("s3", "mixed")
+    checkpoint = fresh_uri("s3", "mixed-cp")
+    s3a = "s3a://" + uri[len("s3://") :]
+    base, appends, rows, per_batch, min_batches = 1_000_000_000, 6, 50, 10, 20
+
+    def append(k):
+        f = scratch / f"mixed-{LINE}-{k}.ndjson"
+        f.write_text("".join(json.dumps({"timestamp": "2026-11-28T00:00:00Z", "value": base + k * rows + i}) + "\n" for i in range(rows)))
+        tributary("append", uri, "--input", f, *(["--schema", "timestamp TIMESTAMP, value BIGINT"] if k == 0 else []))
+
+    append(0)  # creates the table, so the stream and the appender never race to create it
+    stream = subprocess.Popen(
+        ["node", str(Path(__file__).resolve().parents[2] / "bin" / "tributary.js"), "run", "--format", "rate", "--option", f"rowsPerBatch={per_batch}", "--checkpoint", checkpoint, "--trigger", "processingTime=0", uri],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    batches = []
+    enough = threading.Event()
+
+    def watch():
+        for line in stream.stdout:
+            if line.startswith("batch "):
+                batches.append(line)
+                if len(batches) >= min_batches:
+                    enough.set()
+        enough.set()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    with ThreadPoolExecutor(3) as pool:
+        jobs = [
+            pool.submit(lambda: [append(k) for k in range(1, appends)]),
+            pool.submit(lambda: [tributary("optimize", uri, "--json") for _ in range(2)]),
+            pool.submit(lambda: [tributary("vacuum", uri, "--json") for _ in range(2)]),
+        ]
+        for j in jobs:
+            j.result()
+    assert enough.wait(timeout=600), "the stream did not commit enough batches"
+    stream.send_signal(signal.SIGTERM)
+    assert stream.wait(timeout=120) == 0, stream.stderr.read()
+    watcher.join(timeout=30)
+
+    values = sorted(r["value"] for r in spark.read.format("delta").load(s3a).select("value").collect())
+    streamed = [v for v in values if v < base]
+    assert [v for v in values if v >= base] == list(range(base, base + appends * rows)), "appended rows lost or duplicated"
+    assert streamed == list(range(len(streamed))), "streamed rows lost or duplicated"
+    assert len(streamed) % per_batch == 0 and len(streamed) // per_batch >= min_batches
+    ops = [h["operation"] for h in spark.sql(f"DESCRIBE HISTORY delta.`{s3a}`").collect()]
+    assert ops.count("STREAMING UPDATE") == len(streamed) // per_batch
+    assert ops.count("WRITE") == appends and ops.count("VACUUM START") == 2 and ops.count("VACUUM END") == 2
+    from deltalake import DeltaTable
+
+    assert sorted(DeltaTable(uri, storage_options=deltars_options["s3"]).to_pyarrow_table(columns=["value"]).column("value").to_pylist()) == values
