@@ -50,27 +50,24 @@ export class StreamingMetrics {
     this.deltaVersion = new Gauge({ name: 'tributary_last_committed_delta_version', help: 'Delta table version the last batch committed.', labelNames: q, registers });
     this.batchId = new Gauge({ name: 'tributary_last_committed_batch_id', help: 'Id of the last committed batch.', labelNames: q, registers });
     this.lastCommitTime = new Gauge({ name: 'tributary_last_commit_timestamp_seconds', help: 'Unix time of the last committed batch.', labelNames: q, registers });
-    new Gauge({
-      name: 'tributary_seconds_since_last_commit',
-      help: 'Seconds since the last committed batch (since the query started, before its first).',
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        const now = tracker.now();
-        for (const r of tracker.queries) this.set({ query_name: r.key }, Math.max(0, (now - (r.lastCommitAt ?? r.startedAt)) / 1000));
-      },
-    });
-    new Gauge({
-      name: 'tributary_query_active',
-      help: '1 while the query runs, 0 once it stopped.',
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        for (const r of tracker.queries) this.set({ query_name: r.key }, r.query?.isActive ? 1 : 0);
-      },
-    });
+    // Values computed at scrape time, one series per query (none where `value` gives undefined).
+    const perQuery = (name: string, help: string, value: (r: QueryRecord, now: number) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: q,
+        registers,
+        collect() {
+          this.reset();
+          const now = tracker.now();
+          for (const r of tracker.queries) {
+            const v = value(r, now);
+            if (v !== undefined) this.set({ query_name: r.key }, v);
+          }
+        },
+      });
+    perQuery('tributary_seconds_since_last_commit', 'Seconds since the last committed batch (since the query started, before its first).', (r, now) => Math.max(0, (now - (r.lastCommitAt ?? r.startedAt)) / 1000));
+    perQuery('tributary_query_active', '1 while the query runs, 0 once it stopped.', (r) => (r.query?.isActive ? 1 : 0));
     this.failures = new Counter({ name: 'tributary_query_failures_total', help: 'Runs of the query that ended with an error.', labelNames: q, registers });
     this.warnings = new Counter({ name: 'tributary_warnings_total', help: 'Warnings reported (source retries given up under onError, falling-behind triggers, option typos...).', registers });
 
@@ -84,59 +81,20 @@ export class StreamingMetrics {
     this.filesWritten = new Counter({ name: 'tributary_sink_files_written_total', help: 'Data files the sink wrote.', labelNames: q, registers });
     this.bytesWritten = new Counter({ name: 'tributary_sink_bytes_written_total', help: 'Bytes of data files the sink wrote.', labelNames: q, registers });
     this.commitRetries = new Counter({ name: 'tributary_sink_commit_conflicts_retried_total', help: 'Delta commits that lost a race to another writer and were retried on top of it.', labelNames: q, registers });
-    new Gauge({
-      name: 'tributary_table_files',
-      help: "Live data files of the sink's Delta table.",
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        for (const r of tracker.queries) {
-          const t = r.query?.tableSummary();
-          if (t) this.set({ query_name: r.key }, t.numFiles);
-        }
-      },
+    perQuery('tributary_table_files', "Live data files of the sink's Delta table.", (r) => r.query?.tableSummary()?.numFiles);
+    perQuery('tributary_table_size_bytes', "Bytes of the live data files of the sink's Delta table.", (r) => r.query?.tableSummary()?.sizeInBytes);
+    perQuery('tributary_checkpoint_lock_held', "1 while the query holds its checkpoint's lock, 0 once it released or lost it.", (r) => {
+      const l = r.query?.lockState;
+      return l ? (l.held ? 1 : 0) : undefined;
     });
-    new Gauge({
-      name: 'tributary_table_size_bytes',
-      help: "Bytes of the live data files of the sink's Delta table.",
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        for (const r of tracker.queries) {
-          const t = r.query?.tableSummary();
-          if (t) this.set({ query_name: r.key }, t.sizeInBytes);
-        }
+    perQuery(
+      'tributary_checkpoint_lock_heartbeat_age_seconds',
+      "Seconds since the query last renewed its checkpoint lock's heartbeat (renewed every checkpointLock.renewInterval).",
+      (r, now) => {
+        const l = r.query?.lockState;
+        return l?.held ? Math.max(0, (now - l.lastHeartbeatMs) / 1000) : undefined;
       },
-    });
-    new Gauge({
-      name: 'tributary_checkpoint_lock_held',
-      help: "1 while the query holds its checkpoint's lock, 0 once it released or lost it.",
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        for (const r of tracker.queries) {
-          const l = r.query?.lockState;
-          if (l) this.set({ query_name: r.key }, l.held ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: 'tributary_checkpoint_lock_heartbeat_age_seconds',
-      help: "Seconds since the query last renewed its checkpoint lock's heartbeat (renewed every checkpointLock.renewInterval).",
-      labelNames: q,
-      registers,
-      collect() {
-        this.reset();
-        const now = tracker.now();
-        for (const r of tracker.queries) {
-          const l = r.query?.lockState;
-          if (l?.held) this.set({ query_name: r.key }, Math.max(0, (now - l.lastHeartbeatMs) / 1000));
-        }
-      },
-    });
+    );
 
     tracker.subscribe((e) => {
       if (e.kind === 'progress') this.recordProgress(e.record, e.progress);
