@@ -125,10 +125,11 @@ function openInput(source: string): { name: string; stream: AsyncIterable<Buffer
 }
 
 /**
- * Feeds a stream's chunks to `sink` until it says stop. Only the stream's own failures become
- * IO errors ("cannot read"); whatever the sink throws (a bad row) goes through unchanged.
+ * The stream's chunks. Only the stream's own failures become IO errors ("cannot read"); whatever
+ * the consumer throws (a bad row) goes through unchanged, and a consumer that stops early or
+ * throws stops the reading (and closes the file).
  */
-async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
+async function* readChunks(name: string, stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const it = stream[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -138,12 +139,17 @@ async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: B
       } catch (e) {
         throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      if (r.done || !sink(r.value)) break;
+      if (r.done) return;
+      yield r.value;
     }
   } finally {
-    // Stops reading (and closes the file) when the sink stopped early or threw.
     await it.return?.().catch(() => undefined);
   }
+}
+
+/** Feeds a stream's chunks to `sink` until it says stop. */
+async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
+  for await (const chunk of readChunks(name, stream)) if (!sink(chunk)) break;
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as rows: see NdjsonRowReader. */
@@ -197,25 +203,12 @@ export interface NdjsonBatches {
 export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number } = {}): NdjsonBatches {
   const { name, stream } = openInput(source);
   let bytesRead = 0;
-  // The input's chunks; only the stream's own failures become IO errors ("cannot read").
+  // The input's chunks, with progress after each is decoded.
   async function* chunks(rows: () => number): AsyncGenerator<Buffer> {
-    const it = stream[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        let r: IteratorResult<Buffer>;
-        try {
-          r = await it.next();
-        } catch (e) {
-          throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-        if (r.done) return;
-        bytesRead += r.value.length;
-        yield r.value;
-        opts.onProgress?.(bytesRead, rows());
-      }
-    } finally {
-      // Stops reading (and closes the file) when the consumer stopped early or decoding failed.
-      await it.return?.().catch(() => undefined);
+    for await (const chunk of readChunks(name, stream)) {
+      bytesRead += chunk.length;
+      yield chunk;
+      opts.onProgress?.(bytesRead, rows());
     }
   }
   if (opts.decodeWorkers && opts.decodeWorkers > 0) {
