@@ -74,6 +74,13 @@ export interface AppendOptions {
   checkpoint?: boolean;
   /** Called when writing the checkpoint fails (the commit itself stands). */
   onCheckpointError?: (e: unknown) => void;
+  /**
+   * The stream input read again from its start (a file opened again). A stream is read once; an
+   * append that must be planned again (identity values taken by a concurrent writer, a table
+   * another writer created first with other physical names) reads it again through this, and
+   * fails with the conflict without it, unless the stream was small enough to be held whole.
+   */
+  reread?: () => AsyncIterable<arrow.RecordBatch>;
 }
 
 export interface AppendResult {
@@ -281,7 +288,9 @@ export class DeltaTable {
    * One plan of an append. Identity values are in the data files, so an append to a table with
    * identity columns that loses the race to a metadata change (another writer moved the
    * high-water mark) cannot just retry its commit: it is planned again on the new snapshot (new
-   * values, new files; the stale ones are deleted), up to MAX_REPLANS times.
+   * values, new files; the stale ones are deleted), up to MAX_REPLANS times. Input in memory is
+   * planned again as it is; a stream only if it was held whole by its look-ahead or the caller
+   * can read it again (opts.reread).
    */
   private async appendAttempt(input: TableInput, opts: AppendOptions, replans: number): Promise<AppendResult> {
     const snap = this._snapshot;
@@ -442,8 +451,11 @@ export class DeltaTable {
       if (e instanceof AlreadyCommitted) {
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
-      // A stream cannot be read twice: its append fails with the conflict instead.
-      if (e instanceof MetadataChanged && memory && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
+      if (e instanceof MetadataChanged && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) {
+        // A stream is read once: planned again only from what the look-ahead held, or read again.
+        const again = memory ?? stream!.all ?? opts.reread?.();
+        if (again) return this.appendAttempt(again, opts, replans + 1);
+      }
       throw e;
     }
 

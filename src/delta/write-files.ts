@@ -91,6 +91,8 @@ export interface PeekedStream {
   first: arrow.RecordBatch | undefined;
   /** The stream's rows when it ended within the look-ahead; undefined when it goes on. */
   rows: number | undefined;
+  /** The whole stream, when it ended within the look-ahead: it can then be read again (a replan). */
+  all: readonly arrow.RecordBatch[] | undefined;
   batches: AsyncIterable<arrow.RecordBatch>;
 }
 
@@ -113,6 +115,7 @@ export async function peekStream(input: AsyncIterable<arrow.RecordBatch>): Promi
     await it.return?.().catch(() => undefined);
     throw e;
   }
+  const all = ended ? [...ahead] : undefined;
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
     try {
       while (ahead.length) yield ahead.shift()!;
@@ -128,7 +131,7 @@ export async function peekStream(input: AsyncIterable<arrow.RecordBatch>): Promi
       if (!ended) await it.return?.().catch(() => undefined);
     }
   }
-  return { first: ahead[0], rows: ended ? rows : undefined, batches: batches() };
+  return { first: ahead[0], rows: ended ? rows : undefined, all, batches: batches() };
 }
 
 /**

@@ -159,6 +159,72 @@ describe('identity columns', () => {
     expect(parquetFiles(dir).sort()).toEqual(now.snapshot.files.map((f) => f.path).sort());
   });
 
+  it('re-plans a stream that lost: from its look-ahead when held whole, through reread when not, else the conflict with nothing left behind', async () => {
+    const dir = tmp();
+    const schema = parseDdl('id BIGINT GENERATED ALWAYS AS IDENTITY, v BIGINT');
+    const a = await DeltaTable.forPath(dir);
+    await a.append([{ v: 0 }], { create: { schema } });
+    // A stream of `n` rows in batches of 10,000, read once (a second read would yield nothing).
+    const once = (n: number, base: number) => {
+      let read = false;
+      return (async function* () {
+        if (read) return;
+        read = true;
+        for (let from = 0; from < n; from += 10_000) {
+          const len = Math.min(10_000, n - from);
+          yield new arrow.RecordBatch({ v: arrow.makeData({ type: new arrow.Int64(), length: len, data: BigInt64Array.from({ length: len }, (_, i) => BigInt(base + from + i)) }) });
+        }
+      })();
+    };
+    const lose = async () => {
+      const b = await DeltaTable.open(dir);
+      await a.append([{ v: -1 }]);
+      return b;
+    };
+    // Small: held whole by the look-ahead, planned again from it.
+    let b = await lose();
+    const small = await b.append(once(5, 100));
+    expect(small.version).toBe(a.version + 1);
+    // Large (more than the look-ahead): without a way to read it again, the conflict...
+    b = await lose();
+    const before = await DeltaTable.open(dir);
+    await expect(b.append(once(70_000, 1_000_000))).rejects.toMatchObject({ code: 'COMMIT_CONFLICT' });
+    const after = await DeltaTable.open(dir);
+    expect(after.version).toBe(before.version);
+    expect(parquetFiles(dir).sort()).toEqual(after.snapshot.files.map((f) => f.path).sort());
+    // ...and with it, planned again on the new snapshot.
+    b = await lose();
+    let rereads = 0;
+    const big = await b.append(once(70_000, 1_000_000), { reread: () => (rereads++, once(70_000, 1_000_000)) });
+    expect(rereads).toBe(1);
+    const now = await DeltaTable.open(dir);
+    expect(big.version).toBe(now.version);
+    const ids = (await rowsOf(now)).map((r) => r.id).sort((x, y) => x - y);
+    // Every value once, no gaps: the plans that lost gave theirs back with their files.
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    expect(ids.length).toBe(1 + 3 + 5 + 70_000);
+    expect(fieldMeta(now, 'id')['delta.identity.highWaterMark']).toBe(ids.length);
+    expect(parquetFiles(dir).sort()).toEqual(now.snapshot.files.map((f) => f.path).sort());
+  }, 120_000);
+
+  it('concurrent CLI appends of files to an identity table all land, values dense', async () => {
+    const dir = tmp();
+    const created = await cli(['append', dir, '--input', '-', '--schema', 'id BIGINT GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10), v BIGINT'], { input: '{"v":0}\n' });
+    expect(created.code, created.stderr).toBe(0);
+    const { writeFileSync } = await import('node:fs');
+    const inputs = [0, 1, 2, 3].map((k) => {
+      const f = path.join(tmp(), `in-${k}.json`);
+      writeFileSync(f, Array.from({ length: 6 }, (_, i) => JSON.stringify({ v: 1000 * (k + 1) + i })).join('\n') + '\n');
+      return f;
+    });
+    const rs = await Promise.all(inputs.map((f) => cli(['append', dir, '--input', f])));
+    for (const r of rs) expect(r.code, r.stderr).toBe(0);
+    const now = await DeltaTable.open(dir);
+    expect(now.version).toBe(4);
+    const ids = (await rowsOf(now)).map((r) => r.id).sort((x, y) => x - y);
+    expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => 100 + 10 * i));
+  }, 180_000);
+
   it('never duplicates a value across concurrent writer processes', async () => {
     const dir = tmp();
     const t = await DeltaTable.forPath(dir);

@@ -1,5 +1,6 @@
 import { fstatSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
@@ -55,6 +56,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let name = args.input === '-' ? 'stdin' : args.input;
   try {
     let data: TableInput;
+    // A file (not stdin) can be decoded again, should the append have to be planned again.
+    let reread: (() => AsyncIterable<arrow.RecordBatch>) | undefined;
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
     const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema, requestedColumnMappingMode(configuration) !== 'none');
@@ -62,10 +65,14 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
-      const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
-      ({ name } = decoded);
-      lineOf = (r) => decoded.lineOf(r);
-      data = !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
+      const decode = () => {
+        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
+        ({ name } = decoded);
+        lineOf = (r) => decoded.lineOf(r);
+        return !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
+      };
+      data = decode();
+      if (args.input !== '-') reread = decode;
     } else {
       // --merge-schema (or an input schema that differs from the table's): rows first.
       const input = await readNdjson(args.input, readOptions(args, bar));
@@ -92,6 +99,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       compression: (args.compression ?? 'snappy') as Compression,
       targetFileSize: args.targetFileSize,
       rowGroupRows: args.rowGroupRows,
+      reread,
       onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
     });
   } catch (e) {
