@@ -22,12 +22,14 @@ export class JsonRecordsDecoder {
   private readonly decoder: NdjsonDecoder;
   /** `"name":` per column. */
   private readonly keys: string[];
+  private readonly names: string[];
   private text = '';
   private readonly out: arrow.RecordBatch[] = [];
 
   constructor(schema: StructType, name: string, chunkRows?: number) {
     this.decoder = new NdjsonDecoder({ schema, name, chunkRows, inputLines: false });
-    this.keys = schema.fields.map((f) => `${JSON.stringify(f.name)}:`);
+    this.names = schema.fields.map((f) => f.name);
+    this.keys = this.names.map((n) => `${JSON.stringify(n)}:`);
   }
 
   /** One record: `values[k]` is column k's value. */
@@ -36,6 +38,12 @@ export class JsonRecordsDecoder {
     for (let k = 0; k < this.keys.length; k++) line += (k ? ',' : '') + this.keys[k] + exactJsonText(values[k]);
     this.text += `${line}}\n`;
     if (this.text.length >= PUSH_CHARS) this.pushText();
+  }
+
+  /** One record given by column name (a missing column is a null). */
+  pushRecord(record: Readonly<Record<string, unknown>>): void {
+    const values = this.names.map((n) => record[n]);
+    this.push(values);
   }
 
   end(): arrow.RecordBatch[] {
@@ -56,12 +64,15 @@ export class JsonRecordsDecoder {
  * A parsed JSON value as JSON text, exactly: a JsonNumber as the digits it was written with
  * (JSON.stringify would print the double nearest to them), a number as it prints (the exact
  * parser keeps a JavaScript number only when it prints back as written), strings escaped as
- * JSON.stringify does (a lone surrogate as \uXXXX, which the parser reads back the same).
+ * JSON.stringify does (a lone surrogate as \uXXXX, which the parser reads back the same), a Date
+ * as its ISO-8601 text (milliseconds: all a Date holds).
  */
 export function exactJsonText(v: unknown): string {
   if (v === undefined || v === null) return 'null';
   if (v instanceof JsonNumber) return v.text;
   if (typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  // A Date (a source's own timestamp) as its ISO text; an invalid one as text the column refuses, not a null.
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '"Invalid Date"' : JSON.stringify(v);
   if (Array.isArray(v)) {
     let s = '[';
     for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + exactJsonText(v[i]);
