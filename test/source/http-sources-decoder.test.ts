@@ -8,6 +8,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { TributaryError } from '../../src/errors.js';
 import { parseDdl } from '../../src/schema/ddl.js';
+import { CoinGeckoSource } from '../../src/source/builtins/coingecko.js';
 import { HttpJsonSource } from '../../src/source/builtins/http-json.js';
 import { READ_ALL } from '../../src/source/source.js';
 import { cli } from '../support/cli.js';
@@ -17,9 +18,10 @@ import { expectRefusal, type Landed, params } from '../support/input-edge-proper
 import { tempDir } from '../support/tmp.js';
 
 /**
- * The http-json source decodes a response's records into Arrow itself, through the NDJSON
- * decoder (src/json/json-records.ts): numbers in a body land exactly or are refused, as on every
- * other way in, and what the source hands the engine is Arrow record batches, not rows.
+ * The HTTP sources (http-json, coingecko) decode a response's records into Arrow themselves,
+ * through the NDJSON decoder (src/json/json-records.ts): numbers in a body land exactly or are
+ * refused, as on every other way in, and what a source hands the engine is Arrow record
+ * batches, not rows.
  */
 
 const tmp = tempDir('tributary-http-json-decoder-');
@@ -149,6 +151,30 @@ describe('http-json: the source hands the engine Arrow', () => {
     expect(e).toBeInstanceOf(TributaryError);
     expect((e as TributaryError).code).toBe('ROW_INVALID');
     expect((e as TributaryError).message).toBe('row 1, column "price": value 0.125 has 3 digits after the point, more than the column\'s scale 2 (rounding would change it) (column type decimal(5,2))');
+  });
+});
+
+describe('coingecko: the source hands the engine Arrow', () => {
+  it('read() returns record batches of its schema with the response\'s doubles and times as they were', async () => {
+    const body = '{"bitcoin":{"usd":67187.33864957123,"usd_market_cap":1322520926173.4504,"usd_24h_vol":null,"usd_24h_change":-0.1234567890123456,"last_updated_at":1714557600}}';
+    const base = await serve(() => body);
+    const source = new CoinGeckoSource({ baseUrl: base, coins: 'bitcoin', vsCurrencies: 'usd', plan: 'none', callsPerMinute: '6000', maxRetries: '0' });
+    const reader = source.streamReader(parseDdl(source.schema()));
+    let read: unknown;
+    try {
+      const start = await reader.initialOffset();
+      const end = await reader.latestOffset(start, READ_ALL);
+      read = await reader.read(start, end);
+    } finally {
+      await reader.stop?.();
+    }
+    expect(Array.isArray(read)).toBe(true);
+    const batches = read as unknown[];
+    expect(batches.length).toBe(1);
+    expect(batches[0]).toBeInstanceOf(arrow.RecordBatch);
+    const [row] = arrowToRows(batches[0] as arrow.RecordBatch);
+    expect(row).toMatchObject({ coin: 'bitcoin', vs_currency: 'usd', price: 67187.33864957123, market_cap: 1322520926173.4504, vol_24h: null, change_24h: -0.1234567890123456, last_updated_at: 1714557600n * 1_000_000n });
+    expect(typeof row.ts_ingest).toBe('bigint');
   });
 });
 
