@@ -41,9 +41,10 @@ import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
  *                    array; the default). A pointer to nothing (or null) is an empty page (with a warning).
  *   fields           `col=/pointer,col2=/a/b`: columns read through a JSON pointer relative to the record
  *                    (`~1` is "/", `~0` is "~"; a pointer here cannot contain ","). Other columns are the record's property of the same name;
- *                    absent values are null. Values then go through the engine's normal row coercion
- *                    (ISO-8601 text or epoch milliseconds for TIMESTAMP, numbers or numeric text for
- *                    numbers, objects for STRUCT/MAP...), so a mismatch fails the batch naming the row.
+ *                    absent values are null. Values then become Arrow through the NDJSON decoder, the
+ *                    coercion of `tributary append --input` (ISO-8601 text or epoch milliseconds for
+ *                    TIMESTAMP, numbers or numeric text for numbers, objects for STRUCT/MAP...), so a
+ *                    mismatch fails the poll naming the row, column and value (whatever onError says).
  *   pagination       none (default) | next-url | page | cursor; every poll reads all pages it can, up to
  *                    `maxPages` (default 100; a warning says when more were left for the next poll).
  *     next-url       `nextUrlPath`: pointer to the next page's URL in the body (relative URLs are resolved
@@ -76,11 +77,12 @@ import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
  *   retryBudget      retries shared by all calls of one batch (default 10).
  *   timeoutMs        response headers / body timeout (default 30000).
  *
- * The source is non-replayable: latestOffset() makes the HTTP calls and keeps the rows for the
- * offset it returns; read() hands exactly those rows to the engine, which logs them ahead of the
- * batch. Read limits (maxRowsPerBatch) are not applied: a poll is one batch. Under an availableNow
+ * The source is non-replayable: latestOffset() makes the HTTP calls, decodes the records into
+ * Arrow record batches and keeps them for the offset it returns; read() hands exactly those
+ * batches to the engine, which logs them ahead of the batch. Read limits (maxRowsPerBatch) are not applied: a poll is one batch. Under an availableNow
  * trigger a run polls once, and polls again only while the previous poll stopped at maxPages (and
- * found new records). Numbers beyond 2^53 lose precision in JSON.parse: serve them as strings.
+ * found new records). Numbers keep the digits they were written with (the exact
+ * parser): a 20-digit id lands exactly in a DECIMAL(38,0), is refused by a BIGINT it does not fit.
  */
 export class HttpJsonSource extends DataSource {
   static override formatName = 'http-json';
