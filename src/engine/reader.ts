@@ -75,7 +75,8 @@ export function openReader(source: DataSource, schema: StructType): Reader {
 /** Materialises a read into rows or one Arrow table (whichever the source gave). */
 export async function collect(r: ReadResult): Promise<{ data: Row[] | arrow.Table; numRows: number }> {
   if (r instanceof arrow.RecordBatch) return { data: new arrow.Table([r]), numRows: r.numRows };
-  if (Array.isArray(r)) return { data: r as Row[], numRows: r.length };
+  // An array is rows, unless it holds record batches (an Iterable like any other, see below).
+  if (Array.isArray(r) && !r.some((x) => x instanceof arrow.RecordBatch)) return { data: r as Row[], numRows: r.length };
   const items: (Row | arrow.RecordBatch)[] = [];
   if (Symbol.asyncIterator in (r as object)) for await (const x of r as AsyncIterable<Row | arrow.RecordBatch>) items.push(x);
   else for (const x of r as Iterable<Row | arrow.RecordBatch>) items.push(x);

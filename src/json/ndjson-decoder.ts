@@ -32,6 +32,12 @@ export interface NdjsonDecoderOptions {
   firstRow?: number;
   firstLine?: number;
   atStart?: boolean;
+  /**
+   * Whether a row's error names its input line (` [name, line n]`, the default). False when the
+   * lines are not the user's: records taken out of a larger JSON document and written one per
+   * line (see json-records.ts), where the row is what the user can find.
+   */
+  inputLines?: boolean;
 }
 
 // How a column's value is read from bytes. Anything a fast path does not take goes to the
@@ -138,6 +144,7 @@ export class NdjsonDecoder {
   private carryLen = 0;
   private bomPending: boolean;
   private failed: unknown;
+  private readonly inputLines: boolean;
   private out: arrow.RecordBatch[] = [];
   /** Rows from which `line - row` changes (blank lines): lineOf() without an entry per row. */
   private readonly breakRows: number[] = [];
@@ -168,6 +175,7 @@ export class NdjsonDecoder {
     this.rowCount = this.firstRow = opts.firstRow ?? 0;
     this.lineNo = (opts.firstLine ?? 1) - 1;
     this.bomPending = opts.atStart ?? true;
+    this.inputLines = opts.inputLines ?? true;
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new TributaryError('INVALID_ARGUMENT', `chunkRows must be a whole number of at least 1, got ${this.chunkRows}`);
     const fields = opts.schema.fields;
     this.ncols = fields.length;
@@ -406,7 +414,7 @@ export class NdjsonDecoder {
       if (!(e instanceof TributaryError)) throw e;
       return e; // not JSON, or not an object
     }
-    if (problem) return typeof problem.details.row === 'number' ? withInputLine(problem, this.name, this.lineNo) : problem;
+    if (problem) return typeof problem.details.row === 'number' && this.inputLines ? withInputLine(problem, this.name, this.lineNo) : problem;
     return new TributaryError(
       'INTERNAL',
       `${this.name}, line ${this.lineNo}: the NDJSON decoder refused a line that the reference reader accepts (${err === MALFORMED ? 'malformed' : String(err)}); please report this`,

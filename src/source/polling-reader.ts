@@ -1,3 +1,4 @@
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
 import { HttpError, type HttpClient, type JsonResponse, type RetryBudget } from '../http/client.js';
@@ -30,10 +31,14 @@ export interface PollingReaderOptions {
   retryBudget: number;
 }
 
-/** One poll's result: the rows and the offset they end at (`start` itself: nothing new). */
+/**
+ * One poll's result: its data, as rows or as Arrow record batches of the stream's schema (a
+ * source that decodes its responses straight to Arrow), and the offset they end at (`start`
+ * itself: nothing new).
+ */
 export interface Poll {
   end: Offset;
-  rows: Row[];
+  rows: readonly Row[] | readonly arrow.RecordBatch[];
 }
 
 /**
@@ -44,7 +49,7 @@ export interface Poll {
  * (redacted), metrics, availableNow. A source supplies `initialOffset` and `poll`.
  */
 export abstract class PollingReader implements DataSourceStreamReader {
-  private cached: { key: string; rows: Row[] } | undefined;
+  private cached: { key: string; rows: Poll['rows'] } | undefined;
   private warnings: string[] = [];
   private calls = 0;
   private retries = 0;
@@ -105,7 +110,7 @@ export abstract class PollingReader implements DataSourceStreamReader {
     return false;
   }
 
-  read(_start: Offset, end: Offset): Row[] {
+  read(_start: Offset, end: Offset): Poll['rows'] {
     const key = canonicalOffset(end);
     if (!this.cached || this.cached.key !== key) {
       throw new TributaryError('SOURCE_ERROR', `${this.polling.label}: no poll cached for offset ${key} (a non-replayable source is read only while planning)`);

@@ -1,5 +1,7 @@
+import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../../errors.js';
 import type { Row } from '../../arrow/record-batch.js';
+import { JsonRecordsDecoder } from '../../json/json-records.js';
 import type { StructType } from '../../schema/schema.js';
 import { HttpClient, type RetryBudget } from '../../http/client.js';
 import { type Poll, PollingReader, ResponseShapeError } from '../polling-reader.js';
@@ -45,8 +47,8 @@ export class CoinGeckoSource extends DataSource {
     return `CoinGecko[${this.options.mode ?? 'price'}: ${this.options.coins ?? this.options.ids ?? 'top'}]`;
   }
 
-  override streamReader(_schema: StructType): DataSourceStreamReader {
-    return new CoinGeckoReader(new Options('coingecko', this.options), this.secrets);
+  override streamReader(schema: StructType): DataSourceStreamReader {
+    return new CoinGeckoReader(new Options('coingecko', this.options), schema, this.secrets);
   }
 }
 
@@ -100,6 +102,7 @@ class CoinGeckoReader extends PollingReader {
 
   constructor(
     private readonly o: Options,
+    private readonly schema: StructType,
     secrets: Secrets,
   ) {
     const c = coinGeckoConfig(o, secrets);
@@ -152,10 +155,20 @@ class CoinGeckoReader extends PollingReader {
   }
 
   /** One poll: the response that gives the batch its end offset is the data the batch writes. */
-  protected poll(start: Offset, budget: RetryBudget, limit: ReadLimit): Promise<Poll> {
-    if (this.mode === 'markets') return this.pollMarkets(start, budget);
-    if (this.mode === 'backfill') return this.pollBackfill(start, budget, limit);
-    return this.pollPrice(start, budget);
+  protected async poll(start: Offset, budget: RetryBudget, limit: ReadLimit): Promise<Poll> {
+    const p = this.mode === 'markets' ? await this.pollMarkets(start, budget) : this.mode === 'backfill' ? await this.pollBackfill(start, budget, limit) : await this.pollPrice(start, budget);
+    return { end: p.end, rows: this.decode(p.rows) };
+  }
+
+  /**
+   * A poll's rows as Arrow record batches of the stream's schema, through the NDJSON decoder
+   * (json-records.ts): they become Arrow here, once, on the path every value into a table takes
+   * (a value that does not fit its column fails the poll naming the row, before anything is logged).
+   */
+  private decode(rows: readonly Row[]): arrow.RecordBatch[] {
+    const decoder = new JsonRecordsDecoder(this.schema, 'coingecko');
+    for (const r of rows) decoder.pushRecord(r);
+    return decoder.end();
   }
 
   private num(v: unknown, coin: string, field: string): number | null {
@@ -227,7 +240,7 @@ class CoinGeckoReader extends PollingReader {
     if (this.mode === 'price') {
       for (const coin of this.coins) for (const cur of this.currencies) rows.push({ coin, vs_currency: cur, price: null, market_cap: null, vol_24h: null, change_24h: null, last_updated_at: null, ts_ingest: now, date: now.toISOString().slice(0, 10) });
     }
-    return { end, rows };
+    return { end, rows: this.decode(rows) };
   }
 
   private async pollMarkets(start: Offset, budget: RetryBudget): Promise<{ end: Offset; rows: Row[] }> {

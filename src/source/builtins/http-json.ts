@@ -1,7 +1,8 @@
 import { TributaryError } from '../../errors.js';
 import { compareExactDecimals, exactDecimal } from '../../arrow/coerce.js';
+import type * as arrow from 'apache-arrow';
 import { JsonNumber } from '../../json/json-number.js';
-import type { Row } from '../../arrow/record-batch.js';
+import { JsonRecordsDecoder } from '../../json/json-records.js';
 import type { StructType } from '../../schema/schema.js';
 import { HttpClient, type JsonResponse, type RetryBudget } from '../../http/client.js';
 import { credentialsInHeader, credentialsInUrl, type Secrets } from '../../redact.js';
@@ -40,9 +41,10 @@ import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
  *                    array; the default). A pointer to nothing (or null) is an empty page (with a warning).
  *   fields           `col=/pointer,col2=/a/b`: columns read through a JSON pointer relative to the record
  *                    (`~1` is "/", `~0` is "~"; a pointer here cannot contain ","). Other columns are the record's property of the same name;
- *                    absent values are null. Values then go through the engine's normal row coercion
- *                    (ISO-8601 text or epoch milliseconds for TIMESTAMP, numbers or numeric text for
- *                    numbers, objects for STRUCT/MAP...), so a mismatch fails the batch naming the row.
+ *                    absent values are null. Values then become Arrow through the NDJSON decoder, the
+ *                    coercion of `tributary append --input` (ISO-8601 text or epoch milliseconds for
+ *                    TIMESTAMP, numbers or numeric text for numbers, objects for STRUCT/MAP...), so a
+ *                    mismatch fails the poll naming the row, column and value (whatever onError says).
  *   pagination       none (default) | next-url | page | cursor; every poll reads all pages it can, up to
  *                    `maxPages` (default 100; a warning says when more were left for the next poll).
  *     next-url       `nextUrlPath`: pointer to the next page's URL in the body (relative URLs are resolved
@@ -75,11 +77,12 @@ import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
  *   retryBudget      retries shared by all calls of one batch (default 10).
  *   timeoutMs        response headers / body timeout (default 30000).
  *
- * The source is non-replayable: latestOffset() makes the HTTP calls and keeps the rows for the
- * offset it returns; read() hands exactly those rows to the engine, which logs them ahead of the
- * batch. Read limits (maxRowsPerBatch) are not applied: a poll is one batch. Under an availableNow
+ * The source is non-replayable: latestOffset() makes the HTTP calls, decodes the records into
+ * Arrow record batches and keeps them for the offset it returns; read() hands exactly those
+ * batches to the engine, which logs them ahead of the batch. Read limits (maxRowsPerBatch) are not applied: a poll is one batch. Under an availableNow
  * trigger a run polls once, and polls again only while the previous poll stopped at maxPages (and
- * found new records). Numbers beyond 2^53 lose precision in JSON.parse: serve them as strings.
+ * found new records). Numbers keep the digits they were written with (the exact
+ * parser): a 20-digit id lands exactly in a DECIMAL(38,0), is refused by a BIGINT it does not fit.
  */
 export class HttpJsonSource extends DataSource {
   static override formatName = 'http-json';
@@ -231,6 +234,7 @@ interface Pages {
 
 class HttpJsonReader extends PollingReader {
   private readonly c: HttpJsonConfig;
+  private readonly schema: StructType;
   private readonly secrets: Secrets;
   private pagesRead = 0;
   private recordsRead = 0;
@@ -243,6 +247,7 @@ class HttpJsonReader extends PollingReader {
     if (onError !== 'fail' && onError !== 'skip-batch') throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option onError must be fail or skip-batch; got "${onError}"`);
     super({ label: 'http-json', http: httpJsonClient(o, secrets), secrets, onError, retryBudget: o.number('retryBudget', 10, { min: 0, integer: true })! });
     this.c = c;
+    this.schema = schema;
     this.secrets = secrets;
   }
 
@@ -276,23 +281,24 @@ class HttpJsonReader extends PollingReader {
             : 'the rest is left for the next poll (the API should sort ascending by the cursor and filter on {cursor}, or records beyond the last page read are missed)'),
       );
     }
-    const rows = pages.records.map((r) => this.toRow(r));
+    const records = pages.records;
     if (this.c.cursorField === undefined) {
-      if (rows.length === 0) return { end: start, rows: [] };
-      return { end: { ...start, poll: Number(start.poll ?? 0) + 1 }, rows };
+      if (records.length === 0) return { end: start, rows: [] };
+      return { end: { ...start, poll: Number(start.poll ?? 0) + 1 }, rows: this.decode(records) };
     }
-    return this.newerThanCursor(start, rows, this.c.cursorField);
+    return this.newerThanCursor(start, records, this.c.cursorField);
   }
 
   /** Incremental reads: only records whose cursor is past the committed one; the new cursor is their maximum. */
-  private newerThanCursor(start: Offset, rows: Row[], field: string): Poll {
+  private newerThanCursor(start: Offset, records: unknown[], field: string): Poll {
     // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
     const committed = (start.cursor ?? this.c.initialCursor ?? null) as OffsetValue;
     let max: CursorValue | null = committed === null ? null : (committed as string | number);
     let missing = 0;
-    const out: Row[] = [];
-    for (let i = 0; i < rows.length; i++) {
-      const v = rows[i][field];
+    const out: unknown[] = [];
+    const column = this.c.columns.find((c) => c.name === field)!;
+    for (let i = 0; i < records.length; i++) {
+      const v = this.value(records[i], column);
       if (v === null || v === undefined) {
         missing++;
         continue;
@@ -304,12 +310,12 @@ class HttpJsonReader extends PollingReader {
         this.recordsSkipped++;
         continue;
       }
-      out.push(rows[i]);
+      out.push(records[i]);
       if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
     }
     if (missing) this.warn(`http-json: ${missing} record(s) without a value for cursorField ${field} were skipped`);
     if (out.length === 0) return { end: start, rows: [] };
-    return { end: { ...start, cursor: max === null ? null : offsetCursor(max) }, rows: out };
+    return { end: { ...start, cursor: max === null ? null : offsetCursor(max) }, rows: this.decode(out) };
   }
 
   /** The pages of one poll, as the pagination strategy leads from one to the next. */
@@ -355,13 +361,26 @@ class HttpJsonReader extends PollingReader {
     }
   }
 
-  private toRow(record: unknown): Row {
-    const row: Row = {};
-    for (const c of this.c.columns) {
-      const v = c.pointer ? resolvePointer(record, c.pointer) : ownProperty(record, c.name);
-      row[c.name] = v === undefined ? null : v;
+  /** A record's value for a column: through its `fields` pointer, or its property of the same name. */
+  private value(record: unknown, c: HttpJsonConfig['columns'][number]): unknown {
+    return c.pointer ? resolvePointer(record, c.pointer) : ownProperty(record, c.name);
+  }
+
+  /**
+   * The poll's records as Arrow record batches of the stream's schema: their column values go
+   * through the NDJSON decoder (json-records.ts), so they become Arrow here, once, exactly as a
+   * line of `tributary append --input` would (a value that would round into its column fails the
+   * poll naming the row, before anything is logged). The engine logs these batches ahead as they are.
+   */
+  private decode(records: readonly unknown[]): arrow.RecordBatch[] {
+    const decoder = new JsonRecordsDecoder(this.schema, 'http-json');
+    const columns = this.c.columns;
+    const values: unknown[] = new Array(columns.length);
+    for (const r of records) {
+      for (let k = 0; k < columns.length; k++) values[k] = this.value(r, columns[k]);
+      decoder.push(values);
     }
-    return row;
+    return decoder.end();
   }
 
   /** The url template with `{cursor}`, `{page}` and `${env:...}` filled in. */
