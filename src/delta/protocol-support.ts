@@ -7,7 +7,7 @@ import { containsType, parseSchemaString } from '../schema/schema.js';
  * corrupts the table for every other reader (PROTOCOL.md "Table Features"), so anything we do
  * not fully honour is refused by name.
  */
-export const READER_FEATURES = new Set(['timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening']);
+export const READER_FEATURES = new Set(['timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening', 'variantType', 'variantType-preview']);
 
 /** Writer features whose obligations a blind appender meets (some only when unused; see below). */
 const WRITER_FEATURES = new Set([
@@ -22,6 +22,11 @@ const WRITER_FEATURES = new Set([
   'generatedColumns',
   'identityColumns',
   'columnMapping',
+  // Appends need not cluster (Spark's do not); OPTIMIZE clusters and tags as Spark does.
+  'clustering',
+  // Unshredded variants, the form Spark writes without variantShredding (Spark 4.0 named it -preview).
+  'variantType',
+  'variantType-preview',
 ]);
 
 export function checkReadable(protocol: Protocol, tablePath: string): void {

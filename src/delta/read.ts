@@ -4,7 +4,7 @@ import { makeColumnBuilder } from '../arrow/builders.js';
 import { toArrowSchema, toArrowType } from '../arrow/types.js';
 import type { AddFile } from './actions.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
-import type { DataType, StructField, StructType } from '../schema/schema.js';
+import { type DataType, type StructField, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
 
 /**
@@ -129,7 +129,9 @@ function nulls(f: StructField, n: number): arrow.Data {
 }
 
 /** Re-labels file data with the table's Arrow type, converting where the layout differs. */
-function conform(d: arrow.Data, t: DataType, where: string): arrow.Data {
+function conform(d: arrow.Data, type: DataType, where: string): arrow.Data {
+  // A variant is read as the group it is stored in (fields matched by name, as Spark does).
+  const t = type.kind === 'variant' ? VARIANT_PHYSICAL : type;
   const want = toArrowType(t);
   const have = d.type;
   if (arrow.DataType.isTimestamp(want) && arrow.DataType.isTimestamp(have) && have.unit !== arrow.TimeUnit.MICROSECOND) {

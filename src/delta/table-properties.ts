@@ -174,6 +174,7 @@ function metadataFeatures(schema: StructType, conf: Record<string, string>): Tab
   if (hasStructNotNull(schema)) out.push(featureByName('invariants')!);
   if (on('delta.enableChangeDataFeed')) out.push(featureByName('changeDataFeed')!);
   if (containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz')) out.push(featureByName('timestampNtz')!);
+  if (containsType(schema, (t) => t.kind === 'variant')) out.push(featureByName('variantType')!);
   return out;
 }
 
