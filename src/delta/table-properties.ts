@@ -106,9 +106,10 @@ function refuse(key: string, value: string, why: string): never {
  * The configuration to store and the protocol to write for a new table with these properties
  * and this schema, or a refusal naming the first property that cannot take effect.
  */
-export function newTableDefinition(schema: StructType, properties: Readonly<Record<string, string>>): NewTableDefinition {
+export function newTableDefinition(schema: StructType, properties: Readonly<Record<string, string>>, opts: { clustered?: boolean } = {}): NewTableDefinition {
   const configuration: Record<string, string> = {};
-  const propertyFeatures: TableFeature[] = [];
+  // Clustering columns bring the clustering feature, as Spark's CLUSTER BY does.
+  const propertyFeatures: TableFeature[] = opts.clustered ? [featureByName('clustering')!] : [];
   let reader: number | undefined;
   let writer: number | undefined;
   let ignoreDefaults = false;
@@ -138,6 +139,7 @@ export function newTableDefinition(schema: StructType, properties: Readonly<Reco
       const feat = featureByName(name);
       if (!feat) refuse(rawKey, value, `"${name}" is not a Delta table feature Spark knows`);
       if (!feat.supported) refuse(rawKey, value, `the ${feat.name} feature: ${NOT_YET}`);
+      if (feat.name === 'clustering') refuse(rawKey, value, 'clustering comes with clustering columns (--cluster-by, clusterBy), not with a property (Spark refuses it too)');
       propertyFeatures.push(feat);
       continue;
     }

@@ -5,7 +5,8 @@ import type { Row } from '../arrow/record-batch.js';
 import type { Compression, EngineName, ParquetHandler } from '../parquet/handler.js';
 import { parquetHandler } from '../parquet/engines.js';
 import { discard, type Storage } from '../storage/storage.js';
-import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
+import type { Action, AddFile, CommitInfo, DomainMetadata, Metadata, Protocol } from './actions.js';
+import { checkClusteredWritable, clusteringColumnsOf, clusteringDomain, columnReference, newTableClusteringColumns, parseClusterBy } from './clustering.js';
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
@@ -36,6 +37,11 @@ import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 export interface CreateTableOptions {
   schema: StructType;
   partitionColumns?: string[];
+  /**
+   * Liquid clustering columns (Spark's CLUSTER BY): column references such as "a", "s.x" or
+   * "`a.b`". The table gets the clustering feature and OPTIMIZE clusters it; not with partitions.
+   */
+  clusterBy?: readonly string[];
   configuration?: Record<string, string>;
   name?: string;
   description?: string;
@@ -157,12 +163,14 @@ export class DeltaTable {
     return this._snapshot;
   }
 
-  private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol } {
+  private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol; domains: DomainMetadata[] } {
     const partitionColumns = opts.partitionColumns ?? [];
     validateTableSchema(opts.schema, partitionColumns);
     // Properties take effect as Spark applies them (protocol included) or are refused here.
-    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {});
-    tableConfig({ configuration });
+    const clustered = (opts.clusterBy?.length ?? 0) > 0;
+    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {}, { clustered });
+    const config = tableConfig({ configuration });
+    const clustering = newTableClusteringColumns(opts.schema, partitionColumns, opts.clusterBy, config.numIndexedCols);
     const metadata: Metadata = {
       id: randomUUID(),
       // Spark leaves unset optional fields out rather than writing null.
@@ -174,7 +182,7 @@ export class DeltaTable {
       configuration,
       createdTime: Date.now(),
     };
-    return { metadata, protocol };
+    return { metadata, protocol, domains: clustering ? [clusteringDomain(clustering)] : [] };
   }
 
   /**
@@ -182,8 +190,9 @@ export class DeltaTable {
    * Undefined when another writer created version 0 first (nothing was written).
    */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
-    const { metadata, protocol } = this.newMetadata(opts);
-    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...extra];
+    const { metadata, protocol, domains } = this.newMetadata(opts);
+    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...domains.map((d) => ({ domainMetadata: d })), ...extra];
+    if (domains.length) params = { ...params, clusterBy: JSON.stringify((opts.clusterBy ?? []).flatMap(parseClusterBy).map(columnReference)) };
     const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
     if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
@@ -209,8 +218,11 @@ export class DeltaTable {
     if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
       throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
     }
+    const theirClustering = JSON.stringify(clusteringColumnsOf(snap.protocol, snap.state.domains) ?? null);
+    const ourClustering = JSON.stringify(newTableClusteringColumns(create.schema, ours, create.clusterBy, snap.config.numIndexedCols) ?? null);
+    if (theirClustering !== ourClustering) throw fail(`it is clustered by ${theirClustering}, this append by ${ourClustering}`);
     // Compare what the properties turn into (canonical keys, protocol), not how they were spelled.
-    const wanted = newTableDefinition(create.schema, create.configuration ?? {});
+    const wanted = newTableDefinition(create.schema, create.configuration ?? {}, { clustered: (create.clusterBy?.length ?? 0) > 0 });
     for (const [key, value] of Object.entries(wanted.configuration)) {
       const theirs = snap.metadata.configuration?.[key];
       if (theirs !== value) throw fail(`its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`);
@@ -228,7 +240,10 @@ export class DeltaTable {
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
     const snap = this._snapshot;
     if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
-    if (snap) checkWritable(snap.protocol, snap.metadata, this.storage.root);
+    if (snap) {
+      checkWritable(snap.protocol, snap.metadata, this.storage.root);
+      checkClusteredWritable(snap.schema, clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [], snap.metadata.configuration ?? {}, snap.config.numIndexedCols, this.storage.root);
+    }
     if (snap && opts.txn) {
       const have = snap.txnVersion(opts.txn.appId);
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
@@ -257,7 +272,9 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}).configuration });
+    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}, { clustered: (opts.create!.clusterBy?.length ?? 0) > 0 }).configuration });
+    // A new table's clustering columns are checked before any work is done, as its properties are.
+    if (!snap) newTableClusteringColumns(schema, partitionColumns, opts.create!.clusterBy, config.numIndexedCols);
     const wopts: WriteOptions = {
       // The table's Parquet handler, unless this append asks for another one for its data files.
       parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),

@@ -9,7 +9,9 @@ import { discard } from '../../storage/storage.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, encodeAddPath, partitionDirectory } from '../partitions.js';
+import { clusteringBins, clusteringColumnsOf, columnReference, logicalPath } from '../clustering.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
+import { clusterBin } from './cluster.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
 import { computeStats } from '../stats.js';
@@ -29,6 +31,11 @@ export interface OptimizeOptions {
   auto?: boolean;
   /** Called as input files are compacted (a file at a time), for progress displays. */
   onProgress?: (p: OptimizeProgress) => void;
+  /**
+   * Clustered tables: the input bytes one clustering run sorts together (a ZCube, held in memory);
+   * a ZCube that reached it is left alone by later runs, smaller ones are merged with new files.
+   */
+  zCubeSize?: number;
 }
 
 /** Files and bytes of the small files being compacted: done of the total planned. */
@@ -50,6 +57,8 @@ export interface OptimizeMetrics {
 }
 
 const DEFAULT_TARGET = 128 * 1024 * 1024;
+/** Spark's is 100 GiB (minCubeSize), sorted by a cluster; one process sorts this much in memory. */
+export const DEFAULT_ZCUBE_SIZE = 1024 * 1024 * 1024;
 
 /**
  * OPTIMIZE (bin-packing): per partition, small files are grouped into bins near the target size
@@ -57,11 +66,17 @@ const DEFAULT_TARGET = 128 * 1024 * 1024;
  * (streaming readers skip it). Bins are read and written one at a time, so memory is bounded by
  * one bin, not the table. Concurrent blind appends do not conflict; a concurrent operation that
  * removed any of the same files does, and this one then gives up, removing what it wrote.
+ * A clustered table is clustered instead, as Spark does it: see clustering.ts and cluster.ts.
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
   const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
   const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
+  const zCubeSize = checkWholeNumber('zCubeSize', opts.zCubeSize ?? DEFAULT_ZCUBE_SIZE, 1);
+  // A clustered table (with clustering columns) is clustered, not bin-packed (../clustering.ts).
+  const clusteringColumns = clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [];
+  const clusterPaths = clusteringColumns.map((c) => logicalPath(snap.schema, c));
+  const clusterBy = clusterPaths.map(columnReference);
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
@@ -85,26 +100,29 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   };
   const removes: RemoveFile[] = [];
   const adds: AddFile[] = [];
-  // The plan, counted up front only for a progress display: the bins the loop below compacts.
-  const planned = opts.onProgress ? [...groups.values()].filter((files) => files.length >= minFiles).flatMap((files) => binsOf(files, target)).filter((b) => b.length >= 2) : [];
-  const progress = progressCounter(opts.onProgress, planned);
+  // Per partition, the bins to rewrite: small files packed near the target size, or, clustering,
+  // the ZCubes to write (every file not yet in a large enough ZCube, whatever its size).
+  const plan: AddFile[][][] = clusterPaths.length
+    ? [clusteringBins(snap.files, clusterBy, zCubeSize, zCubeSize)].filter((bins) => bins.length > 0)
+    : [...groups.values()].filter((files) => files.length >= minFiles).map((files) => binsOf(files, target).filter((b) => b.length >= 2));
+  const progress = progressCounter(opts.onProgress, opts.onProgress ? plan.flat() : []);
   let partitions = 0;
   let numBatches = 0;
   const now = Date.now();
   try {
-    for (const files of groups.values()) {
-      if (files.length < minFiles) continue;
+    for (const bins of plan) {
       partitions++;
-      for (const b of binsOf(files, target)) {
-        if (b.length < 2) continue;
+      for (const b of bins) {
         numBatches++;
         const tick = progress.bin();
         const values = b[0].partitionValues;
         const dir = partitionDirectory(snap.partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values).
-        const compacted = parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
-        if (compacted) {
+        const compacted = !clusterPaths.length && parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
+        if (clusterPaths.length) {
+          adds.push(...(await clusterBin(table, snap, b, dataSchema, arrowSchema, clusterPaths, clusterBy, wopts, tick)));
+        } else if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
           if (inputRows !== undefined && compacted.rows !== undefined && compacted.rows !== inputRows) {
@@ -149,7 +167,13 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
       isBlindAppend: false,
       commitInfo: {
         operation: 'OPTIMIZE',
-        operationParameters: { predicate: JSON.stringify(opts.where ? [opts.where] : []), zOrderBy: '[]', clusterBy: '[]', auto: String(opts.auto ?? false) },
+        operationParameters: {
+          predicate: JSON.stringify(opts.where ? [opts.where] : []),
+          zOrderBy: '[]',
+          clusterBy: JSON.stringify(clusterBy),
+          auto: String(opts.auto ?? false),
+          ...(clusterPaths.length ? { isFull: 'false' } : {}),
+        },
         operationMetrics: {
           numRemovedFiles: String(metrics.numFilesRemoved),
           numAddedFiles: String(metrics.numFilesAdded),
