@@ -5,13 +5,21 @@
  * Configuration from the environment:
  *   COINGECKO_COINS (bitcoin,ethereum,solana), COINGECKO_VS (usd,eur), COINGECKO_PLAN (demo|pro|none),
  *   COINGECKO_API_KEY, COINGECKO_BASE_URL (a mirror or the simulator), COINGECKO_CALLS_PER_MINUTE (30),
- *   TRIBUTARY_DATA (./data): table <data>/coingecko_prices, checkpoint <data>/_checkpoints/coingecko_prices.
+ *   TRIBUTARY_DATA (./data): table <data>/coingecko_prices, checkpoint <data>/_checkpoints/coingecko_prices;
+ *   a directory or an object-store location (s3://bucket/prefix, gs://..., abfss://...), whose
+ *   credentials come from the environment (AWS_*, ...) or `tributary run --storage-option k=v`.
  */
 import * as path from 'node:path';
 import type { Tributary } from '../src/session.js';
+import { isLocalLocation } from '../src/storage/uri.js';
+
+/** `<data>/<parts>`: a path below a directory, or a key prefix below an object-store location. */
+function under(data: string, ...parts: string[]): string {
+  return isLocalLocation(data) ? path.join(path.resolve(data), ...parts) : [data.replace(/\/+$/, ''), ...parts].join('/');
+}
 
 export default function coingeckoPrices(t: Tributary) {
-  const data = path.resolve(process.env.TRIBUTARY_DATA ?? 'data');
+  const data = process.env.TRIBUTARY_DATA ?? 'data';
   const env = process.env;
   let reader = t.readStream
     .format('coingecko')
@@ -24,10 +32,10 @@ export default function coingeckoPrices(t: Tributary) {
   return reader
     .load()
     .writeStream.format('delta')
-    .option('checkpointLocation', path.join(data, '_checkpoints', 'coingecko_prices'))
+    .option('checkpointLocation', under(data, '_checkpoints', 'coingecko_prices'))
     .option('autoCompact.maxSmallFiles', '200')
     .partitionBy('date')
     .queryName('coingecko-prices')
     .trigger({ processingTime: env.TRIBUTARY_TRIGGER ?? '30 seconds' })
-    .start(path.join(data, 'coingecko_prices'));
+    .start(under(data, 'coingecko_prices'));
 }

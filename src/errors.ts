@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'SCHEMA_INVALID'
   | 'SCHEMA_MISMATCH'
   | 'ROW_INVALID'
+  | 'CONSTRAINT_VIOLATION'
   | 'INPUT_PARSE'
   | 'TABLE_NOT_FOUND'
   | 'TABLE_EXISTS'

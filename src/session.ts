@@ -1,7 +1,8 @@
 import { registerBuiltins } from './builtins.js';
 import { TributaryError } from './errors.js';
 import { DataStreamReader } from './engine/data-stream.js';
-import type { SinkFactory, StreamingContext } from './engine/streaming-context.js';
+import type { OpsRequest, SinkFactory, StreamingContext } from './engine/streaming-context.js';
+import { Operations, type OpsOptions } from './ops/operations.js';
 import { StreamingQueryManager } from './engine/streams.js';
 import type { Trigger } from './engine/trigger.js';
 import { Secrets } from './redact.js';
@@ -33,8 +34,45 @@ export class Tributary implements StreamingContext {
   /** Where warnings go (the CLI prints them to stderr); they arrive redacted. */
   onWarning: (msg: string) => void = (m) => process.stderr.write(`tributary: warning: ${m}\n`);
 
+  private ops: Promise<Operations> | undefined;
+
   constructor(opts: { builtins?: boolean } = {}) {
     if (opts.builtins !== false) registerBuiltins(this);
+  }
+
+  /**
+   * Serves Prometheus metrics (/metrics), liveness and readiness (/healthz, /readyz) and, with
+   * `dashboard`, the live dashboard (/) for this session's queries, on its own Registry. One
+   * server per session: a second call with the same port gets it, another port is refused.
+   */
+  serveOps(opts: OpsOptions): Promise<Operations> {
+    if (!this.ops) {
+      this.ops = Operations.start(this.streams, opts);
+      // A failed start (the port is taken) may be tried again.
+      this.ops.catch(() => (this.ops = undefined));
+      return this.ops;
+    }
+    return this.ops.then((o) => {
+      if (opts.port !== 0 && o.options.port !== opts.port) throw new TributaryError('INVALID_ARGUMENT', `this session already serves metrics on port ${o.server.port}; one port per session`);
+      return o;
+    });
+  }
+
+  /** The session's operations server, if one was started. */
+  get operations(): Promise<Operations> | undefined {
+    return this.ops;
+  }
+
+  /** Stops the operations server (the queries go on). */
+  async closeOps(): Promise<void> {
+    const o = this.ops;
+    this.ops = undefined;
+    await (await o?.catch(() => undefined))?.close();
+  }
+
+  /** For writeStream's metricsPort option (StreamingContext). */
+  async serveOpsFor(req: OpsRequest): Promise<void> {
+    await this.serveOps(req);
   }
 
   get readStream(): DataStreamReader {
@@ -53,6 +91,8 @@ export class Tributary implements StreamingContext {
   }
 
   warn(msg: string): void {
-    this.onWarning(this.secrets.redact(msg));
+    const m = this.secrets.redact(msg);
+    this.onWarning(m);
+    void this.ops?.then((o) => o.tracker.warning(m)).catch(() => undefined);
   }
 }

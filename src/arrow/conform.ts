@@ -13,7 +13,8 @@ import { Variant } from './variant/variant.js';
  * Arrow input made into a batch of the table's Arrow schema, validated exactly as rows are.
  * A column whose Arrow type is already the table's passes through as it is (no copy), after
  * checks on its buffers: NOT NULL, the decimal's precision, the date and timestamp range, and
- * well-formed UTF-8. Anything else (another type, a nested column, a value those checks doubt)
+ * well-formed UTF-8, through structs and lists (the decoder's batches with nested columns pass
+ * without being turned into rows and back). Anything else (another type, a map, a value those checks doubt)
  * goes through the row path for this batch, which coerces what it can and words every refusal
  * exactly as for rows: the same input gives the same table or the same error either way.
  */
@@ -76,7 +77,17 @@ function nullData(type: arrow.DataType, n: number): arrow.Data {
 function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
   if (!nullable && d.nullCount > 0) return false;
   if (t.kind === 'variant') return variantsWellFormed(d);
-  if (t.kind !== 'primitive' && t.kind !== 'decimal') return false; // nested: the row path
+  if (t.kind === 'struct') {
+    // Each field by the same checks (a NOT NULL field with any null at all takes the row path,
+    // which knows whether its struct was null there).
+    return t.fields.every((f, i) => d.children[i] !== undefined && fastChecks(d.children[i], f.type, f.nullable));
+  }
+  if (t.kind === 'array') {
+    // The elements, all of them (those of null lists too: a false only means the row path).
+    const child = d.children[0];
+    return child !== undefined && fastChecks(child, t.elementType, t.containsNull);
+  }
+  if (t.kind !== 'primitive' && t.kind !== 'decimal') return false; // a map: the row path
   if (d.length === 0) return true;
   if (t.kind === 'decimal') return decimalsFit(d, t.precision);
   switch (t.name) {

@@ -59,8 +59,14 @@ export function toArrowType(t: DataType): arrow.DataType {
   throw new TributaryError('INTERNAL', `no Arrow type for ${JSON.stringify(t)}`);
 }
 
+/**
+ * A field of a physical schema carries its Parquet field id as `parquet.field.id` (Spark's key;
+ * see src/delta/column-mapping.ts); arrow-rs writes the Arrow field metadata `PARQUET:field_id`
+ * into the file as the field id, and reads it back the same way.
+ */
 export function toArrowField(f: StructField): arrow.Field {
-  return new arrow.Field(f.name, toArrowType(f.type), f.nullable);
+  const id = f.metadata['parquet.field.id'];
+  return new arrow.Field(f.name, toArrowType(f.type), f.nullable, typeof id === 'number' ? new Map([['PARQUET:field_id', String(id)]]) : undefined);
 }
 
 export function toArrowSchema(s: StructType): arrow.Schema {

@@ -68,6 +68,16 @@ export function javaDoubleToString(x: number): string {
   return `${m}E${Number(exp)}`;
 }
 
+/** Java's Float.toString: the shortest digits that read back as the same float32. */
+export function javaFloatToString(x: number): string {
+  if (!Number.isFinite(x) || x === 0) return javaDoubleToString(x);
+  for (let p = 1; p <= 9; p++) {
+    const t = Number(x.toPrecision(p));
+    if (Math.fround(t) === x) return javaDoubleToString(t);
+  }
+  return javaDoubleToString(x);
+}
+
 export function bytesToBase64(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64');
 }

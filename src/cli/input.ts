@@ -4,6 +4,7 @@ import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { invalidUtf8Error, isBlankLine, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from '../json/ndjson-decoder.js';
+import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
 
@@ -124,10 +125,11 @@ function openInput(source: string): { name: string; stream: AsyncIterable<Buffer
 }
 
 /**
- * Feeds a stream's chunks to `sink` until it says stop. Only the stream's own failures become
- * IO errors ("cannot read"); whatever the sink throws (a bad row) goes through unchanged.
+ * The stream's chunks. Only the stream's own failures become IO errors ("cannot read"); whatever
+ * the consumer throws (a bad row) goes through unchanged, and a consumer that stops early or
+ * throws stops the reading (and closes the file).
  */
-async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
+async function* readChunks(name: string, stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const it = stream[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -137,12 +139,17 @@ async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: B
       } catch (e) {
         throw new TributaryError('IO', `cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
       }
-      if (r.done || !sink(r.value)) break;
+      if (r.done) return;
+      yield r.value;
     }
   } finally {
-    // Stops reading (and closes the file) when the sink stopped early or threw.
     await it.return?.().catch(() => undefined);
   }
+}
+
+/** Feeds a stream's chunks to `sink` until it says stop. */
+async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
+  for await (const chunk of readChunks(name, stream)) if (!sink(chunk)) break;
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as rows: see NdjsonRowReader. */
@@ -177,26 +184,56 @@ export function ndjsonToBatches(input: NdjsonInput, schema: StructType, chunkRow
   return out;
 }
 
-export interface DecodedNdjson {
-  batches: arrow.RecordBatch[];
-  rows: number;
+/**
+ * NDJSON decoded into Arrow batches of a known schema as it is read (NdjsonDecoder): `batches`
+ * reads the input a chunk at a time when the consumer asks for the next batch, so memory holds a
+ * batch or two whatever the input's size. A bad line ends the stream with its error, after the
+ * rows before it.
+ */
+export interface NdjsonBatches {
+  batches: AsyncIterable<arrow.RecordBatch>;
+  /** Rows decoded so far (all of them once `batches` has ended). */
+  readonly rows: number;
   /** The input line of a row, for errors found after decoding (a partition directory too long). */
   lineOf(row: number): number | undefined;
   name: string;
 }
 
-/** Reads newline-delimited JSON straight into Arrow batches of a known schema (NdjsonDecoder). */
-export async function decodeNdjson(source: string, schema: StructType, opts: NdjsonOptions = {}): Promise<DecodedNdjson> {
+/** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
+export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number } = {}): NdjsonBatches {
   const { name, stream } = openInput(source);
-  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
-  const batches: arrow.RecordBatch[] = [];
   let bytesRead = 0;
-  await pump(name, stream, (chunk) => {
-    for (const b of decoder.push(chunk)) batches.push(b);
-    bytesRead += chunk.length;
-    opts.onProgress?.(bytesRead, decoder.rows);
-    return true;
-  });
-  for (const b of decoder.end()) batches.push(b);
-  return { batches, rows: decoder.rows, lineOf: (r) => decoder.lineOf(r), name };
+  // The input's chunks, with progress after each is decoded.
+  async function* chunks(rows: () => number): AsyncGenerator<Buffer> {
+    for await (const chunk of readChunks(name, stream)) {
+      bytesRead += chunk.length;
+      yield chunk;
+      opts.onProgress?.(bytesRead, rows());
+    }
+  }
+  if (opts.decodeWorkers && opts.decodeWorkers > 0) {
+    // Ranges of the input decoded on threads (parallel-decoder.ts), the batches in input order.
+    const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads: opts.decodeWorkers });
+    return {
+      batches: parallel.decode(chunks(() => parallel.rows)),
+      get rows() {
+        return parallel.rows;
+      },
+      lineOf: (r) => parallel.lineOf(r),
+      name,
+    };
+  }
+  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
+  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+    for await (const chunk of chunks(() => decoder.rows)) yield* decoder.push(chunk);
+    yield* decoder.end();
+  }
+  return {
+    batches: batches(),
+    get rows() {
+      return decoder.rows;
+    },
+    lineOf: (r) => decoder.lineOf(r),
+    name,
+  };
 }

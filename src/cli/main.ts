@@ -4,12 +4,17 @@ import { MAX_ROW_GROUP_ROWS } from '../parquet/handler.js';
 import { VERSION } from '../version.js';
 import { durationArg, sizeArg, wholeNumber } from './args.js';
 import { CliStdout } from './output.js';
-import { appendCommand } from './commands/append.js';
-import { historyCommand } from './commands/history.js';
-import { inspectCommand } from './commands/inspect.js';
-import { readCommand } from './commands/read.js';
-import { runCommand } from './commands/run.js';
-import { optimizeCommand, vacuumCommand } from './commands/maintenance.js';
+
+// Each command's module is loaded when that command runs: `append` need not load the streaming
+// engine, the HTTP client and the sources (a fifth of a one-shot append's CPU went to loading them).
+const appendCommand: typeof import('./commands/append.js').appendCommand = async (...a) => (await import('./commands/append.js')).appendCommand(...a);
+const historyCommand: typeof import('./commands/history.js').historyCommand = async (...a) => (await import('./commands/history.js')).historyCommand(...a);
+const inspectCommand: typeof import('./commands/inspect.js').inspectCommand = async (...a) => (await import('./commands/inspect.js')).inspectCommand(...a);
+const readCommand: typeof import('./commands/read.js').readCommand = async (...a) => (await import('./commands/read.js')).readCommand(...a);
+const runCommand: typeof import('./commands/run.js').runCommand = async (...a) => (await import('./commands/run.js')).runCommand(...a);
+const optimizeCommand: typeof import('./commands/maintenance.js').optimizeCommand = async (...a) => (await import('./commands/maintenance.js')).optimizeCommand(...a);
+const vacuumCommand: typeof import('./commands/maintenance.js').vacuumCommand = async (...a) => (await import('./commands/maintenance.js')).vacuumCommand(...a);
+const dashboardCommand: typeof import('./commands/dashboard.js').dashboardCommand = async (...a) => (await import('./commands/dashboard.js')).dashboardCommand(...a);
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -38,6 +43,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--row-group-rows <n>', 'maximum rows per Parquet row group', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
+    .option('--decode-workers <n>', 'threads decoding the input (0 = the main thread; default: by input size and cores, or TRIBUTARY_DECODE_WORKERS)', wholeNumber('--decode-workers', { min: 0, max: 64 }))
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'print the result as JSON')
     .option('--no-progress', 'no progress bar (drawn only when stdout and stderr are terminals)')
@@ -107,8 +113,24 @@ export function buildProgram(out: CliStdout): Command {
     .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
     .option('--json', 'progress as JSON lines')
     .option('--no-progress', 'no progress bar for sources that report their progress (drawn only when stdout and stderr are terminals)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at /metrics, and /healthz and /readyz, on this port', wholeNumber('--metrics-port', { max: 65535 }))
+    .option('--metrics-host <host>', 'interface for --metrics-port (default 127.0.0.1; 0.0.0.0 for Kubernetes probes)')
+    .option('--dashboard', 'also serve the live dashboard at / on the --metrics-port')
+    .option('--ready-after-intervals <n>', '/readyz fails once no batch committed for n trigger intervals (default 3)', wholeNumber('--ready-after-intervals', { min: 1 }))
+    .option('--liveness-timeout <duration>', '/healthz fails once the trigger loop has not moved for this long (default 5m)', durationArg('--liveness-timeout'))
     .action(async (target, rest, opts) => {
       process.exitCode = await runCommand(target, opts, rest, out);
+    });
+
+  program
+    .command('dashboard <checkpoint> [table]')
+    .description("serve the dashboard of a stopped or cron-run query from the progress its checkpoint keeps")
+    .option('--port <port>', 'port to serve on (default 4040; 0 picks a free one)', wholeNumber('--port', { max: 65535 }), 4040)
+    .option('--host <host>', 'interface to bind (default 127.0.0.1)')
+    .option('--batches <n>', 'batches charted (the newest; default 100)', wholeNumber('--batches', { min: 1 }))
+    .option('--storage-option <key=value>', 'object-store option, e.g. AWS_ENDPOINT_URL=http://127.0.0.1:5000 (repeatable)', collect, [])
+    .action(async (checkpoint, table, opts) => {
+      process.exitCode = await dashboardCommand(checkpoint, table, opts);
     });
 
   return program;

@@ -107,8 +107,11 @@ export function serializeActions(actions: readonly Action[]): string {
 
 const KNOWN = new Set(['protocol', 'metaData', 'add', 'remove', 'txn', 'commitInfo', 'domainMetadata']);
 
-/** Parses a commit file; unknown action types (cdc, checkpointMetadata, sidecar...) are skipped. */
-export function parseActions(text: string, file: string): Action[] {
+/**
+ * Parses a commit file (or a JSON checkpoint); other action types (cdc, checkpointMetadata,
+ * sidecar...) are skipped, or handed to `other` when given.
+ */
+export function parseActions(text: string, file: string, other?: (kind: string, value: unknown) => void): Action[] {
   const out: Action[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -121,7 +124,9 @@ export function parseActions(text: string, file: string): Action[] {
       throw new TributaryError('LOG_CORRUPT', `${file}, line ${i + 1}: not valid JSON (${(e as Error).message})`, { file, line: i + 1 });
     }
     for (const k of Object.keys(obj)) {
-      if (KNOWN.has(k) && obj[k] !== null && obj[k] !== undefined) out.push({ [k]: obj[k] } as Action);
+      if (obj[k] === null || obj[k] === undefined) continue;
+      if (KNOWN.has(k)) out.push({ [k]: obj[k] } as Action);
+      else other?.(k, obj[k]);
     }
   }
   return out;

@@ -9,6 +9,7 @@ import { checkpointPath, LAST_CHECKPOINT } from './filenames.js';
 import { parseDdl } from '../schema/ddl.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import { failpoint } from '../failpoints.js';
+import { withJsonChecksum } from './json-checksum.js';
 
 /**
  * Classic single-file checkpoints (PROTOCOL.md "Checkpoints"). The Parquet schema is Spark's,
@@ -53,6 +54,8 @@ export interface LastCheckpoint {
   sizeInBytes?: number;
   numOfAddFiles?: number;
   parts?: number;
+  /** V2 checkpoints: the top-level file, and (when short) its non-file actions and sidecars. */
+  v2Checkpoint?: { path: string; sizeInBytes: number; modificationTime: number; nonFileActions?: unknown[]; sidecarFiles?: unknown[] };
 }
 
 /**
@@ -80,7 +83,7 @@ export async function writeCheckpoint(engine: Engine, version: number, actions: 
   }
   failpoint('during-delta-checkpoint');
   const info: LastCheckpoint = { version, size: actions.length, sizeInBytes: bytes.length, numOfAddFiles: numAdds };
-  await storage.write(LAST_CHECKPOINT, JSON.stringify(info));
+  await storage.write(LAST_CHECKPOINT, withJsonChecksum(info as unknown as Record<string, unknown>));
   return info;
 }
 
@@ -94,12 +97,19 @@ async function countCheckpoint(engine: Engine, path: string): Promise<Record<str
   return out;
 }
 
-/** Reads a classic checkpoint (ours, Spark's or delta-rs') into actions. */
-export async function readCheckpoint(engine: Engine, path: string): Promise<Action[]> {
+/** Rows of a checkpoint that are not actions of a snapshot: `checkpointMetadata` and `sidecar` (V2 spec). */
+export type CheckpointOnlyRow = { checkpointMetadata: Record<string, unknown> } | { sidecar: Record<string, unknown> };
+
+/**
+ * Reads a Parquet checkpoint (ours, Spark's or delta-rs'; classic, multi-part part, V2 top level
+ * or sidecar) into actions. V2 spec rows (`checkpointMetadata`, `sidecar`) go to `v2Rows` when
+ * given; see v2-checkpoint.ts, which follows the sidecars.
+ */
+export async function readCheckpoint(engine: Engine, path: string, v2Rows?: CheckpointOnlyRow[]): Promise<Action[]> {
   let table: arrow.Table;
   try {
     const bytes = await engine.storage.read(path);
-    const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata'];
+    const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
     table = engine.parquet.read(bytes);
     const have = table.schema.fields.map((f) => f.name);
     const cols = all.filter((c) => have.includes(c));
@@ -126,7 +136,8 @@ export async function readCheckpoint(engine: Engine, path: string): Promise<Acti
         plain.partitionColumns ??= [];
         plain.configuration ??= {};
       }
-      out.push({ [names[c]]: plain } as Action);
+      if (names[c] === 'checkpointMetadata' || names[c] === 'sidecar') v2Rows!.push({ [names[c]]: plain } as CheckpointOnlyRow);
+      else out.push({ [names[c]]: plain } as Action);
     }
   }
   return out;

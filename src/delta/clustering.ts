@@ -225,9 +225,8 @@ function zCubeOf(f: AddFile): ZCubeInfo | undefined {
  */
 export function clusteringBins(files: readonly AddFile[], logicalNames: readonly string[], minCubeSize: number, cubeSize: number): AddFile[][] {
   const sameColumns = (c: ZCubeInfo) => c.zOrderBy.length === logicalNames.length && c.zOrderBy.every((x, i) => x === logicalNames[i]);
-  const sorted = [...files]
-    .filter((f) => !f.deletionVector)
-    .sort((a, b) => {
+  // Files with deletion vectors are rewritten too, without their deleted rows.
+  const sorted = [...files].sort((a, b) => {
       const x = zCubeOf(a)?.id;
       const y = zCubeOf(b)?.id;
       if (x !== y) return x === undefined ? -1 : y === undefined ? 1 : x < y ? -1 : 1;

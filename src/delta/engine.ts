@@ -12,6 +12,8 @@ import { storageFor } from '../storage/uri.js';
 export interface Engine {
   readonly storage: Storage;
   readonly parquet: ParquetHandler;
+  /** Milliseconds since the epoch for commit timestamps; Date.now unless a test injects a clock. */
+  readonly clock?: () => number;
 }
 
 export interface EngineOptions {
@@ -19,6 +21,8 @@ export interface EngineOptions {
   storageOptions?: Readonly<Record<string, string>>;
   /** The Parquet handler: 'parquet-wasm' (the default), 'parquetjs', or one of your own. */
   parquet?: EngineName | ParquetHandler;
+  /** The clock commits take their timestamps from (in-commit timestamps); Date.now by default. */
+  clock?: () => number;
 }
 
 export function isEngine(x: unknown): x is Engine {
@@ -33,5 +37,5 @@ export async function engineFor(location: string | Storage | Engine, opts: Engin
   if (isEngine(location)) return location;
   const storage = typeof location === 'string' ? await storageFor(location, opts.storageOptions) : location;
   const parquet = typeof opts.parquet === 'object' ? opts.parquet : parquetHandler(opts.parquet ?? 'parquet-wasm');
-  return { storage, parquet };
+  return opts.clock ? { storage, parquet, clock: opts.clock } : { storage, parquet };
 }

@@ -10,9 +10,16 @@ const pad = (v: number) => String(v).padStart(20, '0');
 export const commitPath = (version: number) => `${LOG_DIR}/${pad(version)}.json`;
 export const checkpointPath = (version: number) => `${LOG_DIR}/${pad(version)}.checkpoint.parquet`;
 
+/** V2 checkpoints: the UUID-named top-level file, and the sidecars (file actions) it points to. */
+export const SIDECAR_DIR = `${LOG_DIR}/_sidecars`;
+export const v2CheckpointPath = (version: number, uuid: string, format: 'json' | 'parquet') => `${LOG_DIR}/${pad(version)}.checkpoint.${uuid}.${format}`;
+/** Spark's sidecar names: `<version>.checkpoint.<part>.<parts>.<uuid>.parquet`, one part per file. */
+export const sidecarName = (version: number, part: number, parts: number, uuid: string) =>
+  `${pad(version)}.checkpoint.${String(part).padStart(10, '0')}.${String(parts).padStart(10, '0')}.${uuid}.parquet`;
+
 export type LogFile =
   | { kind: 'commit'; version: number; name: string }
-  | { kind: 'checkpoint'; version: number; name: string; part?: number; parts?: number; uuid?: string }
+  | { kind: 'checkpoint'; version: number; name: string; part?: number; parts?: number; uuid?: string; format?: 'json' | 'parquet' }
   | { kind: 'crc'; version: number; name: string }
   | { kind: 'compacted'; version: number; end: number; name: string };
 
@@ -32,7 +39,7 @@ export function parseLogFileName(name: string): LogFile | undefined {
       : { kind: 'checkpoint', version: Number(m[1]), name, part: Number(m[2]), parts: Number(m[3]) };
   }
   m = V2_CHECKPOINT_RE.exec(name);
-  if (m) return { kind: 'checkpoint', version: Number(m[1]), name, uuid: m[2] };
+  if (m) return { kind: 'checkpoint', version: Number(m[1]), name, uuid: m[2], format: m[3] as 'json' | 'parquet' };
   m = CRC_RE.exec(name);
   if (m) return { kind: 'crc', version: Number(m[1]), name };
   m = COMPACTED_RE.exec(name);

@@ -3,6 +3,7 @@ import type { Storage } from '../storage/storage.js';
 import type { CommitInfo } from './actions.js';
 import { commitPath } from './filenames.js';
 import { parseActions } from './actions.js';
+import { commitTimestamp } from './in-commit-timestamp.js';
 
 export interface HistoryEntry extends CommitInfo {
   version: number;
@@ -20,7 +21,8 @@ export async function readHistory(storage: Storage, latest: number, limit?: numb
     if (!st) break;
     const info = parseActions(await storage.readText(path), path).find((a) => 'commitInfo' in a);
     const ci = info && 'commitInfo' in info ? info.commitInfo : {};
-    out.push({ ...ci, version: v, timestamp: ci.timestamp ?? st.modificationTime });
+    // With in-commit timestamps a commit's time is its inCommitTimestamp, as DESCRIBE HISTORY shows.
+    out.push({ ...ci, version: v, timestamp: commitTimestamp(ci, st.modificationTime) });
   }
   return out;
 }

@@ -1,13 +1,20 @@
 import { TributaryError } from '../errors.js';
 import type { Metadata, Protocol } from './actions.js';
 import { containsType, parseSchemaString } from '../schema/schema.js';
+import { checkColumnMapping } from './column-mapping.js';
+import { constraintProblems } from './constraints.js';
+import { generatedColumnProblems } from './generated-columns.js';
 
 /**
  * Which tables we may read and append to. A writer that ignores a feature it does not implement
  * corrupts the table for every other reader (PROTOCOL.md "Table Features"), so anything we do
- * not fully honour is refused by name.
+ * not fully honour is refused by name. Deletion vectors: the reader drops the rows they delete
+ * (deletion-vector.ts), OPTIMIZE rewrites their files without those rows and removes the logical
+ * file with its DV, VACUUM keeps the DV files live files use. V2 checkpoints: read in every form
+ * (v2-checkpoint.ts), written when delta.checkpointPolicy is v2 (classic ones otherwise, which the
+ * feature allows), never multi-part, and log cleanup keeps referenced sidecars.
  */
-export const READER_FEATURES = new Set(['timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening', 'variantType', 'variantType-preview']);
+export const READER_FEATURES = new Set(['columnMapping', 'timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening', 'variantType', 'variantType-preview']);
 
 /** Writer features whose obligations a blind appender meets (some only when unused; see below). */
 const WRITER_FEATURES = new Set([
@@ -18,10 +25,15 @@ const WRITER_FEATURES = new Set([
   'domainMetadata',
   'vacuumProtocolCheck',
   'deletionVectors',
+  'v2Checkpoint',
   'checkConstraints',
   'generatedColumns',
   'identityColumns',
   'columnMapping',
+  // Met in commit.ts for every commit: fresh row ids past the high-water mark, and a monotonic
+  // inCommitTimestamp first in commitInfo.
+  'rowTracking',
+  'inCommitTimestamp',
   // Appends need not cluster (Spark's do not); OPTIMIZE clusters and tags as Spark does.
   'clustering',
   // Unshredded variants, the form Spark writes without variantShredding (Spark 4.0 named it -preview).
@@ -32,9 +44,6 @@ const WRITER_FEATURES = new Set([
 export function checkReadable(protocol: Protocol, tablePath: string): void {
   if (protocol.minReaderVersion > 3) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `table ${tablePath} needs reader version ${protocol.minReaderVersion}; Tributary reads up to 3`);
-  }
-  if (protocol.minReaderVersion === 2) {
-    throw new TributaryError('UNSUPPORTED_FEATURE', `table ${tablePath} uses column mapping (reader version 2), which Tributary does not implement`);
   }
   const missing = (protocol.readerFeatures ?? []).filter((f) => !READER_FEATURES.has(f));
   if (missing.length) {
@@ -59,16 +68,14 @@ export function checkWritable(protocol: Protocol, metadata: Metadata, tablePath:
   for (const f of features) if (!WRITER_FEATURES.has(f)) unsupported.push(f);
   const conf = metadata.configuration ?? {};
   const schema = parseSchemaString(metadata.schemaString);
-  const fieldMeta = (key: string) => containsType(schema, (t) => t.kind === 'struct' && t.fields.some((f) => key in f.metadata));
-  if (Object.keys(conf).some((k) => k.startsWith('delta.constraints.'))) unsupported.push('checkConstraints (table has CHECK constraints)');
-  if (fieldMeta('delta.generationExpression')) unsupported.push('generatedColumns (table has generated columns)');
-  if (fieldMeta('delta.identity.start')) unsupported.push('identityColumns (table has identity columns)');
-  if (fieldMeta('delta.invariants')) unsupported.push('invariants (table has SQL invariant expressions)');
-  const mode = conf['delta.columnMapping.mode'];
-  if (mode && mode !== 'none') unsupported.push(`columnMapping (mode ${mode})`);
+  // CHECK constraints, invariants and generated columns are honoured when Tributary evaluates
+  // every expression exactly as Spark does; one it cannot is named with the part it cannot.
+  unsupported.push(...constraintProblems(conf, schema, tablePath), ...generatedColumnProblems(protocol, schema));
   if (unsupported.length) {
     throw new TributaryError('UNSUPPORTED_FEATURE', `cannot write to ${tablePath}: it uses writer features Tributary does not implement: ${unsupported.join(', ')}`, {
       features: unsupported,
     });
   }
+  // Column mapping (name or id mode; src/delta/column-mapping.ts): its log must be whole to write.
+  checkColumnMapping(schema, conf, tablePath);
 }

@@ -3,20 +3,22 @@ import { TributaryError } from '../errors.js';
 import { makeColumnBuilder } from '../arrow/builders.js';
 import { toArrowSchema, toArrowType } from '../arrow/types.js';
 import type { AddFile } from './actions.js';
+import { DeletionVectorLoader, dropDeletedRows } from './deletion-vector.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
+import { checkReadable } from './protocol-support.js';
 import { type DataType, type StructField, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
+import { type ColumnMappingMode, columnMappingMode, fileColumnIndex, physicalSchema } from './column-mapping.js';
 
 /**
  * Reads a snapshot's live files into one Arrow table with the table's schema: partition values
- * come from the log, columns missing from older files (schema evolution) read as null, and
- * files written by other engines (INT96 or millisecond timestamps, other list/map names) are
- * normalised to our Arrow types.
+ * come from the log, columns missing from older files (schema evolution) read as null, files
+ * written by other engines (INT96 or millisecond timestamps, other list/map names) are
+ * normalised to our Arrow types, and rows deleted by deletion vectors are left out. A table
+ * whose reader protocol asks for more than Tributary implements is refused before any file is read.
  */
 export async function readTable(snapshot: Snapshot, columns?: string[]): Promise<arrow.Table> {
-  if (snapshot.files.some((f) => f.deletionVector)) {
-    throw new TributaryError('UNSUPPORTED_FEATURE', `table ${snapshot.storage.root} has deletion vectors, which the Tributary reader does not apply`);
-  }
+  checkReadable(snapshot.protocol, snapshot.storage.root);
   const schema: StructType = columns
     ? {
         kind: 'struct',
@@ -30,13 +32,20 @@ export async function readTable(snapshot: Snapshot, columns?: string[]): Promise
   const arrowSchema = toArrowSchema(schema);
   const batches: arrow.RecordBatch[] = [];
   const files = [...snapshot.files].sort((a, b) => (a.path < b.path ? -1 : 1));
-  for await (const { file, bytes } of prefetch(snapshot, files)) batches.push(...(await readFile(snapshot, file, schema, arrowSchema, bytes)));
+  const dvs = new DeletionVectorLoader(snapshot.storage);
+  for await (const { file, bytes } of prefetch(snapshot, files)) batches.push(...(await readFile(snapshot, file, schema, arrowSchema, bytes, dvs)));
   return batches.length ? new arrow.Table(batches) : new arrow.Table(arrowSchema);
 }
 
-export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array): Promise<arrow.RecordBatch[]> {
+/**
+ * One logical file as batches of the table's schema: the data file's rows, without those its
+ * deletion vector deletes (read through `dvs`, which keeps the DV files of one scan).
+ */
+export async function readFile(snapshot: Snapshot, file: AddFile, schema: StructType, arrowSchema: arrow.Schema, prefetched?: Uint8Array, dvs?: DeletionVectorLoader): Promise<arrow.RecordBatch[]> {
   const path = decodeAddPath(file.path, snapshot.storage.root);
   const bytes = prefetched ?? (await readDataFile(snapshot, file));
+  // Fetched before decoding the file, so a missing or damaged DV fails without the decode.
+  const deleted = file.deletionVector ? await (dvs ?? new DeletionVectorLoader(snapshot.storage)).deletedRows(file.deletionVector, path) : undefined;
   let t: arrow.Table;
   try {
     t = snapshot.engine.parquet.read(bytes);
@@ -45,13 +54,18 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
     throw new TributaryError('IO', `cannot read data file ${path} of ${snapshot.storage.root} (damaged, or not Parquet): ${(e as Error).message}`, { file: path }, { cause: e });
   }
   const parts = new Set(snapshot.partitionColumns);
-  return t.batches.map((b) => {
+  // With column mapping, file columns and partition values go by physical name (or field id).
+  const mode = columnMappingMode(snapshot.metadata.configuration);
+  const physical = physicalSchema(schema, mode);
+  const batches = deleted ? dropDeletedRows(t.batches, deleted, path) : t.batches;
+  return batches.map((b) => {
     const n = b.numRows;
-    const children = schema.fields.map((f) => {
-      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[f.name]), n);
-      const col = b.schema.fields.find((x) => x.name === f.name) ?? b.schema.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase());
-      if (!col) return nulls(f, n);
-      return conform(b.data.children[b.schema.fields.indexOf(col)], f.type, `${path}:${f.name}`);
+    const children = schema.fields.map((f, k) => {
+      const p = physical.fields[k];
+      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[p.name]), n);
+      const i = fileColumnIndex(b.schema.fields, p, mode);
+      if (i < 0) return nulls(f, n);
+      return conform(b.data.children[i], f.type, `${path}:${f.name}`, p.type, mode);
     });
     return new arrow.RecordBatch(arrowSchema, arrow.makeData({ type: new arrow.Struct(arrowSchema.fields), length: n, nullCount: 0, children }));
   });
@@ -128,10 +142,15 @@ function nulls(f: StructField, n: number): arrow.Data {
   return b.finish();
 }
 
-/** Re-labels file data with the table's Arrow type, converting where the layout differs. */
-function conform(d: arrow.Data, type: DataType, where: string): arrow.Data {
-  // A variant is read as the group it is stored in (fields matched by name, as Spark does).
-  const t = type.kind === 'variant' ? VARIANT_PHYSICAL : type;
+/**
+ * Re-labels file data with the table's Arrow type, converting where the layout differs. `phys` is
+ * `t` as the physical schema has it (struct fields under their physical names and field ids),
+ * which is how struct fields are found in the file.
+ */
+function conform(d: arrow.Data, t: DataType, where: string, phys: DataType = t, mode: ColumnMappingMode = 'none'): arrow.Data {
+  // A variant is read as the group it is stored in: its value and metadata fields matched by
+  // name, as Spark does (they carry no physical names or field ids, even under column mapping).
+  if (t.kind === 'variant') return conform(d, VARIANT_PHYSICAL, where);
   const want = toArrowType(t);
   const have = d.type;
   if (arrow.DataType.isTimestamp(want) && arrow.DataType.isTimestamp(have) && have.unit !== arrow.TimeUnit.MICROSECOND) {
@@ -148,14 +167,15 @@ function conform(d: arrow.Data, type: DataType, where: string): arrow.Data {
   }
   if (t.kind === 'struct') {
     const hs = have as arrow.Struct;
-    const children = t.fields.map((f) => {
-      const i = hs.children.findIndex((c) => c.name === f.name);
-      return i >= 0 ? conform(d.children[i], f.type, `${where}.${f.name}`) : nulls(f, d.length + d.offset).slice(0, 0 + d.length + d.offset);
+    const ps = phys as typeof t;
+    const children = t.fields.map((f, k) => {
+      const i = mode === 'none' ? hs.children.findIndex((c) => c.name === f.name) : fileColumnIndex(hs.children, ps.fields[k], mode);
+      return i >= 0 ? conform(d.children[i], f.type, `${where}.${f.name}`, ps.fields[k].type, mode) : nulls(f, d.length + d.offset).slice(0, 0 + d.length + d.offset);
     });
     return arrow.makeData({ type: want as arrow.Struct, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, children });
   }
   if (t.kind === 'array') {
-    return arrow.makeData({ type: want as arrow.List, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: conform(d.children[0], t.elementType, `${where}[]`) });
+    return arrow.makeData({ type: want as arrow.List, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: conform(d.children[0], t.elementType, `${where}[]`, (phys as typeof t).elementType, mode) });
   }
   if (t.kind === 'map') {
     const entries = d.children[0];
@@ -165,7 +185,7 @@ function conform(d: arrow.Data, type: DataType, where: string): arrow.Data {
       offset: entries.offset,
       length: entries.length,
       nullCount: 0,
-      children: [conform(entries.children[0], t.keyType, `${where}.key`), conform(entries.children[1], t.valueType, `${where}.value`)],
+      children: [conform(entries.children[0], t.keyType, `${where}.key`, (phys as typeof t).keyType, mode), conform(entries.children[1], t.valueType, `${where}.value`, (phys as typeof t).valueType, mode)],
     });
     return arrow.makeData({ type: want as arrow.Map_, offset: d.offset, length: d.length, nullCount: d.nullCount, nullBitmap: d.nullBitmap, valueOffsets: d.valueOffsets, child: e });
   }

@@ -13,15 +13,19 @@ export class TableState {
   readonly tombstones = new Map<string, RemoveFile>();
   readonly txns = new Map<string, Txn>();
   readonly domains = new Map<string, DomainMetadata>();
+  /** Bytes of the live files, kept as actions apply so a summary never walks every file. */
+  sizeInBytes = 0;
 
   apply(actions: Iterable<Action>): this {
     for (const a of actions) {
       if ('add' in a) {
         const k = fileKey(a.add.path, a.add.deletionVector);
+        this.sizeInBytes += (a.add.size ?? 0) - (this.files.get(k)?.size ?? 0);
         this.files.set(k, a.add);
         this.tombstones.delete(k);
       } else if ('remove' in a) {
         const k = fileKey(a.remove.path, a.remove.deletionVector);
+        this.sizeInBytes -= this.files.get(k)?.size ?? 0;
         this.files.delete(k);
         this.tombstones.set(k, a.remove);
       } else if ('metaData' in a) this.metadata = a.metaData;
@@ -39,6 +43,7 @@ export class TableState {
     const s = new TableState();
     s.protocol = this.protocol;
     s.metadata = this.metadata;
+    s.sizeInBytes = this.sizeInBytes;
     for (const [k, v] of this.files) s.files.set(k, v);
     for (const [k, v] of this.tombstones) s.tombstones.set(k, v);
     for (const [k, v] of this.txns) s.txns.set(k, v);

@@ -214,21 +214,64 @@ function addLeaf(f: LeafNode, d: arrow.Data, absent: Uint8Array | undefined) {
       return;
     }
     default: {
-      const vals = d.values as Int32Array | Float64Array;
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let i = 0; i < n; i++) {
-        if (absent && absent[i]) continue;
-        const v = vals[i];
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-        if (v !== v || v === Infinity || v === -Infinity) f.nonFinite = true;
-      }
+      // One loop per array type: a loop that sees both Int32Array and Float64Array reads every
+      // element through a polymorphic access (it was the largest cost of stats).
+      const vals = d.values as Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
+      const r = vals instanceof Float64Array ? float64Extremes(vals, n, absent) : vals instanceof Int32Array ? int32Extremes(vals, n, absent) : numberExtremes(vals, n, absent);
+      if (r.nonFinite) f.nonFinite = true;
       // -0 and 0 compare equal; keep whichever came first, as a plain scan does.
-      if (f.lo === undefined || lo < (f.lo as number)) f.lo = lo;
-      if (f.hi === undefined || hi > (f.hi as number)) f.hi = hi;
+      if (f.lo === undefined || r.lo < (f.lo as number)) f.lo = r.lo;
+      if (f.hi === undefined || r.hi > (f.hi as number)) f.hi = r.hi;
     }
   }
+}
+
+interface NumberExtremes {
+  lo: number;
+  hi: number;
+  nonFinite: boolean;
+}
+
+function float64Extremes(vals: Float64Array, n: number, absent: Uint8Array | undefined): NumberExtremes {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let nonFinite = false;
+  for (let i = 0; i < n; i++) {
+    if (absent !== undefined && absent[i]) continue;
+    const v = vals[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    // NaN and the infinities are the values for which v - v is not 0.
+    if (v - v !== 0) nonFinite = true;
+  }
+  return { lo, hi, nonFinite };
+}
+
+function int32Extremes(vals: Int32Array, n: number, absent: Uint8Array | undefined): NumberExtremes {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (absent !== undefined && absent[i]) continue;
+    const v = vals[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return { lo, hi, nonFinite: false };
+}
+
+/** Bytes, shorts and floats: rarer, one loop for them all. */
+function numberExtremes(vals: ArrayLike<number>, n: number, absent: Uint8Array | undefined): NumberExtremes {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let nonFinite = false;
+  for (let i = 0; i < n; i++) {
+    if (absent !== undefined && absent[i]) continue;
+    const v = vals[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (v - v !== 0) nonFinite = true;
+  }
+  return { lo, hi, nonFinite };
 }
 
 function mergeBig(f: LeafNode, lo: bigint, hi: bigint) {

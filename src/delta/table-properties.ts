@@ -3,13 +3,17 @@ import type { Protocol } from './actions.js';
 import { containsType, type DataType, type StructType } from '../schema/schema.js';
 import { featureByName, newTableProtocol, type TableFeature } from './table-features.js';
 import { parseInterval } from './table-config.js';
+import { isIdentityField } from '../schema/identity.js';
+import { CONSTRAINT_PREFIX, tableConstraints } from './constraints.js';
+import { hasGenerationExpression } from './generated-columns.js';
 
 /**
  * Table properties given when a table is created (`--property`, `create.configuration`). A
  * property either takes effect exactly as Spark would apply it, protocol and features included,
  * or is refused, naming it: a `delta.*` key we do not know (Spark refuses those too), a value
- * Spark would refuse, or a feature Tributary does not implement yet (column mapping, deletion
- * vectors, row tracking, v2 checkpoints...), which would otherwise sit in the table as a plain
+ * Spark would refuse, or a feature Tributary does not implement yet (type widening, Iceberg
+ * compatibility...) or a CHECK constraint it cannot evaluate, which would otherwise sit in the
+ * table as a plain
  * setting that the next append then refuses. Keys are matched case-insensitively and stored in
  * their canonical spelling, as Spark does; other keys (user properties) are kept as given.
  */
@@ -55,11 +59,12 @@ const RULES: PropertyRule[] = [
   { key: 'delta.checkpoint.writeStatsAsStruct', check: bool },
   { key: 'delta.enableChangeDataFeed', check: bool },
   { key: 'delta.isolationLevel', check: (v) => (v === 'Serializable' ? undefined : 'must be Serializable (the only level Delta supports for tables)') },
-  { key: 'delta.columnMapping.mode', check: (v) => (/^(none|name|id)$/i.test(v) ? undefined : 'must be none, name or id'), only: (v) => v.toLowerCase() === 'none', why: `column mapping: ${NOT_YET}` },
-  { key: 'delta.enableDeletionVectors', check: bool, only: isFalse, why: `deletion vectors: ${NOT_YET}` },
-  { key: 'delta.enableRowTracking', check: bool, only: isFalse, why: `row tracking: ${NOT_YET}` },
-  { key: 'delta.checkpointPolicy', check: (v) => (/^(classic|v2)$/i.test(v) ? undefined : 'must be classic or v2'), only: (v) => v.toLowerCase() === 'classic', why: `v2 checkpoints: ${NOT_YET}` },
-  { key: 'delta.enableInCommitTimestamps', check: bool, only: isFalse, why: `in-commit timestamps: ${NOT_YET}` },
+  { key: 'delta.columnMapping.mode', check: (v) => (/^(none|name|id)$/i.test(v) ? undefined : 'must be none, name or id') },
+  { key: 'delta.enableDeletionVectors', check: bool },
+  { key: 'delta.enableRowTracking', check: bool },
+  // Spark's CheckpointPolicy.fromName is case-sensitive.
+  { key: 'delta.checkpointPolicy', check: (v) => (/^(classic|v2)$/.test(v) ? undefined : 'must be classic or v2') },
+  { key: 'delta.enableInCommitTimestamps', check: bool },
   { key: 'delta.enableTypeWidening', check: bool, only: isFalse, why: `type widening: ${NOT_YET}` },
   { key: 'delta.enableIcebergCompatV1', check: bool, only: isFalse, why: `Iceberg compatibility: ${NOT_YET}` },
   { key: 'delta.enableIcebergCompatV2', check: bool, only: isFalse, why: `Iceberg compatibility: ${NOT_YET}` },
@@ -143,7 +148,14 @@ export function newTableDefinition(schema: StructType, properties: Readonly<Reco
       propertyFeatures.push(feat);
       continue;
     }
-    if (lower.startsWith('delta.constraints.')) refuse(rawKey, value, `CHECK constraints: ${NOT_YET}`);
+    if (lower.startsWith(CONSTRAINT_PREFIX)) {
+      // A CHECK constraint given at creation, as Spark takes it in TBLPROPERTIES: kept as given,
+      // once Tributary can evaluate it on every append.
+      if (rawKey.length === CONSTRAINT_PREFIX.length) refuse(rawKey, value, 'needs a constraint name after delta.constraints.');
+      constraintRefusal(rawKey, value, schema);
+      configuration[rawKey] = value;
+      continue;
+    }
     const rule = BY_KEY.get(lower);
     if (!rule) refuse(rawKey, value, 'is not a Delta table property (Spark refuses unknown delta.* properties too)');
     const bad = rule.check(value);
@@ -168,15 +180,33 @@ export function newTableDefinition(schema: StructType, properties: Readonly<Reco
   return { configuration, protocol };
 }
 
+/** A CHECK constraint property whose expression Tributary cannot evaluate on the new table is refused. */
+function constraintRefusal(key: string, value: string, schema: StructType): void {
+  try {
+    tableConstraints({ [key]: value }, schema, '');
+  } catch (e) {
+    if (e instanceof TributaryError && e.code === 'UNSUPPORTED_FEATURE') refuse(key, value, e.message.replace(/^cannot write to : its /, 'the '));
+    throw e;
+  }
+}
+
 /** Features a new table's metadata turns on (delta-spark's metadataRequiresFeatureToBeEnabled). */
 function metadataFeatures(schema: StructType, conf: Record<string, string>): TableFeature[] {
   const out: TableFeature[] = [];
   const on = (k: string) => (conf[k] ?? '').toLowerCase() === 'true';
   if (on('delta.appendOnly')) out.push(featureByName('appendOnly')!);
-  if (hasStructNotNull(schema)) out.push(featureByName('invariants')!);
+  if (hasStructNotNull(schema) || containsType(schema, (t) => t.kind === 'struct' && t.fields.some((f) => 'delta.invariants' in f.metadata))) out.push(featureByName('invariants')!);
+  if (Object.keys(conf).some((k) => k.toLowerCase().startsWith(CONSTRAINT_PREFIX))) out.push(featureByName('checkConstraints')!);
+  if (schema.fields.some(hasGenerationExpression)) out.push(featureByName('generatedColumns')!);
   if (on('delta.enableChangeDataFeed')) out.push(featureByName('changeDataFeed')!);
   if (containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz')) out.push(featureByName('timestampNtz')!);
   if (containsType(schema, (t) => t.kind === 'variant')) out.push(featureByName('variantType')!);
+  if (/^(name|id)$/i.test(conf['delta.columnMapping.mode'] ?? '')) out.push(featureByName('columnMapping')!);
+  if (schema.fields.some(isIdentityField)) out.push(featureByName('identityColumns')!);
+  if (on('delta.enableRowTracking')) out.push(featureByName('rowTracking')!);
+  if (on('delta.enableInCommitTimestamps')) out.push(featureByName('inCommitTimestamp')!);
+  if (on('delta.enableDeletionVectors')) out.push(featureByName('deletionVectors')!);
+  if (conf['delta.checkpointPolicy'] === 'v2') out.push(featureByName('v2Checkpoint')!);
   return out;
 }
 

@@ -6,12 +6,14 @@ import type { Compression, EngineName, ParquetHandler } from '../parquet/handler
 import { parquetHandler } from '../parquet/engines.js';
 import { discard, type Storage } from '../storage/storage.js';
 import type { Action, AddFile, CommitInfo, DomainMetadata, Metadata, Protocol } from './actions.js';
-import { checkClusteredWritable, clusteringColumnsOf, clusteringDomain, columnReference, newTableClusteringColumns, parseClusterBy } from './clustering.js';
+import { checkClusteredWritable, clusteringColumnsOf, clusteringDomain, columnReference, logicalPath, newTableClusteringColumns, parseClusterBy } from './clustering.js';
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
-import { AlreadyCommitted, commit, ENGINE_INFO } from './commit.js';
+import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
 import { commitPath } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
+import { validateGeneratedColumns } from './generated-columns.js';
+import { WriteChecks } from './write-checks.js';
 import { newTableDefinition } from './table-properties.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
@@ -22,17 +24,27 @@ import {
   dataSchemaOf,
   DEFAULT_ROW_GROUP_ROWS,
   DEFAULT_TARGET_FILE_SIZE,
+  type InputChunk,
   inputChunks,
   inputRows,
   isArrowInput,
+  isStreamInput,
+  type PeekedStream,
+  peekStream,
   splitByPartition,
+  streamChunks,
   type TableInput,
   type WriteOptions,
 } from './write-files.js';
-import { schemaFromArrow } from '../arrow/types.js';
+import { schemaFromArrow, toArrowSchema } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
+import { columnMappingMode, MODE_KEY, physicalPartitionColumns, physicalSchema, relabelBatch, requestedColumnMappingMode, withColumnMapping, withoutColumnMapping } from './column-mapping.js';
 import { cleanupExpiredLogs } from './operations/log-cleanup.js';
+import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
+import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
+import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
+import { writeV2Checkpoint } from './v2-checkpoint.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -83,6 +95,9 @@ export interface AppendResult {
 
 export type { TableInput };
 
+/** Times an identity append is planned again after losing to a concurrent metadata change. */
+const MAX_REPLANS = 15;
+
 /**
  * A Delta table, opened at its latest version. Holds the snapshot it last saw and moves it
  * forward with its own commits, so a long-running writer never re-lists the log.
@@ -92,7 +107,15 @@ export class DeltaTable {
     /** The table's I/O: its Storage and the Parquet handler (see engine.ts). */
     readonly engine: Engine,
     private _snapshot: Snapshot | undefined,
-  ) {}
+  ) {
+    this._lastCheckpoint = _snapshot?.checkpointVersion;
+  }
+  private _lastCheckpoint: number | undefined;
+
+  /** The newest checkpoint this handle knows of: the one its snapshot was read from, or one it wrote since. */
+  get lastCheckpointVersion(): number | undefined {
+    return this._lastCheckpoint;
+  }
 
   get storage(): Storage {
     return this.engine.storage;
@@ -122,7 +145,7 @@ export class DeltaTable {
     const t = await DeltaTable.forPath(location, opts);
     if (t._snapshot) throw new TributaryError('TABLE_EXISTS', `a Delta table already exists at ${t.storage.root}`);
     // "Create" means this call makes version 0: losing that race is an error here, unlike in append.
-    if ((await t.commitCreate(opts, [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
+    if ((await t.commitCreate(withMappedSchema(opts), [], 'CREATE TABLE', { partitionBy: JSON.stringify(opts.partitionColumns ?? []) })) === undefined) {
       throw new TributaryError('TABLE_EXISTS', `another writer created the table at ${t.storage.root} first`);
     }
     return t;
@@ -141,6 +164,15 @@ export class DeltaTable {
     return this.snapshot.version;
   }
 
+  /**
+   * A second handle on this table at the version this one has, with its own copy of the state
+   * (the same storage): a background operation (auto-compaction) starts from it instead of reading
+   * the log again, which costs as much as the checkpoint is big.
+   */
+  fork(): DeltaTable {
+    return new DeltaTable(this.engine, this._snapshot?.fork());
+  }
+
   /** Takes the snapshot an operation committed (operations live outside this class). */
   adoptSnapshot(s: Snapshot): void {
     this._snapshot = s;
@@ -150,6 +182,7 @@ export class DeltaTable {
   async afterCommit(onError?: (e: unknown) => void): Promise<LastCheckpoint | undefined> {
     try {
       const cp = await this.maybeCheckpoint();
+      if (cp) this._lastCheckpoint = cp.version;
       if (cp) await cleanupExpiredLogs(this.snapshot, cp.version);
       return cp;
     } catch (e) {
@@ -160,24 +193,33 @@ export class DeltaTable {
 
   async refresh(): Promise<Snapshot> {
     this._snapshot = await Snapshot.load(this.engine);
+    this._lastCheckpoint = Math.max(this._lastCheckpoint ?? -1, this._snapshot.checkpointVersion ?? -1);
+    if (this._lastCheckpoint < 0) this._lastCheckpoint = undefined;
     return this._snapshot;
   }
 
   private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol; domains: DomainMetadata[] } {
     const partitionColumns = opts.partitionColumns ?? [];
-    validateTableSchema(opts.schema, partitionColumns);
+    validateTableSchema(opts.schema, partitionColumns, { columnMapping: requestedColumnMappingMode(opts.configuration) !== 'none' });
     // Properties take effect as Spark applies them (protocol included) or are refused here.
     const clustered = (opts.clusterBy?.length ?? 0) > 0;
-    const { configuration, protocol } = newTableDefinition(opts.schema, opts.configuration ?? {}, { clustered });
+    const definition = newTableDefinition(opts.schema, opts.configuration ?? {}, { clustered });
+    const { protocol } = definition;
+    // Generation expressions are checked as Spark's CREATE TABLE checks them.
+    validateGeneratedColumns(protocol, opts.schema);
+    // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and
+    // maxColumnId; with row tracking, the names of its materialized columns.
+    const { schema, configuration } = withColumnMapping(opts.schema, withMaterializedColumnNames(protocol, definition.configuration));
     const config = tableConfig({ configuration });
-    const clustering = newTableClusteringColumns(opts.schema, partitionColumns, opts.clusterBy, config.numIndexedCols);
+    // Resolved in the mapped schema: the clustering domain names physical columns.
+    const clustering = newTableClusteringColumns(schema, partitionColumns, opts.clusterBy, config.numIndexedCols);
     const metadata: Metadata = {
       id: randomUUID(),
       // Spark leaves unset optional fields out rather than writing null.
       ...(opts.name ? { name: opts.name } : {}),
       ...(opts.description ? { description: opts.description } : {}),
       format: { provider: 'parquet', options: {} },
-      schemaString: schemaToString(opts.schema),
+      schemaString: schemaToString(schema),
       partitionColumns,
       configuration,
       createdTime: Date.now(),
@@ -191,9 +233,12 @@ export class DeltaTable {
    */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
     const { metadata, protocol, domains } = this.newMetadata(opts);
-    const actions: Action[] = [{ protocol }, { metaData: metadata }, ...domains.map((d) => ({ domainMetadata: d })), ...extra];
     if (domains.length) params = { ...params, clusterBy: JSON.stringify((opts.clusterBy ?? []).flatMap(parseClusterBy).map(columnReference)) };
-    const info: CommitInfo = { timestamp: Date.now(), operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
+    // Version 0 meets the obligations of the features it turns on, as every later commit does.
+    const actions = assignRowTracking(undefined, 0, [{ protocol }, { metaData: metadata }, ...domains.map((d) => ({ domainMetadata: d })), ...extra]);
+    const now = (this.engine.clock ?? Date.now)();
+    const ict = isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, undefined) } : {};
+    const info: CommitInfo = { ...ict, timestamp: now, operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
     const body = [{ commitInfo: info }, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n';
     if (!(await this.storage.putIfAbsent(commitPath(0), body))) return undefined;
     this._snapshot = await Snapshot.load(this.engine, 0);
@@ -213,12 +258,14 @@ export class DeltaTable {
     const ours = create.partitionColumns ?? [];
     const fail = (difference: string) =>
       new TributaryError('TABLE_EXISTS', `another writer created the table at ${root} first, and it differs from the table this append would create: ${difference}; append with its definition, or write to another path`);
-    const schemaDiff = schemaDifference(create.schema, snap.schema);
+    // Column ids and physical names are each creator's own: compare the logical schemas.
+    const schemaDiff = schemaDifference(withoutColumnMapping(create.schema), withoutColumnMapping(snap.schema));
     if (schemaDiff) throw fail(`${schemaDiff} (its schema: ${typeToString(snap.schema)})`);
     if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
       throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
     }
-    const theirClustering = JSON.stringify(clusteringColumnsOf(snap.protocol, snap.state.domains) ?? null);
+    // Logical paths on both sides: the domain names physical columns under column mapping.
+    const theirClustering = JSON.stringify(clusteringColumnsOf(snap.protocol, snap.state.domains)?.map((c) => logicalPath(snap.schema, c)) ?? null);
     const ourClustering = JSON.stringify(newTableClusteringColumns(create.schema, ours, create.clusterBy, snap.config.numIndexedCols) ?? null);
     if (theirClustering !== ourClustering) throw fail(`it is clustered by ${theirClustering}, this append by ${ourClustering}`);
     // Compare what the properties turn into (canonical keys, protocol), not how they were spelled.
@@ -234,10 +281,23 @@ export class DeltaTable {
   }
 
   /**
-   * Appends rows (or Arrow data) as one commit. Every value is validated before any file is
-   * written; any failure leaves the table exactly as it was.
+   * Appends rows, Arrow data, or a stream of Arrow batches (AsyncIterable<RecordBatch>) as one
+   * commit. Values are validated chunk by chunk as they are written; data files are stored as
+   * they fill, and the commit comes once, at the end. Any failure (a bad value in the last
+   * batch, a stream that throws) removes the files stored so far and leaves the table exactly
+   * as it was.
    */
   async append(input: TableInput, opts: AppendOptions = {}): Promise<AppendResult> {
+    return this.appendAttempt(input, opts, 0);
+  }
+
+  /**
+   * One plan of an append. Identity values are in the data files, so an append to a table with
+   * identity columns that loses the race to a metadata change (another writer moved the
+   * high-water mark) cannot just retry its commit: it is planned again on the new snapshot (new
+   * values, new files; the stale ones are deleted), up to MAX_REPLANS times.
+   */
+  private async appendAttempt(input: TableInput, opts: AppendOptions, replans: number): Promise<AppendResult> {
     const snap = this._snapshot;
     if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
     if (snap) {
@@ -249,19 +309,35 @@ export class DeltaTable {
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
-    let schema = snap ? snap.schema : opts.create!.schema;
-    const partitionColumns = snap ? snap.partitionColumns : opts.create!.partitionColumns ?? [];
-    if (!snap) validateTableSchema(schema, partitionColumns);
+    // A stream's first batches are read ahead: its schema (mergeSchema) and, when it is small,
+    // its size. If reading them fails, nothing was written.
+    const stream: PeekedStream | undefined = isStreamInput(input) ? await peekStream(input) : undefined;
+    const memory = isStreamInput(input) ? undefined : input;
+
+    // A new table's column ids and physical names are chosen now: its first data files use them.
+    const create = snap ? undefined : withMappedSchema(opts.create!);
+    const mode = snap ? columnMappingMode(snap.metadata.configuration) : requestedColumnMappingMode(create!.configuration);
+    let schema = snap ? snap.schema : create!.schema;
+    const partitionColumns = snap ? snap.partitionColumns : create!.partitionColumns ?? [];
+    if (!snap) validateTableSchema(schema, partitionColumns, { columnMapping: mode !== 'none' });
     let newMetadata: Metadata | undefined;
     if (snap && opts.mergeSchema) {
       // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
-      const incoming = opts.schema ?? (isArrowInput(input) ? schemaFromArrow((input instanceof arrow.Table ? input : (input as readonly arrow.RecordBatch[])[0]).schema) : inferSchema(input as readonly Row[], schema));
-      const merged = mergeSchemas(schema, incoming);
+      const incoming =
+        opts.schema ??
+        (stream
+          ? stream.first && schemaFromArrow(stream.first.schema)
+          : isArrowInput(memory!)
+            ? schemaFromArrow((memory instanceof arrow.Table ? memory : (memory as readonly arrow.RecordBatch[])[0]).schema)
+            : inferSchema(memory as readonly Row[], schema));
+      const merged = incoming ? mergeSchemas(schema, mode === 'none' ? incoming : withoutColumnMapping(incoming)) : schema;
       if (!typesEqual(merged, schema)) {
         // New columns obey the same rules as the columns a table is created with.
-        validateTableSchema(merged, partitionColumns);
-        newMetadata = { ...snap.metadata, schemaString: schemaToString(merged) };
-        schema = merged;
+        validateTableSchema(merged, partitionColumns, { columnMapping: mode !== 'none' });
+        // In a mapped table they get the next column ids and new physical names, and maxColumnId moves on.
+        const mapped = withColumnMapping(merged, snap.metadata.configuration);
+        newMetadata = { ...snap.metadata, schemaString: schemaToString(mapped.schema), configuration: mapped.configuration };
+        schema = mapped.schema;
       }
     } else if (snap && opts.schema && !opts.mergeSchema) {
       const merged = mergeSchemas(schema, opts.schema);
@@ -272,9 +348,14 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const config = snap ? snap.config : tableConfig({ configuration: newTableDefinition(schema, opts.create!.configuration ?? {}, { clustered: (opts.create!.clusterBy?.length ?? 0) > 0 }).configuration });
+    const definition = snap ? undefined : newTableDefinition(schema, create!.configuration ?? {}, { clustered: (create!.clusterBy?.length ?? 0) > 0 });
+    const config = snap ? snap.config : tableConfig({ configuration: definition!.configuration });
     // A new table's clustering columns are checked before any work is done, as its properties are.
-    if (!snap) newTableClusteringColumns(schema, partitionColumns, opts.create!.clusterBy, config.numIndexedCols);
+    if (!snap) newTableClusteringColumns(schema, partitionColumns, create!.clusterBy, config.numIndexedCols);
+    // Generated columns and constraints, compiled once for the whole append.
+    const checks = snap
+      ? WriteChecks.for(snap.protocol, (newMetadata ?? snap.metadata).configuration ?? {}, schema, this.storage.root)
+      : WriteChecks.for(definition!.protocol, definition!.configuration, schema, this.storage.root);
     const wopts: WriteOptions = {
       // The table's Parquet handler, unless this append asks for another one for its data files.
       parquet: opts.engine === undefined ? this.engine.parquet : typeof opts.engine === 'object' ? opts.engine : parquetHandler(opts.engine),
@@ -284,30 +365,59 @@ export class DeltaTable {
       rowGroupRows: opts.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
       stats: { numIndexedCols: config.numIndexedCols, stringPrefixLength: config.stringPrefixLength },
     };
-    const dataSchema = dataSchemaOf(schema, partitionColumns);
+    // Data files, stats and partition values use the physical names (the logical ones without column mapping).
+    const physical = physicalSchema(schema, mode);
+    const physicalParts = physicalPartitionColumns(schema, partitionColumns, mode);
+    const physicalArrow = mode === 'none' ? undefined : toArrowSchema(physical);
+    const dataSchema = dataSchemaOf(physical, physicalParts);
+    const logicalName = new Map(physicalParts.map((p, i) => [p, partitionColumns[i]]));
+    // Identity columns are filled here: the input is read with them nullable, then given values.
+    const identity = identityColumns(schema);
+    if (!snap) for (const c of identity) if (partitionColumns.includes(c.name)) throw new TributaryError('SCHEMA_INVALID', `identity column "${c.name}" cannot be a partition column (Spark refuses it too)`);
+    const identityGen = identity.length ? new IdentityGenerator(schema, identity) : undefined;
 
-    const numRecords = inputRows(input);
-    if (numRecords === 0 && snap && !newMetadata) {
+    // A stream's size is known only at its end (or when it ended within the look-ahead).
+    const knownRows = memory ? inputRows(memory) : stream!.rows;
+    if (knownRows === 0 && snap && !newMetadata) {
       return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
     }
 
     // Phase 1: the input becomes Arrow chunk by chunk (validated as it does), is split by partition
     // and written to data files, stored as each is finished. On any failure they are removed:
-    // nothing was committed.
-    const writer = new DataFileWriter(this.storage, dataSchema, partitionColumns, wopts, numRecords);
+    // nothing was committed. A stream is pulled one batch at a time, as the writer takes them.
+    const writer = new DataFileWriter(this.storage, dataSchema, physicalParts, wopts, knownRows);
     let files: AddFile[];
+    let numRecords = 0;
+    // Rows may leave out identity and generated columns: they are read nullable, then filled.
+    const inputSchema = identityGen ? inputSchemaOf(checks.inputSchema) : checks.inputSchema;
+    const write = async ({ batch, firstRowIndex }: InputChunk) => {
+      // Identity values first, then generated values and constraints (delta-spark's order), all
+      // on the logical batch, which is then relabelled to physical names.
+      const logical = checks.apply(identityGen ? identityGen.fill(batch, firstRowIndex) : batch, firstRowIndex);
+      const b = physicalArrow ? relabelBatch(logical, physicalArrow) : logical;
+      for (const slice of splitByPartition(b, physical, physicalParts, firstRowIndex, (c) => logicalName.get(c) ?? c)) await writer.write(slice.values, slice.batch);
+      numRecords += batch.numRows;
+    };
     try {
-      for (const { batch, firstRowIndex } of inputChunks(input, schema)) {
-        for (const slice of splitByPartition(batch, schema, partitionColumns, firstRowIndex)) await writer.write(slice.values, slice.batch);
-      }
+      if (memory) for (const chunk of inputChunks(memory, inputSchema)) await write(chunk);
+      else for await (const chunk of streamChunks(stream!.batches, inputSchema)) await write(chunk);
       files = await writer.finish();
     } catch (e) {
       await writer.abort();
       throw e;
     }
+    if (numRecords === 0 && snap && !newMetadata) {
+      // A stream that turned out empty: like empty rows, no new version.
+      return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
+    }
 
     // Phase 3: commit.
     const numBytes = files.reduce((n, f) => n + f.size, 0);
+    // The identity high-water marks move with the commit that used the values.
+    const identitySchema = identityGen?.updatedSchema();
+    const identityOnly = identitySchema !== undefined && newMetadata === undefined;
+    if (identitySchema && snap) newMetadata = { ...(newMetadata ?? snap.metadata), schemaString: schemaToString(identitySchema) };
+    const toCreate = identitySchema && create ? { ...create, schema: identitySchema } : create;
     const actions: Action[] = [];
     if (newMetadata) actions.push({ metaData: newMetadata });
     if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
@@ -320,20 +430,25 @@ export class DeltaTable {
     let version: number;
     let retries = 0;
     try {
-      const created = snap ? undefined : await this.commitCreate(opts.create!, actions, operation, params, metrics);
+      const created = snap ? undefined : await this.commitCreate(toCreate!, actions, operation, params, metrics);
       if (created !== undefined) {
         version = created;
       } else {
         // Appending to the table we read, or to the one a racing writer just created.
-        const base = snap ?? (await this.joinCreatedTable(opts.create!));
+        const base = snap ?? (await this.joinCreatedTable(create!));
+        // Planned again on the table that won: values generated for a table that did not exist yet
+        // may be taken in the one that does, and the files carry the physical names this append
+        // chose, not those of the winner.
+        if (!snap && (identitySchema || mode !== 'none')) throw new MetadataChanged(`another writer created the table at ${this.storage.root} first`);
         const held = opts.txn ? base.txnVersion(opts.txn.appId) : undefined;
         if (held !== undefined && held >= opts.txn!.version) throw new AlreadyCommitted(opts.txn!.appId, opts.txn!.version, base.version);
         // Like an empty append to an existing table: no new version.
         if (!snap && numRecords === 0) return { version: undefined, skipped: 'no-rows', files: [], numRecords: 0, numBytes: 0, retries: 0 };
         const r = await commit(this.storage, base, {
           actions,
-          commitInfo: { operation, operationParameters: params, operationMetrics: metrics },
-          isBlindAppend: !newMetadata,
+          commitInfo: { operation, operationParameters: params, operationMetrics: metrics, ...(identityOnly ? { tags: IDENTITY_SCHEMA_UPDATE_TAG } : {}) },
+          // Spark counts an append that only moves identity high-water marks as blind.
+          isBlindAppend: !newMetadata || identityOnly,
         });
         this._snapshot = r.snapshot;
         version = r.version;
@@ -346,6 +461,8 @@ export class DeltaTable {
       if (e instanceof AlreadyCommitted) {
         return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries };
       }
+      // A stream cannot be read twice: its append fails with the conflict instead.
+      if (e instanceof MetadataChanged && memory && (identityGen || (!snap && mode !== 'none')) && replans < MAX_REPLANS) return this.appendAttempt(input, opts, replans + 1);
       throw e;
     }
 
@@ -374,8 +491,11 @@ export class DeltaTable {
     // one that disagrees with their properties; a table without checkpoints is valid.
     if (cfg.writeStatsAsStruct && snap.metadata.configuration['delta.checkpoint.writeStatsAsStruct'] !== undefined) return undefined;
     if (!cfg.writeStatsAsJson) return undefined;
-    if ((snap.protocol.readerFeatures ?? []).includes('v2Checkpoint')) return undefined;
     const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+    // delta.checkpointPolicy=v2 (which brings the v2Checkpoint feature) asks for V2 checkpoints;
+    // a table that merely supports the feature may have classic ones, as Spark writes them then.
+    const v2 = snap.metadata.configuration['delta.checkpointPolicy'] === 'v2' && (snap.protocol.readerFeatures ?? []).includes('v2Checkpoint');
+    if (v2) return writeV2Checkpoint(this.engine, snap.version, actions);
     return writeCheckpoint(this.engine, snap.version, actions);
   }
 
@@ -387,4 +507,14 @@ export class DeltaTable {
   async history(limit?: number): Promise<HistoryEntry[]> {
     return readHistory(this.storage, this.snapshot.version, limit);
   }
+}
+
+/**
+ * A new table's definition with column mapping applied to its schema (fresh ids and physical
+ * names, whatever mapping metadata the given schema carried), when its properties ask for it.
+ */
+function withMappedSchema(create: CreateTableOptions): CreateTableOptions {
+  const mode = requestedColumnMappingMode(create.configuration);
+  if (mode === 'none') return create;
+  return { ...create, schema: withColumnMapping(withoutColumnMapping(create.schema), { [MODE_KEY]: mode }).schema };
 }

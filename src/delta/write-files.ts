@@ -59,16 +59,76 @@ function batchBytes(b: arrow.RecordBatch): number {
  */
 export const CHUNK_ROWS = 65_536;
 
-/** What an append takes: rows (plain objects) or Arrow data. */
-export type TableInput = readonly Row[] | arrow.Table | readonly arrow.RecordBatch[];
+/**
+ * What an append takes: rows (plain objects), Arrow data in memory, or a stream of Arrow batches
+ * (AsyncIterable), which is written as it arrives: memory holds a few batches and the files being
+ * written, not the input.
+ */
+export type TableInput = readonly Row[] | arrow.Table | readonly arrow.RecordBatch[] | AsyncIterable<arrow.RecordBatch>;
 
-export const isArrowInput = (input: TableInput): input is arrow.Table | readonly arrow.RecordBatch[] =>
+/** Input held in memory (rows or Arrow), as opposed to a stream of batches. */
+export type MemoryInput = Exclude<TableInput, AsyncIterable<arrow.RecordBatch>>;
+
+export const isStreamInput = (input: TableInput): input is AsyncIterable<arrow.RecordBatch> =>
+  typeof (input as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+
+export const isArrowInput = (input: MemoryInput): input is arrow.Table | readonly arrow.RecordBatch[] =>
   input instanceof arrow.Table || (input.length > 0 && input[0] instanceof arrow.RecordBatch);
 
-export function inputRows(input: TableInput): number {
+export function inputRows(input: MemoryInput): number {
   if (input instanceof arrow.Table) return input.numRows;
   if (isArrowInput(input)) return (input as readonly arrow.RecordBatch[]).reduce((n, b) => n + b.numRows, 0);
   return input.length;
+}
+
+/**
+ * A stream of batches with its beginning read ahead: the first batch (whose schema a
+ * mergeSchema append adds to the table) and, when the whole stream fits in one chunk, its row
+ * count, so that a small input is encoded as a small file (DataFileWriter's rowsHint) rather than
+ * on the encoder thread. At most CHUNK_ROWS rows and one more batch are read ahead.
+ */
+export interface PeekedStream {
+  first: arrow.RecordBatch | undefined;
+  /** The stream's rows when it ended within the look-ahead; undefined when it goes on. */
+  rows: number | undefined;
+  batches: AsyncIterable<arrow.RecordBatch>;
+}
+
+export async function peekStream(input: AsyncIterable<arrow.RecordBatch>): Promise<PeekedStream> {
+  const it = input[Symbol.asyncIterator]();
+  const ahead: arrow.RecordBatch[] = [];
+  let rows = 0;
+  let ended = false;
+  try {
+    while (rows <= CHUNK_ROWS) {
+      const r = await it.next();
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      ahead.push(r.value);
+      rows += r.value.numRows;
+    }
+  } catch (e) {
+    await it.return?.().catch(() => undefined);
+    throw e;
+  }
+  async function* batches(): AsyncGenerator<arrow.RecordBatch> {
+    try {
+      while (ahead.length) yield ahead.shift()!;
+      if (ended) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield r.value;
+      }
+    } finally {
+      // A consumer that stops early (a bad row, a failed store) stops the source too: a file
+      // being read is closed, a decoder stops decoding.
+      if (!ended) await it.return?.().catch(() => undefined);
+    }
+  }
+  return { first: ahead[0], rows: ended ? rows : undefined, batches: batches() };
 }
 
 /**
@@ -78,18 +138,11 @@ export function inputRows(input: TableInput): number {
  * copy when its types are the table's). Chunks are made only when asked for, so their buffers die
  * young.
  */
-export function* inputChunks(input: TableInput, schema: StructType): Generator<{ batch: arrow.RecordBatch; firstRowIndex: number }> {
+export function* inputChunks(input: MemoryInput, schema: StructType): Generator<InputChunk> {
   if (isArrowInput(input)) {
     const batches = input instanceof arrow.Table ? input.batches : (input as readonly arrow.RecordBatch[]);
-    let first = 0;
-    for (const b of batches) {
-      for (let from = 0; from < b.numRows; from += CHUNK_ROWS) {
-        const to = Math.min(b.numRows, from + CHUNK_ROWS);
-        const part = from === 0 && to === b.numRows ? b : b.slice(from, to);
-        yield { batch: conformBatch(part, schema, first + from), firstRowIndex: first + from };
-      }
-      first += b.numRows;
-    }
+    const state = { first: 0 };
+    for (const b of batches) yield* batchChunks(b, schema, state);
     return;
   }
   const rows = input as readonly Row[];
@@ -97,6 +150,27 @@ export function* inputChunks(input: TableInput, schema: StructType): Generator<{
     const to = Math.min(rows.length, from + CHUNK_ROWS);
     yield { batch: rowsToRecordBatch(rows, schema, { from, to }), firstRowIndex: from };
   }
+}
+
+export interface InputChunk {
+  batch: arrow.RecordBatch;
+  firstRowIndex: number;
+}
+
+/** One Arrow batch as conformed chunks of at most CHUNK_ROWS rows; `state.first` is its first row's index, moved past it. */
+function* batchChunks(b: arrow.RecordBatch, schema: StructType, state: { first: number }): Generator<InputChunk> {
+  for (let from = 0; from < b.numRows; from += CHUNK_ROWS) {
+    const to = Math.min(b.numRows, from + CHUNK_ROWS);
+    const part = from === 0 && to === b.numRows ? b : b.slice(from, to);
+    yield { batch: conformBatch(part, schema, state.first + from), firstRowIndex: state.first + from };
+  }
+  state.first += b.numRows;
+}
+
+/** inputChunks for a stream of batches: each is conformed when it arrives, never more than one at a time. */
+export async function* streamChunks(batches: AsyncIterable<arrow.RecordBatch>, schema: StructType): AsyncGenerator<InputChunk> {
+  const state = { first: 0 };
+  for await (const b of batches) yield* batchChunks(b, schema, state);
 }
 
 /** One partition's share of a chunk: its value texts and its rows' data columns. */
@@ -111,7 +185,14 @@ export interface PartitionSlice {
  * key without building it again (ingested rows usually come grouped, by date say). A value whose
  * directory name no file system would take is refused before anything is written.
  */
-export function splitByPartition(batch: arrow.RecordBatch, schema: StructType, partitionColumns: readonly string[], firstRowIndex: number): PartitionSlice[] {
+export function splitByPartition(
+  batch: arrow.RecordBatch,
+  schema: StructType,
+  partitionColumns: readonly string[],
+  firstRowIndex: number,
+  /** The column's name for messages (the logical name, when `schema` is a column-mapped table's physical schema). */
+  displayName: (column: string) => string = (c) => c,
+): PartitionSlice[] {
   const dataIdx = schema.fields.map((f, i) => (partitionColumns.includes(f.name) ? -1 : i)).filter((i) => i >= 0);
   const dataSchema = new arrow.Schema(dataIdx.map((i) => batch.schema.fields[i]));
   const project = (b: arrow.RecordBatch) =>
@@ -142,8 +223,8 @@ export function splitByPartition(batch: arrow.RecordBatch, schema: StructType, p
           const shown = showValue(values[c.name]);
           throw new TributaryError(
             'PARTITION_INVALID',
-            `row ${firstRowIndex + r}, column "${c.name}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
-            { row: firstRowIndex + r, column: c.name, value: shown, bytes },
+            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            { row: firstRowIndex + r, column: displayName(c.name), value: shown, bytes },
           );
         }
       }

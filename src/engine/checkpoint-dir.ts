@@ -4,6 +4,7 @@ import { TributaryError } from '../errors.js';
 import type { Storage } from '../storage/storage.js';
 import { storageFor } from '../storage/uri.js';
 import { canonicalOffset, type Offset, parseOffset } from '../source/offset.js';
+import type { StreamingQueryProgress } from './progress.js';
 
 /**
  * The streaming checkpoint, laid out like Spark's:
@@ -11,6 +12,8 @@ import { canonicalOffset, type Offset, parseOffset } from '../source/offset.js';
  *   offsets/<batchId>    written before the batch runs (the write-ahead log of offsets)
  *   commits/<batchId>    written after the sink committed the batch
  *   sources/0/rows/<id>  the rows of a non-replayable source's batch, written before offsets/<id>
+ *   progress/<id>.json   the StreamingQueryProgress of batch <id>, the newest few kept (a ring),
+ *                        so `tributary dashboard` can chart a stopped or cron-run query across runs
  * Log entries are created with put-if-absent: a batch's plan is never rewritten (only discarded,
  * uncommitted, when its source refuses it and the sink confirms it never received it).
  */
@@ -108,6 +111,36 @@ export class CheckpointDir {
   async readRows(batchId: number): Promise<arrow.Table | undefined> {
     if (!(await this.storage.stat(this.rowsPath(batchId)))) return undefined;
     return arrow.tableFromIPC(await this.storage.read(this.rowsPath(batchId)));
+  }
+
+  /**
+   * Keeps one batch's progress (already redacted: nothing persisted may hold a secret) and drops
+   * the entry that falls out of the newest `retain`. One small file per batch, like the offset
+   * log, rather than one file of every entry rewritten per batch: the cost stays that of one
+   * entry however long the history.
+   */
+  async writeProgress(batchId: number, json: string, retain: number): Promise<void> {
+    await this.storage.write(`progress/${batchId}.json`, json);
+    if (batchId - retain >= 0) await this.storage.delete(`progress/${batchId - retain}.json`);
+  }
+
+  /** The kept progress, oldest first (at most `limit` newest entries); unreadable entries are skipped. */
+  async readProgress(limit = Number.MAX_SAFE_INTEGER): Promise<StreamingQueryProgress[]> {
+    const ids = (await this.storage.list('progress'))
+      .map((n) => /^(\d+)\.json$/.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b)
+      .slice(-limit);
+    const out: StreamingQueryProgress[] = [];
+    for (const id of ids) {
+      try {
+        out.push(JSON.parse(await this.storage.readText(`progress/${id}.json`)) as StreamingQueryProgress);
+      } catch {
+        // Removed meanwhile by the running query's ring, or torn by hand: the chart does without it.
+      }
+    }
+    return out;
   }
 
   /**

@@ -151,6 +151,16 @@ export class DataStreamWriter extends OptionBuilder {
     const minBatchesToRetain = w.number('minBatchesToRetain', 100, { min: 1, integer: true })!;
     const lockRenewIntervalMs = w.amount('checkpointLock.renewInterval', DEFAULT_RENEW_INTERVAL_MS, parseDuration, 'duration', { min: 10, max: MAX_TIMER_MS })!;
     const trigger = resolveTrigger(session.triggerOverride ?? this.trig);
+    const progressHistory = w.number('progressHistory', undefined, { min: 0, max: 10_000, integer: true });
+    const metricsPort = w.number('metricsPort', undefined, { min: 0, max: 65_535, integer: true });
+    let ready: Promise<void> | undefined;
+    if (metricsPort !== undefined) {
+      if (!session.serveOpsFor) throw new TributaryError('INVALID_ARGUMENT', 'writeStream option metricsPort needs a session that serves metrics (a Tributary session)');
+      const readyAfterIntervals = w.number('readyAfterIntervals', undefined, { min: 1, max: 1_000_000, integer: true });
+      ready = session.serveOpsFor({ port: metricsPort, host: this.opts.metricsHost, dashboard: w.boolean('dashboard', false), readyAfterIntervals });
+      // Awaited by the query before it touches the checkpoint; its failure fails the query.
+      ready.catch(() => undefined);
+    }
     // `storage.<key>` options reach the stores of the checkpoint location and the Delta table.
     const storageOptions = { ...session.storageOptions, ...Object.fromEntries(Object.entries(this.opts).filter(([k]) => k.startsWith('storage.')).map(([k, v]) => [k.slice('storage.'.length), v])) };
     for (const v of storageOptionSecrets(storageOptions)) session.secrets.add(v);
@@ -201,9 +211,10 @@ export class DataStreamWriter extends OptionBuilder {
         minBatchesToRetain,
         lockRenewIntervalMs,
         storageOptions,
+        progressHistory,
         name: this.name,
       },
-      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m), secrets: session.secrets },
+      { listeners: () => session.streams.listeners, onTerminated: (query) => session.streams.terminated(query), warn: (m) => session.warn(m), secrets: session.secrets, ready },
     );
     session.streams.started(q);
     return q;

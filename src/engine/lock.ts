@@ -126,12 +126,21 @@ export class CheckpointLock {
   private renewing: Promise<void> | undefined;
   private lost: TributaryError | undefined;
   private released = false;
+  /** When this owner last wrote its heartbeat (the lock itself at first), on the lock's clock. */
+  private lastBeat: number;
 
   private constructor(
     private readonly storage: Storage,
     private readonly record: LockRecord,
     private readonly opts: Required<Pick<LockOptions, 'now'>> & LockOptions,
-  ) {}
+  ) {
+    this.lastBeat = Date.parse(record.heartbeatAt);
+  }
+
+  /** For metrics: whether this query still holds the checkpoint, and its latest heartbeat (epoch ms). */
+  get state(): { held: boolean; lastHeartbeatMs: number; renewIntervalMs: number } {
+    return { held: !this.lost && !this.released, lastHeartbeatMs: this.lastBeat, renewIntervalMs: this.record.renewIntervalMs };
+  }
 
   static async acquire(storage: Storage, runId: string, options: LockOptions = {}): Promise<CheckpointLock> {
     const opts = { ...options, now: options.now ?? Date.now };
@@ -177,7 +186,9 @@ export class CheckpointLock {
         this.opts.onLost?.(this.lost);
         return;
       }
-      await this.storage.write(heartbeatPath(this.record.runId), new Date(this.opts.now()).toISOString());
+      const beat = this.opts.now();
+      await this.storage.write(heartbeatPath(this.record.runId), new Date(beat).toISOString());
+      this.lastBeat = beat;
     } catch (e) {
       this.opts.onWarning?.(`could not renew the lock of checkpoint ${this.storage.root} (tried again in ${this.record.renewIntervalMs} ms): ${(e as Error).message}`);
     }

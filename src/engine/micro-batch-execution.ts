@@ -25,6 +25,8 @@ export interface ExecutionOptions {
   lockRenewIntervalMs?: number;
   /** Store options for the checkpoint location (and the Delta sink's table). */
   storageOptions?: Readonly<Record<string, string>>;
+  /** Progress entries kept in the checkpoint (progress/), for `tributary dashboard`; 0 keeps none. */
+  progressHistory?: number;
 }
 
 export interface ExecutionHooks {
@@ -32,7 +34,8 @@ export interface ExecutionHooks {
   runId: string;
   name: string | null;
   setStatus(message: string, active: boolean, dataAvailable: boolean): void;
-  progress(p: StreamingQueryProgress): void;
+  /** The batch committed; the loop waits for this (the progress is kept in the checkpoint). */
+  progress(p: StreamingQueryProgress): Promise<void> | void;
   idle(): void;
   warn(msg: string): void;
   stopRequested(): boolean;
@@ -70,6 +73,11 @@ export class MicroBatchExecution {
   private lastCommittedEnd: Offset | undefined;
   private lastIdleEvent = 0;
   private readonly reporter: ProgressReporter;
+  /**
+   * Counts the trigger loop's steps (every phase, every committed batch, every wait): a liveness probe sees the loop
+   * is alive when this moves, judged on its own clock, so the engine keeps no clock for it.
+   */
+  loopTicks = 0;
 
   constructor(
     private readonly opts: ExecutionOptions,
@@ -82,7 +90,7 @@ export class MicroBatchExecution {
 
   /** populateStartOffsets: find where this query left off. */
   async init(): Promise<void> {
-    this.hooks.setStatus('Initializing sources', false, false);
+    this.setStatus('Initializing sources', false, false);
     await this.opts.sink.open?.(this.hooks.queryId);
     const latest = await this.checkpoint.latestOffsets();
     const committed = await this.checkpoint.latestCommit();
@@ -131,6 +139,7 @@ export class MicroBatchExecution {
     }
     const interval = t.intervalMs;
     while (!this.hooks.stopRequested()) {
+      this.loopTicks++;
       const triggerStart = Date.now();
       const ran = await this.runTrigger(this.opts.readLimit);
       if (this.hooks.stopRequested()) break;
@@ -146,19 +155,20 @@ export class MicroBatchExecution {
         this.hooks.warn(`Current batch is falling behind. The trigger interval is ${interval} milliseconds, but spent ${now - triggerStart} milliseconds`);
         continue;
       }
-      this.hooks.setStatus('Waiting for next trigger', false, false);
+      this.setStatus('Waiting for next trigger', false, false);
       await this.hooks.sleep(next - now);
     }
   }
 
   /** One trigger, through the phases. Returns true when a batch ran. */
   async runTrigger(limit: ReadLimit): Promise<boolean> {
+    this.loopTicks++;
     const timer = this.reporter.startTrigger();
     const planned = await this.constructNextBatch(limit, timer);
     if (!planned) return false;
     const { entry, recovered } = planned;
     setFailpointBatch(entry.batchId);
-    this.hooks.setStatus('Processing new data', true, true);
+    this.setStatus('Processing new data', true, true);
     let logged: arrow.Table | undefined;
     if (!recovered) logged = await this.writeOffsetsAhead(planned, timer);
     let data: arrow.Table;
@@ -175,9 +185,10 @@ export class MicroBatchExecution {
     await timer.time('commitOffsets', () => this.writeCommit(entry));
     const warnings = this.reader.drainWarnings();
     for (const w of warnings) this.hooks.warn(w);
-    this.hooks.progress(
+    await this.hooks.progress(
       this.reporter.finishTrigger({ batchId: entry.batchId, start: entry.start, end: entry.end, numRows: batch.numRows, sink: sinkResult, sourceMetrics: this.reader.metrics(), recovered, warnings }),
     );
+    this.loopTicks++;
     return true;
   }
 
@@ -187,12 +198,12 @@ export class MicroBatchExecution {
    */
   private async constructNextBatch(limit: ReadLimit, timer: PhaseTimer): Promise<PlannedBatch | undefined> {
     if (this.pending) return { entry: this.pending, recovered: true };
-    this.hooks.setStatus('Getting offsets from ' + this.opts.source.description(), true, false);
+    this.setStatus('Getting offsets from ' + this.opts.source.description(), true, false);
     const start = this.start!;
     const planned = await timer.time('latestOffset', () => this.reader.plan(start, limit));
     if (offsetsEqual(start, planned.end)) {
       for (const w of this.reader.drainWarnings()) this.hooks.warn(w);
-      this.hooks.setStatus('Waiting for data to arrive', false, false);
+      this.setStatus('Waiting for data to arrive', false, false);
       this.maybeIdle();
       return undefined;
     }
@@ -213,7 +224,7 @@ export class MicroBatchExecution {
       await timer.time('walCommit', () => this.checkpoint.writeRows(entry.batchId, rows!));
       failpoint('after-wal-rows');
     }
-    this.hooks.setStatus('Writing offsets to log', true, true);
+    this.setStatus('Writing offsets to log', true, true);
     this.hooks.assertLockHeld();
     await timer.time('walCommit', () => this.checkpoint.writeOffsets(entry));
     failpoint('after-offsets-log');
@@ -293,6 +304,12 @@ export class MicroBatchExecution {
     this.start = entry.start;
     this.batchId = n;
     return this.runTrigger(limit);
+  }
+
+  /** Every step of the loop says what it is doing, and moves the tick count a liveness probe watches. */
+  private setStatus(message: string, active: boolean, dataAvailable: boolean): void {
+    this.loopTicks++;
+    this.hooks.setStatus(message, active, dataAvailable);
   }
 
   private maybeIdle() {

@@ -72,7 +72,7 @@ export class ProgressReporter {
           metrics: { ...o.sourceMetrics, ...(o.recovered ? { recovered: 'true' } : {}) },
         },
       ],
-      sink: { description: this.sinkDescription, numOutputRows: o.sink.numOutputRows, metrics: o.sink.skipped ? { skipped: 'true' } : {} },
+      sink: { description: this.sinkDescription, numOutputRows: o.sink.numOutputRows, metrics: { ...o.sink.metrics, ...(o.sink.skipped ? { skipped: 'true' } : {}) } },
       deltaVersion: o.sink.deltaVersion ?? null,
       ...(o.warnings.length ? { warnings: o.warnings } : {}),
     };

@@ -19,6 +19,19 @@ export interface StreamingContext {
   readonly storageOptions?: Readonly<Record<string, string>>;
   sinkFactory(format: string): SinkFactory;
   warn(msg: string): void;
+  /**
+   * Serves metrics, health and the dashboard for the session's queries on a port (the writeStream
+   * options metricsPort, metricsHost, dashboard, readyAfterIntervals). Settles once it listens.
+   */
+  serveOpsFor?(opts: OpsRequest): Promise<void>;
+}
+
+/** What a query's writeStream options ask of the session's operations server. */
+export interface OpsRequest {
+  port: number;
+  host?: string;
+  dashboard?: boolean;
+  readyAfterIntervals?: number;
 }
 
 /** Makes the sink for `writeStream.format(<name>)`. `context` is the session starting the query. */

@@ -6,6 +6,7 @@ import { CheckpointLock } from './lock.js';
 import { type ExecutionOptions, MicroBatchExecution } from './micro-batch-execution.js';
 import { openReader, type Reader } from './reader.js';
 import type { StreamingQueryListener, StreamingQueryProgress, StreamingQueryStatus } from './progress.js';
+import type { TableSummary } from './sinks/sink.js';
 
 export interface QueryContext {
   listeners: () => readonly StreamingQueryListener[];
@@ -13,9 +14,17 @@ export interface QueryContext {
   warn: (msg: string) => void;
   /** The session's secrets: redacted from the query's failure, its progress warnings and events. */
   secrets?: Secrets;
+  /**
+   * Settles before the query touches its checkpoint: the session's metrics server listening. A
+   * rejection (the port is taken) fails the query before anything is written.
+   */
+  ready?: Promise<void>;
 }
 
-const RECENT_PROGRESS = 100;
+/** Spark's spark.sql.streaming.numRecentProgressUpdates: progress entries kept (in memory and in the checkpoint). */
+export const DEFAULT_PROGRESS_HISTORY = 100;
+
+const RECENT_PROGRESS = DEFAULT_PROGRESS_HISTORY;
 
 /**
  * A running query (PySpark's StreamingQuery). `start()` returns at once; the query runs in the
@@ -52,6 +61,7 @@ export class StreamingQuery {
     let lock: CheckpointLock | undefined;
     let exec: MicroBatchExecution | undefined;
     try {
+      await this.ctx.ready;
       // The reader validates the source's options: a bad one fails here, before the lock, the
       // query id or any offset is written to the checkpoint.
       reader = openReader(this.opts.source, this.opts.schema);
@@ -67,19 +77,27 @@ export class StreamingQuery {
         onWarning: (m) => this.ctx.warn(m),
       });
       this.id = await checkpoint.queryId();
+      this.lock = lock;
       markStarted();
       for (const l of this.ctx.listeners()) l.onQueryStarted?.({ id: this.id, runId: this.runId, name: this.name, timestamp: new Date().toISOString() });
       const held = lock;
+      const keep = this.opts.progressHistory ?? DEFAULT_PROGRESS_HISTORY;
+      const liveReader = reader;
+      this.liveSourceMetrics = () => liveReader.metrics();
       exec = new MicroBatchExecution(this.opts, reader, checkpoint, {
         queryId: this.id,
         runId: this.runId,
         name: this.name,
         setStatus: (message, active, avail) => (this._status = { message, isTriggerActive: active, isDataAvailable: avail }),
-        progress: (p) => {
+        progress: async (p) => {
           if (p.warnings && this.ctx.secrets) p.warnings = p.warnings.map((w) => this.ctx.secrets!.redact(w));
           this._recent.push(p);
           if (this._recent.length > RECENT_PROGRESS) this._recent.shift();
           for (const l of this.ctx.listeners()) l.onQueryProgress?.({ progress: p });
+          if (keep > 0) {
+            const json = JSON.stringify(p);
+            await checkpoint.writeProgress(p.batchId, this.ctx.secrets ? this.ctx.secrets.redact(json) : json, keep);
+          }
         },
         idle: () => {
           for (const l of this.ctx.listeners()) l.onQueryIdle?.({ id: this.id, runId: this.runId, timestamp: new Date().toISOString() });
@@ -97,6 +115,7 @@ export class StreamingQuery {
             this.wake = done;
           }),
       });
+      this.exec = exec;
       await exec.init();
       await exec.run();
       // A stop forced by losing the lock is a failure, not a clean end.
@@ -122,6 +141,38 @@ export class StreamingQuery {
       }
       this.ctx.onTerminated(this);
     }
+  }
+
+  private exec: MicroBatchExecution | undefined;
+  private lock: CheckpointLock | undefined;
+  private liveSourceMetrics: (() => Record<string, string>) | undefined;
+
+  /** Steps of the trigger loop so far: a liveness probe watches it move. */
+  get loopTicks(): number {
+    return this.exec?.loopTicks ?? 0;
+  }
+  /** The trigger the query runs with. */
+  get trigger(): ExecutionOptions['trigger'] {
+    return this.opts.trigger;
+  }
+  get checkpointLocation(): string {
+    return this.opts.checkpointLocation;
+  }
+  /** The source's metrics now (between batches too: retries of a poll that has not committed yet). */
+  sourceMetrics(): Record<string, string> {
+    try {
+      return this.liveSourceMetrics?.() ?? {};
+    } catch {
+      return this.lastProgress?.sources[0]?.metrics ?? {};
+    }
+  }
+  /** The checkpoint lock as this query holds it (undefined before it was taken). */
+  get lockState(): CheckpointLock['state'] | undefined {
+    return this.lock?.state;
+  }
+  /** The sink's table as it stands now (Delta), for the dashboard. */
+  tableSummary(): TableSummary | undefined {
+    return this.opts.sink.tableSummary?.();
   }
 
   get isActive(): boolean {

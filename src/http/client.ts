@@ -43,6 +43,8 @@ export interface JsonResponse<T = unknown> {
 
 export interface HttpEvents {
   onRetry?(e: { attempt: number; delayMs: number; reason: string; retryAfterMs?: number }): void;
+  /** Every attempt's answer: its HTTP status (undefined when no response came) and body bytes. */
+  onResponse?(e: { status: number | undefined; bytes: number }): void;
 }
 
 /** Failure of an HTTP call after retries, or a non-retryable answer. */
@@ -113,6 +115,7 @@ export class HttpClient {
         const res = await request(url, { method: 'GET', dispatcher: this.agent, headers: { accept: 'application/json', 'user-agent': this.opts.userAgent, ...headers } });
         // Bytes first: a decoder would turn invalid UTF-8 into U+FFFD without a word.
         const raw = Buffer.from(await res.body.arrayBuffer());
+        events?.onResponse?.({ status: res.statusCode, bytes: raw.length });
         const bom = bomLength(raw);
         const utf8 = isValidUtf8(raw, bom);
         const text = raw.toString('utf8', bom);
@@ -139,6 +142,7 @@ export class HttpClient {
           };
         }
       } catch (e) {
+        events?.onResponse?.({ status: undefined, bytes: 0 });
         failure = { reason: `${describe(url, this)} failed: ${networkReason(e)}`, retryable: true };
       }
       const reason = this.redact(failure.reason);

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type * as arrow from 'apache-arrow';
+import * as arrow from 'apache-arrow';
 import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, VarBinaryBuilder } from '../arrow/builders.js';
 import { MAX_SAFE_MS } from '../arrow/coerce.js';
 import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
@@ -23,6 +23,15 @@ export interface NdjsonDecoderOptions {
   /** Invalid UTF-8: refuse the input naming the line (default), or store U+FFFD for the bad bytes. */
   invalidUtf8?: 'error' | 'replace';
   chunkRows?: number;
+  /**
+   * Where this input starts in a larger one (a range of a file decoded on its own, see
+   * parallel-decoder.ts): the index of its first row and the number of its first line, so rows
+   * and lines in messages are the whole input's; and whether it is the input's beginning (only
+   * there is a byte order mark skipped). Defaults: row 0, line 1, the beginning.
+   */
+  firstRow?: number;
+  firstLine?: number;
+  atStart?: boolean;
 }
 
 // How a column's value is read from bytes. Anything a fast path does not take goes to the
@@ -120,13 +129,14 @@ export class NdjsonDecoder {
   private readonly seen: Float64Array;
   private stamp = 0;
   private chunkLen = 0;
-  private rowCount = 0;
-  private lineNo = 0;
+  private rowCount: number;
+  private lineNo: number;
+  private readonly firstRow: number;
   private lineStart = 0;
   /** The incomplete line carried to the next chunk (and the first bytes, until a BOM is ruled out). */
   private carry = Buffer.allocUnsafe(4096);
   private carryLen = 0;
-  private bomPending = true;
+  private bomPending: boolean;
   private failed: unknown;
   private out: arrow.RecordBatch[] = [];
   /** Rows from which `line - row` changes (blank lines): lineOf() without an entry per row. */
@@ -155,6 +165,9 @@ export class NdjsonDecoder {
     this.arrowSchema = toArrowSchema(opts.schema);
     this.replaceInvalidUtf8 = opts.invalidUtf8 === 'replace';
     this.chunkRows = opts.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    this.rowCount = this.firstRow = opts.firstRow ?? 0;
+    this.lineNo = (opts.firstLine ?? 1) - 1;
+    this.bomPending = opts.atStart ?? true;
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new TributaryError('INVALID_ARGUMENT', `chunkRows must be a whole number of at least 1, got ${this.chunkRows}`);
     const fields = opts.schema.fields;
     this.ncols = fields.length;
@@ -184,14 +197,27 @@ export class NdjsonDecoder {
     this.builders = columnBuilders(opts.schema);
   }
 
-  /** Rows decoded so far. */
+  /** Rows decoded so far (counted from firstRow). */
   get rows(): number {
     return this.rowCount;
   }
 
+  /** The number of the last line read (blank lines included; 0 before any). */
+  get line(): number {
+    return this.lineNo;
+  }
+
+  /**
+   * Where `line - row` changes (at blank lines): lineOf's table, for a caller that combines the
+   * tables of several ranges (rows[i] is the first row from which line = row + deltas[i]).
+   */
+  get lineBreaks(): { rows: readonly number[]; deltas: readonly number[] } {
+    return { rows: this.breakRows, deltas: this.breakDelta };
+  }
+
   /** The 1-based input line of a decoded row. */
   lineOf(row: number): number | undefined {
-    if (!(row >= 0 && row < this.rowCount)) return undefined;
+    if (!(row >= this.firstRow && row < this.rowCount)) return undefined;
     const br = this.breakRows;
     let lo = 0;
     let hi = br.length - 1;
@@ -203,9 +229,45 @@ export class NdjsonDecoder {
     return row + this.breakDelta[lo];
   }
 
-  /** Decodes the complete lines so far; returns the batches that became full. */
+  /**
+   * Decodes the complete lines so far; returns the batches that became full. When a line is bad,
+   * the rows before it are returned first (as a last, shorter batch) and the line's error is
+   * thrown by the next call (push or end): a later stage may find an earlier problem in those
+   * rows (a partition value), and the earliest problem is the one reported.
+   */
   push(chunk: Uint8Array): arrow.RecordBatch[] {
     if (this.failed !== undefined) throw this.failed;
+    try {
+      return this.decodeChunk(chunk);
+    } catch (e) {
+      return this.afterFailure(e);
+    }
+  }
+
+  /**
+   * The end of the input: decodes a last line without a newline, returns the remaining batches.
+   * A bad line's error is thrown here at once (a caller's last call gets it), including one
+   * push() met after handing out the rows before it.
+   */
+  end(): arrow.RecordBatch[] {
+    if (this.failed !== undefined) throw this.failed;
+    return this.decodeEnd();
+  }
+
+  /** The rows decoded before a bad line, if any; otherwise the line's error at once. */
+  private afterFailure(e: unknown): arrow.RecordBatch[] {
+    if (e !== this.failed) throw e;
+    try {
+      this.flushBefore();
+    } catch {
+      this.out = []; // the rows before it are not needed to report the line
+    }
+    const out = this.takeOut();
+    if (out.length) return out;
+    throw e;
+  }
+
+  private decodeChunk(chunk: Uint8Array): arrow.RecordBatch[] {
     let b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.bomPending) {
       // A byte order mark may arrive split over the first chunks: gather three bytes first.
@@ -240,14 +302,13 @@ export class NdjsonDecoder {
     return this.takeOut();
   }
 
-  /** The end of the input: decodes a last line without a newline, returns the remaining batches. */
-  end(): arrow.RecordBatch[] {
-    if (this.failed !== undefined) throw this.failed;
+  private decodeEnd(): arrow.RecordBatch[] {
     if (this.carryLen > 0) {
       // Fewer than three bytes in all cannot be a byte order mark and a line.
       const skip = this.bomPending ? bomLength(this.carry.subarray(0, this.carryLen)) : 0;
       this.bomPending = false;
-      this.appendCarry(NEWLINE);
+      // A short input still held for the BOM check may already end its last line.
+      if (this.carry[this.carryLen - 1] !== 0x0a) this.appendCarry(NEWLINE);
       const n = this.carryLen;
       this.carryLen = 0;
       this.region(this.carry, skip, n);
@@ -362,6 +423,22 @@ export class NdjsonDecoder {
       this.breakDelta.push(this.delta);
     }
     if (++this.chunkLen === this.chunkRows) this.flush();
+  }
+
+  /**
+   * The complete rows of the chunk being built, when a line failed part-way: the failing row may
+   * have left values in some builders, so each column is cut to the rows before it.
+   */
+  private flushBefore(): void {
+    const n = this.chunkLen;
+    if (n === 0) return;
+    const children = this.builders.map((b) => {
+      const d = b.finish();
+      return d.length > n ? d.slice(0, n) : d;
+    });
+    const data = arrow.makeData({ type: new arrow.Struct(this.arrowSchema.fields), length: n, nullCount: 0, children });
+    this.out.push(new arrow.RecordBatch(this.arrowSchema, data));
+    this.chunkLen = 0;
   }
 
   private flush(): void {

@@ -6,6 +6,7 @@ import { concatParquetFiles } from './ipc-concat.js';
 import { pw } from './wasm.js';
 import { plainColumns } from './wasm-properties.js';
 import type { EncoderThread, ThreadFile } from './wasm-thread.js';
+import { LocalParquetStream } from './wasm-stream-file.js';
 
 /** Rows per chunk sent to the encoder thread: the write path's chunk size. */
 const CHUNK_ROWS = 65_536;
@@ -20,7 +21,15 @@ const ENCODE_OPTS = { compression: 'snappy' as const, rowGroupRows: 1024 * 1024 
  * path, which reads every file through its own reader.
  */
 export class WasmCompactor implements ParquetCompactor {
-  constructor(private readonly thread: () => EncoderThread | undefined) {}
+  /**
+   * `thread` gives the encoder thread, or undefined: then the flat path writes on this thread
+   * with `local` (a streaming writer, so a big bin never sits whole in WebAssembly memory), or
+   * declines without it.
+   */
+  constructor(
+    private readonly thread: () => EncoderThread | undefined,
+    private readonly local = false,
+  ) {}
 
   async compact(inputs: AsyncIterable<CompactInput>, schema: arrow.Schema, general: (input: CompactInput) => Promise<arrow.RecordBatch[]>): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
     const reader = FlatParquetReader.for(schema, CHUNK_ROWS);
@@ -35,11 +44,12 @@ export class WasmCompactor implements ParquetCompactor {
    */
   private async flat(inputs: AsyncIterable<CompactInput>, reader: FlatParquetReader, general: (input: CompactInput) => Promise<arrow.RecordBatch[]>): Promise<{ bytes: Uint8Array; rows: number } | undefined> {
     const thread = this.thread();
-    if (!thread) return undefined;
-    let out: ThreadFile | undefined;
+    if (!thread && !this.local) return undefined;
+    let out: ThreadFile | LocalParquetStream | undefined;
     let sent = 0;
     const send = async (batch: arrow.RecordBatch) => {
-      out ??= thread.open({ ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata(), plainColumns: plainColumns(batch) });
+      const config = { ...ENCODE_OPTS, keyValueMetadata: defaultKeyValueMetadata(), plainColumns: plainColumns(batch) };
+      out ??= thread ? thread.open(config) : new LocalParquetStream(config);
       sent += batch.numRows;
       await out.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
     };
@@ -60,7 +70,7 @@ export class WasmCompactor implements ParquetCompactor {
     } catch (e) {
       out?.abort();
       // The thread could not start (or died): the caller's general path encodes on its thread.
-      if (!thread.usable) return undefined;
+      if (thread && !thread.usable) return undefined;
       throw e;
     }
   }

@@ -68,6 +68,8 @@ export interface SchemaElement {
   precision: number | undefined;
   /** LogicalType union: [variant field id, its struct]. */
   logical: [number, ThriftStruct] | undefined;
+  /** The field id (column-mapped Delta tables resolve columns by it in id mode). */
+  fieldId: number | undefined;
 }
 
 export interface ColumnMeta {
@@ -138,6 +140,7 @@ export function readFooter(file: Uint8Array): FileMetaData {
       scale: num(s[7]),
       precision: num(s[8]),
       logical: logical && variant >= 0 ? ([variant, struct(logical[variant]) ?? []] as [number, ThriftStruct]) : undefined,
+      fieldId: num(s[9]),
     } satisfies SchemaElement;
   });
   const rowGroups = list(m[4]).map((v) => {

@@ -25,8 +25,8 @@ export interface ParquetWasmOptions {
  */
 export class ParquetWasmHandler implements ParquetHandler {
   readonly name = 'parquet-wasm' as const;
-  /** OPTIMIZE's fast path: compaction on the encoder thread. */
-  readonly compactor = new WasmCompactor(() => sharedThread());
+  /** OPTIMIZE's fast path: compaction on the encoder thread (with thread 'never', streamed through the writer on this thread). */
+  readonly compactor = new WasmCompactor(() => (this.options.thread === 'never' ? undefined : sharedThread()), true);
   /** Files encoded on the encoder thread (the rest were encoded on the calling thread). */
   filesOnThread = 0;
   constructor(private readonly options: ParquetWasmOptions = {}) {}

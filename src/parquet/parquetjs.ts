@@ -62,6 +62,8 @@ const CODECS: Record<EncodeOptions['compression'], ParquetCompression | 'ZSTD'> 
 // footer carries.
 
 interface Annotation {
+  /** The Parquet field id (a column-mapped Delta table's column id). */
+  fieldId?: number;
   converted?: number;
   logical?: InstanceType<typeof thrift.LogicalType>;
   precision?: number;
@@ -100,6 +102,12 @@ class SchemaBuilder {
         );
       }
       out[f.name] = this.field(f.type, f.nullable, [...path, f.name]);
+      // A physical schema's `parquet.field.id` (column mapping) becomes the field id, as Spark writes it.
+      const id = f.metadata['parquet.field.id'];
+      if (typeof id === 'number') {
+        const key = pathKey([...path, f.name]);
+        this.annotations.set(key, { ...this.annotations.get(key), fieldId: id });
+      }
     }
     return out;
   }
@@ -259,6 +267,7 @@ function encodeFooter(
     }
     const a = annotations.get(pathKey(f.path));
     if (a) {
+      if (a.fieldId !== undefined) el.field_id = a.fieldId;
       if (a.converted !== undefined) el.converted_type = a.converted;
       if (a.logical) el.logicalType = a.logical;
       if (a.precision !== undefined) {

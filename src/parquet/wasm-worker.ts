@@ -44,6 +44,13 @@ interface OpenFile {
    */
   failure: { message: string; code?: 'SCHEMA_MISMATCH' } | undefined;
   output: Promise<ReadableStream<Uint8Array>>;
+  /**
+   * The Parquet bytes, read from the writer as it produces them (a row group at a time). Read
+   * from the start, not at finish: the output stream applies backpressure, so a file of more
+   * than a couple of row groups would otherwise stop the writer pulling input, and the main
+   * thread, waiting for its chunks to be consumed, would wait forever.
+   */
+  parts: Promise<Uint8Array[]>;
 }
 
 const port = parentPort!;
@@ -51,7 +58,7 @@ const files = new Map<number, OpenFile>();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 function open(id: number, config: WasmWriterConfig) {
-  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never };
+  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never, parts: undefined as never };
   const input = new ReadableStream<pw.RecordBatch>(
     {
       // The writer pulls one chunk at a time; until one arrives, it waits here.
@@ -86,6 +93,12 @@ function open(id: number, config: WasmWriterConfig) {
   );
   file.output = pw.transformParquetStream(input, writerProperties(config)) as Promise<ReadableStream<Uint8Array>>;
   file.output.catch(() => undefined);
+  file.parts = file.output.then(async (output) => {
+    const parts: Uint8Array[] = [];
+    for await (const p of output) parts.push(p);
+    return parts;
+  });
+  file.parts.catch(() => undefined); // reported by finish; an aborted file's is not awaited
   files.set(id, file);
 }
 
@@ -98,12 +111,9 @@ function wake(file: OpenFile) {
 async function finish(id: number, file: OpenFile) {
   file.closed = true;
   wake(file);
-  const parts: Uint8Array[] = [];
+  const parts = await file.parts;
   let total = 0;
-  for await (const p of await file.output) {
-    parts.push(p);
-    total += p.length;
-  }
+  for (const p of parts) total += p.length;
   const bytes = parts.length === 1 ? parts[0] : new Uint8Array(total);
   if (parts.length !== 1) {
     let pos = 0;

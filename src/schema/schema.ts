@@ -195,8 +195,11 @@ export function typesEqual(a: DataType, b: DataType): boolean {
   return JSON.stringify(dataTypeToJson(a)) === JSON.stringify(dataTypeToJson(b));
 }
 
-/** Field metadata that changes nothing about the data or how writers must treat it. */
-const HARMLESS_FIELD_METADATA = new Set(['comment']);
+/**
+ * Field metadata that changes nothing about the data or how writers must treat it (an identity
+ * column's high-water mark is the writers' own running state, not part of its definition).
+ */
+const HARMLESS_FIELD_METADATA = new Set(['comment', 'delta.identity.highWaterMark']);
 
 /**
  * The first way `theirs` differs from `ours` (names, order, types, nullability, field metadata
@@ -259,8 +262,10 @@ export function containsType(t: DataType, pred: (t: DataType) => boolean): boole
  * checkFieldNames); control characters are refused as well, since Parquet and Hive paths have no
  * safe form for them. Undefined when the name is fine.
  */
-export function columnNameProblem(name: string): string | undefined {
+export function columnNameProblem(name: string, columnMapping = false): string | undefined {
   if (name.length === 0) return 'is empty';
+  // Column mapping stores data under physical names (col-<uuid>): Spark takes any name then.
+  if (columnMapping) return name.isWellFormed() ? undefined : 'contains half of a UTF-16 surrogate pair';
   const m = /[ ,;{}()\n\t=]|[\u0000-\u001f\u007f]/.exec(name);
   if (m) {
     const c = m[0];
@@ -271,8 +276,11 @@ export function columnNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** Checks a table schema for what Spark would refuse to write (without column mapping). */
-export function validateTableSchema(schema: StructType, partitionColumns: readonly string[]): void {
+/**
+ * Checks a table schema for what Spark would refuse to write. With `columnMapping` (the table has
+ * delta.columnMapping.mode name or id) column names are free of the Parquet/Hive character rule.
+ */
+export function validateTableSchema(schema: StructType, partitionColumns: readonly string[], opts: { columnMapping?: boolean } = {}): void {
   const walk = (t: DataType, path: string) => {
     if (t.kind === 'struct') {
       // Parquet has no empty group, and Spark refuses struct<> in a Delta table.
@@ -280,7 +288,7 @@ export function validateTableSchema(schema: StructType, partitionColumns: readon
         throw new TributaryError('SCHEMA_INVALID', `column "${path.slice(0, -1)}" is an empty struct (STRUCT<>); a struct needs at least one field`);
       }
       for (const f of t.fields) {
-        const problem = columnNameProblem(f.name);
+        const problem = columnNameProblem(f.name, opts.columnMapping);
         if (problem) throw new TributaryError('SCHEMA_INVALID', `column name ${JSON.stringify(path + f.name)} ${problem}`, { column: path + f.name });
         walk(f.type, `${path}${f.name}.`);
       }
@@ -322,7 +330,7 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
     }
     if (f.type.kind === 'struct' && g.type.kind === 'struct') {
       out.push({ ...f, type: mergeSchemas(f.type, g.type, `${path}${f.name}.`) });
-    } else if (!typesEqual(f.type, g.type)) {
+    } else if (!typesEqual(withoutFieldMetadata(f.type), withoutFieldMetadata(g.type))) {
       throw new TributaryError('SCHEMA_MISMATCH', `column "${path}${f.name}" has type ${typeToString(f.type)} in the table but ${typeToString(g.type)} in the input; changing a column's type is not allowed`);
     } else out.push(f);
   }
@@ -333,6 +341,23 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
     }
   }
   return struct(out);
+}
+
+/**
+ * The type with no field metadata at any depth: the same data type to a reader whatever the
+ * fields' comments or column mapping ids (a table's array<struct> against an input's).
+ */
+export function withoutFieldMetadata(t: DataType): DataType {
+  switch (t.kind) {
+    case 'struct':
+      return { kind: 'struct', fields: t.fields.map((f) => ({ ...f, type: withoutFieldMetadata(f.type), metadata: {} })) };
+    case 'array':
+      return { ...t, elementType: withoutFieldMetadata(t.elementType) };
+    case 'map':
+      return { ...t, keyType: withoutFieldMetadata(t.keyType), valueType: withoutFieldMetadata(t.valueType) };
+    default:
+      return t;
+  }
 }
 
 /** Leaf column paths in schema order (struct fields flattened; arrays and maps are leaves). */

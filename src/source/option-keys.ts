@@ -14,7 +14,7 @@ import type { DataSourceClass } from './source.js';
 export const READ_LIMIT_OPTIONS = ['maxRowsPerBatch', 'maxBytesPerBatch'] as const;
 
 /** Read by the engine from every writeStream, whatever the sink. */
-export const WRITE_STREAM_OPTIONS = ['checkpointLocation', 'minBatchesToRetain', 'checkpointLock.renewInterval', 'storage.*', ...READ_LIMIT_OPTIONS] as const;
+export const WRITE_STREAM_OPTIONS = ['checkpointLocation', 'minBatchesToRetain', 'checkpointLock.renewInterval', 'progressHistory', 'metricsPort', 'metricsHost', 'dashboard', 'readyAfterIntervals', 'storage.*', ...READ_LIMIT_OPTIONS] as const;
 
 /** The options of the built-in sinks (src/engine/data-stream.ts and the sink factories). */
 const SINK_OPTIONS: Record<string, { names: readonly string[]; caseInsensitive?: boolean }> = {

@@ -48,6 +48,10 @@ export abstract class PollingReader implements DataSourceStreamReader {
   private warnings: string[] = [];
   private calls = 0;
   private retries = 0;
+  /** Answers by HTTP status ("error" when none came: a timeout or a reset), for the metrics. */
+  private readonly statuses = new Map<string, number>();
+  private bytes = 0;
+  private budgetLeft: number | undefined;
   /** availableNow: 'open' from the trigger's start; a source sets 'done' when nothing is left. */
   protected availableNow: 'off' | 'open' | 'done' = 'off';
 
@@ -79,7 +83,9 @@ export abstract class PollingReader implements DataSourceStreamReader {
     let result: Poll;
     try {
       result = await this.poll(start, budget, limit);
+      this.budgetLeft = budget.remaining;
     } catch (e) {
+      this.budgetLeft = budget.remaining;
       if (this.availableNow === 'open') this.availableNow = 'done';
       const sourceFailure = e instanceof HttpError || e instanceof ResponseShapeError || (e instanceof TributaryError && e.code === 'SOURCE_ERROR');
       if (!sourceFailure || this.polling.onError === 'fail') throw e;
@@ -115,8 +121,15 @@ export abstract class PollingReader implements DataSourceStreamReader {
     return w;
   }
 
+  /**
+   * Counts since the reader opened (Spark's source metrics are strings): calls, retries, answers
+   * by status (`httpStatus.429`), response bytes, and the retry budget the last poll left.
+   */
   metrics(): Record<string, string> {
-    return { httpCalls: String(this.calls), httpRetries: String(this.retries), ...this.extraMetrics() };
+    const m: Record<string, string> = { httpCalls: String(this.calls), httpRetries: String(this.retries), httpBytes: String(this.bytes) };
+    for (const [status, n] of this.statuses) m[`httpStatus.${status}`] = String(n);
+    if (this.budgetLeft !== undefined) m.retryBudgetLeft = String(this.budgetLeft);
+    return { ...m, ...this.extraMetrics() };
   }
 
   async stop(): Promise<void> {
@@ -130,6 +143,13 @@ export abstract class PollingReader implements DataSourceStreamReader {
   /** One GET through the client, counted, drawing retries from the poll's budget. */
   protected async get<T = unknown>(url: string, headers: Record<string, string>, budget: RetryBudget): Promise<JsonResponse<T>> {
     this.calls++;
-    return this.polling.http.getJson<T>(url, headers, budget, { onRetry: () => this.retries++ });
+    return this.polling.http.getJson<T>(url, headers, budget, {
+      onRetry: () => this.retries++,
+      onResponse: ({ status, bytes }) => {
+        const key = status === undefined ? 'error' : String(status);
+        this.statuses.set(key, (this.statuses.get(key) ?? 0) + 1);
+        this.bytes += bytes;
+      },
+    });
   }
 }

@@ -82,6 +82,51 @@ describe('tributary append through the decoder', () => {
     }
   });
 
+  it('decodes on threads (--decode-workers, TRIBUTARY_DECODE_WORKERS) to the same table and the same error as on the main thread', async () => {
+    const dir = tmp();
+    const input = path.join(dir, 'in.ndjson');
+    // About 10 MiB: two 8 MiB ranges, so rows and lines are numbered across ranges and threads.
+    let text = '';
+    for (let i = 0; i < 80_000; i++) {
+      text += `{"id":${i},"coin":"c${i % 50}","price":${(i * 1.0001).toPrecision(17)},"ts":"2024-05-01T00:00:00.${String(i % 1_000_000).padStart(6, '0')}Z","pad":"${'x'.repeat(i % 40)}"}\n`;
+      if (i % 10_000 === 9_999) text += '\r\n';
+    }
+    writeFileSync(input, text);
+    const schema = ['--schema', 'id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, pad STRING'];
+    const tables = { main: path.join(dir, 'w0'), two: path.join(dir, 'w2') };
+    const runs = [
+      await cli(['append', tables.main, '--input', input, ...schema, '--decode-workers', '0']),
+      await cli(['append', tables.two, '--input', input, ...schema, '--decode-workers', '2']),
+    ];
+    for (const r of runs) {
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^appended 80000 rows in \d+ file\(s\) as version 0/);
+    }
+    const read = async (t: string) => arrowToRows(await (await DeltaTable.open(t)).read()).sort((x, y) => Number((x.id as bigint) - (y.id as bigint)));
+    const want = await read(tables.main);
+    expect(want).toHaveLength(80_000);
+    expect(await read(tables.two)).toEqual(want);
+
+    // A bad value in the second half (in the second range): the same one line, naming
+    // the whole input's row and line, and the table as it was.
+    const before = tree(tables.two);
+    writeFileSync(input, text.replace('{"id":75000,"coin":"c0"', '{"id":75000,"coin":["c0"]'));
+    const errors = [];
+    for (const w of ['0', '1', '2']) {
+      // One worker through the environment variable.
+      const bad = w === '1' ? await cli(['append', tables.two, '--input', input], { env: { TRIBUTARY_DECODE_WORKERS: w } }) : await cli(['append', tables.two, '--input', input, '--decode-workers', w]);
+      expect(bad.code, `${w} workers`).toBe(1);
+      errors.push(bad.stderr);
+    }
+    // Seven blank lines above row 75000.
+    expect(errors).toEqual(Array(3).fill(`tributary: error [ROW_INVALID]: row 75000, column "coin": value ["c0"] is not a string (column type string) [${input}, line 75008]\n`));
+    expect(tree(tables.two)).toEqual(before);
+
+    const refused = await cli(['append', tables.two, '--input', input], { env: { TRIBUTARY_DECODE_WORKERS: 'many' } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^tributary: error \[INVALID_ARGUMENT\]: TRIBUTARY_DECODE_WORKERS must be a whole number from 0 to 64, got "many"\n$/);
+  }, 300_000); // six processes of 80,000 lines each, on a shared 2-core machine
+
   it('checks a new table’s schema before its input', async () => {
     const dir = tmp();
     const r = await cli(['append', path.join(dir, 't'), '--input', '-', '--schema', 'id BIGINT, ID STRING'], { input: '{"id": \n' });

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
@@ -24,11 +25,55 @@ describe('auto-compaction', () => {
     const table = await DeltaTable.open(`${dir}/t`);
     const batches = q.lastProgress!.batchId + 1;
     expect(batches).toBeGreaterThanOrEqual(500);
-    expect(table.snapshot.files.length).toBeLessThanOrEqual(41);
+    // Level 0 (the stream's files) stays under the bound; each level above holds fewer than ten.
+    const level = (f: { tags?: Record<string, string> | null }) => Number(f.tags?.['tributary.autoCompactLevel'] ?? 0);
+    const byLevel = new Map<number, number>();
+    for (const f of table.snapshot.files) byLevel.set(level(f), (byLevel.get(level(f)) ?? 0) + 1);
+    expect(byLevel.get(0) ?? 0).toBeLessThanOrEqual(41);
+    for (const [l, n] of byLevel) if (l > 0) expect(n, `level ${l}`).toBeLessThanOrEqual(10);
     const values = arrowToRows(await table.read()).map((r) => Number(r.value)).sort((a, b) => a - b);
     expect(values).toEqual(Array.from({ length: batches * 20 }, (_, i) => i));
     const ops = (await table.history()).map((h) => h.operation);
     expect(ops.filter((o) => o === 'OPTIMIZE').length).toBeGreaterThanOrEqual(10);
     expect((await table.history()).find((h) => h.operation === 'OPTIMIZE')!.operationParameters!.auto).toBe('true');
+  }, 180_000);
+
+  it('compacts in levels: a file auto-compaction wrote is merged again only with nine others of its level', async () => {
+    const dir = tmp();
+    const t = new Tributary();
+    t.onWarning = (m) => {
+      throw new Error(m);
+    };
+    const q = t.readStream.format('rate').option('rowsPerBatch', 5).load()
+      .writeStream.format('delta').option('checkpointLocation', `${dir}/cp`).option('autoCompact.everyCommits', 2)
+      .trigger({ processingTime: 0 }).start(`${dir}/t`);
+    while ((q.lastProgress?.batchId ?? -1) < 119) {
+      if (!q.isActive) throw q.exception();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await q.stop();
+    const table = await DeltaTable.open(`${dir}/t`);
+    const batches = q.lastProgress!.batchId + 1;
+    const values = arrowToRows(await table.read()).map((r) => Number(r.value)).sort((a, b) => a - b);
+    expect(values).toEqual(Array.from({ length: batches * 5 }, (_, i) => i));
+    // Walk the log: every OPTIMIZE removes files of one level only, and files of a level above 0
+    // only ten at a time, so no output is rewritten at every compaction.
+    const log = `${dir}/t/_delta_log`;
+    const levelOf = new Map<string, number>();
+    let higher = 0;
+    for (const name of readdirSync(log).filter((n) => n.endsWith('.json')).sort()) {
+      const actions = readFileSync(`${log}/${name}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const removed = actions.filter((a) => a.remove).map((a) => levelOf.get(a.remove.path) ?? 0);
+      if (removed.length) {
+        expect(new Set(removed).size, name).toBe(1);
+        if (removed[0] > 0) {
+          higher++;
+          expect(removed.length, name).toBe(10);
+        }
+      }
+      for (const a of actions.filter((x) => x.add)) levelOf.set(a.add.path, Number(a.add.tags?.['tributary.autoCompactLevel'] ?? 0));
+    }
+    // 120 batches, level 0 compacted every 2 commits: at least one merge of ten level-1 files.
+    expect(higher).toBeGreaterThanOrEqual(1);
   }, 180_000);
 });

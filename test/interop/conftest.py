@@ -87,11 +87,35 @@ def spark():
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
     )
+    b = with_s3a(b)
     s = configure_spark_with_delta_pip(b).getOrCreate()
     s.sparkContext.setLogLevel("ERROR")
     print(f"\nSpark {s.version}, delta-spark {delta_version()}", file=sys.stderr)
     yield s
     s.stop()
+
+
+def with_s3a(builder):
+    """S3A pointed at the suite's moto (path-style, plain http, its made-up keys), with the
+    hadoop-aws jars scripts/interop/run.sh fetched for this PySpark's Hadoop. Without them (a
+    standalone pytest run) the S3 tests fail, saying so; nothing else needs them."""
+    jars = os.environ.get("TRIBUTARY_S3A_JARS")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    if not jars or not endpoint:
+        return builder
+    conf = {
+        "spark.jars": jars,
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": os.environ.get("AWS_REGION", "us-east-1"),
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "spark.hadoop.fs.s3a.access.key": os.environ["AWS_ACCESS_KEY_ID"],
+        "spark.hadoop.fs.s3a.secret.key": os.environ["AWS_SECRET_ACCESS_KEY"],
+    }
+    for k, v in conf.items():
+        builder = builder.config(k, v)
+    return builder
 
 
 def delta_version():
@@ -192,11 +216,22 @@ def spark_rows(df, schema, key=lambda r: r["id"]):
     return sorted((canon_row(r, schema) for r in df.collect()), key=key)
 
 
-def deltars_rows(path, schema, version=None, key=lambda r: r["id"]):
-    from deltalake import DeltaTable
+def deltars_table(path, version=None, storage_options=None):
+    """delta-rs's rows as a pyarrow Table. Its pyarrow-dataset reader (to_pyarrow_table) does not
+    apply column mapping: on a mapped table (Spark's own too) every data column comes back null
+    (test_column_mapping.py asserts that). Its DataFusion reader (QueryBuilder) does apply it, so
+    mapped tables are read through that one."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, QueryBuilder
 
-    t = DeltaTable(str(path), version=version)
-    data = t.to_pyarrow_table().to_pylist()
+    t = DeltaTable(str(path), version=version, storage_options=storage_options)
+    if t.metadata().configuration.get("delta.columnMapping.mode", "none").lower() == "none":
+        return t.to_pyarrow_table()
+    return pa.table(QueryBuilder().register("t", t).execute("SELECT * FROM t").read_all())
+
+
+def deltars_rows(path, schema, version=None, key=lambda r: r["id"], storage_options=None):
+    data = deltars_table(path, version, storage_options).to_pylist()
     return sorted((canon_row(r, schema) for r in data), key=key)
 
 

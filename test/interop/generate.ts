@@ -12,6 +12,7 @@ import { LosslessNumber, stringify } from 'lossless-json';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { dataTypeToJson, type StructType } from '../../src/schema/schema.js';
 import { DeltaTable } from '../../src/delta/table.js';
+import { withoutColumnMapping } from '../../src/delta/column-mapping.js';
 import type { EngineName } from '../../src/parquet/handler.js';
 
 type Row = Record<string, unknown>;
@@ -240,7 +241,8 @@ async function build(
     kind,
     path: dir,
     engine,
-    schema: dataTypeToJson(finalSchema),
+    // The logical schema, as readers show it (column mapping ids and physical names are the log's).
+    schema: dataTypeToJson(withoutColumnMapping(finalSchema)),
     partitionColumns,
     expected: expectedPath,
     versions,
@@ -297,6 +299,8 @@ for (const engine of engines) {
   seed = 13;
   await build(`split_files_${tag}`, 'split', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(1, 20000), { targetFileSize: 64 * 1024 });
   if (engine === 'parquet-wasm') {
+    seed = 11;
+    await build(`versions_colmap_name_${tag}`, 'versions', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), [], versionBatches(26, 10), { configuration: { 'delta.columnMapping.mode': 'name' } });
     seed = 42;
     await build(`all_types_zstd_${tag}`, 'all_types', engine, ALL_TYPES, [], allTypesBatches(), { compression: 'zstd' });
   }
@@ -308,6 +312,18 @@ for (const engine of engines) {
     [{ id: 2, coin: 'c', price: 1.5, tags: ['x'] }],
     [{ id: 3, coin: null, price: null, tags: null }],
   ], { evolve: { at: 1, schema: evolved } });
+  // Column mapping (both modes): every type, odd partition values and schema evolution, with
+  // physical names, field ids and stats the judges must resolve (Spark answers MIN/MAX from them).
+  seed = 42;
+  await build(`all_types_colmap_name_${tag}`, 'all_types', engine, ALL_TYPES, [], allTypesBatches(), { configuration: { 'delta.columnMapping.mode': 'name' } });
+  seed = 7;
+  await build(`partitioned_colmap_id_${tag}`, 'partitioned', engine, parseDdl('id BIGINT NOT NULL, p STRING, n INT, day DATE, v DOUBLE'), ['p', 'n'], partitionedBatches(), { configuration: { 'delta.columnMapping.mode': 'id' } });
+  seed = 17;
+  await build(`evolve_colmap_id_${tag}`, 'evolve', engine, base, [], [
+    [{ id: 0, coin: 'a' }, { id: 1, coin: 'b' }],
+    [{ id: 2, coin: 'c', price: 1.5, tags: ['x'] }],
+    [{ id: 3, coin: null, price: null, tags: null }],
+  ], { evolve: { at: 1, schema: evolved }, configuration: { 'delta.columnMapping.mode': 'id' } });
   seed = 19;
   await build(`ntz_${tag}`, 'ntz', engine, parseDdl('id BIGINT NOT NULL, wall TIMESTAMP_NTZ, ts TIMESTAMP'), [], [
     [
@@ -492,6 +508,22 @@ for (const engine of engines) {
       { id: 1, ...Object.fromEntries(all.map((n) => [n, later.includes(n) ? `w${later.indexOf(n)}` : null])) },
     ];
     push('edge_names', ddl, rows, 1);
+
+    // With column mapping, the names Spark refuses without it too (spaces, ,;{}()=, tabs, newlines...).
+    const mapped = [...new Set(sampleOf(columnName, 300, SEED + 3).filter((n) => n.length > 0 && n.isWellFormed() && n.toLowerCase() !== 'id'))];
+    const seen = new Set<string>();
+    const uniqueMapped = mapped.filter((n) => !seen.has(n.toLowerCase()) && seen.add(n.toLowerCase()));
+    const m1 = uniqueMapped.slice(0, 12);
+    const m2 = uniqueMapped.slice(12, 18);
+    const mddl1 = `id BIGINT NOT NULL, ${m1.map((n) => `${q(n)} STRING`).join(', ')}`;
+    const mtable = path.join(out, 'edge_names_colmap');
+    cliAppend(mtable, [JSON.stringify({ id: 0, ...Object.fromEntries(m1.map((n, i) => [n, `v${i}`])) })], ['--schema', mddl1, '--property', 'delta.columnMapping.mode=name']);
+    cliAppend(mtable, [JSON.stringify({ id: 1, ...Object.fromEntries(m2.map((n, i) => [n, `w${i}`])) })], ['--merge-schema']);
+    const mall = [...m1, ...m2];
+    push('edge_names_colmap', `${mddl1}, ${m2.map((n) => `${q(n)} STRING`).join(', ')}`, [
+      { id: 0, ...Object.fromEntries(mall.map((n) => [n, m1.includes(n) ? `v${m1.indexOf(n)}` : null])) },
+      { id: 1, ...Object.fromEntries(mall.map((n) => [n, m2.includes(n) ? `w${m2.indexOf(n)}` : null])) },
+    ], 1);
   }
 }
 

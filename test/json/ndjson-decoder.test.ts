@@ -92,6 +92,13 @@ describe('the NDJSON decoder', () => {
       expect(reference(text), JSON.stringify(text)).toEqual([]);
     }
     expect(rows(decode('{}', parseDdl('a INT')).batches)).toEqual([{ a: null }]);
+    // Counted as the lines they are (the parallel decoder numbers the next range from this count).
+    for (const [text, lines] of [['', 0], ['\n', 1], ['\r\n', 1], ['\n\n', 2], ['{}', 1]] as const) {
+      const d = new NdjsonDecoder({ schema: parseDdl('a INT'), name: 'in.ndjson' });
+      d.push(Buffer.from(text));
+      d.end();
+      expect(d.line, JSON.stringify(text)).toBe(lines);
+    }
   });
 
   describe('reports the earliest problem in input order', () => {

@@ -87,7 +87,7 @@ describe('option keys of the built-in sources and the writeStream', () => {
     const { t, warnings } = session();
     const df = t.readStream.format('rate').option('rowsPerBatch', 1).load();
     // Every key read is accepted without a warning (values chosen to be valid).
-    const valid: Record<string, string> = { mergeSchema: 'false', engine: 'parquetjs', compression: 'snappy', targetFileSize: '1MB', autoCompact: 'false', 'autoCompact.everyCommits': '100', 'autoCompact.maxSmallFiles': '100', 'autoCompact.targetFileSize': '1MB', minBatchesToRetain: '10', maxRowsPerBatch: '1', maxBytesPerBatch: '1MB', 'checkpointLock.renewInterval': '5s' };
+    const valid: Record<string, string> = { mergeSchema: 'false', engine: 'parquetjs', compression: 'snappy', targetFileSize: '1MB', autoCompact: 'false', 'autoCompact.everyCommits': '100', 'autoCompact.maxSmallFiles': '100', 'autoCompact.targetFileSize': '1MB', minBatchesToRetain: '10', maxRowsPerBatch: '1', maxBytesPerBatch: '1MB', 'checkpointLock.renewInterval': '5s', progressHistory: '3', metricsPort: '0', metricsHost: '127.0.0.1', dashboard: 'false', readyAfterIntervals: '3' };
     const dir = tmp();
     let w = df.writeStream.option('checkpointLocation', path.join(dir, 'cp')).option('path', path.join(dir, 'table')).trigger({ once: true });
     for (const k of read) if (k !== 'checkpointLocation' && k !== 'path') w = w.option(k, valid[k] ?? 'x');

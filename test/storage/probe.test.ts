@@ -1,12 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTributaryError } from '../../src/errors.js';
 import { PROBE_DIR } from '../../src/storage/object-store.js';
 import { S3Store } from '../../src/storage/s3.js';
 import { storageFor } from '../../src/storage/uri.js';
+import { cli } from '../support/cli.js';
 import { startFakeS3, type FakeS3 } from '../support/fake-s3.js';
 import { REMOTE, closeAll, makeStore } from '../support/object-stores.js';
 import type { Storage } from '../../src/storage/storage.js';
+import { tempDir } from '../support/tmp.js';
 
 /**
  * A store that ignores conditional writes would let two writers both "create" version N: the
@@ -80,4 +84,52 @@ describe('a store that silently overwrites on If-None-Match (our fake S3)', () =
     expect(await s.readText('_delta_log/00000000000000000000.json')).toBe('a');
     expect(fake.requests.some((r) => r.includes(PROBE_DIR))).toBe(true); // from the refused store above only
   });
+});
+
+describe('the real CLI on a store that silently overwrites (our fake S3)', () => {
+  let fake: FakeS3;
+  const tmp = tempDir('tributary-probe-cli-');
+  beforeAll(async () => {
+    fake = await startFakeS3();
+  });
+  afterAll(() => fake.close());
+
+  const SECRET = 'fake-secret-value-0123456789';
+  const options = () => ['aws_endpoint_url=' + fake.endpoint, 'aws_allow_http=true', 'aws_access_key_id=fake-id', `aws_secret_access_key=${SECRET}`, 'aws_region=us-east-1'].flatMap((o) => ['--storage-option', o]);
+  const under = (prefix: string) => [...fake.objects.keys()].filter((k) => k.startsWith(`bucket/${prefix}/`));
+  const REFUSED = /^tributary: error \[CONDITIONAL_WRITE_UNSUPPORTED\]: S3 store s3:\/\/bucket\/\S+ does not honour conditional writes: .*replaced the existing object\. .* set the storage option AWS_S3_ALLOW_UNSAFE_RENAME=true\.$/;
+
+  it('refuses append and run with one line and exit 1, leaving no table and no checkpoint; AWS_S3_ALLOW_UNSAFE_RENAME=true makes both work', async () => {
+    const id = randomUUID();
+    const input = path.join(tmp(), 'rows.ndjson');
+    writeFileSync(input, '{"id": 1}\n{"id": 2}\n');
+    const append = (extra: string[] = []) => cli(['append', `s3://bucket/t-${id}`, '--schema', 'id BIGINT', '--input', input, ...options(), ...extra]);
+    const run = (extra: string[] = []) => cli(['run', '--format', 'rate', '--option', 'rowsPerBatch=3', '--checkpoint', `s3://bucket/cp-${id}`, '--trigger', 'once', `s3://bucket/rt-${id}`, ...options(), ...extra]);
+
+    for (const r of [await append(), await run()]) {
+      expect(r.code).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim()).toMatch(REFUSED);
+      expect(r.stderr).not.toContain(SECRET);
+    }
+    // The append's data file went again; the stream never got to write anything.
+    expect(under(`t-${id}`)).toEqual([]);
+    expect(under(`cp-${id}`)).toEqual([]);
+    expect(under(`rt-${id}`)).toEqual([]);
+
+    const unsafe = ['--storage-option', 'AWS_S3_ALLOW_UNSAFE_RENAME=true'];
+    const appended = await append(unsafe);
+    expect(appended.stderr).toBe('');
+    expect(appended.code).toBe(0);
+    const read = await cli(['read', `s3://bucket/t-${id}`, ...options()]);
+    expect(read.code).toBe(0);
+    expect(read.stdout.trim().split('\n').map((l) => JSON.parse(l).id).sort()).toEqual([1, 2]);
+    const ran = await run(unsafe);
+    expect(ran.stderr).not.toMatch(/error/);
+    expect(ran.code).toBe(0);
+    const streamed = await cli(['read', `s3://bucket/rt-${id}`, ...options()]);
+    expect(streamed.stdout.trim().split('\n').map((l) => JSON.parse(l).value).sort()).toEqual([0, 1, 2]);
+    expect(under(`cp-${id}`).some((k) => k.endsWith('/commits/0'))).toBe(true);
+  }, 120_000);
 });

@@ -4,14 +4,18 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
  * A loopback HTTP proxy in front of a real object-store server that injects faults into
  * chosen requests: an error status (throttling, 503) instead of forwarding, or forwarding and
  * then cutting the connection before the client sees the response (a "lost response": the
- * write happened, the client cannot know). Tests assert on counts of requests, never on time.
+ * write happened, the client cannot know), or holding a request until the test lets it go. Tests assert on counts of requests, never on time.
  */
 export interface Fault {
   /** Which requests: method and the raw request URL (path and query). */
   match: (method: string, url: string) => boolean;
   /** How many matching requests get the fault; later ones pass through. */
   times: number;
-  fault: { status: number; headers?: Record<string, string>; body?: string } | 'drop-response';
+  /**
+   * An error answer; 'drop-response'; or `hold`: the request waits for the returned promise
+   * before it is forwarded, so a test can let another writer act at exactly that point.
+   */
+  fault: { status: number; headers?: Record<string, string>; body?: string } | 'drop-response' | { hold: () => Promise<void> };
   /** Matching requests seen so far (faulted or not). */
   seen?: number;
 }
@@ -43,6 +47,10 @@ export async function startFaultyProxy(upstream: string): Promise<FaultyProxy> {
           fault = f.fault;
           break;
         }
+      }
+      if (fault !== undefined && typeof fault === 'object' && 'hold' in fault) {
+        await fault.hold();
+        fault = undefined;
       }
       if (fault !== undefined && fault !== 'drop-response') {
         res.writeHead(fault.status, fault.headers);

@@ -73,3 +73,55 @@ export function secretValues(): string[] {
 export async function closeAll(stores: Storage[]): Promise<void> {
   await Promise.all(stores.map((s) => s.close?.()));
 }
+
+/**
+ * A table (or checkpoint) location on a backend as a user would give it: a URI and the storage
+ * options that reach the test server (the CLI's --storage-option, the library's storageOptions).
+ * Each call is a fresh prefix of the test bucket (a fresh directory for local).
+ */
+export interface Location {
+  backend: Backend;
+  uri: string;
+  options: Record<string, string>;
+}
+
+export function locationOn(backend: Backend, prefix = `t-${randomUUID()}`): Location {
+  if (backend === 'local') return { backend, uri: path.join(tmp(), prefix), options: {} };
+  const s = servers();
+  switch (backend) {
+    case 's3':
+      return {
+        backend,
+        uri: `s3://${BUCKET}/${prefix}`,
+        options: { aws_endpoint_url: s.s3.endpoint, aws_allow_http: 'true', aws_region: s.s3.region, aws_access_key_id: s.s3.accessKeyId, aws_secret_access_key: s.s3.secretAccessKey },
+      };
+    case 'gcs':
+      return { backend, uri: `gs://${BUCKET}/${prefix}`, options: { google_base_url: s.gcs.endpoint } };
+    case 'azure':
+      return {
+        backend,
+        uri: `az://${BUCKET}/${prefix}`,
+        options: { azure_storage_account_name: s.azure.account, azure_storage_account_key: s.azure.accountKey, azure_storage_endpoint: s.azure.endpoint, allow_http: 'true' },
+      };
+  }
+}
+
+/** A location below another one (a table and its checkpoint side by side), same options. */
+export function sub(loc: Location, name: string): Location {
+  return { ...loc, uri: loc.backend === 'local' ? path.join(loc.uri, name) : `${loc.uri}/${name}` };
+}
+
+/** The options as repeated CLI flags. */
+export function storageArgs(options: Record<string, string>): string[] {
+  return Object.entries(options).flatMap(([k, v]) => ['--storage-option', `${k}=${v}`]);
+}
+
+/** Creates the test bucket/container on each remote backend (the CLI never creates one). */
+export async function ensureBuckets(backends: readonly Backend[]): Promise<void> {
+  for (const b of backends) {
+    if (b === 'local') continue;
+    const s = remoteStore(b, { prefix: 'x' });
+    await s.ensureBucket();
+    await s.close();
+  }
+}

@@ -1,19 +1,23 @@
 import { fstatSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
 import { DeltaTable, type TableInput } from '../../delta/table.js';
-import { ndjsonToBatches, decodeNdjson, type NdjsonInput, type NdjsonOptions, readNdjson } from '../input.js';
+import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
+import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
 import { clusteredBy, columnReference, parseClusterBy } from '../../delta/clustering.js';
+import { relaxGeneratedColumns } from '../../delta/generated-columns.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
 import { progressView, type ProgressView } from '../progress.js';
 import { schemaArg } from '../schema-arg.js';
+import { inputSchemaOf } from '../../delta/identity-columns.js';
 
 export interface AppendArgs {
   input: string;
@@ -30,6 +34,7 @@ export interface AppendArgs {
   invalidUtf8?: string;
   json?: boolean;
   progress?: boolean;
+  decodeWorkers?: number;
 }
 
 export async function appendCommand(tablePath: string, args: AppendArgs, out: CliStdout): Promise<void> {
@@ -57,12 +62,17 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let name = args.input === '-' ? 'stdin' : args.input;
   try {
     let data: TableInput;
-    let rows: number;
-    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema);
+    // Rows in all: known once the input is read (rows), or when the stream of batches ends.
+    let rows: number | undefined;
+    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema, requestedColumnMappingMode(configuration) !== 'none');
     if (decodeWith) {
-      // The schema is known: bytes straight to Arrow batches (the decoder names bad lines itself).
-      const decoded = await decodeNdjson(args.input, decodeWith, readOptions(args, bar));
-      ({ batches: data, name, lineOf, rows } = decoded);
+      // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
+      // itself), streamed into the append as they are decoded: files are written as they fill
+      // and memory holds a few batches, whatever the input's size.
+      const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
+      ({ name } = decoded);
+      lineOf = (r) => decoded.lineOf(r);
+      data = !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
     } else {
       // --merge-schema (or an input schema that differs from the table's): rows first.
       const input = await readNdjson(args.input, readOptions(args, bar));
@@ -72,12 +82,14 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       lineOf = (r) => input.lines[r];
     }
     let written = 0;
+    const showWritten = (total: number) => bar.show('append: writing', written, total, `${written.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows`);
     const engine = parquetHandler((args.engine ?? 'parquet-wasm') as EngineName);
     const encoder = !bar.active
       ? engine
       : countingHandler(engine, (n) => {
           written += n;
-          bar.show('append: writing', written, rows, `${written.toLocaleString('en-US')}/${rows.toLocaleString('en-US')} rows`);
+          // While a stream is still being read, its reading bar is the one shown.
+          if (rows !== undefined) showWritten(rows);
         });
     result = await table.append(data, {
       create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
@@ -112,6 +124,35 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   }
 }
 
+/**
+ * Threads to decode the input on: --decode-workers, else TRIBUTARY_DECODE_WORKERS, else by
+ * measurement (README, "NDJSON to Delta"): decoding on threads pays only when there are cores to
+ * spare for it beside the main thread and the Parquet encoder thread, and an input large enough
+ * that starting the threads is paid back.
+ */
+function decodeWorkers(args: AppendArgs): number {
+  if (args.decodeWorkers !== undefined) return args.decodeWorkers;
+  const env = process.env.TRIBUTARY_DECODE_WORKERS;
+  if (env !== undefined && env !== '') {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 0 || n > 64) throw new TributaryError('INVALID_ARGUMENT', `TRIBUTARY_DECODE_WORKERS must be a whole number from 0 to 64, got ${JSON.stringify(env)}`);
+    return n;
+  }
+  const size = inputSize(args.input) ?? 0;
+  const spare = availableParallelism() - 2;
+  return size >= AUTO_DECODE_MIN_BYTES && spare >= AUTO_DECODE_MIN_SPARE_CORES ? Math.min(spare, 4) : 0;
+}
+
+/** Below this input size, or with fewer spare cores, decoding stays on the main thread (measured). */
+const AUTO_DECODE_MIN_BYTES = 64 * 1024 * 1024;
+const AUTO_DECODE_MIN_SPARE_CORES = 2;
+
+/** The same batches, calling `onEnd` once the stream has ended (not when it fails). */
+async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
+  yield* items;
+  onEnd();
+}
+
 /** How to read the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
 function readOptions(args: AppendArgs, bar: ProgressView): NdjsonOptions {
   const size = inputSize(args.input);
@@ -140,11 +181,13 @@ function inputSize(input: string): number | undefined {
  * columns the table does not have: SCHEMA_MISMATCH, reported before any row). A new table's
  * schema is checked first: a line is not judged against columns that cannot exist.
  */
-function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined): StructType | undefined {
+function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined, columnMapping: boolean): StructType | undefined {
   if (mergeSchema) return undefined;
+  // Identity columns are decoded nullable: rows leave them out and the append fills them; so are
+  // generated columns, which the append computes when the input leaves them out.
   if (!table.exists) {
-    validateTableSchema(schema!, partitionColumns);
-    return schema;
+    validateTableSchema(schema!, partitionColumns, { columnMapping });
+    return inputSchemaOf(relaxGeneratedColumns(schema!));
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -154,7 +197,7 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
       return undefined; // incompatible types: the append words it
     }
   }
-  return current;
+  return inputSchemaOf(relaxGeneratedColumns(current));
 }
 
 /**
@@ -165,6 +208,6 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
  */
 function checkRowsBeforeBadLine(input: NdjsonInput, table: DeltaTable, schema: StructType | undefined, mergeSchema: boolean | undefined): never {
   const target = !table.exists ? schema : mergeSchema ? mergeSchemas(table.snapshot.schema, schema ?? inferSchema(input.rows, table.snapshot.schema)) : undefined;
-  if (target) ndjsonToBatches({ ...input, error: undefined }, target);
+  if (target) ndjsonToBatches({ ...input, error: undefined }, relaxGeneratedColumns(target));
   throw input.error;
 }

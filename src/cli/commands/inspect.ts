@@ -1,5 +1,6 @@
 import { readLastCheckpoint } from '../../delta/checkpoint.js';
 import { clusteredBy } from '../../delta/clustering.js';
+import { checkReadable } from '../../delta/protocol-support.js';
 import { DeltaTable } from '../../delta/table.js';
 import { keyValues } from '../args.js';
 import { formatBytes, schemaToDdl } from '../format.js';
@@ -8,12 +9,21 @@ import type { CliStdout } from '../output.js';
 export async function inspectCommand(tablePath: string, args: { version?: number; json?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath, args.version, { storageOptions: keyValues('--storage-option', args.storageOption) });
   const snap = table.snapshot;
+  // Counts and schema mean what a reader of the table would see: refuse tables we cannot read.
+  checkReadable(snap.protocol, table.storage.root);
   const files = snap.files;
+  // Rows a reader sees: each file's numRecords (its physical rows) less what its deletion vector
+  // deletes, as Spark counts them.
   let numRecords: number | null = 0;
+  let numDeletedRecords = 0;
+  let numDeletionVectors = 0;
   for (const f of files) {
     const n = f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : undefined;
+    const deleted = f.deletionVector?.cardinality ?? 0;
+    if (f.deletionVector) numDeletionVectors++;
+    numDeletedRecords += deleted;
     if (n === undefined || numRecords === null) numRecords = null;
-    else numRecords += n;
+    else numRecords += n - deleted;
   }
   const info = {
     table: table.storage.root,
@@ -25,6 +35,8 @@ export async function inspectCommand(tablePath: string, args: { version?: number
     clusteringColumns: clusteredBy(snap.schema, snap.protocol, snap.state.domains) ?? null,
     numFiles: files.length,
     numRecords,
+    numDeletedRecords,
+    numDeletionVectors,
     sizeInBytes: files.reduce((n, f) => n + f.size, 0),
     lastCheckpoint: (await readLastCheckpoint(table.storage)) ?? null,
     protocol: snap.protocol,
@@ -44,7 +56,8 @@ export async function inspectCommand(tablePath: string, args: { version?: number
     `partitioned by ${info.partitionColumns.length ? info.partitionColumns.join(', ') : '(none)'}`,
     ...(info.clusteringColumns ? [`clustered by   ${info.clusteringColumns.length ? info.clusteringColumns.join(', ') : '(no columns)'}`] : []),
     `files          ${info.numFiles}`,
-    `records        ${info.numRecords ?? 'unknown (some files have no stats)'}`,
+    `records        ${info.numRecords ?? 'unknown (some files have no stats)'}` +
+      (numDeletionVectors ? ` (${numDeletedRecords} more deleted by ${numDeletionVectors} deletion vector${numDeletionVectors === 1 ? '' : 's'})` : ''),
     `size           ${formatBytes(info.sizeInBytes)} (${info.sizeInBytes} bytes)`,
     `checkpoint     ${info.lastCheckpoint ? `version ${info.lastCheckpoint.version}` : '(none)'}`,
     `protocol       reader ${snap.protocol.minReaderVersion}, writer ${snap.protocol.minWriterVersion}` +

@@ -10,8 +10,10 @@ import type { CliStdout } from '../output.js';
 
 /** Prints the table (or a version of it) as NDJSON, in the same forms `append` accepts. */
 export async function readCommand(tablePath: string, args: { version?: number; limit?: number; storageOption?: string[] }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
-  const data = await table.read({ version: args.version });
+  // Opened at the version asked for: its rows are shown with that version's schema (columns
+  // added, renamed or dropped since do not apply to it).
+  const table = await DeltaTable.open(tablePath, args.version, { storageOptions: keyValues('--storage-option', args.storageOption) });
+  const data = await table.read();
   const schema = table.snapshot.schema;
   const limit = args.limit ?? Infinity;
   let n = 0;

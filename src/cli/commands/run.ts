@@ -29,6 +29,11 @@ export interface RunArgs {
   json?: boolean;
   schedule?: string;
   progress?: boolean;
+  metricsPort?: number;
+  metricsHost?: string;
+  dashboard?: boolean;
+  readyAfterIntervals?: number;
+  livenessTimeout?: number;
 }
 
 /** A job file: `export default (t: Tributary) => t.readStream....start(path)`. */
@@ -62,7 +67,40 @@ export async function runCommand(target: string, args: RunArgs, rest: string[], 
     throw session.secrets.scrub(e);
   } finally {
     bar.stop();
+    await session.closeOps();
   }
+}
+
+/** The period between two ticks of a cron expression: the interval readiness counts in for --schedule. */
+async function schedulePeriodMs(expr: string): Promise<number> {
+  const { Cron } = await import('croner');
+  const c = new Cron(expr, { paused: true });
+  const [a, b] = c.nextRuns(2);
+  c.stop();
+  return a && b ? b.getTime() - a.getTime() : 0;
+}
+
+/**
+ * `--metrics-port`: /metrics, /healthz, /readyz (and the dashboard with --dashboard) for every
+ * query this process runs, started before the first query so a taken port fails the command
+ * before anything is written.
+ */
+async function serveOps(session: Tributary, args: RunArgs, print: Print): Promise<void> {
+  const needsPort = (['dashboard', 'metricsHost', 'readyAfterIntervals', 'livenessTimeout'] as const).find((k) => args[k] !== undefined);
+  if (args.metricsPort === undefined) {
+    if (needsPort) throw new TributaryError('INVALID_ARGUMENT', `--${needsPort.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} needs --metrics-port <port> (the port metrics, health and the dashboard are served on)`);
+    return;
+  }
+  const ops = await session.serveOps({
+    port: args.metricsPort,
+    host: args.metricsHost,
+    dashboard: args.dashboard,
+    readyAfterIntervals: args.readyAfterIntervals,
+    livenessTimeoutMs: args.livenessTimeout,
+    intervalMs: args.schedule ? await schedulePeriodMs(args.schedule) : undefined,
+  });
+  // Also with --json: it goes to stderr, and a supervisor needs the address (with port 0 above all).
+  print('stderr', `tributary: metrics at ${ops.url}metrics, health at ${ops.url}healthz and ${ops.url}readyz${args.dashboard ? `, dashboard at ${ops.url}` : ''}`);
 }
 
 /**
@@ -85,6 +123,7 @@ async function run(session: Tributary, print: Print, bar: ProgressView, target: 
   for (const v of storageOptionSecrets(session.storageOptions)) session.secrets.add(v);
   const trigger: Trigger | undefined = args.trigger ? parseTriggerArg(args.trigger) : undefined;
   session.onWarning = (m) => print('stderr', `tributary: warning: ${m}`);
+  await serveOps(session, args, print);
   session.streams.addListener({
     onQueryProgress: ({ progress }) => {
       print('stdout', args.json ? JSON.stringify(progress) : progressLine(progress));

@@ -4,10 +4,10 @@ import { concatBatches } from '../../arrow/concat.js';
 import { rangeIds } from '../../arrow/range-ids.js';
 import { takeBatch } from '../../arrow/take.js';
 import { TributaryError } from '../../errors.js';
-import type { StructType } from '../../schema/schema.js';
 import type { AddFile } from '../actions.js';
 import { clusteredFile } from '../clustering.js';
-import { prefetch, readFile } from '../read.js';
+import { prefetch } from '../read.js';
+import type { RowTrackingRewrite } from './row-tracking-rewrite.js';
 import type { Snapshot } from '../snapshot.js';
 import { hilbertIndexNumber, MAX_NUMBER_BITS } from '../space-filling-curve.js';
 import type { DeltaTable } from '../table.js';
@@ -23,27 +23,35 @@ export async function clusterBin(
   table: DeltaTable,
   snap: Snapshot,
   files: AddFile[],
-  dataSchema: StructType,
-  arrowSchema: arrow.Schema,
-  columns: readonly (readonly string[])[],
-  logicalNames: readonly string[],
+  clustering: ClusteringRun,
+  rewrite: RowTrackingRewrite,
   wopts: WriteOptions,
   tick: (file: AddFile) => void,
 ): Promise<AddFile[]> {
   const batches: arrow.RecordBatch[] = [];
   for await (const { file, bytes } of prefetch(snap, files, 64)) {
-    batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+    batches.push(...(await rewrite.read(file, bytes)));
     tick(file);
   }
-  const merged = concatBatches(batches, arrowSchema);
-  const sorted = columns.length ? takeBatch(merged, curveOrder(merged, columns)) : merged;
+  // Rows deletion vectors deleted are gone; when nothing is left, nothing replaces the files.
+  const rows = batches.filter((b) => b.numRows > 0);
+  if (!rows.length) return [];
+  const merged = concatBatches(rows, rewrite.arrowSchema);
+  const sorted = takeBatch(merged, curveOrder(merged, clustering.columns));
   const binBytes = files.reduce((n, f) => n + f.size, 0);
   const numFiles = Math.max(1, Math.floor(binBytes / wopts.targetFileSize));
   // Files are cut by rows, evenly: the curve order, not the encoder's size estimate, decides what goes together.
   const rowsPerFile = Math.max(1, Math.ceil(sorted.numRows / numFiles));
-  const written = await writeBatch(table.storage, sorted, dataSchema, [], {}, { ...wopts, targetFileSize: Number.MAX_SAFE_INTEGER, maxRecordsPerFile: rowsPerFile });
+  // Clustered tables are never partitioned (Spark refuses both), so the files go at the root.
+  const written = await writeBatch(table.storage, sorted, rewrite.fileSchema, [], {}, { ...wopts, targetFileSize: Number.MAX_SAFE_INTEGER, maxRecordsPerFile: rowsPerFile });
   const zCubeId = uuidv4();
-  return written.map((a) => clusteredFile(a, zCubeId, logicalNames));
+  return written.map((a) => clusteredFile({ ...a, stats: rewrite.tableStats(a.stats) ?? undefined }, zCubeId, clustering.logicalNames));
+}
+
+/** The clustering of one OPTIMIZE: the columns as the rows name them (physical paths) and as Spark prints them. */
+export interface ClusteringRun {
+  columns: readonly (readonly string[])[];
+  logicalNames: readonly string[];
 }
 
 /** delta-spark's spark.databricks.io.skipping.mdc.rangeId.max, and the bits its ids take. */

@@ -10,14 +10,19 @@ import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, encodeAddPath, partitionDirectory } from '../partitions.js';
 import { clusteringBins, clusteringColumnsOf, columnReference, logicalPath } from '../clustering.js';
+import { DeletionVectorLoader } from '../deletion-vector.js';
+import { checkWritable } from '../protocol-support.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
-import { clusterBin } from './cluster.js';
+import { clusterBin, type ClusteringRun } from './cluster.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
 import { computeStats } from '../stats.js';
 import type { DeltaTable } from '../table.js';
 import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
+import { columnMappingMode, logicalPartitionValues, physicalSchema, relabelBatch } from '../column-mapping.js';
+import { PRESERVED_ROW_TRACKING_TAG, rowTrackingFields, rowTrackingRewrite, type RowTrackingRewrite } from './row-tracking-rewrite.js';
+import type { ColumnMappingMode } from '../column-mapping.js';
 
 export interface OptimizeOptions {
   /** Partition predicate, e.g. "date = '2026-11-28'" (partition columns only, AND of =). */
@@ -29,6 +34,10 @@ export interface OptimizeOptions {
   engine?: ParquetHandler;
   /** Marks the commit as auto-compaction (operationParameters.auto). */
   auto?: boolean;
+  /** Only the files this accepts are compacted (auto-compaction takes one level of its tiers). */
+  include?: (file: AddFile) => boolean;
+  /** Tags on the new files (`add.tags`; auto-compaction records the level of what it wrote). */
+  tags?: Record<string, string>;
   /** Called as input files are compacted (a file at a time), for progress displays. */
   onProgress?: (p: OptimizeProgress) => void;
   /**
@@ -70,27 +79,46 @@ export const DEFAULT_ZCUBE_SIZE = 1024 * 1024 * 1024;
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
+  checkWritable(snap.protocol, snap.metadata, table.storage.root);
   const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
   const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
   const zCubeSize = checkWholeNumber('zCubeSize', opts.zCubeSize ?? DEFAULT_ZCUBE_SIZE, 1);
   // A clustered table (with clustering columns) is clustered, not bin-packed (../clustering.ts).
+  // The domain names physical columns, which is how the rows being rewritten name them too.
   const clusteringColumns = clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [];
-  const clusterPaths = clusteringColumns.map((c) => logicalPath(snap.schema, c));
-  const clusterBy = clusterPaths.map(columnReference);
+  const clusterBy = clusteringColumns.map((c) => columnReference(logicalPath(snap.schema, c)));
+  const clustering: ClusteringRun | undefined = clusteringColumns.length ? { columns: clusteringColumns, logicalNames: clusterBy } : undefined;
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
+  // Files hold physical names (column mapping); the predicate names logical partition columns.
+  const mode = columnMappingMode(snap.metadata.configuration);
+  const partitionColumns = snap.physicalPartitionColumns;
   const groups = new Map<string, AddFile[]>();
   for (const f of snap.files) {
-    if (f.deletionVector) continue;
-    if (!pred.matches(f.partitionValues)) continue;
-    if (f.size >= target * 0.75) continue; // already big enough
-    const key = JSON.stringify(snap.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+    if (!pred.matches(logicalPartitionValues(f.partitionValues, snap.partitionColumns, partitionColumns))) continue;
+    // Already big enough, unless deletion vectors hide enough of its rows (Spark's rule).
+    if (f.size >= target * 0.75 && !tooManyDeletedRows(f)) continue;
+    if (opts.include && !opts.include(f)) continue;
+    const key = JSON.stringify(partitionColumns.map((c) => f.partitionValues[c] ?? null));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(f);
   }
-  const dataSchema = dataSchemaOf(snap.schema, snap.partitionColumns);
+  // Files are read as the table's logical columns, and written, like their stats, under the
+  // physical names and field ids (the same schema without column mapping).
+  const logicalData = dataSchemaOf(snap.schema, snap.partitionColumns);
+  const logicalArrow = toArrowSchema(logicalData);
+  const dataSchema = dataSchemaOf(physicalSchema(snap.schema, mode), partitionColumns);
   const arrowSchema = toArrowSchema(dataSchema);
+  const read = async (file: AddFile, bytes: Uint8Array) => {
+    const batches = await readFile(snap, file, logicalData, mode === 'none' ? arrowSchema : logicalArrow, bytes, dvs);
+    return mode === 'none' ? batches : batches.map((b) => relabelBatch(b, arrowSchema));
+  };
   const parquet = opts.engine ?? table.engine.parquet;
+  // Row ids must survive the rewrite: such tables take the general path, which materializes them.
+  // Their files are read as logical columns plus the hidden ones (which have no physical name:
+  // they are found by their own), then relabelled like the rest.
+  const rowTrackingLogical = rowTrackingRewrite(snap, logicalData);
+  const rowTracking = rowTrackingLogical && withPhysicalNames(rowTrackingLogical, dataSchema, mode);
   const wopts: WriteOptions = {
     parquet,
     compression: 'snappy',
@@ -102,12 +130,19 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const adds: AddFile[] = [];
   // Per partition, the bins to rewrite: small files packed near the target size, or, clustering,
   // the ZCubes to write (every file not yet in a large enough ZCube, whatever its size).
-  const plan: AddFile[][][] = clusterPaths.length
-    ? [clusteringBins(snap.files, clusterBy, zCubeSize, zCubeSize)].filter((bins) => bins.length > 0)
+  const plan: AddFile[][][] = clustering
+    ? [clusteringBins(opts.include ? snap.files.filter(opts.include) : snap.files, clusterBy, zCubeSize, zCubeSize)].filter((bins) => bins.length > 0)
     : [...groups.values()].filter((files) => files.length >= minFiles).map((files) => binsOf(files, target).filter((b) => b.length >= 2));
   const progress = progressCounter(opts.onProgress, opts.onProgress ? plan.flat() : []);
   let partitions = 0;
   let numBatches = 0;
+  let dvsRemoved = 0;
+  let dvRowsRemoved = 0;
+  const dvs = new DeletionVectorLoader(table.storage);
+  // What a clustering run reads and writes: the row-tracking rewrite, or the plain one.
+  const rewrite: RowTrackingRewrite = rowTracking
+    ? { ...rowTracking, read: (f, bytes) => rowTracking.read(f, bytes, dvs) }
+    : { fileSchema: dataSchema, arrowSchema, read: (f, bytes) => read(f, bytes), tableStats: (s) => s };
   const now = Date.now();
   try {
     for (const bins of plan) {
@@ -116,12 +151,16 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         numBatches++;
         const tick = progress.bin();
         const values = b[0].partitionValues;
-        const dir = partitionDirectory(snap.partitionColumns, values);
+        const dir = partitionDirectory(partitionColumns, values);
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
-        // thread, without decoding the files into JavaScript values).
-        const compacted = !clusterPaths.length && parquet.compactor ? await compactBin(snap, parquet.compactor, b, dataSchema, arrowSchema, tick) : undefined;
-        if (clusterPaths.length) {
-          adds.push(...(await clusterBin(table, snap, b, dataSchema, arrowSchema, clusterPaths, clusterBy, wopts, tick)));
+        // thread, without decoding the files into JavaScript values). Files with deletion vectors
+        // take the general path, which leaves their deleted rows out (and computes the stats of
+        // what remains: their logged stats still count the deleted rows). Clustering sorts rows,
+        // so it always decodes them.
+        const hasDvs = b.some((f) => f.deletionVector);
+        const compacted = !clustering && parquet.compactor && !rowTracking && !hasDvs ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
+        if (clustering) {
+          adds.push(...(await clusterBin(table, snap, b, clustering, rewrite, wopts, tick)));
         } else if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
@@ -133,16 +172,32 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         } else {
           const batches: arrow.RecordBatch[] = [];
           for await (const { file, bytes } of prefetch(snap, b, 64)) {
-            batches.push(...(await readFile(snap, file, dataSchema, arrowSchema, bytes)));
+            batches.push(...(rowTracking ? await rowTracking.read(file, bytes, dvs) : await read(file, bytes)));
             tick(file);
           }
-          const merged = concatBatches(batches, arrowSchema);
-          const written = await writeBatch(table.storage, merged, dataSchema, snap.partitionColumns, { ...values }, wopts);
-          for (const w of written) adds.push({ ...w, dataChange: false });
+          // Every row of the bin may have been deleted: then the files go and nothing replaces them.
+          const rows = batches.filter((x) => x.numRows > 0);
+          const written = rows.length ? await writeBatch(table.storage, concatBatches(rows, rowTracking?.arrowSchema ?? arrowSchema), rowTracking?.fileSchema ?? dataSchema, partitionColumns, { ...values }, wopts) : [];
+          for (const w of written) adds.push({ ...w, ...(rowTracking ? { stats: rowTracking.tableStats(w.stats) } : {}), dataChange: false });
         }
         progress.binDone(b);
         for (const f of b) {
-          removes.push({ path: f.path, deletionTimestamp: now, dataChange: false, extendedFileMetadata: true, partitionValues: f.partitionValues, size: f.size, ...(f.stats ? { stats: f.stats } : {}) });
+          // The remove names the logical file: its path and its deletion vector.
+          removes.push({
+            path: f.path,
+            deletionTimestamp: now,
+            dataChange: false,
+            extendedFileMetadata: true,
+            partitionValues: f.partitionValues,
+            size: f.size,
+            ...rowTrackingFields(f),
+            ...(f.stats ? { stats: f.stats } : {}),
+            ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
+          });
+          if (f.deletionVector) {
+            dvsRemoved++;
+            dvRowsRemoved += f.deletionVector.cardinality;
+          }
         }
       }
     }
@@ -150,6 +205,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     await removeWritten(table, adds);
     throw e;
   }
+  if (opts.tags) for (const a of adds) a.tags = { ...a.tags, ...opts.tags };
   const metrics: OptimizeMetrics = {
     version: undefined,
     numFilesRemoved: removes.length,
@@ -172,8 +228,9 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           zOrderBy: '[]',
           clusterBy: JSON.stringify(clusterBy),
           auto: String(opts.auto ?? false),
-          ...(clusterPaths.length ? { isFull: 'false' } : {}),
+          ...(clustering ? { isFull: 'false' } : {}),
         },
+        ...(rowTracking ? { tags: PRESERVED_ROW_TRACKING_TAG } : {}),
         operationMetrics: {
           numRemovedFiles: String(metrics.numFilesRemoved),
           numAddedFiles: String(metrics.numFilesAdded),
@@ -181,6 +238,8 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
           numAddedBytes: String(metrics.numBytesAdded),
           numBatches: String(numBatches),
           numPartitionsOptimized: String(partitions),
+          numDeletionVectorsRemoved: String(dvsRemoved),
+          numDeletionVectorRowsRemoved: String(dvRowsRemoved),
         },
       },
     });
@@ -196,6 +255,18 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   }
   await table.afterCommit();
   return metrics;
+}
+
+/**
+ * Spark's OPTIMIZE also rewrites a large file when its deletion vector hides more than 5% of its
+ * rows (`optimize.maxDeletedRowsRatio`), or when it has a DV but no row count to judge by.
+ */
+const MAX_DELETED_ROWS_RATIO = 0.05;
+
+function tooManyDeletedRows(f: AddFile): boolean {
+  if (!f.deletionVector) return false;
+  const n = f.stats ? (JSON.parse(f.stats) as { numRecords?: number }).numRecords : undefined;
+  return typeof n !== 'number' || (n > 0 && f.deletionVector.cardinality / n > MAX_DELETED_ROWS_RATIO);
 }
 
 /** First-fit bins of a partition's small files in path order, each up to the target size. */
@@ -269,7 +340,14 @@ async function storeCompacted(table: DeltaTable, dir: string, bytes: Uint8Array,
  * a file the compactor's fast path refuses is read by the general reader, which conforms it to
  * the table's types or names it in its error.
  */
-function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[], dataSchema: StructType, arrowSchema: arrow.Schema, tick: (file: AddFile) => void): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
+function compactBin(
+  snap: Snapshot,
+  compactor: ParquetCompactor,
+  files: AddFile[],
+  arrowSchema: arrow.Schema,
+  read: (file: AddFile, bytes: Uint8Array) => Promise<arrow.RecordBatch[]>,
+  tick: (file: AddFile) => void,
+): Promise<{ bytes: Uint8Array; rows?: number } | undefined> {
   const byName = new Map(files.map((f) => [f.path, f]));
   const inputs = (async function* (): AsyncGenerator<CompactInput> {
     // A file counts as compacted once the compactor asks for the next one.
@@ -278,7 +356,16 @@ function compactBin(snap: Snapshot, compactor: ParquetCompactor, files: AddFile[
       tick(file);
     }
   })();
-  return compactor.compact(inputs, arrowSchema, (input) => readFile(snap, byName.get(input.name)!, dataSchema, arrowSchema, input.bytes));
+  return compactor.compact(inputs, arrowSchema, (input) => read(byName.get(input.name)!, input.bytes));
+}
+
+/** A row-tracking rewrite that reads logical columns and writes them under their physical names. */
+function withPhysicalNames(rt: RowTrackingRewrite, physicalData: StructType, mode: ColumnMappingMode): RowTrackingRewrite {
+  if (mode === 'none') return rt;
+  const hidden = rt.fileSchema.fields.slice(physicalData.fields.length);
+  const fileSchema: StructType = { kind: 'struct', fields: [...physicalData.fields, ...hidden] };
+  const arrowSchema = toArrowSchema(fileSchema);
+  return { ...rt, fileSchema, arrowSchema, read: async (file, bytes) => (await rt.read(file, bytes)).map((b) => relabelBatch(b, arrowSchema)) };
 }
 
 async function removeWritten(table: DeltaTable, adds: AddFile[]) {

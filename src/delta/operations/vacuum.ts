@@ -1,6 +1,9 @@
 import { TributaryError } from '../../errors.js';
 import { commitInfoOnly } from '../commit.js';
+import type { DeletionVector } from '../actions.js';
+import { dvFilePath } from '../deletion-vector.js';
 import { decodeAddPath } from '../partitions.js';
+import { checkWritable } from '../protocol-support.js';
 import type { FileInfo, Storage } from '../../storage/storage.js';
 import { LOG_DIR } from '../filenames.js';
 import type { DeltaTable } from '../table.js';
@@ -55,6 +58,9 @@ export const STAGING_LEFTOVER_AGE_MS = 3_600_000;
  */
 export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promise<VacuumResult> {
   const snap = await table.refresh();
+  // Deleting files is a write: a table with features we do not honour could lose files they need
+  // (the reason for the vacuumProtocolCheck feature).
+  checkWritable(snap.protocol, snap.metadata, table.storage.root);
   const retentionMs = opts.retentionMs ?? snap.config.deletedFileRetentionMs;
   if (retentionMs < MIN_RETENTION_MS && !opts.force) {
     throw new TributaryError(
@@ -67,21 +73,34 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   const keep = new Set<string>();
   // Compare storage paths: add.path decoded once (a directory may literally contain "%25").
   const root = table.storage.root;
-  for (const f of snap.files) keep.add(decodeAddPath(f.path, root));
-  for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keep.add(decodeAddPath(t.path, root));
-  const parts = new Set(snap.partitionColumns);
+  // A logical file is its data file and its deletion vector's file (Spark's VACUUM keeps both).
+  const keepFile = (f: { path: string; deletionVector?: DeletionVector | null }) => {
+    keep.add(decodeAddPath(f.path, root));
+    const dv = f.deletionVector ? dvFilePathInTable(f.deletionVector, root) : undefined;
+    if (dv !== undefined) keep.add(dv);
+  };
+  for (const f of snap.files) keepFile(f);
+  for (const t of snap.state.tombstones.values()) if ((t.deletionTimestamp ?? now) > cutoff) keepFile(t);
+  const parts = new Set(snap.physicalPartitionColumns);
   const hidden = (component: string) => (component.startsWith('_') || component.startsWith('.')) && !(component.includes('=') && parts.has(component.split('=')[0]));
   opts.onProgress?.({ phase: 'list', filesListed: 0, filesToDelete: 0, filesDeleted: 0 });
-  const all = await table.storage.listRecursive('');
-  const doomed = all.filter((f) => {
-    const comps = f.path.split('/');
-    if (comps.some(hidden)) return false;
-    if (keep.has(f.path)) return false;
-    return f.modificationTime < cutoff;
-  });
-  const leftovers = stagingLeftovers(table.storage, all, hidden, now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS));
+  // The table is walked a page at a time (object stores list 1,000 keys per request): only the
+  // files to delete are kept, not the whole listing of a big table.
+  let listed = 0;
+  const doomed: FileInfo[] = [];
+  const leftovers: string[] = [];
+  const leftoverCutoff = now - Math.min(retentionMs, STAGING_LEFTOVER_AGE_MS);
+  for await (const page of listPages(table.storage)) {
+    listed += page.length;
+    for (const f of page) {
+      if (f.path.split('/').some(hidden) || keep.has(f.path)) continue;
+      if (f.modificationTime < cutoff) doomed.push(f);
+    }
+    leftovers.push(...stagingLeftovers(table.storage, page, hidden, leftoverCutoff));
+    opts.onProgress?.({ phase: 'list', filesListed: listed, filesToDelete: 0, filesDeleted: 0 });
+  }
   const result: VacuumResult = { dryRun: !!opts.dryRun, retentionMs, deleted: doomed.map((f) => f.path), bytes: doomed.reduce((n, f) => n + f.size, 0), leftovers };
-  const progress = (filesDeleted: number) => opts.onProgress?.({ phase: 'delete', filesListed: all.length, filesToDelete: opts.dryRun ? 0 : doomed.length + leftovers.length, filesDeleted });
+  const progress = (filesDeleted: number) => opts.onProgress?.({ phase: 'delete', filesListed: listed, filesToDelete: opts.dryRun ? 0 : doomed.length + leftovers.length, filesDeleted });
   progress(0);
   if (opts.dryRun) return result;
   // Spark records VACUUM START / VACUUM END in the history.
@@ -97,6 +116,25 @@ export async function vacuum(table: DeltaTable, opts: VacuumOptions = {}): Promi
   }
   await commitInfoOnly(table, 'VACUUM END', { status: 'COMPLETED' }, { numDeletedFiles: String(doomed.length), numVacuumedDirectories: '0' });
   return result;
+}
+
+/** Every file of the table, a page at a time where the store pages (one page otherwise). */
+async function* listPages(storage: Storage): AsyncGenerator<FileInfo[]> {
+  if (storage.listPages) yield* storage.listPages('');
+  else yield await storage.listRecursive('');
+}
+
+/**
+ * The table-relative path of a deletion vector's file; undefined for inline DVs and for absolute
+ * paths outside the table (VACUUM never lists, so never deletes, those).
+ */
+function dvFilePathInTable(dv: DeletionVector, root: string): string | undefined {
+  try {
+    return dvFilePath(dv, root);
+  } catch (e) {
+    if (e instanceof TributaryError && e.code === 'UNSUPPORTED_FEATURE' && dv.storageType === 'p') return undefined;
+    throw e;
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { TributaryError } from '../../errors.js';
 import { type Row, rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { arrowToRows } from '../../arrow/to-rows.js';
-import { javaDoubleToString, microsToIso } from '../../arrow/values.js';
+import { javaDoubleToString, javaFloatToString, microsToIso } from '../../arrow/values.js';
 import { variantToJson } from '../../arrow/variant/decode.js';
 import type { DataType, StructType } from '../../schema/schema.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
@@ -224,12 +224,3 @@ function hexBytes(b: Uint8Array): string {
   return '[' + Array.from(b, (x) => x.toString(16).toUpperCase().padStart(2, '0')).join(' ') + ']';
 }
 
-/** Java's Float.toString: the shortest digits that read back as the same float32. */
-function javaFloatToString(x: number): string {
-  if (!Number.isFinite(x) || x === 0) return javaDoubleToString(x);
-  for (let p = 1; p <= 9; p++) {
-    const t = Number(x.toPrecision(p));
-    if (Math.fround(t) === x) return javaDoubleToString(t);
-  }
-  return javaDoubleToString(x);
-}

@@ -1,7 +1,15 @@
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { DeltaTable } from '../../delta/table.js';
 import { optimize } from '../../delta/operations/optimize.js';
-import type { BatchData, Sink, SinkResult } from './sink.js';
+import { ParquetWasmHandler } from '../../parquet/parquet-wasm.js';
+import type { BatchData, Sink, SinkResult, TableSummary } from './sink.js';
+import type { AddFile } from '../../delta/actions.js';
+
+/** The tag auto-compaction puts on the files it writes: their level (the stream's own files are 0). */
+const LEVEL_TAG = 'tributary.autoCompactLevel';
+/** Files of one level (above 0) that make a compaction into the next level due. */
+const FILES_PER_LEVEL = 10;
+const levelOf = (f: AddFile) => Number(f.tags?.[LEVEL_TAG] ?? 0) || 0;
 
 export interface DeltaSinkOptions {
   path: string;
@@ -66,12 +74,19 @@ export class DeltaSink implements Sink {
     });
     if (r.skipped === 'already-committed') return { numOutputRows: 0, skipped: true, deltaVersion: undefined };
     this.maybeCompact(r.files.map((f) => f.partitionValues));
-    return { numOutputRows: r.numRecords, deltaVersion: r.version };
+    return { numOutputRows: r.numRecords, deltaVersion: r.version, metrics: { numFiles: String(r.files.length), numBytes: String(r.numBytes), commitRetries: String(r.retries) } };
   }
 
   /**
    * Auto-compaction runs in the background, one at a time, on its own table handle: the stream
    * keeps committing (blind appends never conflict with OPTIMIZE) and only waits for it on close.
+   *
+   * It compacts in levels (size-tiered, as an LSM tree does): the stream's own small files are
+   * level 0; what a compaction of level k writes is tagged level k+1 (`add.tags`), and level k+1
+   * is compacted only once it has FILES_PER_LEVEL files. Compacting every small file each time
+   * would rewrite the one growing output again and again until it reached the target size (with
+   * 1,000-row batches, millions of rows rewritten per compaction, each compaction slower than the
+   * last); with levels every row is rewritten once per level, and the levels are few.
    */
   private maybeCompact(touched: Record<string, string | null>[]): void {
     const ac = this.opts.autoCompact;
@@ -81,11 +96,12 @@ export class DeltaSink implements Sink {
     let due = ac.everyCommits !== undefined && this.commitsSinceCompaction >= ac.everyCommits;
     if (!due && ac.maxSmallFiles !== undefined) {
       const snap = this.table!.snapshot;
-      const keys = new Set(touched.map((v) => JSON.stringify(snap.partitionColumns.map((c) => v[c] ?? null))));
+      const parts = snap.physicalPartitionColumns;
+      const keys = new Set(touched.map((v) => JSON.stringify(parts.map((c) => v[c] ?? null))));
       const counts = new Map<string, number>();
-      for (const f of snap.files) {
-        if (f.size >= target * 0.75) continue;
-        const k = JSON.stringify(snap.partitionColumns.map((c) => f.partitionValues[c] ?? null));
+      for (const f of snap.state.files.values()) {
+        if (f.size >= target * 0.75 || levelOf(f) > 0) continue;
+        const k = JSON.stringify(parts.map((c) => f.partitionValues[c] ?? null));
         if (keys.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       due = [...counts.values()].some((n) => n > ac.maxSmallFiles!);
@@ -94,8 +110,21 @@ export class DeltaSink implements Sink {
     this.commitsSinceCompaction = 0;
     this.compacting = (async () => {
       try {
-        const t = await DeltaTable.open(this.opts.path, undefined, { storageOptions: this.opts.storageOptions });
-        await optimize(t, { targetFileSize: target, auto: true });
+        // The stream's own state, copied: re-reading the log would decode the whole checkpoint
+        // (every live file and tombstone) at every compaction of a long-lived stream.
+        const t = this.table!.fork();
+        // Small bins on this thread: the encoder thread is a second V8 isolate with its own
+        // WebAssembly instance (about 100 MB of RSS) that a stream would keep for good, to save
+        // little on the few thousand rows a background compaction merges.
+        const engine = (this.opts.engine ?? 'parquet-wasm') === 'parquet-wasm' ? new ParquetWasmHandler({ thread: 'never' }) : undefined;
+        for (let level = 0; ; level++) {
+          const small = (f: AddFile) => f.size < target * 0.75 && levelOf(f) === level;
+          let n = 0;
+          for (const f of t.snapshot.state.files.values()) if (small(f)) n++;
+          const minFiles = level === 0 ? 2 : FILES_PER_LEVEL;
+          if (n < minFiles) break;
+          await optimize(t, { targetFileSize: target, auto: true, engine, include: small, minFiles, tags: { [LEVEL_TAG]: String(level + 1) } });
+        }
         this.compactions++;
       } catch (e) {
         this.opts.onWarning?.(`auto-compaction skipped: ${(e as Error).message}`);
@@ -103,6 +132,13 @@ export class DeltaSink implements Sink {
         this.compacting = undefined;
       }
     })();
+  }
+
+  tableSummary(): TableSummary | undefined {
+    const t = this.table;
+    if (!t?.exists) return undefined;
+    const snap = t.snapshot;
+    return { location: this.opts.path, version: snap.version, numFiles: snap.state.files.size, sizeInBytes: snap.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,17 @@ export interface SinkResult {
   /** Delta version committed by this batch, if the sink is a Delta table. */
   deltaVersion?: number;
   skipped?: boolean;
+  /** What the sink reports in progress (`sink.metrics`), e.g. the Delta sink's files and bytes. */
+  metrics?: Record<string, string>;
+}
+
+/** A table sink's state for the dashboard: its version, live files and their size, last checkpoint. */
+export interface TableSummary {
+  location: string;
+  version: number;
+  numFiles: number;
+  sizeInBytes: number;
+  lastCheckpointVersion: number | null;
 }
 
 /**
@@ -35,5 +46,7 @@ export interface Sink {
    * pending batch the source can no longer read; sinks that cannot tell leave it out.
    */
   isCommitted?(batchId: number): Promise<boolean>;
+  /** The table the sink writes, as it stands (sinks without one leave it out). */
+  tableSummary?(): TableSummary | undefined;
   close?(): Promise<void>;
 }

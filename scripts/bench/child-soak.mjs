@@ -1,0 +1,49 @@
+/**
+ * Soak and overhead child: the rate source at <rowsPerBatch> rows per batch into a Delta table,
+ * batches back to back, until <batches> batches committed, run from dist/ (what `tributary run`
+ * runs) without tsx, so RSS is the product's. Auto-compaction on or off; with a metrics port, the
+ * session serves /metrics, the health probes and the dashboard. Prints one JSON line: per-batch
+ * end-to-end durations (progress.durationMs.triggerExecution), and RSS, heap and the table's file
+ * count after a GC every <every> batches.
+ *     node --expose-gc scripts/bench/child-soak.mjs <workdir> <batches> <rowsPerBatch> <every> <on|off> [metricsPort]
+ */
+import * as path from 'node:path';
+import { Tributary } from '../../dist/session.js';
+// The WebAssembly instance dist/parquet/wasm.js initialised: its linear memory, sampled with RSS.
+import { wasmMemory } from 'parquet-wasm/esm';
+
+const [work, batchesArg, rowsArg, everyArg, compactArg, portArg] = process.argv.slice(2);
+const batches = Number(batchesArg);
+const every = Number(everyArg);
+const t = new Tributary();
+t.onWarning = () => undefined;
+const durations = [];
+const samples = [];
+const t0 = performance.now();
+let done;
+const finished = new Promise((r) => (done = r));
+let query;
+t.streams.addListener({
+  onQueryProgress: ({ progress }) => {
+    durations.push(progress.durationMs.triggerExecution ?? 0);
+    if (durations.length % every === 0) {
+      globalThis.gc?.();
+      const m = process.memoryUsage();
+      const table = query?.tableSummary();
+      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+      process.stderr.write(`soak: ${JSON.stringify(samples.at(-1))}\n`);
+    }
+    if (durations.length >= batches) done();
+  },
+});
+if (portArg) {
+  const ops = await t.serveOps({ port: Number(portArg), host: '127.0.0.1', dashboard: true });
+  process.stderr.write(`ops at ${ops.url}\n`);
+}
+let w = t.readStream.format('rate').option('rowsPerBatch', rowsArg).load().writeStream.format('delta').option('checkpointLocation', path.join(work, 'cp'));
+if (compactArg === 'on') w = w.option('autoCompact', true);
+query = w.trigger({ processingTime: 0 }).start(path.join(work, 'table'));
+await Promise.race([finished, query.awaitTermination()]);
+await query.stop();
+await t.closeOps();
+process.stdout.write(JSON.stringify({ durations, samples, peakRssKiB: process.resourceUsage().maxRSS }) + '\n');

@@ -1,0 +1,49 @@
+/**
+ * A thread decoding ranges of an NDJSON input (parallel-decoder.ts). Each range arrives as bytes
+ * that start and end at line boundaries; it is decoded on its own (NdjsonDecoder, counting its
+ * rows and lines from 0) and leaves as Arrow IPC (its buffer transferred, not copied) with the
+ * counts the main thread needs to number the next range. A range that fails is not worded here:
+ * its bytes go back, and the main thread decodes it again knowing where it starts, so the message
+ * names the whole input's row and line exactly as a single decoder would.
+ */
+import { parentPort } from 'node:worker_threads';
+import * as arrow from 'apache-arrow';
+import { parseSchemaString, type StructType } from '../schema/schema.js';
+import { NdjsonDecoder } from './ndjson-decoder.js';
+
+/** One range to decode, with what it is decoded into (the schema as Delta's schemaString). */
+export interface ToDecoder {
+  id: number;
+  bytes: Uint8Array;
+  atStart: boolean;
+  schemaString: string;
+  name: string;
+  invalidUtf8: 'error' | 'replace';
+  chunkRows: number;
+}
+
+export type FromDecoder =
+  | { id: number; ok: true; ipc: Uint8Array | undefined; rows: number; lines: number; breakRows: number[]; breakDeltas: number[] }
+  | { id: number; ok: false; bytes: Uint8Array };
+
+const port = parentPort!;
+// The schema of the last range: the ranges of one input share it, parsed once.
+let schema: { text: string; parsed: StructType } | undefined;
+
+port.on('message', (m: ToDecoder) => {
+  if (schema?.text !== m.schemaString) schema = { text: m.schemaString, parsed: parseSchemaString(m.schemaString) };
+  const d = new NdjsonDecoder({ schema: schema.parsed, name: m.name, invalidUtf8: m.invalidUtf8, chunkRows: m.chunkRows, atStart: m.atStart });
+  const batches: arrow.RecordBatch[] = [];
+  try {
+    for (const b of d.push(m.bytes)) batches.push(b);
+    for (const b of d.end()) batches.push(b);
+  } catch {
+    const back: FromDecoder = { id: m.id, ok: false, bytes: m.bytes };
+    return port.postMessage(back, [m.bytes.buffer as ArrayBuffer]);
+  }
+  // A range of blank lines has no batch to send.
+  const ipc = batches.length ? arrow.tableToIPC(new arrow.Table(batches), 'stream') : undefined;
+  const { rows, deltas } = d.lineBreaks;
+  const out: FromDecoder = { id: m.id, ok: true, ipc, rows: d.rows, lines: d.line, breakRows: [...rows], breakDeltas: [...deltas] };
+  port.postMessage(out, ipc ? [ipc.buffer as ArrayBuffer] : []);
+});

@@ -1,0 +1,199 @@
+import { Worker } from 'node:worker_threads';
+import * as arrow from 'apache-arrow';
+import { TributaryError } from '../errors.js';
+import { schemaToString, type StructType } from '../schema/schema.js';
+import type { FromDecoder, ToDecoder } from './decode-worker.js';
+import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from './ndjson-decoder.js';
+
+export interface ParallelDecodeOptions {
+  schema: StructType;
+  name: string;
+  invalidUtf8?: 'error' | 'replace';
+  /** The threads to decode on: a count (started here, ended with the input) or threads to share. */
+  threads: number | DecodeThreads;
+  /** Bytes per range handed to a thread (cut back to the last newline); default 8 MiB. */
+  rangeBytes?: number;
+  chunkRows?: number;
+}
+
+const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
+
+/** Decoding threads (decode-worker.ts), each answering the ranges posted to it in order. */
+export class DecodeThreads {
+  private readonly workers: Worker[] = [];
+  private readonly pending = new Map<number, { resolve: (m: FromDecoder) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+
+  constructor(count: number) {
+    if (!Number.isInteger(count) || count < 1) throw new TributaryError('INVALID_ARGUMENT', `decoding threads must be a whole number of at least 1, got ${count}`);
+    const here = import.meta.url;
+    const url = new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here);
+    for (let i = 0; i < count; i++) {
+      // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
+      const w = url.pathname.endsWith('.ts') ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true }) : new Worker(url);
+      w.on('message', (m: FromDecoder) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        p?.resolve(m);
+      });
+      const fail = (e: Error) => {
+        for (const p of this.pending.values()) p.reject(e);
+        this.pending.clear();
+      };
+      w.on('error', fail);
+      w.on('exit', (code) => fail(new TributaryError('INTERNAL', `an NDJSON decoding thread exited (code ${code})`)));
+      this.workers.push(w);
+    }
+  }
+
+  get count(): number {
+    return this.workers.length;
+  }
+
+  /** Posts a range (its buffer transferred) to the next thread in turn; resolves with its answer. */
+  decode(m: Omit<ToDecoder, 'id'>): Promise<FromDecoder> {
+    const id = this.nextId++;
+    const reply = new Promise<FromDecoder>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    reply.catch(() => undefined); // a range nobody waits for any more (the input failed earlier)
+    this.workers[id % this.workers.length].postMessage({ ...m, id } satisfies ToDecoder, [m.bytes.buffer as ArrayBuffer]);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * NDJSON decoded into Arrow batches by several threads at once: the input is cut at line
+ * boundaries into ranges of about `rangeBytes`, each decoded on a thread of its own
+ * (decode-worker.ts) and sent back as Arrow IPC, and the batches come out in input order. Rows
+ * and lines keep the whole input's numbers: a range's first row and line are known once the
+ * ranges before it are back. A range that fails is decoded again here from its bytes, knowing
+ * where it starts, so its error (and which of several problems is reported) is exactly a single
+ * decoder's: the rows before its bad line come out first, then the error. Ranges after it are
+ * dropped. At most two ranges per thread are in flight, so memory holds about
+ * 2 x threads x rangeBytes of input and their batches, whatever the input's size.
+ */
+export class ParallelNdjsonDecoder {
+  private readonly rangeBytes: number;
+  private readonly schemaString: string;
+  private readonly breakRows: number[] = [];
+  private readonly breakDeltas: number[] = [];
+  private rowCount = 0;
+  private lineCount = 0;
+
+  constructor(private readonly opts: ParallelDecodeOptions) {
+    this.rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
+    this.schemaString = schemaToString(opts.schema);
+  }
+
+  /** Rows decoded so far. */
+  get rows(): number {
+    return this.rowCount;
+  }
+
+  /** The input line of a row handed out so far. */
+  lineOf(row: number): number | undefined {
+    if (!(row >= 0 && row < this.rowCount) || !this.breakRows.length) return undefined;
+    let lo = 0;
+    let hi = this.breakRows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.breakRows[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return row + this.breakDeltas[lo];
+  }
+
+  /** The batches of the input read from `chunks`, in order. The threads end when it does. */
+  async *decode(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<arrow.RecordBatch> {
+    const own = typeof this.opts.threads === 'number';
+    const threads = typeof this.opts.threads === 'number' ? new DecodeThreads(this.opts.threads) : this.opts.threads;
+    const inFlight: { bytes: Promise<FromDecoder>; atStart: boolean }[] = [];
+    const send = (range: Uint8Array, atStart: boolean) => {
+      // Transferred, so a view into a larger buffer is copied first.
+      const bytes = range.byteOffset === 0 && range.byteLength === range.buffer.byteLength ? range : range.slice();
+      const reply = threads.decode({ bytes, atStart, schemaString: this.schemaString, name: this.opts.name, invalidUtf8: this.opts.invalidUtf8 ?? 'error', chunkRows: this.opts.chunkRows ?? DEFAULT_CHUNK_ROWS });
+      inFlight.push({ bytes: reply, atStart });
+    };
+    const max = 2 * threads.count;
+    try {
+      let atStart = true;
+      let buf = new Uint8Array(this.rangeBytes);
+      let len = 0;
+      const flushUpTo = (end: number) => {
+        // The rest moves to a new buffer first: the range's buffer is transferred to its thread.
+        const range = buf.subarray(0, end);
+        const rest = buf.subarray(end, len);
+        buf = new Uint8Array(Math.max(this.rangeBytes, rest.length * 2));
+        buf.set(rest);
+        len = rest.length;
+        send(range, atStart);
+        atStart = false;
+      };
+      for await (const chunk of chunks) {
+        let c: Uint8Array = chunk;
+        while (c.length) {
+          const room = buf.length - len;
+          const take = Math.min(room, c.length);
+          buf.set(c.subarray(0, take), len);
+          len += take;
+          c = c.subarray(take);
+          if (len < buf.length) break;
+          // A full range: cut after its last newline (a line longer than a range grows the buffer).
+          const nl = buf.lastIndexOf(0x0a, len - 1);
+          if (nl < 0) {
+            const bigger = new Uint8Array(buf.length * 2);
+            bigger.set(buf.subarray(0, len));
+            buf = bigger;
+            continue;
+          }
+          flushUpTo(nl + 1);
+          while (inFlight.length >= max) yield* this.take(inFlight);
+        }
+      }
+      if (len > 0 || atStart) send(buf.subarray(0, len), atStart);
+      while (inFlight.length) yield* this.take(inFlight);
+    } finally {
+      if (own) await threads.close();
+    }
+  }
+
+  /** The oldest range's batches, numbered from where the ranges before it ended. */
+  private async *take(inFlight: { bytes: Promise<FromDecoder>; atStart: boolean }[]): AsyncGenerator<arrow.RecordBatch> {
+    const head = inFlight.shift()!;
+    const m = await head.bytes;
+    if (!m.ok) {
+      // Decoded again here, as a single decoder would have met it: the rows before the bad
+      // line, then its error.
+      const d = new NdjsonDecoder({ schema: this.opts.schema, name: this.opts.name, invalidUtf8: this.opts.invalidUtf8, chunkRows: this.opts.chunkRows, atStart: head.atStart, firstRow: this.rowCount, firstLine: this.lineCount + 1 });
+      let seen = 0;
+      // Each step hands out its rows (numbered, for lineOf) before the next may throw.
+      const step = (out: arrow.RecordBatch[]) => {
+        const { rows, deltas } = d.lineBreaks;
+        this.addBreaks(rows.slice(seen), deltas.slice(seen), 0, 0);
+        seen = rows.length;
+        this.rowCount = d.rows;
+        return out;
+      };
+      yield* step(d.push(m.bytes)); // the rows before the bad line, when it ends with a newline
+      yield* step(d.end()); // throws the line's error
+      throw new TributaryError('INTERNAL', `${this.opts.name}: a decoding thread refused lines that decode here; please report this`);
+    }
+    this.addBreaks(m.breakRows, m.breakDeltas, this.rowCount, this.lineCount);
+    this.rowCount += m.rows;
+    this.lineCount += m.lines;
+    if (m.ipc) yield* arrow.tableFromIPC(m.ipc).batches;
+  }
+
+  /** A range's lineOf table, moved by its first row and line. */
+  private addBreaks(rows: readonly number[], deltas: readonly number[], row0: number, line0: number): void {
+    for (let i = 0; i < rows.length; i++) {
+      const delta = deltas[i] + line0 - row0;
+      if (this.breakDeltas.length && this.breakDeltas[this.breakDeltas.length - 1] === delta) continue;
+      this.breakRows.push(rows[i] + row0);
+      this.breakDeltas.push(delta);
+    }
+  }
+}
