@@ -258,3 +258,37 @@ def test_partitioned_and_clustered_refused_like_spark(spark, scratch):
     assert p.returncode == 1
     assert p.stderr.startswith("tributary: error [INVALID_ARGUMENT]: a table cannot be both partitioned (by b) and clustered") and p.stderr.count("\n") == 1
     assert not (ours / "_delta_log").exists()
+
+
+def test_clustered_table_with_deletion_vectors_and_row_tracking(spark, scratch):
+    """A clustered table with deletion vectors and row tracking on, as platforms create them:
+    Spark deletes rows (a DV), Tributary appends and clusters; the deleted rows stay deleted,
+    every row keeps the row id and commit version Spark saw, and the files are our ZCube."""
+    path = scratch / f"clustered-dv-rt-{spark.version}"
+    spark.sql(
+        f"CREATE TABLE delta.`{path}` (id BIGINT, a BIGINT, b STRING, v DOUBLE) USING delta CLUSTER BY (a) "
+        "TBLPROPERTIES ('delta.enableDeletionVectors' = 'true', 'delta.enableRowTracking' = 'true')"
+    )
+    spark.sql(f"INSERT INTO delta.`{path}` SELECT id, id * 7919 % 100000, 'k' || lpad(cast(id * 104729 % 5000 AS STRING), 4, '0'), id * 0.25 FROM range(0, 400)")
+    for k in range(3):
+        tributary("append", path, "--input", write_rows(scratch, f"dvrt-{k}-{spark.version}.ndjson", [row(i) for i in range(400 + k * 200, 600 + k * 200)]))
+    spark.sql(f"DELETE FROM delta.`{path}` WHERE id % 10 = 3")
+    assert any("deletionVector" in a["add"] and a["add"]["deletionVector"] for a in log_actions(path, latest_version(path)) if "add" in a)
+    df = lambda: spark.read.format("delta").load(str(path))  # noqa: E731
+    ids = lambda: {r["id"]: (r["row_id"], r["row_commit_version"]) for r in df().select("id", "_metadata.row_id", "_metadata.row_commit_version").collect()}  # noqa: E731
+    before = ids()
+    assert len(before) == 1000 - 100
+
+    out = json.loads(tributary("optimize", path, "--json").stdout)
+    actions = log_actions(path, out["version"])
+    adds = [a["add"] for a in actions if "add" in a]
+    assert adds and all(a["clusteringProvider"] == "liquid" and not a.get("deletionVector") for a in adds)
+    assert next(a["commitInfo"] for a in actions if "commitInfo" in a)["tags"] == {"delta.rowTracking.preserved": "true"}
+    assert ids() == before
+    expected = sorted((row(i) for i in range(1000) if i % 10 != 3), key=lambda r: r["id"])
+    assert_same_rows(spark_rows(df(), SCHEMA), expected, "spark")
+    # Spark's own OPTIMIZE of our ZCube keeps them too.
+    spark.sql(f"INSERT INTO delta.`{path}` SELECT 5000, 1, 'k0001', 0.5")
+    spark.sql(f"OPTIMIZE delta.`{path}`").collect()
+    after = ids()
+    assert {k: v for k, v in after.items() if k != 5000} == before
