@@ -19,6 +19,9 @@ import {
 } from './coerce.js';
 import { JsonNumber } from '../json/json-number.js';
 import { toArrowType } from './types.js';
+import { variantProblem } from './variant/decode.js';
+import { encodeVariant } from './variant/encode.js';
+import { Variant, VariantInputError } from './variant/variant.js';
 
 /**
  * Columnar builders: values are coerced and written straight into typed arrays, and each column
@@ -829,6 +832,50 @@ class MapBuilder extends ColumnBuilder {
   }
 }
 
+/**
+ * VARIANT: each value is encoded (encodeVariant: JSON values with parse_json's exact numbers) into
+ * the group's `value` and `metadata` binaries. A null row is SQL NULL; a null inside a value is a
+ * variant null. A Variant (bytes already encoded) is checked and copied as it is.
+ */
+class VariantBuilder extends ColumnBuilder {
+  private readonly values = new VarBinaryBuilder(BINARY, false, false);
+  private readonly metadata = new VarBinaryBuilder(BINARY, false, false);
+  protected appendValue(value: unknown, row: number) {
+    let v: Variant;
+    if (value instanceof Variant) {
+      const problem = variantProblem(value.metadata, value.value);
+      if (problem) reject(row, this.where(), value, 'variant', new Reject(`is not a well-formed variant: ${problem}`));
+      v = value;
+    } else {
+      try {
+        v = encodeVariant(value);
+      } catch (e) {
+        if (e instanceof VariantInputError) reject(row, this.where(), value, 'variant', new Reject(`cannot be a variant: ${e.message}`));
+        throw e;
+      }
+    }
+    this.values.appendBytes(v.value, 0, v.value.length);
+    this.metadata.appendBytes(v.metadata, 0, v.metadata.length);
+  }
+  protected appendEmpty() {
+    // Both fields are required in Parquet: a null row holds empty bytes, which no reader sees.
+    this.values.appendBytes(EMPTY, 0, 0);
+    this.metadata.appendBytes(EMPTY, 0, 0);
+  }
+  finish(): arrow.Data {
+    return arrow.makeData({
+      type: toArrowType(this.type) as arrow.Struct,
+      length: this.length,
+      nullCount: this.nullCount,
+      nullBitmap: this.nullBitmap(),
+      children: [this.values.finish(), this.metadata.finish()],
+    });
+  }
+}
+
+const BINARY: DataType = { kind: 'primitive', name: 'binary' };
+const EMPTY = new Uint8Array(0);
+
 function typeLabel(t: DataType): string {
   if (t.kind === 'primitive') return t.name;
   if (t.kind === 'decimal') return `decimal(${t.precision},${t.scale})`;
@@ -845,6 +892,8 @@ export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder
       return new MapBuilder(t, nullable);
     case 'decimal':
       return new DecimalBuilder(t, nullable);
+    case 'variant':
+      return new VariantBuilder(t, nullable, 'variant');
     case 'primitive':
       switch (t.name) {
         case 'string':

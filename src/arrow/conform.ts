@@ -6,6 +6,8 @@ import { MAX_DAYS, MAX_MICROS, MIN_DAYS, MIN_MICROS } from './coerce.js';
 import { type Row, rowsToRecordBatch } from './record-batch.js';
 import { arrowToRows } from './to-rows.js';
 import { toArrowSchema } from './types.js';
+import { variantProblem } from './variant/decode.js';
+import { Variant } from './variant/variant.js';
 
 /**
  * Arrow input made into a batch of the table's Arrow schema, validated exactly as rows are.
@@ -40,7 +42,25 @@ export function conformBatch(batch: arrow.RecordBatch, schema: StructType, first
   }
   // The row path: exact coercion and the same messages as for rows (the first bad row wins).
   const rows: Row[] = arrowToRows(batch);
+  wrapVariants(rows, batch, schema);
   return rowsToRecordBatch(rows, schema, { firstRowIndex });
+}
+
+/**
+ * A variant column given in its stored form (a struct of `value` and `metadata` binaries) holds
+ * encoded variants, not objects with two binary fields: its cells go to the builder as Variants,
+ * which checks and copies them.
+ */
+function wrapVariants(rows: Row[], batch: arrow.RecordBatch, schema: StructType): void {
+  for (const f of schema.fields) {
+    if (f.type.kind !== 'variant') continue;
+    const t = batch.schema.fields.find((x) => x.name === f.name)?.type;
+    if (!t || !arrow.DataType.isStruct(t) || t.children.length !== 2 || !t.children.every((c) => (c.name === 'value' || c.name === 'metadata') && arrow.DataType.isBinary(c.type))) continue;
+    for (const r of rows) {
+      const cell = r[f.name] as { value: Uint8Array; metadata: Uint8Array } | null;
+      if (cell) r[f.name] = new Variant(cell.metadata, cell.value);
+    }
+  }
 }
 
 function sameType(a: arrow.DataType, b: arrow.DataType): boolean {
@@ -56,6 +76,7 @@ function nullData(type: arrow.DataType, n: number): arrow.Data {
 /** Checks a column of the table's own Arrow type without copying it; false sends it to the row path. */
 function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
   if (!nullable && d.nullCount > 0) return false;
+  if (t.kind === 'variant') return variantsWellFormed(d);
   if (t.kind === 'struct') {
     // Each field by the same checks (a NOT NULL field with any null at all takes the row path,
     // which knows whether its struct was null there).
@@ -102,6 +123,20 @@ function decimalsFit(d: arrow.Data, precision: number): boolean {
     for (let k = 3; k >= 0; k--) x = (x << 32n) | BigInt(w[i * 4 + k]);
     x = BigInt.asIntN(128, x);
     if ((x < 0n ? -x : x) >= limit) return false;
+  }
+  return true;
+}
+
+/** Encoded variants (value, metadata) that Spark can read; anything doubtful takes the row path. */
+function variantsWellFormed(d: arrow.Data): boolean {
+  const [value, metadata] = d.children;
+  const bytes = (c: arrow.Data, i: number) => {
+    const o = c.valueOffsets as Int32Array;
+    return (c.values as Uint8Array).subarray(o[i], o[i + 1]);
+  };
+  for (let i = 0; i < d.length; i++) {
+    if (!valid(d, i)) continue;
+    if (!valid(value, i) || !valid(metadata, i) || variantProblem(bytes(metadata, i), bytes(value, i)) !== undefined) return false;
   }
   return true;
 }

@@ -1,11 +1,12 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import { array, type DataType, decimal, field, map, primitive, struct, type StructField, type StructType } from '../schema/schema.js';
+import { array, type DataType, decimal, field, map, primitive, struct, type StructField, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 
 /**
  * Delta type -> Arrow type, chosen so that the arrow-rs Parquet writer produces exactly the
  * physical layout Spark expects: TIMESTAMP(MICROS, UTC) int64 timestamps, DATE int32, 3-level
- * lists whose element is called "element", maps whose repeated group is "key_value".
+ * lists whose element is called "element", maps whose repeated group is "key_value", VARIANT
+ * as Spark's group of required `value` and `metadata` binaries.
  */
 export function toArrowType(t: DataType): arrow.DataType {
   switch (t.kind) {
@@ -37,6 +38,8 @@ export function toArrowType(t: DataType): arrow.DataType {
           return new arrow.TimestampMicrosecond(null);
       }
       break;
+    case 'variant':
+      return toArrowType(VARIANT_PHYSICAL);
     case 'decimal':
       return new arrow.Decimal(t.scale, t.precision, 128);
     case 'array':

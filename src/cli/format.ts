@@ -13,6 +13,8 @@ function typeDdl(t: DataType): string {
   switch (t.kind) {
     case 'primitive':
       return { long: 'BIGINT', integer: 'INT', short: 'SMALLINT', byte: 'TINYINT' }[t.name as string] ?? t.name.toUpperCase();
+    case 'variant':
+      return 'VARIANT';
     case 'decimal':
       return `DECIMAL(${t.precision},${t.scale})`;
     case 'array':

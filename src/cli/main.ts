@@ -35,6 +35,7 @@ export function buildProgram(out: CliStdout): Command {
     .requiredOption('-i, --input <file>', 'NDJSON file, or - for stdin')
     .option('-s, --schema <schema>', 'StructType JSON file, or a DDL string like "coin STRING, price DOUBLE"')
     .option('-p, --partition-by <columns>', 'comma-separated partition columns (when creating)')
+    .option('--cluster-by <columns>', 'comma-separated liquid clustering columns (when creating; not with --partition-by)')
     .option('--merge-schema', 'add new nullable columns from the input to the table')
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']).default('parquet-wasm'))
     .addOption(new Option('--compression <codec>', 'Parquet compression').choices(['snappy', 'zstd', 'uncompressed']).default('snappy'))
@@ -74,7 +75,7 @@ export function buildProgram(out: CliStdout): Command {
 
   program
     .command('optimize <table>')
-    .description('compact small files per partition (bin-packing), one commit with dataChange=false')
+    .description('compact small files per partition (bin-packing), or cluster a clustered table; one commit with dataChange=false')
     .option('-w, --where <predicate>', "partition filter, e.g. \"date = '2026-11-28'\"")
     .option('--target-file-size <size>', 'target size of the compacted files (default: 128MB)', sizeArg('--target-file-size'))
     .option('--min-files <n>', 'only partitions with at least n small files (default: 2)', wholeNumber('--min-files', { min: 1 }))
@@ -105,6 +106,7 @@ export function buildProgram(out: CliStdout): Command {
     .option('--max-rows-per-batch <n>', 'admission control: at most n rows per batch', wholeNumber('--max-rows-per-batch', { min: 1 }))
     .option('--max-bytes-per-batch <size>', 'admission control: about this many bytes per batch', sizeArg('--max-bytes-per-batch'))
     .option('-p, --partition-by <columns>', 'partition columns when the table is created')
+    .option('--cluster-by <columns>', 'liquid clustering columns when the table is created')
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']))
     .option('--query-name <name>', 'query name shown in progress')
     .option('--schedule <cron>', 'run on a cron expression (e.g. "*/5 * * * *") in one long-lived process')

@@ -14,7 +14,7 @@ import { generatedColumnProblems } from './generated-columns.js';
  * (v2-checkpoint.ts), written when delta.checkpointPolicy is v2 (classic ones otherwise, which the
  * feature allows), never multi-part, and log cleanup keeps referenced sidecars.
  */
-export const READER_FEATURES = new Set(['columnMapping', 'timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening']);
+export const READER_FEATURES = new Set(['columnMapping', 'timestampNtz', 'deletionVectors', 'vacuumProtocolCheck', 'v2Checkpoint', 'typeWidening', 'variantType', 'variantType-preview']);
 
 /** Writer features whose obligations a blind appender meets (some only when unused; see below). */
 const WRITER_FEATURES = new Set([
@@ -34,6 +34,11 @@ const WRITER_FEATURES = new Set([
   // inCommitTimestamp first in commitInfo.
   'rowTracking',
   'inCommitTimestamp',
+  // Appends need not cluster (Spark's do not); OPTIMIZE clusters and tags as Spark does.
+  'clustering',
+  // Unshredded variants, the form Spark writes without variantShredding (Spark 4.0 named it -preview).
+  'variantType',
+  'variantType-preview',
 ]);
 
 export function checkReadable(protocol: Protocol, tablePath: string): void {

@@ -6,7 +6,7 @@ import type { AddFile } from './actions.js';
 import { DeletionVectorLoader, dropDeletedRows } from './deletion-vector.js';
 import { decodeAddPath, parsePartitionValue } from './partitions.js';
 import { checkReadable } from './protocol-support.js';
-import type { DataType, StructField, StructType } from '../schema/schema.js';
+import { type DataType, type StructField, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
 import { type ColumnMappingMode, columnMappingMode, fileColumnIndex, physicalSchema } from './column-mapping.js';
 
@@ -148,6 +148,9 @@ function nulls(f: StructField, n: number): arrow.Data {
  * which is how struct fields are found in the file.
  */
 function conform(d: arrow.Data, t: DataType, where: string, phys: DataType = t, mode: ColumnMappingMode = 'none'): arrow.Data {
+  // A variant is read as the group it is stored in: its value and metadata fields matched by
+  // name, as Spark does (they carry no physical names or field ids, even under column mapping).
+  if (t.kind === 'variant') return conform(d, VARIANT_PHYSICAL, where);
   const want = toArrowType(t);
   const have = d.type;
   if (arrow.DataType.isTimestamp(want) && arrow.DataType.isTimestamp(have) && have.unit !== arrow.TimeUnit.MICROSECOND) {

@@ -111,9 +111,10 @@ function refuse(key: string, value: string, why: string): never {
  * The configuration to store and the protocol to write for a new table with these properties
  * and this schema, or a refusal naming the first property that cannot take effect.
  */
-export function newTableDefinition(schema: StructType, properties: Readonly<Record<string, string>>): NewTableDefinition {
+export function newTableDefinition(schema: StructType, properties: Readonly<Record<string, string>>, opts: { clustered?: boolean } = {}): NewTableDefinition {
   const configuration: Record<string, string> = {};
-  const propertyFeatures: TableFeature[] = [];
+  // Clustering columns bring the clustering feature, as Spark's CLUSTER BY does.
+  const propertyFeatures: TableFeature[] = opts.clustered ? [featureByName('clustering')!] : [];
   let reader: number | undefined;
   let writer: number | undefined;
   let ignoreDefaults = false;
@@ -143,6 +144,7 @@ export function newTableDefinition(schema: StructType, properties: Readonly<Reco
       const feat = featureByName(name);
       if (!feat) refuse(rawKey, value, `"${name}" is not a Delta table feature Spark knows`);
       if (!feat.supported) refuse(rawKey, value, `the ${feat.name} feature: ${NOT_YET}`);
+      if (feat.name === 'clustering') refuse(rawKey, value, 'clustering comes with clustering columns (--cluster-by, clusterBy), not with a property (Spark refuses it too)');
       propertyFeatures.push(feat);
       continue;
     }
@@ -198,6 +200,7 @@ function metadataFeatures(schema: StructType, conf: Record<string, string>): Tab
   if (schema.fields.some(hasGenerationExpression)) out.push(featureByName('generatedColumns')!);
   if (on('delta.enableChangeDataFeed')) out.push(featureByName('changeDataFeed')!);
   if (containsType(schema, (t) => t.kind === 'primitive' && t.name === 'timestamp_ntz')) out.push(featureByName('timestampNtz')!);
+  if (containsType(schema, (t) => t.kind === 'variant')) out.push(featureByName('variantType')!);
   if (/^(name|id)$/i.test(conf['delta.columnMapping.mode'] ?? '')) out.push(featureByName('columnMapping')!);
   if (schema.fields.some(isIdentityField)) out.push(featureByName('identityColumns')!);
   if (on('delta.enableRowTracking')) out.push(featureByName('rowTracking')!);

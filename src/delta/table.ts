@@ -5,7 +5,8 @@ import type { Row } from '../arrow/record-batch.js';
 import type { Compression, EngineName, ParquetHandler } from '../parquet/handler.js';
 import { parquetHandler } from '../parquet/engines.js';
 import { discard, type Storage } from '../storage/storage.js';
-import type { Action, AddFile, CommitInfo, Metadata, Protocol } from './actions.js';
+import type { Action, AddFile, CommitInfo, DomainMetadata, Metadata, Protocol } from './actions.js';
+import { checkClusteredWritable, clusteringColumnsOf, clusteringDomain, columnReference, logicalPath, newTableClusteringColumns, parseClusterBy } from './clustering.js';
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
@@ -48,6 +49,11 @@ import { writeV2Checkpoint } from './v2-checkpoint.js';
 export interface CreateTableOptions {
   schema: StructType;
   partitionColumns?: string[];
+  /**
+   * Liquid clustering columns (Spark's CLUSTER BY): column references such as "a", "s.x" or
+   * "`a.b`". The table gets the clustering feature and OPTIMIZE clusters it; not with partitions.
+   */
+  clusterBy?: readonly string[];
   configuration?: Record<string, string>;
   name?: string;
   description?: string;
@@ -199,18 +205,21 @@ export class DeltaTable {
     return this._snapshot;
   }
 
-  private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol } {
+  private newMetadata(opts: CreateTableOptions): { metadata: Metadata; protocol: Protocol; domains: DomainMetadata[] } {
     const partitionColumns = opts.partitionColumns ?? [];
     validateTableSchema(opts.schema, partitionColumns, { columnMapping: requestedColumnMappingMode(opts.configuration) !== 'none' });
     // Properties take effect as Spark applies them (protocol included) or are refused here.
-    const definition = newTableDefinition(opts.schema, opts.configuration ?? {});
+    const clustered = (opts.clusterBy?.length ?? 0) > 0;
+    const definition = newTableDefinition(opts.schema, opts.configuration ?? {}, { clustered });
     const { protocol } = definition;
     // Generation expressions are checked as Spark's CREATE TABLE checks them.
     validateGeneratedColumns(protocol, opts.schema);
     // With column mapping: ids and physical names (kept if withMappedSchema assigned them) and
     // maxColumnId; with row tracking, the names of its materialized columns.
     const { schema, configuration } = withColumnMapping(opts.schema, withMaterializedColumnNames(protocol, definition.configuration));
-    tableConfig({ configuration });
+    const config = tableConfig({ configuration });
+    // Resolved in the mapped schema: the clustering domain names physical columns.
+    const clustering = newTableClusteringColumns(schema, partitionColumns, opts.clusterBy, config.numIndexedCols);
     const metadata: Metadata = {
       id: randomUUID(),
       // Spark leaves unset optional fields out rather than writing null.
@@ -222,7 +231,7 @@ export class DeltaTable {
       configuration,
       createdTime: Date.now(),
     };
-    return { metadata, protocol };
+    return { metadata, protocol, domains: clustering ? [clusteringDomain(clustering)] : [] };
   }
 
   /**
@@ -230,9 +239,10 @@ export class DeltaTable {
    * Undefined when another writer created version 0 first (nothing was written).
    */
   private async commitCreate(opts: CreateTableOptions, extra: Action[], operation: string, params: Record<string, string>, metrics?: Record<string, string>): Promise<number | undefined> {
-    const { metadata, protocol } = this.newMetadata(opts);
+    const { metadata, protocol, domains } = this.newMetadata(opts);
+    if (domains.length) params = { ...params, clusterBy: JSON.stringify((opts.clusterBy ?? []).flatMap(parseClusterBy).map(columnReference)) };
     // Version 0 meets the obligations of the features it turns on, as every later commit does.
-    const actions = assignRowTracking(undefined, 0, [{ protocol }, { metaData: metadata }, ...extra]);
+    const actions = assignRowTracking(undefined, 0, [{ protocol }, { metaData: metadata }, ...domains.map((d) => ({ domainMetadata: d })), ...extra]);
     const now = (this.engine.clock ?? Date.now)();
     const ict = isInCommitTimestampEnabled(metadata) ? { inCommitTimestamp: nextInCommitTimestamp(now, undefined) } : {};
     const info: CommitInfo = { ...ict, timestamp: now, operation, operationParameters: params, isolationLevel: 'Serializable', isBlindAppend: true, ...(metrics ? { operationMetrics: metrics } : {}), engineInfo: ENGINE_INFO, txnId: randomUUID() };
@@ -261,8 +271,12 @@ export class DeltaTable {
     if (JSON.stringify(ours) !== JSON.stringify(snap.partitionColumns)) {
       throw fail(`it is partitioned by [${snap.partitionColumns.join(', ')}], this append by [${ours.join(', ')}]`);
     }
+    // Logical paths on both sides: the domain names physical columns under column mapping.
+    const theirClustering = JSON.stringify(clusteringColumnsOf(snap.protocol, snap.state.domains)?.map((c) => logicalPath(snap.schema, c)) ?? null);
+    const ourClustering = JSON.stringify(newTableClusteringColumns(create.schema, ours, create.clusterBy, snap.config.numIndexedCols) ?? null);
+    if (theirClustering !== ourClustering) throw fail(`it is clustered by ${theirClustering}, this append by ${ourClustering}`);
     // Compare what the properties turn into (canonical keys, protocol), not how they were spelled.
-    const wanted = newTableDefinition(create.schema, create.configuration ?? {});
+    const wanted = newTableDefinition(create.schema, create.configuration ?? {}, { clustered: (create.clusterBy?.length ?? 0) > 0 });
     for (const [key, value] of Object.entries(wanted.configuration)) {
       const theirs = snap.metadata.configuration?.[key];
       if (theirs !== value) throw fail(`its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`);
@@ -295,7 +309,10 @@ export class DeltaTable {
   private async appendAttempt(input: TableInput, opts: AppendOptions, replans: number): Promise<AppendResult> {
     const snap = this._snapshot;
     if (!snap && !opts.create) throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${this.storage.root}; give a schema to create it`);
-    if (snap) checkWritable(snap.protocol, snap.metadata, this.storage.root);
+    if (snap) {
+      checkWritable(snap.protocol, snap.metadata, this.storage.root);
+      checkClusteredWritable(snap.schema, clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [], snap.metadata.configuration ?? {}, snap.config.numIndexedCols, this.storage.root);
+    }
     if (snap && opts.txn) {
       const have = snap.txnVersion(opts.txn.appId);
       if (have !== undefined && have >= opts.txn.version) return { version: undefined, skipped: 'already-committed', files: [], numRecords: 0, numBytes: 0, retries: 0 };
@@ -340,8 +357,10 @@ export class DeltaTable {
     }
 
     // A new table's properties are checked (and normalised) before any work is done.
-    const definition = snap ? undefined : newTableDefinition(schema, create!.configuration ?? {});
+    const definition = snap ? undefined : newTableDefinition(schema, create!.configuration ?? {}, { clustered: (create!.clusterBy?.length ?? 0) > 0 });
     const config = snap ? snap.config : tableConfig({ configuration: definition!.configuration });
+    // A new table's clustering columns are checked before any work is done, as its properties are.
+    if (!snap) newTableClusteringColumns(schema, partitionColumns, create!.clusterBy, config.numIndexedCols);
     // Generated columns and constraints, compiled once for the whole append.
     const checks = snap
       ? WriteChecks.for(snap.protocol, (newMetadata ?? snap.metadata).configuration ?? {}, schema, this.storage.root)

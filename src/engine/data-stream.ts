@@ -11,6 +11,8 @@ import type { DataSource, DataSourceClass, ReadLimit } from '../source/source.js
 import { READ_ALL } from '../source/source.js';
 import type { StreamingContext } from './streaming-context.js';
 import { DEFAULT_RENEW_INTERVAL_MS } from './lock.js';
+import { newTableClusteringColumns } from '../delta/clustering.js';
+import { DEFAULT_STATS_OPTIONS } from '../delta/stats.js';
 import { DeltaSink } from './sinks/delta-sink.js';
 import { foreachBatchSink, type ForeachBatchFunction } from './sinks/foreach-batch.js';
 import type { Sink } from './sinks/sink.js';
@@ -86,6 +88,7 @@ export class StreamingDataFrame {
 export class DataStreamWriter extends OptionBuilder {
   protected fmt: string | undefined = 'delta';
   private partitions: string[] = [];
+  private clustering: string[] = [];
   private trig: Trigger | undefined;
   private name: string | undefined;
   private customSink: Sink | undefined;
@@ -96,6 +99,11 @@ export class DataStreamWriter extends OptionBuilder {
 
   partitionBy(...cols: (string | string[])[]): this {
     this.partitions = cols.flat();
+    return this;
+  }
+  /** Liquid clustering columns for the table the query creates (PySpark 4's DataStreamWriter.clusterBy). */
+  clusterBy(...cols: (string | string[])[]): this {
+    this.clustering = cols.flat();
     return this;
   }
   trigger(t: Trigger): this {
@@ -164,6 +172,8 @@ export class DataStreamWriter extends OptionBuilder {
       for (const p of this.partitions) {
         if (!this.df.schema.fields.some((f) => f.name === p)) throw new TributaryError('INVALID_ARGUMENT', `partitionBy column "${p}" is not in the source schema (${this.df.schema.fields.map((f) => f.name).join(', ')})`);
       }
+      // Clustering columns the table would get are checked as the first batch would check them.
+      newTableClusteringColumns(this.df.schema, this.partitions, this.clustering, DEFAULT_STATS_OPTIONS.numIndexedCols);
       const engine = w.choice('engine', 'parquet-wasm', ENGINE_NAMES)!;
       const compression = w.choice('compression', 'snappy', COMPRESSIONS)!;
       // Caught here rather than by the first batch's encoder, after its offsets were logged.
@@ -174,6 +184,7 @@ export class DataStreamWriter extends OptionBuilder {
       sink = new DeltaSink({
         path: target,
         partitionColumns: this.partitions,
+        clusterBy: this.clustering,
         mergeSchema: w.boolean('mergeSchema', false),
         engine,
         compression,

@@ -30,7 +30,7 @@ const decoder = new TextDecoder();
 
 /** Reads one Arrow column of Delta type `t` (values only; nullness is checked by the caller). */
 function valueReader(d: arrow.Data, t: DataType): (i: number) => Value {
-  if (t.kind === 'struct' || t.kind === 'array' || t.kind === 'map') return () => STRUCT;
+  if (t.kind === 'struct' || t.kind === 'array' || t.kind === 'map' || t.kind === 'variant') return () => STRUCT;
   if (t.kind === 'decimal') {
     const w = d.values as Uint32Array;
     return (i) => {

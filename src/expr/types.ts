@@ -58,6 +58,8 @@ export function sqlTypeName(t: SqlType): string {
       return `MAP<${sqlTypeName(t.keyType)}, ${sqlTypeName(t.valueType)}>`;
     case 'struct':
       return `STRUCT<${t.fields.map((f) => `${f.name}: ${sqlTypeName(f.type)}`).join(', ')}>`;
+    case 'variant':
+      return 'VARIANT';
   }
 }
 

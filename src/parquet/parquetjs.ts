@@ -6,7 +6,7 @@ import compressionModule from '@dsnp/parquetjs/dist/lib/compression.js';
 import thrift from '@dsnp/parquetjs/dist/gen-nodejs/parquet_types.js';
 import parquetUtil from '@dsnp/parquetjs/dist/lib/util.js';
 import { TributaryError } from '../errors.js';
-import type { ArrayType, DataType, MapType, StructType } from '../schema/schema.js';
+import { type ArrayType, type DataType, type MapType, physicalType, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetHandler, type ParquetFileWriter } from './handler.js';
 import { readParquetToArrow } from './reader.js';
 
@@ -117,6 +117,8 @@ class SchemaBuilder {
     switch (t.kind) {
       case 'struct':
         return { optional: nullable, fields: this.fields(t, path) };
+      case 'variant':
+        return this.field(VARIANT_PHYSICAL, nullable, path);
       case 'array':
         this.annotations.set(key, { converted: thrift.ConvertedType.LIST, logical: new thrift.LogicalType({ LIST: new thrift.ListType() }) });
         return {
@@ -409,6 +411,8 @@ function binder(t: DataType, path: string): Bind {
     }
     case 'primitive':
       return primitiveBinder(t, path);
+    case 'variant':
+      return binder(VARIANT_PHYSICAL, path);
   }
 }
 
@@ -676,6 +680,8 @@ export class ParquetJsHandler implements ParquetHandler {
       );
     }
     const rowGroupRows = opts.rowGroupRows;
+    // VARIANT columns are written as the group Spark stores them in.
+    schema = physicalType(schema) as StructType;
 
     const sb = new SchemaBuilder(codec as ParquetCompression);
     const pschema = new ParquetSchema(sb.fields(schema, []));

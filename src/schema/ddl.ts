@@ -10,6 +10,7 @@ import {
   struct,
   type StructField,
   type StructType,
+  variant,
 } from './schema.js';
 import { identityMetadata } from './identity.js';
 
@@ -62,6 +63,7 @@ const SIMPLE: Record<string, DataType> = {
   timestamp: primitive('timestamp'),
   timestamp_ltz: primitive('timestamp'),
   timestamp_ntz: primitive('timestamp_ntz'),
+  variant: variant(),
 };
 
 class DdlParser {

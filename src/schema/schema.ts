@@ -50,7 +50,14 @@ export interface StructType {
   readonly kind: 'struct';
   readonly fields: readonly StructField[];
 }
-export type DataType = PrimitiveType | DecimalType | ArrayType | MapType | StructType;
+/**
+ * Spark 4's VARIANT (PROTOCOL.md "Variant Data Type"): semi-structured values in the Variant
+ * binary encoding, stored in Parquet as a group of two binary fields (see VARIANT_PHYSICAL).
+ */
+export interface VariantType {
+  readonly kind: 'variant';
+}
+export type DataType = PrimitiveType | DecimalType | ArrayType | MapType | StructType | VariantType;
 
 export const PRIMITIVE_NAMES: readonly PrimitiveTypeName[] = [
   'string', 'long', 'integer', 'short', 'byte', 'double', 'float', 'boolean', 'binary', 'date', 'timestamp', 'timestamp_ntz',
@@ -63,6 +70,7 @@ export const decimal = (precision: number, scale: number): DecimalType => {
   }
   return { kind: 'decimal', precision, scale };
 };
+export const variant = (): VariantType => ({ kind: 'variant' });
 export const array = (elementType: DataType, containsNull = true): ArrayType => ({ kind: 'array', elementType, containsNull });
 export const map = (keyType: DataType, valueType: DataType, valueContainsNull = true): MapType => ({ kind: 'map', keyType, valueType, valueContainsNull });
 export const field = (name: string, type: DataType, nullable = true, metadata: Record<string, unknown> = {}): StructField => ({ name, type, nullable, metadata });
@@ -86,6 +94,8 @@ export function dataTypeToJson(t: DataType): Json {
   switch (t.kind) {
     case 'primitive':
       return t.name;
+    case 'variant':
+      return 'variant';
     case 'decimal':
       return `decimal(${t.precision},${t.scale})`;
     case 'array':
@@ -115,6 +125,7 @@ export function dataTypeFromJson(j: unknown, where = 'schema'): DataType {
   if (typeof j === 'string') {
     if ((PRIMITIVE_NAMES as readonly string[]).includes(j)) return primitive(j as PrimitiveTypeName);
     if (j === 'decimal') return decimal(10, 0);
+    if (j === 'variant') return variant();
     const m = DECIMAL_RE.exec(j);
     if (m) return decimal(Number(m[1]), Number(m[2]));
     return fail(`${where}: unsupported type "${j}"`);
@@ -167,6 +178,8 @@ export function typeToString(t: DataType): string {
   switch (t.kind) {
     case 'primitive':
       return t.name;
+    case 'variant':
+      return 'variant';
     case 'decimal':
       return `decimal(${t.precision},${t.scale})`;
     case 'array':
@@ -291,7 +304,7 @@ export function validateTableSchema(schema: StructType, partitionColumns: readon
   for (const p of partitionColumns) {
     const f = schema.fields.find((x) => x.name === p);
     if (!f) throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" is not a column of the schema (columns: ${schema.fields.map((x) => x.name).join(', ')})`);
-    if (f.type.kind === 'struct' || f.type.kind === 'array' || f.type.kind === 'map') {
+    if (f.type.kind === 'struct' || f.type.kind === 'array' || f.type.kind === 'map' || f.type.kind === 'variant') {
       throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" has type ${typeToString(f.type)}; partition columns must be primitive`);
     }
     if (seen.has(p)) throw new TributaryError('SCHEMA_INVALID', `partition column "${p}" is listed twice`);
@@ -358,4 +371,26 @@ export function leafPaths(schema: StructType): { path: string[]; type: DataType;
   };
   walk(schema.fields, []);
   return out;
+}
+
+/**
+ * How a VARIANT column is stored in Parquet, as Spark 4 writes it: a group of the encoded value
+ * and metadata, both required binary (apache/parquet-format VariantEncoding.md).
+ */
+export const VARIANT_PHYSICAL: StructType = struct([field('value', primitive('binary'), false), field('metadata', primitive('binary'), false)]);
+
+/** The type as Parquet stores it: VARIANT as its physical group, everything else as it is. */
+export function physicalType(t: DataType): DataType {
+  switch (t.kind) {
+    case 'variant':
+      return VARIANT_PHYSICAL;
+    case 'array':
+      return array(physicalType(t.elementType), t.containsNull);
+    case 'map':
+      return map(physicalType(t.keyType), physicalType(t.valueType), t.valueContainsNull);
+    case 'struct':
+      return { kind: 'struct', fields: t.fields.map((f) => ({ ...f, type: physicalType(f.type) })) };
+    default:
+      return t;
+  }
 }

@@ -123,13 +123,13 @@ describe('DeltaTable', () => {
     await t.append([{ id: 1 }], { create: { schema: parseDdl('id BIGINT') } });
     writeFileSync(
       path.join(dir, '_delta_log', '00000000000000000001.json'),
-      JSON.stringify({ protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors', 'rowTracking', 'clustering', 'allowColumnDefaults'] } }) + '\n',
+      JSON.stringify({ protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['deletionVectors'], writerFeatures: ['deletionVectors', 'rowTracking', 'clustering', 'collations', 'allowColumnDefaults'] } }) + '\n',
     );
     const t2 = await DeltaTable.open(dir);
     const e = await t2.append([{ id: 2 }]).catch((x) => x);
     expect(e).toBeInstanceOf(TributaryError);
     expect(e.code).toBe('UNSUPPORTED_FEATURE');
-    expect(e.message).toMatch(/implement: clustering, allowColumnDefaults$/);
+    expect(e.message).toMatch(/implement: collations, allowColumnDefaults$/);
   });
 
   it('gives timestamp_ntz tables the table features they need', async () => {

@@ -11,6 +11,7 @@ import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
+import { clusteredBy, columnReference, parseClusterBy } from '../../delta/clustering.js';
 import { relaxGeneratedColumns } from '../../delta/generated-columns.js';
 import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
@@ -24,6 +25,7 @@ export interface AppendArgs {
   storageOption?: string[];
   schema?: string;
   partitionBy?: string;
+  clusterBy?: string;
   mergeSchema?: boolean;
   engine?: string;
   compression?: string;
@@ -46,6 +48,11 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   }
   if (table.exists && args.partitionBy !== undefined && partitionColumns.join(',') !== table.snapshot.partitionColumns.join(',')) {
     throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is partitioned by [${table.snapshot.partitionColumns.join(', ')}], not [${partitionColumns.join(', ')}]`);
+  }
+  const clusterBy = args.clusterBy !== undefined ? parseClusterBy(args.clusterBy).map(columnReference) : undefined;
+  if (table.exists && clusterBy !== undefined) {
+    const theirs = clusteredBy(table.snapshot.schema, table.snapshot.protocol, table.snapshot.state.domains) ?? [];
+    if (clusterBy.join(',') !== theirs.join(',')) throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is clustered by [${theirs.join(', ')}], not [${clusterBy.join(', ')}]`);
   }
   if (table.exists && Object.keys(configuration).length) {
     throw new TributaryError('INVALID_ARGUMENT', '--property only applies when the append creates the table');
@@ -92,7 +99,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           if (rows !== undefined) showWritten(rows);
         });
     result = await table.append(data, {
-      create: schema ? { schema, partitionColumns, configuration } : undefined,
+      create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
       mergeSchema: args.mergeSchema,
       schema: table.exists ? schema : undefined,
       engine: encoder,

@@ -1,4 +1,5 @@
 import { readLastCheckpoint } from '../../delta/checkpoint.js';
+import { clusteredBy } from '../../delta/clustering.js';
 import { checkReadable } from '../../delta/protocol-support.js';
 import { DeltaTable } from '../../delta/table.js';
 import { keyValues } from '../args.js';
@@ -31,6 +32,7 @@ export async function inspectCommand(tablePath: string, args: { version?: number
     schema: JSON.parse(snap.metadata.schemaString),
     schemaDdl: schemaToDdl(snap.schema),
     partitionColumns: snap.partitionColumns,
+    clusteringColumns: clusteredBy(snap.schema, snap.protocol, snap.state.domains) ?? null,
     numFiles: files.length,
     numRecords,
     numDeletedRecords,
@@ -52,6 +54,7 @@ export async function inspectCommand(tablePath: string, args: { version?: number
     `id             ${info.id}`,
     `schema         ${info.schemaDdl}`,
     `partitioned by ${info.partitionColumns.length ? info.partitionColumns.join(', ') : '(none)'}`,
+    ...(info.clusteringColumns ? [`clustered by   ${info.clusteringColumns.length ? info.clusteringColumns.join(', ') : '(no columns)'}`] : []),
     `files          ${info.numFiles}`,
     `records        ${info.numRecords ?? 'unknown (some files have no stats)'}` +
       (numDeletionVectors ? ` (${numDeletedRecords} more deleted by ${numDeletionVectors} deletion vector${numDeletionVectors === 1 ? '' : 's'})` : ''),

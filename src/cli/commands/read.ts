@@ -1,6 +1,8 @@
 import { stringify } from 'lossless-json';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { bytesToBase64, microsToIso } from '../../arrow/values.js';
+import { variantToJs } from '../../arrow/variant/decode.js';
+import { JsonNumber } from '../../json/json-number.js';
 import type { DataType } from '../../schema/schema.js';
 import { DeltaTable } from '../../delta/table.js';
 import { keyValues } from '../args.js';
@@ -20,12 +22,15 @@ export async function readCommand(tablePath: string, args: { version?: number; l
     if (n++ >= limit) break;
     const o: Record<string, unknown> = {};
     for (const f of schema.fields) o[f.name] = display(row[f.name], f.type);
-    lines.push(stringify(o) ?? '');
+    lines.push(stringify(o, undefined, undefined, EXACT_NUMBERS) ?? '');
     // A reader that has gone (`| head -1`) wants no more rows: stop converting them.
     if (lines.length >= 1000 && !out.write(lines.splice(0).join('\n') + '\n')) return;
   }
   if (lines.length) out.write(lines.join('\n') + '\n');
 }
+
+/** Variant numbers are JsonNumbers: printed with their exact digits (decimals keep their scale). */
+const EXACT_NUMBERS = [{ test: (x: unknown) => x instanceof JsonNumber, stringify: (x: unknown) => (x as JsonNumber).text }];
 
 function display(v: unknown, t: DataType): unknown {
   if (v === null || v === undefined) return null;
@@ -38,6 +43,11 @@ function display(v: unknown, t: DataType): unknown {
       return v;
     case 'decimal':
       return v;
+    case 'variant': {
+      // The variant's JSON (a null inside it prints as null too, like SQL NULL).
+      const e = v as { value: Uint8Array; metadata: Uint8Array };
+      return variantToJs(e.metadata, e.value);
+    }
     case 'array':
       return (v as unknown[]).map((x) => display(x, t.elementType));
     case 'map':

@@ -23,6 +23,7 @@ export interface RunArgs {
   maxRowsPerBatch?: number;
   maxBytesPerBatch?: number;
   partitionBy?: string;
+  clusterBy?: string;
   engine?: string;
   queryName?: string;
   json?: boolean;
@@ -146,6 +147,7 @@ async function run(session: Tributary, print: Print, bar: ProgressView, target: 
     if (args.maxBytesPerBatch !== undefined) reader = reader.option('maxBytesPerBatch', String(args.maxBytesPerBatch));
     let writer = reader.load().writeStream.format('delta').option('checkpointLocation', args.checkpoint);
     if (args.partitionBy) writer = writer.partitionBy(args.partitionBy.split(',').map((s) => s.trim()));
+    if (args.clusterBy) writer = writer.clusterBy(args.clusterBy);
     if (args.engine) writer = writer.option('engine', args.engine);
     if (args.queryName) writer = writer.queryName(args.queryName);
     query = writer.trigger(trigger ?? (args.schedule ? { availableNow: true } : { processingTime: 0 })).start(target);

@@ -9,9 +9,11 @@ import { discard } from '../../storage/storage.js';
 import type { Action, AddFile, RemoveFile } from '../actions.js';
 import { commit } from '../commit.js';
 import { decodeAddPath, encodeAddPath, partitionDirectory } from '../partitions.js';
+import { clusteringBins, clusteringColumnsOf, columnReference, logicalPath } from '../clustering.js';
 import { DeletionVectorLoader } from '../deletion-vector.js';
 import { checkWritable } from '../protocol-support.js';
 import { conformBatch, prefetch, readFile } from '../read.js';
+import { clusterBin, type ClusteringRun } from './cluster.js';
 import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
 import { computeStats } from '../stats.js';
@@ -38,6 +40,11 @@ export interface OptimizeOptions {
   tags?: Record<string, string>;
   /** Called as input files are compacted (a file at a time), for progress displays. */
   onProgress?: (p: OptimizeProgress) => void;
+  /**
+   * Clustered tables: the input bytes one clustering run sorts together (a ZCube, held in memory);
+   * a ZCube that reached it is left alone by later runs, smaller ones are merged with new files.
+   */
+  zCubeSize?: number;
 }
 
 /** Files and bytes of the small files being compacted: done of the total planned. */
@@ -59,6 +66,8 @@ export interface OptimizeMetrics {
 }
 
 const DEFAULT_TARGET = 128 * 1024 * 1024;
+/** Spark's is 100 GiB (minCubeSize), sorted by a cluster; one process sorts this much in memory. */
+export const DEFAULT_ZCUBE_SIZE = 1024 * 1024 * 1024;
 
 /**
  * OPTIMIZE (bin-packing): per partition, small files are grouped into bins near the target size
@@ -66,12 +75,19 @@ const DEFAULT_TARGET = 128 * 1024 * 1024;
  * (streaming readers skip it). Bins are read and written one at a time, so memory is bounded by
  * one bin, not the table. Concurrent blind appends do not conflict; a concurrent operation that
  * removed any of the same files does, and this one then gives up, removing what it wrote.
+ * A clustered table is clustered instead, as Spark does it: see clustering.ts and cluster.ts.
  */
 export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): Promise<OptimizeMetrics> {
   const snap = table.snapshot;
   checkWritable(snap.protocol, snap.metadata, table.storage.root);
   const target = checkWholeNumber('targetFileSize', opts.targetFileSize ?? DEFAULT_TARGET, 1);
   const minFiles = checkWholeNumber('minFiles', opts.minFiles ?? 2, 1);
+  const zCubeSize = checkWholeNumber('zCubeSize', opts.zCubeSize ?? DEFAULT_ZCUBE_SIZE, 1);
+  // A clustered table (with clustering columns) is clustered, not bin-packed (../clustering.ts).
+  // The domain names physical columns, which is how the rows being rewritten name them too.
+  const clusteringColumns = clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [];
+  const clusterBy = clusteringColumns.map((c) => columnReference(logicalPath(snap.schema, c)));
+  const clustering: ClusteringRun | undefined = clusteringColumns.length ? { columns: clusteringColumns, logicalNames: clusterBy } : undefined;
   const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
   // Files hold physical names (column mapping); the predicate names logical partition columns.
   const mode = columnMappingMode(snap.metadata.configuration);
@@ -112,21 +128,26 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   };
   const removes: RemoveFile[] = [];
   const adds: AddFile[] = [];
-  // The plan, counted up front only for a progress display: the bins the loop below compacts.
-  const planned = opts.onProgress ? [...groups.values()].filter((files) => files.length >= minFiles).flatMap((files) => binsOf(files, target)).filter((b) => b.length >= 2) : [];
-  const progress = progressCounter(opts.onProgress, planned);
+  // Per partition, the bins to rewrite: small files packed near the target size, or, clustering,
+  // the ZCubes to write (every file not yet in a large enough ZCube, whatever its size).
+  const plan: AddFile[][][] = clustering
+    ? [clusteringBins(opts.include ? snap.files.filter(opts.include) : snap.files, clusterBy, zCubeSize, zCubeSize)].filter((bins) => bins.length > 0)
+    : [...groups.values()].filter((files) => files.length >= minFiles).map((files) => binsOf(files, target).filter((b) => b.length >= 2));
+  const progress = progressCounter(opts.onProgress, opts.onProgress ? plan.flat() : []);
   let partitions = 0;
   let numBatches = 0;
   let dvsRemoved = 0;
   let dvRowsRemoved = 0;
   const dvs = new DeletionVectorLoader(table.storage);
+  // What a clustering run reads and writes: the row-tracking rewrite, or the plain one.
+  const rewrite: RowTrackingRewrite = rowTracking
+    ? { ...rowTracking, read: (f, bytes) => rowTracking.read(f, bytes, dvs) }
+    : { fileSchema: dataSchema, arrowSchema, read: (f, bytes) => read(f, bytes), tableStats: (s) => s };
   const now = Date.now();
   try {
-    for (const files of groups.values()) {
-      if (files.length < minFiles) continue;
+    for (const bins of plan) {
       partitions++;
-      for (const b of binsOf(files, target)) {
-        if (b.length < 2) continue;
+      for (const b of bins) {
         numBatches++;
         const tick = progress.bin();
         const values = b[0].partitionValues;
@@ -134,10 +155,13 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
         // Fast path: the Parquet handler's compactor, when it has one (parquet-wasm: the encoder
         // thread, without decoding the files into JavaScript values). Files with deletion vectors
         // take the general path, which leaves their deleted rows out (and computes the stats of
-        // what remains: their logged stats still count the deleted rows).
+        // what remains: their logged stats still count the deleted rows). Clustering sorts rows,
+        // so it always decodes them.
         const hasDvs = b.some((f) => f.deletionVector);
-        const compacted = parquet.compactor && !rowTracking && !hasDvs ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
-        if (compacted) {
+        const compacted = !clustering && parquet.compactor && !rowTracking && !hasDvs ? await compactBin(snap, parquet.compactor, b, arrowSchema, read, tick) : undefined;
+        if (clustering) {
+          adds.push(...(await clusterBin(table, snap, b, clustering, rewrite, wopts, tick)));
+        } else if (compacted) {
           const merged = mergeStats(b.map((f) => f.stats ?? undefined), dataSchema, wopts.stats);
           const inputRows = merged === undefined ? undefined : (JSON.parse(merged) as { numRecords: number }).numRecords;
           if (inputRows !== undefined && compacted.rows !== undefined && compacted.rows !== inputRows) {
@@ -199,7 +223,13 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
       isBlindAppend: false,
       commitInfo: {
         operation: 'OPTIMIZE',
-        operationParameters: { predicate: JSON.stringify(opts.where ? [opts.where] : []), zOrderBy: '[]', clusterBy: '[]', auto: String(opts.auto ?? false) },
+        operationParameters: {
+          predicate: JSON.stringify(opts.where ? [opts.where] : []),
+          zOrderBy: '[]',
+          clusterBy: JSON.stringify(clusterBy),
+          auto: String(opts.auto ?? false),
+          ...(clustering ? { isFull: 'false' } : {}),
+        },
         ...(rowTracking ? { tags: PRESERVED_ROW_TRACKING_TAG } : {}),
         operationMetrics: {
           numRemovedFiles: String(metrics.numFilesRemoved),

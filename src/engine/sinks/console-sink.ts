@@ -3,6 +3,7 @@ import { TributaryError } from '../../errors.js';
 import { type Row, rowsToRecordBatch } from '../../arrow/record-batch.js';
 import { arrowToRows } from '../../arrow/to-rows.js';
 import { javaDoubleToString, javaFloatToString, microsToIso } from '../../arrow/values.js';
+import { variantToJson } from '../../arrow/variant/decode.js';
 import type { DataType, StructType } from '../../schema/schema.js';
 import type { BatchData, Sink, SinkResult } from './sink.js';
 
@@ -168,6 +169,11 @@ export function formatValue(v: unknown, type: DataType | undefined): string {
       }
     case 'decimal':
       return String(v);
+    case 'variant': {
+      // As Spark shows a variant: its JSON.
+      const e = v as { value?: unknown; metadata?: unknown };
+      return e.value instanceof Uint8Array && e.metadata instanceof Uint8Array ? variantToJson(e.metadata, e.value) : formatUntyped(v);
+    }
     case 'array':
       return Array.isArray(v) ? '[' + joinElements(v.map((e) => (e === null || e === undefined ? null : formatValue(e, type.elementType)))) + ']' : formatUntyped(v);
     case 'map':

@@ -14,6 +14,8 @@ const levelOf = (f: AddFile) => Number(f.tags?.[LEVEL_TAG] ?? 0) || 0;
 export interface DeltaSinkOptions {
   path: string;
   partitionColumns: string[];
+  /** Liquid clustering columns of a table the sink creates. */
+  clusterBy?: string[];
   mergeSchema?: boolean;
   engine?: EngineName;
   compression?: Compression;
@@ -60,7 +62,7 @@ export class DeltaSink implements Sink {
     // No rows, no new table version (the commit log still records the batch).
     if (batch.numRows === 0) return { numOutputRows: 0, skipped: true };
     const r = await table.append(batch.data, {
-      create: { schema: batch.schema, partitionColumns: this.opts.partitionColumns, configuration: this.opts.configuration },
+      create: { schema: batch.schema, partitionColumns: this.opts.partitionColumns, configuration: this.opts.configuration, clusterBy: this.opts.clusterBy },
       txn: { appId: this.queryId, version: batch.batchId },
       mergeSchema: this.opts.mergeSchema,
       engine: this.opts.engine,
