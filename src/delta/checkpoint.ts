@@ -130,19 +130,27 @@ export type CheckpointOnlyRow = { checkpointMetadata: Record<string, unknown> } 
  * given; see v2-checkpoint.ts, which follows the sidecars.
  */
 export async function readCheckpoint(engine: Engine, path: string, v2Rows?: CheckpointOnlyRow[]): Promise<Action[]> {
-  let table: arrow.Table;
+  const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
+  const out: Action[] = [];
   try {
     const bytes = await engine.storage.read(path);
-    const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
-    table = engine.parquet.read(bytes);
-    const have = table.schema.fields.map((f) => f.name);
-    const cols = all.filter((c) => have.includes(c));
-    if (cols.length !== have.length) table = table.select(cols);
+    // Row group by row group when the handler can: decoded whole, a large checkpoint would raise
+    // WebAssembly memory (which never shrinks) to its size at every snapshot load.
+    for await (let table of engine.parquet.readRowGroups?.(bytes) ?? [engine.parquet.read(bytes)]) {
+      const have = table.schema.fields.map((f) => f.name);
+      const cols = all.filter((c) => have.includes(c));
+      if (cols.length !== have.length) table = table.select(cols);
+      appendActions(table, out, v2Rows);
+    }
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('CHECKPOINT_INVALID', `cannot read checkpoint ${path}: ${(e as Error).message}`, {}, { cause: e });
   }
-  const out: Action[] = [];
+  return out;
+}
+
+/** One part of a checkpoint's rows as actions (and V2 spec rows), in row order. */
+function appendActions(table: arrow.Table, out: Action[], v2Rows?: CheckpointOnlyRow[]): void {
   const names = table.schema.fields.map((f) => f.name);
   const vectors = names.map((n) => table.getChild(n)!);
   for (let i = 0; i < table.numRows; i++) {
@@ -164,7 +172,6 @@ export async function readCheckpoint(engine: Engine, path: string, v2Rows?: Chec
       else out.push({ [names[c]]: plain } as Action);
     }
   }
-  return out;
 }
 
 export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoint | undefined> {
