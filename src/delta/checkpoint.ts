@@ -69,9 +69,9 @@ export const CHECKPOINT_ROW_GROUP_ACTIONS = 5_000;
  * Writes the checkpoint for `version`, reads it back and checks it, and only then points
  * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole.
  */
-export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[], rowGroupActions = CHECKPOINT_ROW_GROUP_ACTIONS): Promise<LastCheckpoint> {
+export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
   const storage = engine.storage;
-  const bytes = await encodeCheckpoint(engine, actions, rowGroupActions);
+  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_ROW_GROUP_ACTIONS);
   const path = checkpointPath(version);
   // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
   await storage.write(path, bytes);
