@@ -59,16 +59,19 @@ export interface LastCheckpoint {
 }
 
 /**
+ * Actions per row group of a checkpoint, and per chunk handed to the encoder: what bounds the
+ * encoder's memory however large the table's state is (a stream checkpointing every 10 commits
+ * for months would otherwise raise WebAssembly memory, which never shrinks, with every one).
+ */
+export const CHECKPOINT_ROW_GROUP_ACTIONS = 5_000;
+
+/**
  * Writes the checkpoint for `version`, reads it back and checks it, and only then points
  * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole.
  */
 export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
   const storage = engine.storage;
-  const batch = rowsToRecordBatch(checkpointRows(actions), CHECKPOINT_SCHEMA);
-  const bytes = await engine.parquet.encode(new arrow.Table([batch]), CHECKPOINT_SCHEMA, {
-    compression: 'snappy',
-    rowGroupRows: 1 << 20,
-  });
+  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_ROW_GROUP_ACTIONS);
   const path = checkpointPath(version);
   // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
   await storage.write(path, bytes);
@@ -87,12 +90,33 @@ export async function writeCheckpoint(engine: Engine, version: number, actions: 
   return info;
 }
 
+/**
+ * The checkpoint's Parquet bytes, `rowGroupActions` actions at a time: each chunk becomes Arrow,
+ * goes to the encoder and is dropped, so neither the JS heap nor the encoder holds the whole
+ * state in its Arrow form at once (a handler without bounded files gets the chunks via `open`).
+ */
+async function encodeCheckpoint(engine: Engine, actions: readonly Action[], rowGroupActions: number): Promise<Uint8Array> {
+  const opts = { compression: 'snappy', rowGroupRows: rowGroupActions } as const;
+  const writer = engine.parquet.openBounded?.(CHECKPOINT_SCHEMA, opts) ?? engine.parquet.open(CHECKPOINT_SCHEMA, opts, actions.length);
+  try {
+    for (let i = 0; i < actions.length; i += rowGroupActions) {
+      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), CHECKPOINT_SCHEMA));
+    }
+    return await writer.finish();
+  } catch (e) {
+    writer.abort();
+    throw e;
+  }
+}
+
+/** Non-null values per action column, row group by row group when the handler can. */
 async function countCheckpoint(engine: Engine, path: string): Promise<Record<string, number>> {
-  const t = engine.parquet.read(await engine.storage.read(path));
-  const out: Record<string, number> = { rows: t.numRows };
-  for (const f of t.schema.fields) {
-    const v = t.getChild(f.name)!;
-    out[f.name] = t.numRows - v.nullCount;
+  const bytes = await engine.storage.read(path);
+  const parts: AsyncIterable<arrow.Table> | arrow.Table[] = engine.parquet.readRowGroups?.(bytes) ?? [engine.parquet.read(bytes)];
+  const out: Record<string, number> = { rows: 0 };
+  for await (const t of parts) {
+    out.rows += t.numRows;
+    for (const f of t.schema.fields) out[f.name] = (out[f.name] ?? 0) + t.numRows - t.getChild(f.name)!.nullCount;
   }
   return out;
 }
@@ -106,19 +130,27 @@ export type CheckpointOnlyRow = { checkpointMetadata: Record<string, unknown> } 
  * given; see v2-checkpoint.ts, which follows the sidecars.
  */
 export async function readCheckpoint(engine: Engine, path: string, v2Rows?: CheckpointOnlyRow[]): Promise<Action[]> {
-  let table: arrow.Table;
+  const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
+  const out: Action[] = [];
   try {
     const bytes = await engine.storage.read(path);
-    const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
-    table = engine.parquet.read(bytes);
-    const have = table.schema.fields.map((f) => f.name);
-    const cols = all.filter((c) => have.includes(c));
-    if (cols.length !== have.length) table = table.select(cols);
+    // Row group by row group when the handler can: decoded whole, a large checkpoint would raise
+    // WebAssembly memory (which never shrinks) to its size at every snapshot load.
+    for await (let table of engine.parquet.readRowGroups?.(bytes) ?? [engine.parquet.read(bytes)]) {
+      const have = table.schema.fields.map((f) => f.name);
+      const cols = all.filter((c) => have.includes(c));
+      if (cols.length !== have.length) table = table.select(cols);
+      appendActions(table, out, v2Rows);
+    }
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('CHECKPOINT_INVALID', `cannot read checkpoint ${path}: ${(e as Error).message}`, {}, { cause: e });
   }
-  const out: Action[] = [];
+  return out;
+}
+
+/** One part of a checkpoint's rows as actions (and V2 spec rows), in row order. */
+function appendActions(table: arrow.Table, out: Action[], v2Rows?: CheckpointOnlyRow[]): void {
   const names = table.schema.fields.map((f) => f.name);
   const vectors = names.map((n) => table.getChild(n)!);
   for (let i = 0; i < table.numRows; i++) {
@@ -140,7 +172,6 @@ export async function readCheckpoint(engine: Engine, path: string, v2Rows?: Chec
       else out.push({ [names[c]]: plain } as Action);
     }
   }
-  return out;
 }
 
 export async function readLastCheckpoint(storage: Storage): Promise<LastCheckpoint | undefined> {

@@ -13,6 +13,9 @@ export function countingHandler(inner: ParquetHandler, onRows: (rows: number) =>
     name: inner.name,
     compactor: inner.compactor,
     read: (bytes, columns) => inner.read(bytes, columns),
+    // Bounded files are the table's own (checkpoints), not the rows being written: not counted.
+    openBounded: inner.openBounded?.bind(inner),
+    readRowGroups: inner.readRowGroups?.bind(inner),
     async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
       const bytes = await inner.encode(table, schema, opts);
       onRows(table.numRows);

@@ -41,6 +41,16 @@ export interface ParquetHandler {
    * is expected to get (an encoder may do small files differently from large ones).
    */
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter;
+  /**
+   * Optional: one file whose chunks are encoded on the calling thread as they arrive and are
+   * never held together (row groups of at most `rowGroupRows`), so the encoder's memory is
+   * bounded by a chunk and a row group, not by the file. For files as large as the table's
+   * state (checkpoints): WebAssembly memory never shrinks, so one whole-file encode would raise
+   * it for good. Callers without it use `open`.
+   */
+  openBounded?(schema: StructType, opts: EncodeOptions): ParquetFileWriter;
+  /** Optional: a file's row groups one at a time, so a reader need not hold the whole file decoded. */
+  readRowGroups?(bytes: Uint8Array): AsyncIterable<arrow.Table>;
   /** A Parquet file's bytes as Arrow (only `columns`, when given), in the file's own types. */
   read(bytes: Uint8Array, columns?: string[]): arrow.Table;
   /** Optional: many files into one without the general read/conform/write path (OPTIMIZE). */

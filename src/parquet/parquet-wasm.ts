@@ -6,7 +6,8 @@ import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type Parqu
 import { plainColumns, writerProperties } from './wasm-properties.js';
 import { EncoderThread } from './wasm-thread.js';
 import { WasmCompactor } from './compact.js';
-import { readParquetToArrow } from './reader.js';
+import { readParquetRowGroups, readParquetToArrow } from './reader.js';
+import { LocalParquetStream } from './wasm-stream-file.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -42,6 +43,16 @@ export class ParquetWasmHandler implements ParquetHandler {
 
   read(bytes: Uint8Array, columns?: string[]): arrow.Table {
     return readParquetToArrow(bytes, columns);
+  }
+
+  readRowGroups(bytes: Uint8Array): AsyncIterable<arrow.Table> {
+    return readParquetRowGroups(bytes);
+  }
+
+  /** On this thread, not the encoder thread: its caller waits for the file anyway, and a bound here is one a test can see. */
+  openBounded(_schema: StructType, opts: EncodeOptions): ParquetFileWriter {
+    checkEncodeOptions(opts);
+    return new StreamedFileWriter(opts);
   }
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
@@ -91,6 +102,30 @@ class ThreadedFileWriter implements ParquetFileWriter {
   }
   abort(): void {
     this.local?.abort();
+    this.file?.abort();
+  }
+}
+
+/**
+ * Each chunk goes to the arrow-rs writer as soon as it is written (LocalParquetStream), which
+ * frees it once taken: WebAssembly memory holds a chunk and the row group being built.
+ */
+class StreamedFileWriter implements ParquetFileWriter {
+  private file: LocalParquetStream | undefined;
+  private rows = 0;
+  constructor(private readonly opts: EncodeOptions) {}
+  async write(batch: arrow.RecordBatch): Promise<void> {
+    this.file ??= new LocalParquetStream({ ...this.opts, plainColumns: plainColumns(batch) });
+    this.rows += batch.numRows;
+    await this.file.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+  }
+  async finish(): Promise<Uint8Array> {
+    if (!this.file) throw new TributaryError('INTERNAL', 'a Parquet file needs at least one chunk');
+    const bytes = await this.file.finish();
+    if (this.file.rows !== this.rows) throw new TributaryError('INTERNAL', `the Parquet writer wrote ${this.file.rows} of ${this.rows} rows`);
+    return bytes;
+  }
+  abort(): void {
     this.file?.abort();
   }
 }

@@ -8,6 +8,26 @@ export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow
 }
 
 /**
+ * A Parquet file's row groups one at a time, as Arrow. Through parquet-wasm's ParquetFile over a
+ * Blob, which copies into WebAssembly memory only the byte ranges of the row group it decodes:
+ * readParquet would copy the whole file there (and WebAssembly memory never shrinks).
+ */
+export async function* readParquetRowGroups(bytes: Uint8Array): AsyncGenerator<arrow.Table> {
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
+  try {
+    const meta = file.metadata();
+    const n = meta.numRowGroups();
+    meta.free();
+    for (let i = 0; i < n; i++) {
+      const t = await file.read({ rowGroups: [i] });
+      yield arrow.tableFromIPC(t.intoIPCStream());
+    }
+  } finally {
+    file.free();
+  }
+}
+
+/**
  * Arrow JS value -> plain JS: structs and maps become objects, lists arrays. Int64 values that fit
  * a double become numbers (log fields are sizes, times and versions), others stay BigInt.
  */
