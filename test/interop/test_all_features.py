@@ -1,7 +1,7 @@
 """One table with every feature Tributary implements on at once, as a platform's defaults would
 create it: column mapping (a column name Spark refuses without it), deletion vectors, row tracking,
-v2 checkpoints, change data feed, in-commit timestamps and an identity column (Spark 4), a CHECK
-constraint and a generated column. Spark creates it, inserts and deletes; Tributary appends, is
+v2 checkpoints, change data feed, liquid clustering, in-commit timestamps, an identity column and a
+VARIANT column (Spark 4), a CHECK constraint and a generated column. Spark creates it, inserts and deletes; Tributary appends, is
 refused a violating batch with nothing committed, streams, runs OPTIMIZE and VACUUM; Spark appends
 again; then Spark reads exactly the expected rows, with the generated values Spark computes, unique
 identity values and row ids, and the change feed of our commits; `tributary read` returns the same
@@ -33,15 +33,15 @@ def create(spark, path):
     if is_spark4(spark):
         tbl = ", ".join(f"'{k}' = '{v}'" for k, v in props.items())
         spark.sql(
-            f"CREATE TABLE delta.`{path}` ({identity}timestamp TIMESTAMP, value BIGINT, "
-            f"`day of ts` DATE GENERATED ALWAYS AS (CAST(timestamp AS DATE))) USING delta TBLPROPERTIES ({tbl})"
+            f"CREATE TABLE delta.`{path}` ({identity}timestamp TIMESTAMP, value BIGINT, payload VARIANT, "
+            f"`day of ts` DATE GENERATED ALWAYS AS (CAST(timestamp AS DATE))) USING delta CLUSTER BY (value) TBLPROPERTIES ({tbl})"
         )
     else:
         # delta-spark 3.x refuses generated columns in SQL on a path table; its builder takes them.
         from delta.tables import DeltaTable
 
         b = DeltaTable.create(spark).location(str(path)).addColumn("timestamp", "TIMESTAMP").addColumn("value", "BIGINT")
-        b = b.addColumn("day of ts", "DATE", generatedAlwaysAs="CAST(timestamp AS DATE)")
+        b = b.addColumn("day of ts", "DATE", generatedAlwaysAs="CAST(timestamp AS DATE)").clusterBy("value")
         for k, v in props.items():
             b = b.property(k, v)
         b.execute()
@@ -64,6 +64,15 @@ def test_every_feature_at_once(spark, scratch):
     assert len(lines) == 1 and lines[0].startswith("tributary: error [CONSTRAINT_VIOLATION]") and "nonneg" in lines[0], r.stderr
     assert latest_version(path) == before
 
+    extra = []
+    if is_spark4(spark):
+        # The raw payload beside the extracted columns, as a VARIANT.
+        line = json.dumps({"timestamp": "2026-12-01T00:00:00Z", "value": 2100, "payload": {"coin": "btc", "usd": 97000.5, "tags": [1, 2]}})
+        tributary("append", str(path), "--input", "-", input_text=line + "\n")
+        extra = [2100]
+        got = spark.sql(f"SELECT variant_get(payload, '$.coin', 'string') AS c, variant_get(payload, '$.usd', 'double') AS u FROM delta.`{path}` WHERE value = 2100").collect()
+        assert [(r["c"], r["u"]) for r in got] == [("btc", 97000.5)]
+
     trib_stream(path, scratch / f"all-cp-{spark.version}", 20)
     # The change feed shows every insert of ours (read before VACUUM removes the files it reads).
     cdf = spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", 0).load(str(path))
@@ -71,10 +80,13 @@ def test_every_feature_at_once(spark, scratch):
     assert [v for v in inserted if 2000 <= v < 2010 or v < 20] == list(range(20)) + list(range(2000, 2010))
 
     assert trib_optimize(path)["numFilesAdded"] >= 1
+    # OPTIMIZE of a clustered table clusters: its files carry Spark's clustering tags.
+    adds = [a["add"] for a in _actions(path, latest_version(path)) if "add" in a]
+    assert adds and all((a.get("clusteringProvider") == "liquid") for a in adds), adds
     trib_vacuum(path)
     spark_insert(spark, path, range(3000, 3005))
 
-    expected = sorted([v for v in range(1000, 1010) if v not in (1001, 1003)] + list(range(2000, 2010)) + list(range(20)) + list(range(3000, 3005)))
+    expected = sorted([v for v in range(1000, 1010) if v not in (1001, 1003)] + list(range(2000, 2010)) + extra + list(range(20)) + list(range(3000, 3005)))
     assert spark_values(spark, path) == expected
 
     df = spark.read.format("delta").load(str(path))
