@@ -17,6 +17,7 @@ export class EncoderThread {
   private nextId = 1;
   private readonly files = new Map<number, ThreadFile>();
   private broken: Error | undefined;
+  private readonly memoryAsked: ((bytes: number) => void)[] = [];
   /** Settles when the worker has loaded the encoder (or failed to). */
   readonly ready: Promise<void>;
 
@@ -33,7 +34,11 @@ export class EncoderThread {
       failed = reject;
     });
     this.ready.catch(() => undefined);
-    this.worker.on('message', (m: FromWorker) => (m.op === 'ready' ? started() : this.files.get(m.id)?.onMessage(m)));
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.op === 'ready') started();
+      else if (m.op === 'memory') this.memoryAsked.shift()?.(m.bytes);
+      else this.files.get(m.id)?.onMessage(m);
+    });
     this.worker.on('error', (e) => {
       failed(e);
       this.fail(e);
@@ -76,6 +81,18 @@ export class EncoderThread {
     this.worker.ref();
     this.worker.postMessage({ op: 'open', id, config, streamed: parts !== undefined } satisfies ToWorker);
     return file;
+  }
+
+  /**
+   * The thread's WebAssembly memory in bytes. It never shrinks, so this is the high-water mark
+   * of what the writer held: what a memory test counts instead of timing RSS.
+   */
+  async wasmMemoryBytes(): Promise<number> {
+    await this.ready;
+    return new Promise((resolve) => {
+      this.memoryAsked.push(resolve);
+      this.worker.postMessage({ op: 'memory', id: 0 } satisfies ToWorker);
+    });
   }
 
   terminate(): Promise<number> {
