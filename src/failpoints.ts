@@ -17,6 +17,8 @@ export type FailpointName =
   | 'after-wal-rows'
   | 'after-offsets-log'
   | 'during-parquet-write'
+  /** While a data file is stored in parts as it is encoded, after a part is in its staging. */
+  | 'during-parquet-stream'
   /** Inside the storage layer's staging of any write, after the temp file is written. */
   | 'during-staging'
   | 'after-delta-commit'

@@ -251,16 +251,26 @@ interface OpenFile {
   stats: StatsCollector;
   rows: number;
   limit: number;
-  dir: string;
+  /** Path relative to the table root. */
+  rel: string;
   values: Record<string, string | null>;
+  /** The store taking the file's parts as they are encoded (Storage.writeStream), when it is streamed. */
+  storing?: Promise<void>;
+  /** Why `storing` failed, seen before the file is finished so that writing stops early. */
+  storeFailure?: unknown;
+  /** Bytes of the file stored so far (streamed files). */
+  size: number;
 }
 
 /**
  * Writes data files for one commit: one open file per partition, cut near the target size (the
- * first file's compressed size calibrates how many rows fit) and at maxRecordsPerFile, with exact
- * stats gathered chunk by chunk. A finished file is stored at once, so memory holds the files
+ * first row groups' compressed size calibrates how many rows fit) and at maxRecordsPerFile, with
+ * exact stats gathered chunk by chunk. When the encoder makes a file in parts and the store takes
+ * a stream, the file is stored as it is encoded, a row group at a time (the store stages it and
+ * publishes it whole once its footer is in), so memory holds a row group or two per open file,
+ * not the file; otherwise a finished file is stored at once. Either way memory holds the files
  * being written, not the whole commit; if anything fails, `abort` removes every file this writer
- * stored (no commit refers to them) and the table is as it was.
+ * stored or was storing (no commit refers to them) and the table is as it was.
  */
 export class DataFileWriter {
   private readonly open = new Map<string, OpenFile>();
@@ -295,8 +305,15 @@ export class DataFileWriter {
         // A commit of one chunk knows each file's rows; a larger one only the total.
         const hint = this.rowsHint <= CHUNK_ROWS ? batch.numRows - pos : this.rowsHint;
         const writer = this.opts.parquet.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint));
-        f = { writer, stats: new StatsCollector(this.dataSchema, this.opts.stats), rows: 0, limit, dir: partitionDirectory(this.partitionColumns, values), values };
+        f = { writer, stats: new StatsCollector(this.dataSchema, this.opts.stats), rows: 0, limit, rel: this.newPath(values), values, size: 0 };
         this.open.set(key, f);
+        if (writer.parts && this.storage.writeStream) this.startStoring(f, writer.parts());
+      }
+      if (f.storeFailure) throw f.storeFailure;
+      if (f.rows >= f.limit) {
+        // Its stored row groups showed that fewer rows fit than guessed (see calibrate).
+        await this.close(key, f);
+        continue;
       }
       const take = Math.min(batch.numRows - pos, f.limit - f.rows);
       const part = pos === 0 && take === batch.numRows ? batch : batch.slice(pos, pos + take);
@@ -314,26 +331,75 @@ export class DataFileWriter {
     return this.stored;
   }
 
-  /** After a failure: drops the open files and removes the stored ones. */
+  /** After a failure: drops the open files (a file being streamed is abandoned: its staging goes) and removes the stored ones. */
   async abort(): Promise<void> {
-    for (const f of this.open.values()) f.writer.abort();
+    const open = [...this.open.values()];
     this.open.clear();
+    for (const f of open) f.writer.abort();
+    for (const f of open) await f.storing?.catch(() => undefined);
     await discard(this.storage, this.stored.map((a) => decodeURIComponent(a.path)));
     this.stored.length = 0;
   }
 
-  private async close(key: string, f: OpenFile): Promise<void> {
-    this.open.delete(key);
-    const bytes = await f.writer.finish();
-    this.bytesPerRow = bytes.length / Math.max(1, f.rows);
+  private newPath(values: Record<string, string | null>): string {
     const codec = this.opts.compression === 'uncompressed' ? '' : `.${this.opts.compression}`;
     const name = `part-${String(this.seq++).padStart(5, '0')}-${uuidv4()}-c000${codec}.parquet`;
-    const rel = f.dir ? `${f.dir}/${name}` : name;
-    const add: AddFile = { path: encodeAddPath(rel), partitionValues: f.values, size: bytes.length, modificationTime: Date.now(), dataChange: true, stats: f.stats.toJSON() };
+    const dir = partitionDirectory(this.partitionColumns, values);
+    return dir ? `${dir}/${name}` : name;
+  }
+
+  /** Hands the file's parts to the store as the encoder makes them; see `calibrate`. */
+  private startStoring(f: OpenFile, parts: AsyncIterable<Uint8Array>): void {
+    const self = this;
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      for await (const part of parts) {
+        yield part;
+        // The store has taken the part; the file is not published before the parts end.
+        f.size += part.length;
+        self.calibrate(f);
+        failpoint('during-parquet-stream');
+      }
+    }
+    f.storing = this.storage.writeStream!(f.rel, counted());
+    f.storing.catch((e: unknown) => (f.storeFailure ??= e));
+  }
+
+  /**
+   * Recounts how many rows fit in the target size from the row groups stored so far (every part
+   * but the footer ends one or more whole row groups of rowGroupRows rows; the encoder may be a
+   * few chunks behind the rows sent, so rows are counted in whole row groups): the first file is
+   * cut from real sizes, not the 3x compression guess, which made it 30% larger than the target.
+   */
+  private calibrate(f: OpenFile): void {
+    const flushed = Math.floor(f.rows / this.opts.rowGroupRows) * this.opts.rowGroupRows;
+    if (flushed === 0) return;
+    this.bytesPerRow = f.size / flushed;
+    let limit = Math.max(1, Math.floor(this.opts.targetFileSize / this.bytesPerRow));
+    if (this.opts.maxRecordsPerFile) limit = Math.min(limit, this.opts.maxRecordsPerFile);
+    f.limit = limit;
+  }
+
+  private async close(key: string, f: OpenFile): Promise<void> {
+    this.open.delete(key);
+    const add: AddFile = { path: encodeAddPath(f.rel), partitionValues: f.values, size: 0, modificationTime: Date.now(), dataChange: true, stats: f.stats.toJSON() };
     // Recorded before it is stored: a store that fails half-way is cleaned up by abort too.
     this.stored.push(add);
-    await this.storage.write(rel, bytes);
+    try {
+      const bytes = await f.writer.finish();
+      if (f.storing) await f.storing;
+      else {
+        await this.storage.write(f.rel, bytes);
+        f.size = bytes.length;
+      }
+    } catch (e) {
+      // The file may still be streaming (the encoder failed): its staging must go before abort's cleanup.
+      f.writer.abort();
+      await f.storing?.catch(() => undefined);
+      throw e;
+    }
     failpoint('during-parquet-write');
+    add.size = f.size;
+    this.bytesPerRow = f.size / Math.max(1, f.rows);
     add.modificationTime = Date.now();
   }
 }

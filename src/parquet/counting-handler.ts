@@ -30,6 +30,7 @@ export function countingHandler(inner: ParquetHandler, onRows: (rows: number) =>
         },
         finish: () => writer.finish(),
         abort: () => writer.abort(),
+        ...(writer.parts ? { parts: () => writer.parts!() } : {}),
       };
     },
   };

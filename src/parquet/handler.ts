@@ -77,7 +77,16 @@ export interface ParquetCompactor {
 /** One Parquet file being written: chunks in, bytes out. */
 export interface ParquetFileWriter {
   write(batch: arrow.RecordBatch): Promise<void>;
+  /** The file's bytes; empty when they were taken as `parts` (resolves once the last is out). */
   finish(): Promise<Uint8Array>;
+  /**
+   * Optional, for encoders that make a file a row group at a time: the file's bytes handed out
+   * as they are made, in order, rather than whole from finish, so that a caller storing them as
+   * they come (Storage.writeStream) never holds the file. Taken before the first write, once.
+   * The parts end after finish() with the footer; they fail (never end) if the file fails or is
+   * aborted, so a store publishes only a complete file. Writing waits while parts are not taken.
+   */
+  parts?(): AsyncIterable<Uint8Array>;
   /** Drops the file after a failure; its bytes are never produced. */
   abort(): void;
 }

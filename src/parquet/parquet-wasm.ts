@@ -8,6 +8,7 @@ import { EncoderThread } from './wasm-thread.js';
 import { WasmCompactor } from './compact.js';
 import { readParquetRowGroups, readParquetToArrow } from './reader.js';
 import { LocalParquetStream } from './wasm-stream-file.js';
+import { PartQueue } from './part-queue.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -65,11 +66,12 @@ export class ParquetWasmHandler implements ParquetHandler {
 
 /**
  * Sends each chunk to the encoder thread as an IPC stream of its own. If the thread cannot start,
- * the file is encoded here instead.
+ * the file is encoded here instead (and its parts, when taken, are the whole file at finish).
  */
 class ThreadedFileWriter implements ParquetFileWriter {
   private file: ReturnType<EncoderThread['open']> | undefined;
   private local: ParquetFileWriter | undefined;
+  private out: PartQueue | undefined;
   private rows = 0;
   constructor(
     private readonly thread: EncoderThread,
@@ -81,7 +83,7 @@ class ThreadedFileWriter implements ParquetFileWriter {
     if (!this.file && !this.local) {
       try {
         await this.thread.ready;
-        this.file = this.thread.open({ ...this.opts, plainColumns: plainColumns(batch) });
+        this.file = this.thread.open({ ...this.opts, plainColumns: plainColumns(batch) }, undefined, this.out);
       } catch {
         this.local = this.fallback();
       }
@@ -90,9 +92,20 @@ class ThreadedFileWriter implements ParquetFileWriter {
     this.rows += batch.numRows;
     await this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
   }
-  finish(): Promise<Uint8Array> {
-    if (this.local) return this.local.finish();
-    if (!this.file) return Promise.reject(new Error('a Parquet file needs at least one chunk'));
+  parts(): AsyncIterable<Uint8Array> {
+    if (this.file || this.local) throw new Error('the parts of a Parquet file are taken before its first chunk');
+    return (this.out ??= new PartQueue());
+  }
+
+  async finish(): Promise<Uint8Array> {
+    if (this.local) {
+      const bytes = await this.local.finish();
+      if (!this.out) return bytes;
+      this.out.push(bytes);
+      this.out.end();
+      return new Uint8Array(0);
+    }
+    if (!this.file) throw new Error('a Parquet file needs at least one chunk');
     const file = this.file;
     return file.finish().then((bytes) => {
       if (file.rows !== this.rows) throw new TributaryError('INTERNAL', `the encoder thread wrote ${file.rows} of ${this.rows} rows`);
@@ -101,6 +114,7 @@ class ThreadedFileWriter implements ParquetFileWriter {
     });
   }
   abort(): void {
+    this.out?.fail(new Error('the Parquet file was aborted'));
     this.local?.abort();
     this.file?.abort();
   }

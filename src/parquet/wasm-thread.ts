@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { wasmModule } from './wasm.js';
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
+import type { PartQueue } from './part-queue.js';
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
 const DEFAULT_MAX_AHEAD = 2;
@@ -16,6 +17,7 @@ export class EncoderThread {
   private nextId = 1;
   private readonly files = new Map<number, ThreadFile>();
   private broken: Error | undefined;
+  private readonly memoryAsked: ((bytes: number) => void)[] = [];
   /** Settles when the worker has loaded the encoder (or failed to). */
   readonly ready: Promise<void>;
 
@@ -32,7 +34,11 @@ export class EncoderThread {
       failed = reject;
     });
     this.ready.catch(() => undefined);
-    this.worker.on('message', (m: FromWorker) => (m.op === 'ready' ? started() : this.files.get(m.id)?.onMessage(m)));
+    this.worker.on('message', (m: FromWorker) => {
+      if (m.op === 'ready') started();
+      else if (m.op === 'memory') this.memoryAsked.shift()?.(m.bytes);
+      else this.files.get(m.id)?.onMessage(m);
+    });
     this.worker.on('error', (e) => {
       failed(e);
       this.fail(e);
@@ -57,20 +63,36 @@ export class EncoderThread {
     this.worker.unref();
   }
 
-  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD): ThreadFile {
+  /**
+   * Opens a file on the thread. With `parts`, its bytes arrive there as the writer produces them
+   * (finish then resolves to no bytes), and sending waits while the store is behind with them.
+   */
+  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD, parts?: PartQueue): ThreadFile {
     const id = this.nextId++;
     const file = new ThreadFile(id, maxAhead, (m, t) => this.worker.postMessage(m, t ?? []), () => {
       this.files.delete(id);
       if (!this.files.size) this.worker.unref();
-    });
+    }, parts);
     if (this.broken) {
       file.onMessage({ op: 'error', id, message: this.broken.message });
       return file;
     }
     this.files.set(id, file);
     this.worker.ref();
-    this.worker.postMessage({ op: 'open', id, config } satisfies ToWorker);
+    this.worker.postMessage({ op: 'open', id, config, streamed: parts !== undefined } satisfies ToWorker);
     return file;
+  }
+
+  /**
+   * The thread's WebAssembly memory in bytes. It never shrinks, so this is the high-water mark
+   * of what the writer held: what a memory test counts instead of timing RSS.
+   */
+  async wasmMemoryBytes(): Promise<number> {
+    await this.ready;
+    return new Promise((resolve) => {
+      this.memoryAsked.push(resolve);
+      this.worker.postMessage({ op: 'memory', id: 0 } satisfies ToWorker);
+    });
   }
 
   terminate(): Promise<number> {
@@ -91,17 +113,22 @@ export class ThreadFile {
     private readonly maxAhead: number,
     private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
     private readonly release: () => void,
+    private readonly parts?: PartQueue,
   ) {}
 
   onMessage(m: FromWorker) {
     if (m.op === 'consumed') this.ahead--;
+    else if (m.op === 'part') this.parts?.push(m.bytes);
     else if (m.op === 'done') {
       this.rows = m.rows;
       this.release();
+      // Every part was posted before 'done' (one port, in order): the file is complete.
+      this.parts?.end();
       this.result?.resolve(m.bytes);
     } else if (m.op === 'error') {
       this.failure = m.code ? new TributaryError(m.code, `Parquet encoder thread: ${m.message}`) : new Error(`Parquet encoder thread: ${m.message}`);
       this.release();
+      this.parts?.fail(this.failure);
       this.result?.reject(this.failure);
     }
     const w = this.wakeSender;
@@ -128,9 +155,13 @@ export class ThreadFile {
     this.send({ op: 'writeParquet', id: this.id, parquet: own }, [own.buffer as ArrayBuffer]);
   }
 
-  /** Waits while `maxAhead` chunks are unconsumed, then counts one more. */
+  /**
+   * Waits while `maxAhead` chunks are unconsumed, or while as many of the file's parts wait for
+   * the store (the writer makes a part of the chunks it is sent), then counts one more.
+   */
   private async room(): Promise<void> {
     while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
+    await this.parts?.room(this.maxAhead);
     if (this.failure) throw this.failure;
     this.ahead++;
   }
@@ -144,6 +175,7 @@ export class ThreadFile {
   }
 
   abort(): void {
+    this.parts?.fail(new Error('the Parquet file was aborted'));
     if (this.failure) return;
     this.send({ op: 'abort', id: this.id });
     this.release();

@@ -10,16 +10,23 @@ import { pw } from './wasm.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 
 export type ToWorker =
-  | { op: 'open'; id: number; config: WasmWriterConfig }
+  /** `streamed`: each part of the file is posted as the writer produces it (see FromWorker 'part'). */
+  | { op: 'open'; id: number; config: WasmWriterConfig; streamed?: boolean }
   | { op: 'write'; id: number; ipc: Uint8Array }
   /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
   | { op: 'writeParquet'; id: number; parquet: Uint8Array }
   | { op: 'finish'; id: number }
-  | { op: 'abort'; id: number };
+  | { op: 'abort'; id: number }
+  /** Asks for the thread's WebAssembly memory size (FromWorker 'memory'). */
+  | { op: 'memory'; id: 0 };
 
 export type FromWorker =
   | { op: 'ready'; id: 0 }
+  | { op: 'memory'; id: 0; bytes: number }
   | { op: 'consumed'; id: number }
+  /** A streamed file's next bytes (the header and first row groups, a row group, the footer), in order. */
+  | { op: 'part'; id: number; bytes: Uint8Array }
+  /** `bytes` is empty for a streamed file: its bytes went out as parts. */
   | { op: 'done'; id: number; bytes: Uint8Array; rows: number }
   /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
   | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
@@ -48,7 +55,9 @@ interface OpenFile {
    * The Parquet bytes, read from the writer as it produces them (a row group at a time). Read
    * from the start, not at finish: the output stream applies backpressure, so a file of more
    * than a couple of row groups would otherwise stop the writer pulling input, and the main
-   * thread, waiting for its chunks to be consumed, would wait forever.
+   * thread, waiting for its chunks to be consumed, would wait forever. A streamed file's are
+   * posted at once instead of kept (empty here): keeping them, and joining them at the end,
+   * held the whole file twice on this thread.
    */
   parts: Promise<Uint8Array[]>;
 }
@@ -57,7 +66,7 @@ const port = parentPort!;
 const files = new Map<number, OpenFile>();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-function open(id: number, config: WasmWriterConfig) {
+function open(id: number, config: WasmWriterConfig, streamed: boolean) {
   const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never, parts: undefined as never };
   const input = new ReadableStream<pw.RecordBatch>(
     {
@@ -68,18 +77,26 @@ function open(id: number, config: WasmWriterConfig) {
         if (!chunk || file.failure) return controller.close();
         try {
           const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
-          const schema = table.schema.intoIPCStream();
-          if (!file.schema) file.schema = schema;
-          else if (Buffer.compare(file.schema, schema) !== 0) {
-            file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
-            file.queue.length = 0;
-            controller.close();
-            post({ op: 'consumed', id });
-            return;
-          }
-          for (const rb of table.recordBatches()) {
-            file.rows += rb.numRows;
-            controller.enqueue(rb);
+          try {
+            const schema = table.schema.intoIPCStream();
+            if (!file.schema) file.schema = schema;
+            else if (Buffer.compare(file.schema, schema) !== 0) {
+              file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
+              file.queue.length = 0;
+              controller.close();
+              post({ op: 'consumed', id });
+              return;
+            }
+            for (const rb of table.recordBatches()) {
+              file.rows += rb.numRows;
+              controller.enqueue(rb);
+            }
+          } finally {
+            // As in wasm-stream-file.ts: the batches handed on share its buffers, and the table
+            // itself would stay in WebAssembly memory until a finalizer ran after some later GC
+            // (rare on this thread, whose JavaScript heap stays small): a file's every chunk was
+            // live at once, about 300 MiB of a 50M-line append's peak, and that memory never shrinks.
+            table.free();
           }
         } catch (e) {
           file.failure = { message: (e as Error)?.message ?? String(e) };
@@ -95,7 +112,13 @@ function open(id: number, config: WasmWriterConfig) {
   file.output.catch(() => undefined);
   file.parts = file.output.then(async (output) => {
     const parts: Uint8Array[] = [];
-    for await (const p of output) parts.push(p);
+    for await (const p of output) {
+      if (!streamed) parts.push(p);
+      else if (files.has(id)) {
+        const own = transferable(p);
+        post({ op: 'part', id, bytes: own }, [own.buffer as ArrayBuffer]);
+      }
+    }
     return parts;
   });
   file.parts.catch(() => undefined); // reported by finish; an aborted file's is not awaited
@@ -129,7 +152,8 @@ async function finish(id: number, file: OpenFile) {
 
 port.on('message', (m: ToWorker) => {
   try {
-    if (m.op === 'open') return open(m.id, m.config);
+    if (m.op === 'open') return open(m.id, m.config, m.streamed ?? false);
+    if (m.op === 'memory') return post({ op: 'memory', id: 0, bytes: pw.wasmMemory().buffer.byteLength });
     const file = files.get(m.id);
     if (!file) return;
     if (m.op === 'write' || m.op === 'writeParquet') {
@@ -151,5 +175,10 @@ port.on('message', (m: ToWorker) => {
     post({ op: 'error', id: m.id, message: (e as Error)?.message ?? String(e) });
   }
 });
+
+/** Transfer needs a buffer of its own; a view into a larger one is copied first. */
+function transferable(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+}
 
 post({ op: 'ready', id: 0 });

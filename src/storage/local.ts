@@ -121,7 +121,16 @@ export class LocalStorage implements Storage {
     const dir = nodePath.dirname(target);
     await this.ensureDir(dir);
     const tmp = nodePath.join(dir, stagingName(nodePath.basename(target)));
-    const fh = await fs.open(tmp, 'wx').catch((e: unknown) => Promise.reject(ioError(e, `cannot write ${target}`)));
+    let fh: import('node:fs/promises').FileHandle;
+    try {
+      fh = await fs.open(tmp, 'wx');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, `cannot write ${target}`);
+      // As in stage: the directory went after we saw it (another writer's failed write removed it empty).
+      this.dirs.delete(dir);
+      await this.ensureDir(dir);
+      fh = await fs.open(tmp, 'wx').catch((e2: unknown) => Promise.reject(ioError(e2, `cannot write ${target}`)));
+    }
     try {
       for await (const chunk of chunks) {
         // The caller's stream failing is its own error; only the file system's are wrapped.

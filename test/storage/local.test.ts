@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalStorage } from '../../src/storage/local.js';
@@ -46,6 +46,14 @@ describe('LocalStorage.discard', () => {
     expect(existsSync(path.join(root, 'p=x'))).toBe(false);
     await b.write('p=x/again', 'b');
     expect(readFileSync(path.join(root, 'p=x', 'again'), 'utf8')).toBe('b');
+    // A streamed write (a data file stored as it is encoded) makes it again too.
+    await b.delete('p=x/again');
+    rmdirSync(path.join(root, 'p=x')); // as another writer's discard would
+    await b.writeStream('p=x/streamed', (async function* () {
+      yield Buffer.from('s1');
+      yield Buffer.from('s2');
+    })());
+    expect(readFileSync(path.join(root, 'p=x', 'streamed'), 'utf8')).toBe('s1s2');
   });
 
 });
