@@ -1,6 +1,6 @@
 /**
  * A thread decoding ranges of an NDJSON input (parallel-decoder.ts). Each range arrives as bytes
- * that start and end at line boundaries; it is decoded on its own (NdjsonDecoder, counting its
+ * that start and end at line boundaries; it is decoded on its own (decode-range.ts, counting its
  * rows and lines from 0) and leaves as Arrow IPC (its buffer transferred, not copied) with the
  * counts the main thread needs to number the next range. A range that fails is not worded here:
  * its bytes go back, and the main thread decodes it again knowing where it starts, so the message
@@ -9,17 +9,12 @@
 import { parentPort } from 'node:worker_threads';
 import * as arrow from 'apache-arrow';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
-import { NdjsonDecoder } from './ndjson-decoder.js';
+import { decodeRange, type RangeRequest } from './decode-range.js';
 
 /** One range to decode, with what it is decoded into (the schema as Delta's schemaString). */
-export interface ToDecoder {
+export interface ToDecoder extends RangeRequest {
   id: number;
-  bytes: Uint8Array;
-  atStart: boolean;
   schemaString: string;
-  name: string;
-  invalidUtf8: 'error' | 'replace';
-  chunkRows: number;
 }
 
 export type FromDecoder =
@@ -32,18 +27,13 @@ let schema: { text: string; parsed: StructType } | undefined;
 
 port.on('message', (m: ToDecoder) => {
   if (schema?.text !== m.schemaString) schema = { text: m.schemaString, parsed: parseSchemaString(m.schemaString) };
-  const d = new NdjsonDecoder({ schema: schema.parsed, name: m.name, invalidUtf8: m.invalidUtf8, chunkRows: m.chunkRows, atStart: m.atStart });
-  const batches: arrow.RecordBatch[] = [];
-  try {
-    for (const b of d.push(m.bytes)) batches.push(b);
-    for (const b of d.end()) batches.push(b);
-  } catch {
+  const r = decodeRange(schema.parsed, m);
+  if (!r.ok) {
     const back: FromDecoder = { id: m.id, ok: false, bytes: m.bytes };
     return port.postMessage(back, [m.bytes.buffer as ArrayBuffer]);
   }
   // A range of blank lines has no batch to send.
-  const ipc = batches.length ? arrow.tableToIPC(new arrow.Table(batches), 'stream') : undefined;
-  const { rows, deltas } = d.lineBreaks;
-  const out: FromDecoder = { id: m.id, ok: true, ipc, rows: d.rows, lines: d.line, breakRows: [...rows], breakDeltas: [...deltas] };
+  const ipc = r.batches.length ? arrow.tableToIPC(new arrow.Table(r.batches), 'stream') : undefined;
+  const out: FromDecoder = { id: m.id, ok: true, ipc, rows: r.rows, lines: r.lines, breakRows: r.breakRows, breakDeltas: r.breakDeltas };
   port.postMessage(out, ipc ? [ipc.buffer as ArrayBuffer] : []);
 });

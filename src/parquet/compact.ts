@@ -4,7 +4,7 @@ import { FlatParquetReader } from './flat-reader.js';
 import { type CompactInput, defaultKeyValueMetadata, type ParquetCompactor } from './handler.js';
 import { concatParquetFiles } from './ipc-concat.js';
 import { pw } from './wasm.js';
-import { plainColumns } from './wasm-properties.js';
+import { plainColumns } from './plain-columns.js';
 import type { EncoderThread, ThreadFile } from './wasm-thread.js';
 import { LocalParquetStream } from './wasm-stream-file.js';
 

@@ -16,6 +16,7 @@ export function countingHandler(inner: ParquetHandler, onRows: (rows: number) =>
     // Bounded files are the table's own (checkpoints), not the rows being written: not counted.
     openBounded: inner.openBounded?.bind(inner),
     readRowGroups: inner.readRowGroups?.bind(inner),
+    prestart: inner.prestart?.bind(inner),
     async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
       const bytes = await inner.encode(table, schema, opts);
       onRows(table.numRows);

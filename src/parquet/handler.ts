@@ -55,6 +55,12 @@ export interface ParquetHandler {
   read(bytes: Uint8Array, columns?: string[]): arrow.Table;
   /** Optional: many files into one without the general read/conform/write path (OPTIMIZE). */
   readonly compactor?: ParquetCompactor;
+  /**
+   * Optional: get ready for large files now (start an encoder thread), so that starting it
+   * overlaps whatever the caller does before its first file (reading the table, the input's
+   * first chunk) instead of delaying that file. Does not keep the process alive.
+   */
+  prestart?(): void;
 }
 
 /** One input of a compaction: its bytes, and a name for messages. */

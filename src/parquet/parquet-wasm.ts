@@ -3,7 +3,8 @@ import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
 import type { StructType } from '../schema/schema.js';
 import { BufferingFileWriter, checkEncodeOptions, type EncodeOptions, type ParquetHandler, type ParquetFileWriter } from './handler.js';
-import { plainColumns, writerProperties } from './wasm-properties.js';
+import { plainColumns } from './plain-columns.js';
+import { writerProperties } from './wasm-properties.js';
 import { EncoderThread } from './wasm-thread.js';
 import { WasmCompactor } from './compact.js';
 import { readParquetRowGroups, readParquetToArrow } from './reader.js';
@@ -48,6 +49,10 @@ export class ParquetWasmHandler implements ParquetHandler {
 
   readRowGroups(bytes: Uint8Array): AsyncIterable<arrow.Table> {
     return readParquetRowGroups(bytes);
+  }
+
+  prestart(): void {
+    if ((this.options.thread ?? 'auto') === 'auto') sharedThread();
   }
 
   /** On this thread, not the encoder thread: its caller waits for the file anyway, and a bound here is one a test can see. */

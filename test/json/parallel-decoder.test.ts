@@ -32,8 +32,8 @@ function single(input: Buffer, chunk: number): Outcome {
   return { rows, lines: rows.map((_, i) => d.lineOf(i)), error };
 }
 
-async function parallel(input: Buffer, chunk: number, rangeBytes: number, threads: DecodeThreads): Promise<Outcome> {
-  const p = new ParallelNdjsonDecoder({ schema: SCHEMA, name: 'in.ndjson', chunkRows: 7, threads, rangeBytes });
+async function parallel(input: Buffer, chunk: number, rangeBytes: number, threads: DecodeThreads, alsoHere = false): Promise<Outcome> {
+  const p = new ParallelNdjsonDecoder({ schema: SCHEMA, name: 'in.ndjson', chunkRows: 7, threads, rangeBytes, alsoHere });
   async function* chunks() {
     for (let i = 0; i < input.length; i += chunk) yield input.subarray(i, i + chunk);
   }
@@ -73,12 +73,13 @@ describe('parallel NDJSON decoding', () => {
         fc.integer({ min: 1, max: 400 }),
         fc.integer({ min: 16, max: 3000 }),
         fc.boolean(),
-        async (lines, bom, lastNewline, chunk, rangeBytes, both) => {
+        fc.boolean(),
+        async (lines, bom, lastNewline, chunk, rangeBytes, both, alsoHere) => {
           let text = lines.join('');
           if (!lastNewline && text.endsWith('\n')) text = text.slice(0, -1);
           const input = Buffer.concat([bom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0), Buffer.from(text)]);
           const want = single(input, 64);
-          const got = await parallel(input, chunk, rangeBytes, both ? two : one);
+          const got = await parallel(input, chunk, rangeBytes, both ? two : one, alsoHere);
           expect(show(got.error)).toBe(show(want.error));
           if (want.error) {
             // Before an error, each hands out some of the rows before the bad line (as many as
@@ -92,18 +93,35 @@ describe('parallel NDJSON decoding', () => {
           }
         },
       ),
-      { seed: 20261202, numRuns: 150 },
+      { seed: 20261202, numRuns: 200 },
     );
   });
 
-  it('numbers rows and lines across many ranges and two threads, a bad value far in', async () => {
+  for (const alsoHere of [false, true]) {
+    it(`numbers rows and lines across many ranges and two threads${alsoHere ? ' and this one' : ''}, a bad value far in`, async () => {
+      let text = '';
+      for (let i = 0; i < 5000; i++) text += `${goodLine(i)}\n${i % 1000 === 999 ? '\n' : ''}`;
+      text += '{"id":5000,"coin":"c","price":"cheap"}\n';
+      for (let i = 5001; i < 6000; i++) text += `${goodLine(i)}\n`;
+      const got = await parallel(Buffer.from(text), 65_536, 10_000, two, alsoHere);
+      expect(got.rows).toHaveLength(5000);
+      expect(got.lines[4999]).toBe(5004);
+      expect(got.error?.message).toBe('row 5000, column "price": value "cheap" is not a number (column type double) [in.ndjson, line 5006]');
+    });
+  }
+
+  it('with alsoHere, decodes one range in every threads + 1 on the calling thread', async () => {
     let text = '';
-    for (let i = 0; i < 5000; i++) text += `${goodLine(i)}\n${i % 1000 === 999 ? '\n' : ''}`;
-    text += '{"id":5000,"coin":"c","price":"cheap"}\n';
-    for (let i = 5001; i < 6000; i++) text += `${goodLine(i)}\n`;
-    const got = await parallel(Buffer.from(text), 65_536, 10_000, two);
-    expect(got.rows).toHaveLength(5000);
-    expect(got.lines[4999]).toBe(5004);
-    expect(got.error?.message).toBe('row 5000, column "price": value "cheap" is not a number (column type double) [in.ndjson, line 5006]');
+    for (let i = 0; i < 3000; i++) text += `${goodLine(i)}\n`;
+    const input = Buffer.from(text);
+    const posted = (t: DecodeThreads) => (t as unknown as { nextId: number }).nextId;
+    const before = posted(one);
+    const got = await parallel(input, 65_536, 10_000, one, true);
+    expect(show(got.rows)).toBe(show(single(input, 65_536).rows));
+    // About 140 bytes a line: 42 ranges of up to 10,000 bytes, every second one posted.
+    const ranges = Math.ceil(input.length / 10_000);
+    const sent = posted(one) - before;
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(ranges / 2) - 1);
+    expect(sent).toBeLessThanOrEqual(Math.ceil(ranges / 2) + 1);
   });
 });
