@@ -4,7 +4,8 @@ import { NdjsonDecoder } from './ndjson-decoder.js';
 
 /** A range of an NDJSON input (it starts and ends at line boundaries) and how to decode it. */
 export interface RangeRequest {
-  bytes: Uint8Array;
+  /** The range's bytes in pieces (the input's chunks as read, the last cut after a newline). */
+  pieces: Uint8Array[];
   /** Whether the range is the input's start (a byte-order mark is skipped only there). */
   atStart: boolean;
   name: string;
@@ -25,7 +26,7 @@ export function decodeRange(schema: StructType, m: RangeRequest): DecodedRange {
   const d = new NdjsonDecoder({ schema, name: m.name, invalidUtf8: m.invalidUtf8, chunkRows: m.chunkRows, atStart: m.atStart });
   const batches: arrow.RecordBatch[] = [];
   try {
-    for (const b of d.push(m.bytes)) batches.push(b);
+    for (const piece of m.pieces) for (const b of d.push(piece)) batches.push(b);
     for (const b of d.end()) batches.push(b);
   } catch {
     return { ok: false };

@@ -1,9 +1,9 @@
 /**
- * A thread decoding ranges of an NDJSON input (parallel-decoder.ts). Each range arrives as bytes
- * that start and end at line boundaries; it is decoded on its own (decode-range.ts, counting its
+ * A thread decoding ranges of an NDJSON input (parallel-decoder.ts). Each range arrives as the
+ * input's chunks (transferred, not copied) that start and end at line boundaries; it is decoded on its own (decode-range.ts, counting its
  * rows and lines from 0) and leaves as Arrow IPC (its buffer transferred, not copied) with the
  * counts the main thread needs to number the next range. A range that fails is not worded here:
- * its bytes go back, and the main thread decodes it again knowing where it starts, so the message
+ * its pieces go back, and the main thread decodes it again knowing where it starts, so the message
  * names the whole input's row and line exactly as a single decoder would.
  */
 import { parentPort } from 'node:worker_threads';
@@ -19,7 +19,7 @@ export interface ToDecoder extends RangeRequest {
 
 export type FromDecoder =
   | { id: number; ok: true; ipc: Uint8Array | undefined; rows: number; lines: number; breakRows: number[]; breakDeltas: number[] }
-  | { id: number; ok: false; bytes: Uint8Array };
+  | { id: number; ok: false; pieces: Uint8Array[] };
 
 const port = parentPort!;
 // The schema of the last range: the ranges of one input share it, parsed once.
@@ -29,8 +29,8 @@ port.on('message', (m: ToDecoder) => {
   if (schema?.text !== m.schemaString) schema = { text: m.schemaString, parsed: parseSchemaString(m.schemaString) };
   const r = decodeRange(schema.parsed, m);
   if (!r.ok) {
-    const back: FromDecoder = { id: m.id, ok: false, bytes: m.bytes };
-    return port.postMessage(back, [m.bytes.buffer as ArrayBuffer]);
+    const back: FromDecoder = { id: m.id, ok: false, pieces: m.pieces };
+    return port.postMessage(back, m.pieces.map((p) => p.buffer as ArrayBuffer));
   }
   // A range of blank lines has no batch to send.
   const ipc = r.batches.length ? arrow.tableToIPC(new arrow.Table(r.batches), 'stream') : undefined;

@@ -24,7 +24,7 @@ export interface ParallelDecodeOptions {
 }
 
 /** A range cut from the input: sent to a thread (its answer to come), or kept to decode here. */
-type Range = { atStart: boolean } & ({ reply: Promise<FromDecoder> } | { bytes: Uint8Array; decoded?: DecodedRange });
+type Range = { atStart: boolean } & ({ reply: Promise<FromDecoder> } | { pieces: Uint8Array[]; decoded?: DecodedRange });
 
 const DEFAULT_RANGE_BYTES = 8 * 1024 * 1024;
 
@@ -60,12 +60,12 @@ export class DecodeThreads {
     return this.workers.length;
   }
 
-  /** Posts a range (its buffer transferred) to the next thread in turn; resolves with its answer. */
+  /** Posts a range (its pieces' buffers transferred) to the next thread in turn; resolves with its answer. */
   decode(m: Omit<ToDecoder, 'id'>): Promise<FromDecoder> {
     const id = this.nextId++;
     const reply = new Promise<FromDecoder>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     reply.catch(() => undefined); // a range nobody waits for any more (the input failed earlier)
-    this.workers[id % this.workers.length].postMessage({ ...m, id } satisfies ToDecoder, [m.bytes.buffer as ArrayBuffer]);
+    this.workers[id % this.workers.length].postMessage({ ...m, id } satisfies ToDecoder, m.pieces.map((p) => p.buffer as ArrayBuffer));
     return reply;
   }
 
@@ -116,7 +116,12 @@ export class ParallelNdjsonDecoder {
     return row + this.breakDeltas[lo];
   }
 
-  /** The batches of the input read from `chunks`, in order. The threads end when it does. */
+  /**
+   * The batches of the input read from `chunks`, in order. The threads end when it does. A range
+   * is the chunks as they were read, the last one cut after its last newline (what follows, less
+   * than a line, is copied to start the next range): the input is never copied into ranges, and
+   * a chunk's buffer is transferred to its thread, not cloned.
+   */
   async *decode(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<arrow.RecordBatch> {
     const own = typeof this.opts.threads === 'number';
     const threads = typeof this.opts.threads === 'number' ? new DecodeThreads(this.opts.threads) : this.opts.threads;
@@ -124,53 +129,38 @@ export class ParallelNdjsonDecoder {
     // With alsoHere, every (count + 1)th range stays on this thread.
     const turn = threads.count + (this.opts.alsoHere ? 1 : 0);
     let ranges = 0;
-    const send = (range: Uint8Array, atStart: boolean) => {
+    const send = (pieces: Uint8Array[], atStart: boolean) => {
       if (this.opts.alsoHere && ranges++ % turn === threads.count) {
-        inFlight.push({ atStart, bytes: range });
+        inFlight.push({ atStart, pieces });
         return;
       }
-      // Transferred, so a view into a larger buffer is copied first.
-      const bytes = range.byteOffset === 0 && range.byteLength === range.buffer.byteLength ? range : range.slice();
-      const reply = threads.decode({ bytes, atStart, schemaString: this.schemaString, ...this.request() });
+      const reply = threads.decode({ pieces, atStart, schemaString: this.schemaString, ...this.request() });
       inFlight.push({ reply, atStart });
     };
     const max = 2 * turn;
     try {
       let atStart = true;
-      let buf = new Uint8Array(this.rangeBytes);
-      let len = 0;
-      const flushUpTo = (end: number) => {
-        // The rest moves to a new buffer first: the range's buffer is transferred to its thread.
-        const range = buf.subarray(0, end);
-        const rest = buf.subarray(end, len);
-        buf = new Uint8Array(Math.max(this.rangeBytes, rest.length * 2));
-        buf.set(rest);
-        len = rest.length;
-        send(range, atStart);
-        atStart = false;
-      };
+      let pieces: Uint8Array[] = [];
+      let bytes = 0;
       for await (const chunk of chunks) {
-        let c: Uint8Array = chunk;
-        while (c.length) {
-          const room = buf.length - len;
-          const take = Math.min(room, c.length);
-          buf.set(c.subarray(0, take), len);
-          len += take;
-          c = c.subarray(take);
-          if (len < buf.length) break;
-          // A full range: cut after its last newline (a line longer than a range grows the buffer).
-          const nl = buf.lastIndexOf(0x0a, len - 1);
-          if (nl < 0) {
-            const bigger = new Uint8Array(buf.length * 2);
-            bigger.set(buf.subarray(0, len));
-            buf = bigger;
-            continue;
-          }
-          flushUpTo(nl + 1);
-          while (inFlight.length >= max) yield* this.take(inFlight);
-        }
+        // Only a chunk with a buffer of its own can be transferred; any other is copied once.
+        // (new Uint8Array(view) copies; a Buffer's slice() would be another view of the same memory.)
+        const piece = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk);
+        pieces.push(piece);
+        bytes += piece.length;
+        if (bytes < this.rangeBytes) continue;
+        // A full range: cut after the chunk's last newline (a line longer than a range waits for its end).
+        const nl = piece.lastIndexOf(0x0a);
+        if (nl < 0) continue;
+        const rest = new Uint8Array(piece.subarray(nl + 1));
+        pieces[pieces.length - 1] = piece.subarray(0, nl + 1);
+        send(pieces, atStart);
+        atStart = false;
+        pieces = rest.length ? [rest] : [];
+        bytes = rest.length;
+        while (inFlight.length >= max) yield* this.take(inFlight);
       }
-      if (len > 0 || atStart) send(buf.subarray(0, len), atStart);
+      if (bytes > 0 || atStart) send(pieces, atStart);
       while (inFlight.length) yield* this.take(inFlight);
     } finally {
       if (own) await threads.close();
@@ -186,19 +176,19 @@ export class ParallelNdjsonDecoder {
     const head = inFlight[0];
     // While the oldest range is on a thread, the next range kept here is decoded meanwhile.
     if ('reply' in head) {
-      const mine = inFlight.find((r): r is Range & { bytes: Uint8Array; decoded?: DecodedRange } => 'bytes' in r && !r.decoded);
-      if (mine) mine.decoded = decodeRange(this.opts.schema, { bytes: mine.bytes, atStart: mine.atStart, ...this.request() });
+      const mine = inFlight.find((r): r is Range & { pieces: Uint8Array[]; decoded?: DecodedRange } => 'pieces' in r && !r.decoded);
+      if (mine) mine.decoded = decodeRange(this.opts.schema, { pieces: mine.pieces, atStart: mine.atStart, ...this.request() });
     }
     inFlight.shift();
     let m: DecodedRange;
-    let bytes: Uint8Array;
+    let pieces: Uint8Array[];
     if ('reply' in head) {
       const r = await head.reply;
-      bytes = r.ok ? new Uint8Array(0) : r.bytes;
+      pieces = r.ok ? [] : r.pieces;
       m = r.ok ? { ...r, batches: r.ipc ? arrow.tableFromIPC(r.ipc).batches : [] } : { ok: false };
     } else {
-      bytes = head.bytes;
-      m = head.decoded ?? decodeRange(this.opts.schema, { bytes: head.bytes, atStart: head.atStart, ...this.request() });
+      pieces = head.pieces;
+      m = head.decoded ?? decodeRange(this.opts.schema, { pieces: head.pieces, atStart: head.atStart, ...this.request() });
     }
     if (!m.ok) {
       // Decoded again here, as a single decoder would have met it: the rows before the bad
@@ -213,7 +203,7 @@ export class ParallelNdjsonDecoder {
         this.rowCount = d.rows;
         return out;
       };
-      yield* step(d.push(bytes)); // the rows before the bad line, when it ends with a newline
+      for (const piece of pieces) yield* step(d.push(piece)); // the rows before the bad line, when it ends with a newline
       yield* step(d.end()); // throws the line's error
       throw new TributaryError('INTERNAL', `${this.opts.name}: a decoding thread refused lines that decode here; please report this`);
     }

@@ -116,12 +116,12 @@ describe('parallel NDJSON decoding', () => {
     const input = Buffer.from(text);
     const posted = (t: DecodeThreads) => (t as unknown as { nextId: number }).nextId;
     const before = posted(one);
-    const got = await parallel(input, 65_536, 10_000, one, true);
+    const got = await parallel(input, 4096, 10_000, one, true);
     expect(show(got.rows)).toBe(show(single(input, 65_536).rows));
-    // About 140 bytes a line: 42 ranges of up to 10,000 bytes, every second one posted.
-    const ranges = Math.ceil(input.length / 10_000);
+    // A range is cut once 10,000 bytes have come: three chunks of 4,096 bytes (less the part
+    // line after the last newline). Every second range is posted to the thread.
     const sent = posted(one) - before;
-    expect(sent).toBeGreaterThanOrEqual(Math.floor(ranges / 2) - 1);
-    expect(sent).toBeLessThanOrEqual(Math.ceil(ranges / 2) + 1);
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(input.length / 12_288 / 2) - 1);
+    expect(sent).toBeLessThanOrEqual(Math.ceil(input.length / 8192 / 2) + 1);
   });
 });
