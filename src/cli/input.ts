@@ -217,7 +217,7 @@ export function streamNdjson(source: string, schema: StructType, opts: NdjsonOpt
   }
   if (opts.decodeWorkers && opts.decodeWorkers > 0) {
     // Ranges of the input decoded on threads (parallel-decoder.ts), the batches in input order.
-    const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads: opts.decodeWorkers, alsoHere: process.env.TRIBUTARY_DECODE_HERE !== '0' });
+    const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads: opts.decodeWorkers, alsoHere: true });
     return {
       batches: parallel.decode(chunks(() => parallel.rows)),
       get rows() {
