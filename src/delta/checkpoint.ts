@@ -71,7 +71,7 @@ export const CHECKPOINT_ROW_GROUP_ACTIONS = 5_000;
  */
 export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
   const storage = engine.storage;
-  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_ROW_GROUP_ACTIONS);
+  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_SCHEMA);
   const path = checkpointPath(version);
   // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
   await storage.write(path, bytes);
@@ -91,16 +91,18 @@ export async function writeCheckpoint(engine: Engine, version: number, actions: 
 }
 
 /**
- * The checkpoint's Parquet bytes, `rowGroupActions` actions at a time: each chunk becomes Arrow,
- * goes to the encoder and is dropped, so neither the JS heap nor the encoder holds the whole
- * state in its Arrow form at once (a handler without bounded files gets the chunks via `open`).
+ * A checkpoint file's Parquet bytes (a classic checkpoint, or a V2 sidecar with its narrower
+ * `schema`), CHECKPOINT_ROW_GROUP_ACTIONS actions at a time: each chunk becomes Arrow, goes to
+ * the encoder and is dropped, so neither the JS heap nor the encoder holds the whole state in
+ * its Arrow form at once (a handler without bounded files gets the chunks via `open`).
  */
-async function encodeCheckpoint(engine: Engine, actions: readonly Action[], rowGroupActions: number): Promise<Uint8Array> {
+export async function encodeCheckpoint(engine: Engine, actions: readonly Action[], schema: StructType): Promise<Uint8Array> {
+  const rowGroupActions = CHECKPOINT_ROW_GROUP_ACTIONS;
   const opts = { compression: 'snappy', rowGroupRows: rowGroupActions } as const;
-  const writer = engine.parquet.openBounded?.(CHECKPOINT_SCHEMA, opts) ?? engine.parquet.open(CHECKPOINT_SCHEMA, opts, actions.length);
+  const writer = engine.parquet.openBounded?.(schema, opts) ?? engine.parquet.open(schema, opts, actions.length);
   try {
     for (let i = 0; i < actions.length; i += rowGroupActions) {
-      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), CHECKPOINT_SCHEMA));
+      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), schema));
     }
     return await writer.finish();
   } catch (e) {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
-import { rowsToRecordBatch } from '../arrow/record-batch.js';
 import type { Engine } from './engine.js';
 import { type Action, parseActions, serializeActions } from './actions.js';
-import { CHECKPOINT_SCHEMA, checkpointRows, type CheckpointOnlyRow, type LastCheckpoint, readCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_SCHEMA, type CheckpointOnlyRow, encodeCheckpoint, type LastCheckpoint, readCheckpoint } from './checkpoint.js';
 import { decodeAddPath } from './partitions.js';
 import { LAST_CHECKPOINT, LOG_DIR, parseLogFileName, SIDECAR_DIR, sidecarName, v2CheckpointPath } from './filenames.js';
 import { withJsonChecksum } from './json-checksum.js';
@@ -124,8 +122,8 @@ export async function writeV2Checkpoint(engine: Engine, version: number, actions
   };
   let sidecarBytes = 0;
   if (fileActions.length) {
-    const batch = rowsToRecordBatch(checkpointRows(fileActions), SIDECAR_SCHEMA);
-    const bytes = await engine.parquet.encode(new arrow.Table([batch]), SIDECAR_SCHEMA, { compression: 'snappy', rowGroupRows: 1 << 20 });
+    // Row group by row group, as classic checkpoints are: the encoder never holds every file action.
+    const bytes = await encodeCheckpoint(engine, fileActions, SIDECAR_SCHEMA);
     const name = sidecarName(version, 1, 1, randomUUID());
     const path = `${SIDECAR_DIR}/${name}`;
     await storage.write(path, bytes);

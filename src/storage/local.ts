@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs, readFile as readFileCb } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import * as nodePath from 'node:path';
 import { TributaryError } from '../errors.js';
 import { failpoint } from '../failpoints.js';
@@ -74,22 +75,33 @@ export class LocalStorage implements Storage {
     return dir === this.root || dir.startsWith(this.root + nodePath.sep);
   }
 
-  /** Writes a hidden temp file next to the target and fsyncs it; returns its absolute path. */
-  private async stage(path: string, data: Uint8Array | string): Promise<string> {
-    const target = this.abs(path);
+  /**
+   * Creates a hidden temp file next to `target` (an absolute path), exclusively, making its
+   * directory first; returns the temp file's path and its open handle.
+   */
+  private async openStaging(target: string): Promise<{ tmp: string; fh: FileHandle }> {
     const dir = nodePath.dirname(target);
     await this.ensureDir(dir);
     const tmp = nodePath.join(dir, stagingName(nodePath.basename(target)));
-    let fh: import('node:fs/promises').FileHandle;
     try {
-      fh = await fs.open(tmp, 'wx');
+      return { tmp, fh: await fs.open(tmp, 'wx') };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, `cannot write ${target}`);
       // The directory went after we saw it (another writer's failed write removed it empty).
       this.dirs.delete(dir);
       await this.ensureDir(dir);
-      fh = await fs.open(tmp, 'wx').catch((e2: unknown) => Promise.reject(ioError(e2, `cannot write ${target}`)));
+      try {
+        return { tmp, fh: await fs.open(tmp, 'wx') };
+      } catch (e2) {
+        throw ioError(e2, `cannot write ${target}`);
+      }
     }
+  }
+
+  /** Writes a hidden temp file next to the target and fsyncs it; returns its absolute path. */
+  private async stage(path: string, data: Uint8Array | string): Promise<string> {
+    const target = this.abs(path);
+    const { tmp, fh } = await this.openStaging(target);
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -118,19 +130,7 @@ export class LocalStorage implements Storage {
   /** As `write`, from a stream: the temp file is filled chunk by chunk, so the object is never whole in memory. */
   async writeStream(path: string, chunks: AsyncIterable<Uint8Array>): Promise<void> {
     const target = this.abs(path);
-    const dir = nodePath.dirname(target);
-    await this.ensureDir(dir);
-    const tmp = nodePath.join(dir, stagingName(nodePath.basename(target)));
-    let fh: import('node:fs/promises').FileHandle;
-    try {
-      fh = await fs.open(tmp, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(e, `cannot write ${target}`);
-      // As in stage: the directory went after we saw it (another writer's failed write removed it empty).
-      this.dirs.delete(dir);
-      await this.ensureDir(dir);
-      fh = await fs.open(tmp, 'wx').catch((e2: unknown) => Promise.reject(ioError(e2, `cannot write ${target}`)));
-    }
+    const { tmp, fh } = await this.openStaging(target);
     try {
       for await (const chunk of chunks) {
         // The caller's stream failing is its own error; only the file system's are wrapped.
@@ -149,7 +149,7 @@ export class LocalStorage implements Storage {
       await fs.rm(tmp, { force: true });
       throw ioError(e, `cannot write ${target}`);
     }
-    await syncDir(dir);
+    await syncDir(nodePath.dirname(target));
   }
 
   async putIfAbsent(path: string, data: Uint8Array | string): Promise<boolean> {

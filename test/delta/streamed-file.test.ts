@@ -4,13 +4,13 @@ import type * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { readFooter } from '../../src/parquet/footer.js';
 import { LocalStorage } from '../../src/storage/local.js';
 import { TributaryError } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
+import { BATCH, BATCHES, batchAt, rowAt, SCHEMA } from '../support/stream-batches.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -19,16 +19,6 @@ import { tempDir } from '../support/tmp.js';
  * into one buffer. Memory is asserted by the sizes of the chunks the store was given.
  */
 const tmp = tempDir('tributary-streamed-file-');
-const SCHEMA = parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE');
-const BATCH = 10_000;
-const BATCHES = 40;
-
-const batchAt = (k: number): arrow.RecordBatch =>
-  rowsToRecordBatch(
-    Array.from({ length: BATCH }, (_, i) => ({ id: k * BATCH + i, coin: ['btc', 'eth', null][i % 3], price: (k * BATCH + i) / 4 })),
-    SCHEMA,
-  );
-
 /** The real local store, recording what each write and writeStream was given. */
 class RecordingStorage extends LocalStorage {
   readonly streamed = new Map<string, number[]>();
@@ -93,7 +83,7 @@ describe('a streamed data file is stored a row group at a time', () => {
     expect(engine.read(bytes).numRows).toBe(BATCH * BATCHES);
     const rows = arrowToRows(await (await DeltaTable.open(dir)).read());
     expect(rows).toHaveLength(BATCH * BATCHES);
-    expect(rows[BATCH * BATCHES - 1]).toEqual({ id: BigInt(BATCH * BATCHES - 1), coin: ['btc', 'eth', null][(BATCH - 1) % 3], price: (BATCH * BATCHES - 1) / 4 });
+    expect(rows[BATCH * BATCHES - 1]).toEqual(rowAt(BATCH * BATCHES - 1));
   }, 300_000);
 
   it('cuts the first file from its stored row groups, not the 3x compression guess', async () => {

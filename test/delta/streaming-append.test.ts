@@ -10,6 +10,7 @@ import { CHUNK_ROWS } from '../../src/delta/write-files.js';
 import { countingHandler } from '../../src/parquet/counting-handler.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { TributaryError } from '../../src/errors.js';
+import { BATCH, BATCHES, batchAt, rowAt, SCHEMA } from '../support/stream-batches.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -19,16 +20,6 @@ import { tempDir } from '../support/tmp.js';
  * ahead of the encoder, and how many files are stored before it ends.
  */
 const tmp = tempDir('tributary-stream-');
-const SCHEMA = parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE');
-const BATCH = 10_000;
-const BATCHES = 40;
-
-const batchAt = (k: number): arrow.RecordBatch =>
-  rowsToRecordBatch(
-    Array.from({ length: BATCH }, (_, i) => ({ id: k * BATCH + i, coin: ['btc', 'eth', null][i % 3], price: (k * BATCH + i) / 4 })),
-    SCHEMA,
-  );
-
 const dataFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.parquet'));
 
 describe('append of a stream of batches', () => {
@@ -57,7 +48,7 @@ describe('append of a stream of batches', () => {
     expect(filesWhilePulling[BATCHES - 1]).toBeGreaterThanOrEqual(6);
     const rows = arrowToRows(await (await DeltaTable.open(dir)).read()).sort((a, b) => Number(a.id) - Number(b.id));
     expect(rows).toHaveLength(BATCH * BATCHES);
-    expect(rows[BATCH * BATCHES - 1]).toEqual({ id: BigInt(BATCH * BATCHES - 1), coin: ['btc', 'eth', null][(BATCH - 1) % 3], price: (BATCH * BATCHES - 1) / 4 });
+    expect(rows[BATCH * BATCHES - 1]).toEqual(rowAt(BATCH * BATCHES - 1));
     expect(readdirSync(path.join(dir, '_delta_log')).filter((f) => f.endsWith('.json'))).toEqual(['00000000000000000000.json']);
   });
 
@@ -77,7 +68,7 @@ describe('append of a stream of batches', () => {
     expect(engine.filesOnThread).toBe(1);
     const rows = arrowToRows(await (await DeltaTable.open(dir)).read());
     expect(rows).toHaveLength(BATCH * BATCHES);
-    expect(rows[BATCH * BATCHES - 1]).toEqual({ id: BigInt(BATCH * BATCHES - 1), coin: ['btc', 'eth', null][(BATCH - 1) % 3], price: (BATCH * BATCHES - 1) / 4 });
+    expect(rows[BATCH * BATCHES - 1]).toEqual(rowAt(BATCH * BATCHES - 1));
   }, 300_000); // a deadlock fails it at the timeout; on a shared 2-core machine it takes seconds
 
   it('a stream that fails after files were stored leaves the table exactly as it was', async () => {

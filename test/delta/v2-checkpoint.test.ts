@@ -6,11 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { parseDdl } from '../../src/schema/ddl.js';
-import { CHECKPOINT_SCHEMA, checkpointRows } from '../../src/delta/checkpoint.js';
+import type { Action } from '../../src/delta/actions.js';
+import { CHECKPOINT_ROW_GROUP_ACTIONS, CHECKPOINT_SCHEMA, checkpointRows } from '../../src/delta/checkpoint.js';
 import { engineFor } from '../../src/delta/engine.js';
 import { jsonChecksum } from '../../src/delta/json-checksum.js';
 import { cleanupExpiredLogs } from '../../src/delta/operations/log-cleanup.js';
 import { Snapshot } from '../../src/delta/snapshot.js';
+import { readCheckpointActions, writeV2Checkpoint } from '../../src/delta/v2-checkpoint.js';
+import { readFooter } from '../../src/parquet/footer.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -79,6 +82,28 @@ describe('writing V2 checkpoints', () => {
     const snap = await Snapshot.load(await engineFor(dir));
     expect(snap.checkpointVersion).toBe(4);
     expect(await ids(dir)).toEqual(range(0, 15));
+  });
+
+  it('writes the sidecar a row group of actions at a time: more file actions than one row group read back whole, from several row groups', async () => {
+    const dir = tmp();
+    const engine = await engineFor(dir);
+    const CHUNK = CHECKPOINT_ROW_GROUP_ACTIONS;
+    const actions: Action[] = [
+      { protocol: { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['v2Checkpoint'], writerFeatures: ['v2Checkpoint'] } },
+      { metaData: { id: '0b6e2f3a-8c1d-4e5f-9a7b-1c2d3e4f5a6b', format: { provider: 'parquet', options: {} }, schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false, metadata: {} }] }), partitionColumns: [], configuration: { 'delta.checkpointPolicy': 'v2' }, createdTime: 1_764_633_600_000 } },
+    ];
+    const adds = 2 * CHUNK + 3;
+    for (let i = 0; i < adds; i++) actions.push({ add: { path: `part-${String(i).padStart(5, '0')}.snappy.parquet`, partitionValues: {}, size: 1000 + i, modificationTime: 1_764_633_600_000 + i, dataChange: true, stats: JSON.stringify({ numRecords: 1, minValues: { id: i }, maxValues: { id: i }, nullCount: { id: 0 } }) } });
+    actions.push({ remove: { path: 'part-old.snappy.parquet', deletionTimestamp: 1_764_633_600_000, dataChange: true, extendedFileMetadata: true, partitionValues: {}, size: 7 } });
+    const info = await writeV2Checkpoint(engine, 9, actions);
+    expect(info).toMatchObject({ version: 9, numOfAddFiles: adds });
+    const [sidecar] = sidecars(dir);
+    const footer = readFooter(new Uint8Array(readFileSync(path.join(log(dir), '_sidecars', sidecar))));
+    expect(footer.numRows).toBe(adds + 1);
+    expect(footer.rowGroups.map((g) => Number(g.numRows))).toEqual([CHUNK, CHUNK, 4]);
+    // Every action reads back, in order: the top level's non-file actions, then the sidecar's.
+    const back = await readCheckpointActions(engine, [`_delta_log/${info.v2Checkpoint!.path}`]);
+    expect(back).toEqual(actions);
   });
 
   it('writes classic checkpoints for a table that supports v2Checkpoint with the classic policy', async () => {

@@ -1,7 +1,8 @@
-"""Helpers for the table-feature tests (test_clustering.py, test_variant.py): a JSON API on
-loopback for `tributary run --format http-json`, the number of files a Spark query read, and an
-independent decoder of the Variant binary encoding (written from apache/parquet-format's
-VariantEncoding.md; PySpark 3.5 has none, and delta-rs returns variants as their raw bytes)."""
+"""Helpers for the table-feature tests (test_clustering.py, test_variant.py, the stream of
+test_column_mapping.py): a JSON API on loopback for `tributary run --format http-json`, the
+number of files a Spark query read, and an independent decoder of the Variant binary encoding
+(written from apache/parquet-format's VariantEncoding.md; PySpark 3.5 has none, and delta-rs
+returns variants as their raw bytes)."""
 
 import contextlib
 import decimal

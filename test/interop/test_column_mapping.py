@@ -14,8 +14,6 @@ import datetime as dt
 import decimal
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from urllib.parse import unquote
@@ -24,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import assert_same_rows, canon_row, deltars_rows, spark_rows, tributary
+from feature_support import json_api
 
 MODES = ["name", "id"]
 
@@ -185,34 +184,10 @@ def check_our_files(path):
     assert int(meta["configuration"]["delta.columnMapping.maxColumnId"]) >= max(i for _, i, _ in fields)
 
 
-class Records(BaseHTTPRequestHandler):
-    records = []
-
-    def do_GET(self):  # noqa: N802 - http.server's name
-        body = json.dumps(self.records).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture()
-def http_records():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (Records,), {"records": []}))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-
-
 STREAM_SCHEMA = "id BIGINT, `renamed (a.b)` STRING, `price (usd)` DECIMAL(10,2), st STRUCT<`y z`: STRING, n: INT>, ts TIMESTAMP, `trade date` DATE"
 
 
-def stream(path, server, checkpoint):
-    url = f"http://127.0.0.1:{server.server_address[1]}/records"
+def stream(path, url, checkpoint):
     return tributary(
         "run", "--format", "http-json", "--option", f"url={url}", "--option", f"schema={STREAM_SCHEMA}", "--option", "cursorField=id",
         "--checkpoint", checkpoint, "--trigger", "availableNow", path,
@@ -220,7 +195,7 @@ def stream(path, server, checkpoint):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_spark_table_with_column_mapping_written_by_both(spark, scratch, http_records, mode):
+def test_spark_table_with_column_mapping_written_by_both(spark, scratch, mode):
     path = scratch / f"colmap_{mode}_{spark.version.replace('.', '_')}"
     spark.sql(f"CREATE TABLE delta.`{path}` ({SPARK_DDL}) USING delta PARTITIONED BY (`trade date`) TBLPROPERTIES ('delta.columnMapping.mode' = '{mode}')")
     model = {}
@@ -264,15 +239,19 @@ def test_spark_table_with_column_mapping_written_by_both(spark, scratch, http_re
     add(ours2)
 
     # A stream into the table: http-json records whose keys are the odd names, as they are.
-    http_records.RequestHandlerClass.records = [
+    streamed = [
         {"id": 20, "renamed (a.b)": "streamed", "price (usd)": "20.20", "st": {"y z": "s", "n": 20}, "ts": "2026-11-28T10:00:00.123456Z", "trade date": "2026-11-28"},
         {"id": 21, "renamed (a.b)": None, "price (usd)": None, "st": None, "ts": None, "trade date": None},
     ]
+    # One page the API serves whole on every request, as it is when the request comes.
+    page = [json.dumps(r) for r in streamed]
     cp = scratch / f"cp_{path.name}"
-    stream(path, http_records, cp)
-    http_records.RequestHandlerClass.records.append({"id": 22, "renamed (a.b)": "later", "price (usd)": "0.01", "st": {"y z": None, "n": None}, "ts": "1970-01-01T00:00:00.000001Z", "trade date": "2026-11-29"})
-    stream(path, http_records, cp)  # the cursor: only id 22 is new
-    for r in http_records.RequestHandlerClass.records:
+    with json_api([page]) as url:
+        stream(path, url, cp)
+        streamed.append({"id": 22, "renamed (a.b)": "later", "price (usd)": "0.01", "st": {"y z": None, "n": None}, "ts": "1970-01-01T00:00:00.000001Z", "trade date": "2026-11-29"})
+        page.append(json.dumps(streamed[-1]))
+        stream(path, url, cp)  # the cursor: only id 22 is new
+    for r in streamed:
         model[r["id"]] = {**r, "tags": None, "m": None}
     judge(spark, path, model, "after the stream")
 

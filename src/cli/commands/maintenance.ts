@@ -4,7 +4,7 @@ import { optimize, type OptimizeProgress } from '../../delta/operations/optimize
 import { vacuum, type VacuumProgress } from '../../delta/operations/vacuum.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
-import { progressView, type ProgressView } from '../progress.js';
+import { type ProgressSwitches, progressView, type ProgressView } from '../progress.js';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
@@ -19,20 +19,19 @@ function showVacuum(bar: ProgressView, p: VacuumProgress): void {
   else bar.show('vacuum: deleting', p.filesDeleted, p.filesToDelete, `${count(p.filesDeleted)}/${count(p.filesToDelete)} files deleted, ${count(p.filesListed)} listed`);
 }
 
-export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; progress?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
-  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
+/** Runs `op` with the progress bar the switches ask for (its `onProgress`, when shown), stopped however `op` ends. */
+async function withProgress<P, T>(args: ProgressSwitches, show: (bar: ProgressView, p: P) => void, op: (onProgress: ((p: P) => void) | undefined) => Promise<T>): Promise<T> {
   const bar = progressView(args);
-  let m;
   try {
-    m = await optimize(table, {
-      where: args.where,
-      targetFileSize: args.targetFileSize,
-      minFiles: args.minFiles,
-      onProgress: bar.active ? (p) => showOptimize(bar, p) : undefined,
-    });
+    return await op(bar.active ? (p) => show(bar, p) : undefined);
   } finally {
     bar.stop();
   }
+}
+
+export async function optimizeCommand(tablePath: string, args: { where?: string; targetFileSize?: number; minFiles?: number; json?: boolean; progress?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
+  const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
+  const m = await withProgress(args, showOptimize, (onProgress) => optimize(table, { where: args.where, targetFileSize: args.targetFileSize, minFiles: args.minFiles, onProgress }));
   if (args.json) out.write(JSON.stringify(m) + '\n');
   else if (m.version === undefined) out.write(`nothing to optimize in ${table.storage.root} (version ${table.version})\n`);
   else {
@@ -44,18 +43,7 @@ export async function optimizeCommand(tablePath: string, args: { where?: string;
 
 export async function vacuumCommand(tablePath: string, args: { retention?: number; dryRun?: boolean; force?: boolean; json?: boolean; progress?: boolean; storageOption?: string[] }, out: CliStdout): Promise<void> {
   const table = await DeltaTable.open(tablePath, undefined, { storageOptions: keyValues('--storage-option', args.storageOption) });
-  const bar = progressView(args);
-  let r;
-  try {
-    r = await vacuum(table, {
-      retentionMs: args.retention,
-      dryRun: args.dryRun,
-      force: args.force,
-      onProgress: bar.active ? (p) => showVacuum(bar, p) : undefined,
-    });
-  } finally {
-    bar.stop();
-  }
+  const r = await withProgress(args, showVacuum, (onProgress) => vacuum(table, { retentionMs: args.retention, dryRun: args.dryRun, force: args.force, onProgress }));
   if (args.json) {
     out.write(JSON.stringify(r) + '\n');
     return;
