@@ -114,11 +114,24 @@ function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
 function decimalsFit(d: arrow.Data, precision: number): boolean {
   const w = d.values as Uint32Array;
   const limit = 10n ** BigInt(precision);
+  // Values within ±2^53 (the top 75 bits all sign) are exact as doubles and are compared without
+  // a BigInt: with 10^precision up to 10^15 (exact too); every one of them fits a wider precision.
+  const small = precision <= 15 ? 10 ** precision : Infinity;
   for (let i = 0; i < d.length; i++) {
     if (!valid(d, i)) continue;
-    const hi = w[i * 4 + 3];
-    // Small values (the top 96 bits all sign) are checked without a BigInt.
-    if (precision >= 10 && (((hi | w[i * 4 + 2] | w[i * 4 + 1]) === 0 && w[i * 4] < 2 ** 31) || ((hi & w[i * 4 + 2] & w[i * 4 + 1]) === 0xffffffff && w[i * 4] >= 2 ** 31))) continue;
+    const w0 = w[i * 4];
+    const w1 = w[i * 4 + 1];
+    const w2 = w[i * 4 + 2];
+    const w3 = w[i * 4 + 3];
+    if (w3 === 0 && w2 === 0 && w1 < 0x200000) {
+      if (w1 * 4294967296 + w0 < small) continue;
+      return false;
+    }
+    if (w3 === 0xffffffff && w2 === 0xffffffff && w1 >= 0xffe00000) {
+      // The magnitude, 2^64 - (w1 * 2^32 + w0), in two exact parts.
+      if ((0xffffffff - w1) * 4294967296 + (4294967296 - w0) < small) continue;
+      return false;
+    }
     let x = 0n;
     for (let k = 3; k >= 0; k--) x = (x << 32n) | BigInt(w[i * 4 + k]);
     x = BigInt.asIntN(128, x);
