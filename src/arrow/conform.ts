@@ -73,6 +73,10 @@ function nullData(type: arrow.DataType, n: number): arrow.Data {
   return b.finish().flush();
 }
 
+/** The high 32-bit words (two's complement, rounded down) of the timestamp range's ends. */
+const MIN_MICROS_HI = Number(MIN_MICROS >> 32n);
+const MAX_MICROS_HI = Number(MAX_MICROS >> 32n);
+
 /** Checks a column of the table's own Arrow type without copying it; false sends it to the row path. */
 function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
   if (!nullable && d.nullCount > 0) return false;
@@ -101,7 +105,14 @@ function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
     case 'timestamp':
     case 'timestamp_ntz': {
       const v = d.values as BigInt64Array;
-      for (let i = 0; i < d.length; i++) if ((v[i] < MIN_MICROS || v[i] > MAX_MICROS) && valid(d, i)) return false;
+      // Nearly every value's high word lies strictly between the range ends' high words: it is
+      // in range, decided on an int32 (reading a BigInt64Array element makes a BigInt).
+      const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      for (let i = 0; i < d.length; i++) {
+        const h = w[2 * i + 1];
+        if (h > MIN_MICROS_HI && h < MAX_MICROS_HI) continue;
+        if ((v[i] < MIN_MICROS || v[i] > MAX_MICROS) && valid(d, i)) return false;
+      }
       return true;
     }
     default:

@@ -74,3 +74,44 @@ describe('conformBatch: Arrow decimals against the column precision', () => {
     );
   });
 });
+
+const MIN_MICROS = -62135596800000000n; // 0001-01-01T00:00:00Z
+const MAX_MICROS = 253402300799999999n; // 9999-12-31T23:59:59.999999Z
+
+describe('conformBatch: Arrow timestamps against the range 0001-01-01 to 9999-12-31', () => {
+  it('passes a column through as it is when every value is in range, and refuses it when one is not', () => {
+    // The ends, one off, their 32-bit words' edges, and anything of 64 bits.
+    const near = (x: bigint) => [x - 1n, x, x + 1n, (x >> 32n) << 32n, ((x >> 32n) << 32n) - 1n, ((x >> 32n) + 1n) << 32n];
+    const micros = fc.oneof(
+      fc.constantFrom(...near(MIN_MICROS), ...near(MAX_MICROS), 0n, -1n),
+      fc.bigInt({ min: MIN_MICROS - 2n ** 33n, max: MIN_MICROS + 2n ** 33n }),
+      fc.bigInt({ min: MAX_MICROS - 2n ** 33n, max: MAX_MICROS + 2n ** 33n }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom('TIMESTAMP', 'TIMESTAMP_NTZ'), fc.array(micros, { minLength: 1, maxLength: 4 }), (ddl, values) => {
+        const schema = parseDdl(`t ${ddl}`);
+        const type = new arrow.Timestamp(arrow.TimeUnit.MICROSECOND, ddl === 'TIMESTAMP' ? 'UTC' : null);
+        const column = arrow.makeData({ type, length: values.length, nullCount: 0, data: BigInt64Array.from(values) } as never);
+        const fields = [new arrow.Field('t', type, true)];
+        const batch = new arrow.RecordBatch(new arrow.Schema(fields), arrow.makeData({ type: new arrow.Struct(fields), length: values.length, nullCount: 0, children: [column] }));
+        const inRange = values.every((v) => v >= MIN_MICROS && v <= MAX_MICROS);
+        let out: arrow.RecordBatch | undefined;
+        let error: unknown;
+        try {
+          out = conformBatch(batch, schema, 0);
+        } catch (e) {
+          error = e;
+        }
+        if (inRange) {
+          expect(error).toBeUndefined();
+          expect(out!.data.children[0]).toBe(column);
+        } else {
+          expect(error).toBeInstanceOf(TributaryError);
+          expect((error as TributaryError).code).toBe('ROW_INVALID');
+        }
+      }),
+      params(),
+    );
+  });
+});
