@@ -682,7 +682,7 @@ export class DecimalBuilder extends ColumnBuilder {
   }
 }
 
-class StructBuilder extends ColumnBuilder {
+export class StructBuilder extends ColumnBuilder {
   readonly children: ColumnBuilder[];
   private readonly names: string[];
   private readonly byName: Map<string, number>;
@@ -710,6 +710,14 @@ class StructBuilder extends ColumnBuilder {
     }
     for (let i = 0; i < this.children.length; i++) this.children[i].append(obj[this.names[i]], row);
   }
+  /**
+   * A present struct whose fields the caller has appended to `children` itself, one value each
+   * (nulls for absent fields included): the NDJSON decoder decodes nested objects in place.
+   */
+  appendPresent(): void {
+    this.validity.set(this.length);
+    this.length++;
+  }
   protected appendEmpty() {
     for (const c of this.children) c.appendNull();
   }
@@ -729,9 +737,9 @@ class StructBuilder extends ColumnBuilder {
   }
 }
 
-class ListBuilder extends ColumnBuilder {
+export class ListBuilder extends ColumnBuilder {
   private readonly offsets = new Growable(Int32Array);
-  private readonly child: ColumnBuilder;
+  readonly child: ColumnBuilder;
   constructor(
     type: DataType & { kind: 'array' },
     nullable: boolean,
@@ -754,6 +762,14 @@ class ListBuilder extends ColumnBuilder {
     this.child.elemIndex = undefined;
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.child.length;
+  }
+  /** A present list whose elements the caller has appended to `child` itself (the NDJSON decoder, in place). */
+  appendPresent(): void {
+    const n = this.length;
+    this.offsets.reserve(n + 2);
+    this.offsets.buf[n + 1] = this.child.length;
+    this.validity.set(n);
+    this.length = n + 1;
   }
   protected appendEmpty() {
     this.offsets.reserve(this.length + 2);

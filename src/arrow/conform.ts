@@ -73,6 +73,10 @@ function nullData(type: arrow.DataType, n: number): arrow.Data {
   return b.finish().flush();
 }
 
+/** The high 32-bit words (two's complement, rounded down) of the timestamp range's ends. */
+const MIN_MICROS_HI = Number(MIN_MICROS >> 32n);
+const MAX_MICROS_HI = Number(MAX_MICROS >> 32n);
+
 /** Checks a column of the table's own Arrow type without copying it; false sends it to the row path. */
 function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
   if (!nullable && d.nullCount > 0) return false;
@@ -101,7 +105,14 @@ function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
     case 'timestamp':
     case 'timestamp_ntz': {
       const v = d.values as BigInt64Array;
-      for (let i = 0; i < d.length; i++) if ((v[i] < MIN_MICROS || v[i] > MAX_MICROS) && valid(d, i)) return false;
+      // Nearly every value's high word lies strictly between the range ends' high words: it is
+      // in range, decided on an int32 (reading a BigInt64Array element makes a BigInt).
+      const w = new Int32Array(v.buffer, v.byteOffset, v.length * 2);
+      for (let i = 0; i < d.length; i++) {
+        const h = w[2 * i + 1];
+        if (h > MIN_MICROS_HI && h < MAX_MICROS_HI) continue;
+        if ((v[i] < MIN_MICROS || v[i] > MAX_MICROS) && valid(d, i)) return false;
+      }
       return true;
     }
     default:
@@ -114,11 +125,24 @@ function fastChecks(d: arrow.Data, t: DataType, nullable: boolean): boolean {
 function decimalsFit(d: arrow.Data, precision: number): boolean {
   const w = d.values as Uint32Array;
   const limit = 10n ** BigInt(precision);
+  // Values within ±2^53 (the top 75 bits all sign) are exact as doubles and are compared without
+  // a BigInt: with 10^precision up to 10^15 (exact too); every one of them fits a wider precision.
+  const small = precision <= 15 ? 10 ** precision : Infinity;
   for (let i = 0; i < d.length; i++) {
     if (!valid(d, i)) continue;
-    const hi = w[i * 4 + 3];
-    // Small values (the top 96 bits all sign) are checked without a BigInt.
-    if (precision >= 10 && (((hi | w[i * 4 + 2] | w[i * 4 + 1]) === 0 && w[i * 4] < 2 ** 31) || ((hi & w[i * 4 + 2] & w[i * 4 + 1]) === 0xffffffff && w[i * 4] >= 2 ** 31))) continue;
+    const w0 = w[i * 4];
+    const w1 = w[i * 4 + 1];
+    const w2 = w[i * 4 + 2];
+    const w3 = w[i * 4 + 3];
+    if (w3 === 0 && w2 === 0 && w1 < 0x200000) {
+      if (w1 * 4294967296 + w0 < small) continue;
+      return false;
+    }
+    if (w3 === 0xffffffff && w2 === 0xffffffff && w1 >= 0xffe00000) {
+      // The magnitude, 2^64 - (w1 * 2^32 + w0), in two exact parts.
+      if ((0xffffffff - w1) * 4294967296 + (4294967296 - w0) < small) continue;
+      return false;
+    }
     let x = 0n;
     for (let k = 3; k >= 0; k--) x = (x << 32n) | BigInt(w[i * 4 + k]);
     x = BigInt.asIntN(128, x);

@@ -21,7 +21,8 @@ export class JsonSyntaxError extends TributaryError {
   }
 }
 
-const MAX_DEPTH = 512;
+/** Deeper nesting is refused (the NDJSON decoder, which decodes nested values in place, checks it too). */
+export const MAX_DEPTH = 512;
 
 /**
  * `depth` is the nesting the text sits at, for a value cut out of a larger document (a column's

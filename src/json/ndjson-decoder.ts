@@ -1,13 +1,13 @@
 import { isUtf8 } from 'node:buffer';
 import * as arrow from 'apache-arrow';
-import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, VarBinaryBuilder } from '../arrow/builders.js';
+import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, type ListBuilder, type StructBuilder, VarBinaryBuilder } from '../arrow/builders.js';
 import { MAX_SAFE_MS } from '../arrow/coerce.js';
 import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
 import { toArrowSchema } from '../arrow/types.js';
 import { TributaryError } from '../errors.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import { isoDateDays, isoMinute, isoTail, isoTimestampMicros, nearestDouble, POW10 } from './byte-scalars.js';
-import { JsonSyntaxError, parseJsonExact } from './exact-parse.js';
+import { JsonSyntaxError, MAX_DEPTH, parseJsonExact } from './exact-parse.js';
 import { isCanonicalNumber, JsonNumber } from './json-number.js';
 import { invalidUtf8Error, parseNdjsonLine, withInputLine } from './ndjson.js';
 import { bomLength, firstInvalidUtf8 } from './utf8.js';
@@ -51,10 +51,14 @@ const BOOL = 5;
 const DATE = 6;
 const TIMESTAMP = 7;
 const TIMESTAMP_NTZ = 8;
-const OTHER = 9; // float, binary, struct, array, map: the builder's append
+const OTHER = 9; // float, binary, map, variant: the builder's append
+const STRUCT = 10; // decoded in place (see nested()), field by field
+const LIST = 11; // decoded in place, element by element
 
 function kindOf(t: DataType): number {
   if (t.kind === 'decimal') return DECIMAL;
+  if (t.kind === 'struct') return t.fields.length <= MAX_SLOT_FIELDS ? STRUCT : OTHER;
+  if (t.kind === 'array') return LIST;
   if (t.kind !== 'primitive') return OTHER;
   switch (t.name) {
     case 'string':
@@ -77,6 +81,50 @@ function kindOf(t: DataType): number {
       return TIMESTAMP_NTZ;
   }
   return OTHER;
+}
+
+/** A struct's fields seen in one value are bits of a small integer. */
+const MAX_SLOT_FIELDS = 30;
+
+/**
+ * How a value inside a struct or list (a field, an element) is decoded: the same kinds as a
+ * column's, with what its kind needs. One tree per nested column, made once per decoder.
+ */
+interface Slot {
+  readonly kind: number;
+  /** Decimal precision and scale, or integer bounds. */
+  readonly a: number;
+  readonly b: number;
+  /** A struct's field names (as UTF-8, compared with keys' bytes) and their slots. */
+  readonly names: readonly string[];
+  readonly keys: readonly Uint8Array[];
+  readonly fields: readonly Slot[];
+  /** A list's element. */
+  readonly element: Slot | undefined;
+}
+
+function slotOf(t: DataType): Slot {
+  const kind = kindOf(t);
+  let a = 0;
+  let b = 0;
+  if (t.kind === 'decimal') {
+    a = t.precision;
+    b = t.scale;
+  } else if (kind === INT && t.kind === 'primitive') {
+    const lim = t.name === 'integer' ? 2 ** 31 : t.name === 'short' ? 2 ** 15 : 2 ** 7;
+    a = -lim;
+    b = lim - 1;
+  }
+  const struct = kind === STRUCT && t.kind === 'struct' ? t.fields : [];
+  return {
+    kind,
+    a,
+    b,
+    names: struct.map((f) => f.name),
+    keys: struct.map((f) => Buffer.from(f.name, 'utf8')),
+    fields: struct.map((f) => slotOf(f.type)),
+    element: t.kind === 'array' ? slotOf(t.elementType) : undefined,
+  };
 }
 
 /**
@@ -130,6 +178,8 @@ export class NdjsonDecoder {
   /** Per column: decimal precision and scale, or integer bounds. */
   private readonly paramA: Float64Array;
   private readonly paramB: Float64Array;
+  /** Per column: how its nested values are decoded (used for structs and lists). */
+  private readonly slots: Slot[];
   private builders: ColumnBuilder[];
   /** The row stamp at which each column last got a value: repeated keys and missing columns. */
   private readonly seen: Float64Array;
@@ -202,6 +252,7 @@ export class NdjsonDecoder {
       }
     });
     this.seen = new Float64Array(this.ncols);
+    this.slots = fields.map((f) => slotOf(f.type));
     this.builders = columnBuilders(opts.schema);
   }
 
@@ -678,6 +729,9 @@ export class NdjsonDecoder {
           }
         }
         break;
+      case STRUCT:
+      case LIST:
+        return this.slotValue(this.slots[k], this.builders[k], b, p, 1);
     }
     return this.viaBuilder(k, b, p);
   }
@@ -688,6 +742,11 @@ export class NdjsonDecoder {
    * builder, which coerces (or refuses) it exactly as for a row object.
    */
   private viaBuilder(k: number, b: Buffer, p: number): number {
+    return this.appendParsed(this.builders[k], b, p, 1);
+  }
+
+  /** viaBuilder into any builder (a column's, a field's, an element's); `depth` is the nesting of the value's container (1: the row). */
+  private appendParsed(bld: ColumnBuilder, b: Buffer, p: number, depth: number): number {
     const c = b[p];
     let q: number;
     let v: unknown;
@@ -709,10 +768,10 @@ export class NdjsonDecoder {
       v = false;
     } else if (c === 123 || c === 91) {
       q = this.nestedEnd(b, p);
-      // At depth 1 (inside the row), so that the nesting bound counts as for the whole line.
-      v = parseJsonExact(b.toString('utf8', p, q), 1);
+      // At its depth in the line, so that the nesting bound counts as for the whole line.
+      v = parseJsonExact(b.toString('utf8', p, q), depth);
     } else throw MALFORMED;
-    this.builders[k].append(v, this.rowCount);
+    bld.append(v, this.rowCount);
     return q;
   }
 
@@ -876,6 +935,227 @@ export class NdjsonDecoder {
     const u = this.numHi * POW10[shift];
     if (precision <= 15 && u >= POW10[precision]) return false;
     (this.builders[k] as DecimalBuilder).appendUnscaled(this.numNeg ? -u : u);
+    return true;
+  }
+  // -------------------------------------------------------------------------------------------
+  // Nested values (structs, lists), decoded in place: no JavaScript object or array per value.
+
+  /**
+   * A value inside a struct or list (or a struct or list column's value) at b[p] into `bld`: what
+   * value() is for a column, by the slot's kind. Fast paths land what the builder's append()
+   * lands for the exact parser's value; anything else goes through appendParsed, the reference
+   * coercion. `depth` is the nesting of the value's container (1: the row).
+   */
+  private slotValue(slot: Slot, bld: ColumnBuilder, b: Buffer, p: number, depth: number): number {
+    const c = b[p];
+    if (c === 110) {
+      if (b[p + 1] === 117 && b[p + 2] === 108 && b[p + 3] === 108) {
+        bld.append(null, this.rowCount); // refused in a NOT NULL field or element
+        return p + 4;
+      }
+      throw MALFORMED;
+    }
+    switch (slot.kind) {
+      case STRING:
+        if (c === 34) {
+          let q = p + 1;
+          while (STRING_STOP[b[q]] === 0) q++;
+          if (b[q] === 34) {
+            (bld as VarBinaryBuilder).appendBytes(b, p + 1, q);
+            return q + 1;
+          }
+        }
+        break;
+      case DOUBLE:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          const x = this.double(b, p, q);
+          if (x - x === 0) {
+            (bld as FixedBuilder<Float64Array>).appendRaw(x);
+            return q;
+          }
+        }
+        break;
+      case LONG:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 16) {
+            const x = this.integer();
+            if (x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) {
+              (bld as Int64Builder).appendInt(x);
+              return q;
+            }
+          }
+        }
+        break;
+      case INT:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15) {
+            const x = this.integer();
+            if (x >= slot.a && x <= slot.b) {
+              (bld as FixedBuilder<Int32Array>).appendRaw(x);
+              return q;
+            }
+          }
+        }
+        break;
+      case DECIMAL:
+        if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.decimalInto(bld, slot.a, slot.b)) return q;
+        } else if (c === 34) {
+          const q = this.number(b, p + 1);
+          if (q > 0 && b[q] === 34 && this.decimalInto(bld, slot.a, slot.b)) return q + 1;
+        }
+        break;
+      case BOOL:
+        if (c === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
+          (bld as BoolBuilder).appendBool(true);
+          return p + 4;
+        }
+        if (c === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
+          (bld as BoolBuilder).appendBool(false);
+          return p + 5;
+        }
+        break;
+      case DATE:
+        if (c === 34 && b[p + 11] === 34) {
+          const days = isoDateDays(b, p + 1);
+          if (days === days) {
+            (bld as FixedBuilder<Int32Array>).appendRaw(days);
+            return p + 12;
+          }
+        }
+        break;
+      case TIMESTAMP:
+      case TIMESTAMP_NTZ:
+        if (c === 34) {
+          let q = p + 1;
+          while (STRING_STOP[b[q]] === 0) q++;
+          if (b[q] === 34) {
+            const micros = this.timestamp(b, p + 1, q, slot.kind === TIMESTAMP_NTZ);
+            if (micros === micros) {
+              (bld as Int64Builder).appendInt(micros);
+              return q + 1;
+            }
+          }
+        } else if (c === 45 || (c >= 48 && c <= 57)) {
+          const q = this.number(b, p);
+          if (q < 0) throw MALFORMED;
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15 && this.numHi < MAX_SAFE_MS) {
+            (bld as Int64Builder).appendInt(this.integer() * 1000);
+            return q;
+          }
+        }
+        break;
+      case STRUCT:
+        if (c === 123 && depth < MAX_DEPTH) return this.struct(slot, bld as StructBuilder, b, p, depth + 1);
+        break;
+      case LIST:
+        if (c === 91 && depth < MAX_DEPTH) return this.list(slot, bld as ListBuilder, b, p, depth + 1);
+        break;
+    }
+    return this.appendParsed(bld, b, p, depth);
+  }
+
+  /**
+   * The object at b[p] into a struct builder, its fields in any order: what StructBuilder.append
+   * does with the exact parser's object. A key that is no field (the builder refuses it), a key
+   * given twice (the exact parser refuses it) or broken syntax is MALFORMED: the reference words it.
+   */
+  private struct(slot: Slot, sb: StructBuilder, b: Buffer, p: number, depth: number): number {
+    const keys = slot.keys;
+    const n = keys.length;
+    let seen = 0;
+    let c = b[++p];
+    while (c === 32 || c === 9 || c === 13) c = b[++p];
+    if (c !== 125) {
+      for (;;) {
+        if (c !== 34) throw MALFORMED;
+        let q = p + 1;
+        c = b[q];
+        while (c !== 34 && c !== 92 && c >= 32) c = b[++q];
+        let i = -1;
+        if (c === 34) {
+          for (let j = 0; j < n; j++) {
+            const key = keys[j];
+            if (key.length !== q - p - 1) continue;
+            let m = 0;
+            while (m < key.length && key[m] === b[p + 1 + m]) m++;
+            if (m === key.length) {
+              i = j;
+              break;
+            }
+          }
+          p = q + 1;
+        } else {
+          // A key with escapes: its text by the exact parser.
+          q = this.stringEnd(b, p);
+          i = slot.names.indexOf(parseJsonExact(b.toString('utf8', p, q)) as string);
+          p = q;
+        }
+        if (i < 0 || (seen & (1 << i)) !== 0) throw MALFORMED;
+        seen |= 1 << i;
+        c = b[p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        if (c !== 58) throw MALFORMED;
+        c = b[++p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        p = this.slotValue(slot.fields[i], sb.children[i], b, p, depth);
+        c = b[p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        if (c === 44) {
+          c = b[++p];
+          while (c === 32 || c === 9 || c === 13) c = b[++p];
+          continue;
+        }
+        if (c !== 125) throw MALFORMED;
+        break;
+      }
+    }
+    // Absent fields are nulls (refused in a NOT NULL field), as for an object without them.
+    if (seen !== 2 ** n - 1) for (let i = 0; i < n; i++) if ((seen & (1 << i)) === 0) sb.children[i].append(undefined, this.rowCount);
+    sb.appendPresent();
+    return p + 1;
+  }
+
+  /** The array at b[p] into a list builder, element by element: what ListBuilder.append does with the exact parser's array. */
+  private list(slot: Slot, lb: ListBuilder, b: Buffer, p: number, depth: number): number {
+    const element = slot.element!;
+    const child = lb.child;
+    let c = b[++p];
+    while (c === 32 || c === 9 || c === 13) c = b[++p];
+    if (c !== 93) {
+      for (;;) {
+        p = this.slotValue(element, child, b, p, depth);
+        c = b[p];
+        while (c === 32 || c === 9 || c === 13) c = b[++p];
+        if (c === 44) {
+          c = b[++p];
+          while (c === 32 || c === 9 || c === 13) c = b[++p];
+          continue;
+        }
+        if (c !== 93) throw MALFORMED;
+        break;
+      }
+    }
+    lb.appendPresent();
+    return p + 1;
+  }
+
+  /** decimal() for a field or element of the given precision and scale. */
+  private decimalInto(bld: ColumnBuilder, precision: number, scale: number): boolean {
+    if (this.numHasExp) return false;
+    const shift = scale - this.numFrac;
+    if (shift < 0 || this.numDigits + shift > 15) return false;
+    const u = this.numHi * POW10[shift];
+    if (precision <= 15 && u >= POW10[precision]) return false;
+    (bld as DecimalBuilder).appendUnscaled(this.numNeg ? -u : u);
     return true;
   }
 }

@@ -106,7 +106,23 @@ function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
 // Random inputs: schemas, values as JSON text (every spelling), lines, damage
 
 const PRIMITIVES = ['STRING', 'BIGINT', 'INT', 'SMALLINT', 'TINYINT', 'DOUBLE', 'FLOAT', 'BOOLEAN', 'DATE', 'TIMESTAMP', 'TIMESTAMP_NTZ', 'BINARY'];
-const NESTED = ['STRUCT<a: INT, b: STRING>', 'ARRAY<BIGINT>', 'ARRAY<STRING>', 'MAP<STRING, INT>', 'STRUCT<x: ARRAY<DOUBLE>, y: MAP<STRING, TIMESTAMP>>', 'ARRAY<STRUCT<n: DECIMAL(5,2)>>'];
+/**
+ * Structs and lists whose values the decoder decodes in place (field by field, element by
+ * element): fields and elements of every kind, nested in each other, NOT NULL inside; their
+ * values are made by inPlaceText from their parts' own generators.
+ */
+const IN_PLACE: Record<string, { fields?: [name: string, ddl: string, nullable: boolean][]; element?: string }> = {
+  'STRUCT<id: BIGINT, name: STRING>': { fields: [['id', 'BIGINT', true], ['name', 'STRING', true]] },
+  'STRUCT<x: DOUBLE, n: INT>': { fields: [['x', 'DOUBLE', true], ['n', 'INT', true]] },
+  'STRUCT<d: DATE, t: TIMESTAMP, m: DECIMAL(18,4), f: BOOLEAN, s: STRUCT<x: DOUBLE, n: INT>>': {
+    fields: [['d', 'DATE', true], ['t', 'TIMESTAMP', true], ['m', 'DECIMAL(18,4)', true], ['f', 'BOOLEAN', true], ['s', 'STRUCT<x: DOUBLE, n: INT>', true]],
+  },
+  'ARRAY<INT>': { element: 'INT' },
+  'ARRAY<ARRAY<INT>>': { element: 'ARRAY<INT>' },
+  'STRUCT<k: STRING NOT NULL, v: TIMESTAMP_NTZ>': { fields: [['k', 'STRING', false], ['v', 'TIMESTAMP_NTZ', true]] },
+  'ARRAY<STRUCT<k: STRING NOT NULL, v: TIMESTAMP_NTZ>>': { element: 'STRUCT<k: STRING NOT NULL, v: TIMESTAMP_NTZ>' },
+};
+const NESTED = ['STRUCT<a: INT, b: STRING>', 'ARRAY<BIGINT>', 'ARRAY<STRING>', 'MAP<STRING, INT>', 'STRUCT<x: ARRAY<DOUBLE>, y: MAP<STRING, TIMESTAMP>>', 'ARRAY<STRUCT<n: DECIMAL(5,2)>>', ...Object.keys(IN_PLACE)];
 const columnType = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...PRIMITIVES) },
   { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 38 }), fc.nat(38)).map(([p, s]) => `DECIMAL(${p},${s % (p + 1)})`) },
@@ -174,7 +190,40 @@ const binaryText = fc.oneof(
   fc.uint8Array({ maxLength: 12 }).map((b) => jsonString(Buffer.from(b).toString('base64'))),
   fc.constantFrom('"abc"', '"YW Jj"', '"===="', '""'),
 );
+const spaceIn = fc.constantFrom('', '', ' ', '\t', ' \r ');
+const escapedKey = (k: string) => `"${[...k].map((ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`;
+
+/**
+ * A value of an IN_PLACE column as JSON text, in any spacing, fields in any order and some absent
+ * (not a NOT NULL one when clean), a key now and then \u-escaped; unless clean, now and then an
+ * unknown or a repeated key, and fields and elements of any kind (valueText's).
+ */
+function inPlaceText(ddl: string, clean: boolean): fc.Arbitrary<string> {
+  const shape = IN_PLACE[ddl];
+  const part = (d: string, nullable: boolean) => (!clean ? valueText(d, false) : nullable ? fc.oneof({ weight: 6, arbitrary: validText(d) }, { weight: 1, arbitrary: fc.constant('null') }) : validText(d));
+  if (shape.element !== undefined) {
+    return fc.tuple(fc.array(part(shape.element, true), { maxLength: 4 }), spaceIn).map(([xs, sp]) => `[${sp}${xs.join(`${sp},${sp}`)}${sp}]`);
+  }
+  const fields = shape.fields!;
+  return fc
+    .record({
+      values: fc.tuple(...fields.map(([, d, nullable]) => (clean && !nullable ? part(d, false) : fc.option(part(d, nullable), { freq: 5, nil: undefined })))),
+      sp: spaceIn,
+      twist: clean ? fc.constant(-1) : fc.nat(12),
+      rotate: fc.nat(),
+      escape: fc.option(fc.nat(4), { freq: 4, nil: undefined }),
+    })
+    .map(({ values, sp, twist, rotate, escape }) => {
+      let parts = fields.flatMap(([name], i) => (values[i] === undefined ? [] : [[name, values[i]!] as const]));
+      if (parts.length) parts = [...parts.slice(rotate % parts.length), ...parts.slice(0, rotate % parts.length)];
+      if (twist === 0) parts.push(['zz', '1']);
+      if (twist === 1 && parts.length) parts.push(parts[0]);
+      return `{${sp}${parts.map(([k, v], i) => `${i === escape ? escapedKey(k) : jsonString(k)}${sp}:${sp}${v}`).join(`${sp},${sp}`)}${sp}}`;
+    });
+}
+
 const nestedText = (ddl: string): fc.Arbitrary<string> => {
+  if (ddl in IN_PLACE) return inPlaceText(ddl, false);
   const small = fc.oneof(fc.integer({ min: -200, max: 200 }).map(String), fc.constant('null'), stringText);
   switch (ddl) {
     case 'STRUCT<a: INT, b: STRING>':
@@ -201,6 +250,7 @@ const nestedText = (ddl: string): fc.Arbitrary<string> => {
 
 /** Values every column of `ddl` takes (for inputs meant to land, so that values get compared). */
 function validText(ddl: string): fc.Arbitrary<string> {
+  if (ddl in IN_PLACE) return inPlaceText(ddl, true);
   const dec = /^DECIMAL\((\d+),(\d+)\)$/.exec(ddl);
   if (dec) {
     const [p, sc] = [Number(dec[1]), Number(dec[2])];
