@@ -8,6 +8,7 @@
  *     node --expose-gc scripts/bench/child-soak.mjs <workdir> <batches> <rowsPerBatch> <every> <on|off> [metricsPort]
  */
 import * as path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Tributary } from '../../dist/session.js';
 // The WebAssembly instance dist/parquet/wasm.js initialised: its linear memory, sampled with RSS.
 import { wasmMemory } from 'parquet-wasm/esm';
@@ -30,7 +31,13 @@ t.streams.addListener({
       globalThis.gc?.();
       const m = process.memoryUsage();
       const table = query?.tableSummary();
-      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+      // Where RSS is (Linux): anonymous memory (heaps, malloc, WebAssembly) vs file-backed (the node binary, libraries).
+      let rollup = {};
+      try {
+        const txt = readFileSync('/proc/self/smaps_rollup', 'utf8') + readFileSync('/proc/self/status', 'utf8');
+        for (const k of ['Anonymous', 'Rss', 'Threads']) rollup[k] = Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(txt)?.[1]);
+      } catch {}
+      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10, anonMiB: Math.round(rollup.Anonymous / 1024), threads: rollup.Threads });
       process.stderr.write(`soak: ${JSON.stringify(samples.at(-1))}\n`);
     }
     if (durations.length >= batches) done();

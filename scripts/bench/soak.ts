@@ -3,7 +3,9 @@
  *   - soak: the rate source, 1,000 rows per batch, 20,000 batches back to back (--quick: 3,000),
  *     with auto-compaction on and off; RSS (after a GC) and the table's file count every 1,000
  *     batches (--quick: 500); per-batch p50 of the first and the last 1,000 batches (--quick: 500);
- *     --compact=on|off runs one of the two, --only=soak|overhead one section.
+ *     --compact=on|off runs one of the two, --only=soak|overhead one section; --tuned runs the
+ *     soak children with the deployment settings the README recommends for a long-lived `run`
+ *     (TUNED_ENV and TUNED_FLAGS below: they can only be set before the process starts).
  *     Pass: RSS flat (the last sample within 10% of the first after warm-up) and under 150 MB, and
  *     with auto-compaction the last p50 within 1.2x of the first.
  *   - overhead: 100 rows per batch, 2,000 batches (--quick: 500), with the metrics server and the
@@ -24,6 +26,15 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 // --compact=on|off: one soak run only (so the two can run as separate processes on a busy machine).
 const compactOnly = process.argv.find((a) => a.startsWith('--compact='))?.slice('--compact='.length);
+const tuned = process.argv.includes('--tuned');
+/**
+ * glibc: a fixed mmap threshold of 128 KiB. By default glibc raises it to the size of every large
+ * block freed (up to 32 MiB), so later buffers of up to that size come from the malloc heaps, whose
+ * high-water marks stay; fixed, each block over 128 KiB is mapped and unmapped on its own.
+ */
+const TUNED_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+/** V8: a young generation of 2 x 4 MiB semi-spaces instead of up to 2 x 16 MiB. */
+const TUNED_FLAGS = ['--max-semi-space-size=4'];
 const sizes = quick ? { batches: 3000, every: 500, overheadBatches: 500 } : { batches: 20_000, every: 1000, overheadBatches: 2000 };
 
 interface ChildResult {
@@ -33,9 +44,11 @@ interface ChildResult {
 }
 
 /** One child run; with `ops`, scrapes /metrics every second and keeps a dashboard event stream open meanwhile. */
-function child(args: string[], ops: boolean): Promise<ChildResult> {
+function child(args: string[], ops: boolean, withTuning = false): Promise<ChildResult> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--expose-gc', 'scripts/bench/child-soak.mjs', ...args, ...(ops ? ['0'] : [])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const flags = withTuning ? TUNED_FLAGS : [];
+    const env = withTuning ? { ...process.env, ...TUNED_ENV } : process.env;
+    const p = spawn(process.execPath, ['--expose-gc', ...flags, 'scripts/bench/child-soak.mjs', ...args, ...(ops ? ['0'] : [])], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timer: NodeJS.Timeout | undefined;
@@ -73,12 +86,12 @@ const mean = (xs: number[]) => Math.round((xs.reduce((a, b) => a + b, 0) / xs.le
 export async function soakBench(): Promise<Record<string, unknown>> {
   execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   const tmp = await mkdtemp(join(os.tmpdir(), 'tributary-bench-soak-'));
-  const result: Record<string, unknown> = { quick, sizes, loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10) };
+  const result: Record<string, unknown> = { quick, sizes, tuned: tuned ? { env: TUNED_ENV, flags: TUNED_FLAGS } : false, loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 10) / 10) };
   try {
     if (!only || only === 'soak') {
       for (const compact of (['on', 'off'] as const).filter((c) => !compactOnly || c === compactOnly)) {
         process.stderr.write(`soak: ${sizes.batches} batches of 1,000 rows, autoCompact ${compact}...\n`);
-        const r = await child([join(tmp, `soak-${compact}`), String(sizes.batches), '1000', String(sizes.every), compact], false);
+        const r = await child([join(tmp, `soak-${compact}`), String(sizes.batches), '1000', String(sizes.every), compact], false, tuned);
         await rm(join(tmp, `soak-${compact}`), { recursive: true, force: true });
         const window = sizes.every;
         const first = r.durations.slice(0, window);
@@ -128,7 +141,7 @@ export function printSoak(r: Record<string, unknown>): void {
   for (const compact of ['on', 'off']) {
     const s = r[`autoCompact-${compact}`] as Record<string, unknown> & { samples: ChildResult['samples'] } | undefined;
     if (!s) continue;
-    console.log(`\nSoak: rate source, 1,000 rows per batch, back to back, autoCompact ${compact}`);
+    console.log(`\nSoak: rate source, 1,000 rows per batch, back to back, autoCompact ${compact}${r.tuned ? ` (tuned: ${JSON.stringify(r.tuned)})` : ''}`);
     console.log('  batches   RSS MiB   heap MiB   table files   elapsed s');
     for (const x of s.samples) console.log(`  ${String(x.batch).padStart(7)}   ${String(x.rssMiB).padStart(7)}   ${String(x.heapMiB).padStart(8)}   ${String(x.files ?? '-').padStart(11)}   ${String(x.seconds).padStart(9)}`);
     console.log(`  per-batch p50 first ${s.p50FirstMs} ms, last ${s.p50LastMs} ms (x${s.p50Ratio}); mean first ${s.meanFirstMs} ms, last ${s.meanLastMs} ms; RSS max ${s.maxRssMiB} MiB, drift after warm-up ${s.rssDriftPct}%`);
@@ -142,6 +155,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const r = await soakBench();
   printSoak(r);
   await mkdir(join(CACHE, 'bench'), { recursive: true });
-  const part = [only, compactOnly && `compact-${compactOnly}`].filter(Boolean).map((x) => `-${x}`).join('');
+  const part = [only, compactOnly && `compact-${compactOnly}`, tuned && 'tuned'].filter(Boolean).map((x) => `-${x}`).join('');
   await writeFile(join(CACHE, 'bench', `soak-latest${part}${quick ? '-quick' : ''}.json`), JSON.stringify(r, null, 2));
 }

@@ -15,9 +15,11 @@ export interface ParquetWasmOptions {
   /**
    * Encode large files on a worker thread, overlapped with building the next chunk: 'auto' (the
    * default) does so for files of more than `threadMinRows` rows (default 65,536: more than one
-   * chunk, so there is something to overlap) when a worker can be started.
+   * chunk, so there is something to overlap) when a worker can be started. 'own': as 'auto', and
+   * compactions too, on a thread of this handler's own instead of the process's shared one,
+   * started on first use and ended by close() (see there).
    */
-  thread?: 'auto' | 'never';
+  thread?: 'auto' | 'never' | 'own';
   threadMinRows?: number;
 }
 
@@ -29,10 +31,34 @@ export interface ParquetWasmOptions {
 export class ParquetWasmHandler implements ParquetHandler {
   readonly name = 'parquet-wasm' as const;
   /** OPTIMIZE's fast path: compaction on the encoder thread (with thread 'never', streamed through the writer on this thread). */
-  readonly compactor = new WasmCompactor(() => (this.options.thread === 'never' ? undefined : sharedThread()), true);
+  readonly compactor = new WasmCompactor(() => this.thread(), true);
   /** Files encoded on the encoder thread (the rest were encoded on the calling thread). */
   filesOnThread = 0;
+  /** Threads of its own this handler started (thread 'own'), ended or not. */
+  threadsStarted = 0;
+  private own: EncoderThread | undefined;
   constructor(private readonly options: ParquetWasmOptions = {}) {}
+
+  private thread(): EncoderThread | undefined {
+    const mode = this.options.thread ?? 'auto';
+    if (mode === 'never') return undefined;
+    if (mode === 'auto') return sharedThread();
+    if (this.own?.usable) return this.own;
+    this.threadsStarted++;
+    return (this.own = new EncoderThread(encoderThreadUrl()));
+  }
+
+  /**
+   * Ends the thread of its own (thread 'own'). A thread's WebAssembly memory never shrinks, and
+   * an idle thread keeps it and its V8 isolate: a long-lived stream's background compaction that
+   * kept the 1 M-row row group of its largest file in WebAssembly memory held it for good (the
+   * soak's step of 23-31 MiB of RSS at its first large compaction). Ended, both go back to the OS.
+   */
+  async close(): Promise<void> {
+    const t = this.own;
+    this.own = undefined;
+    await t?.terminate();
+  }
 
   async encode(table: arrow.Table, _schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
     checkEncodeOptions(opts);
@@ -63,7 +89,7 @@ export class ParquetWasmHandler implements ParquetHandler {
 
   open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
     checkEncodeOptions(opts);
-    const thread = (this.options.thread ?? 'auto') === 'auto' && rowsHint > (this.options.threadMinRows ?? 65_536) ? sharedThread() : undefined;
+    const thread = rowsHint > (this.options.threadMinRows ?? 65_536) ? this.thread() : undefined;
     const here = () => new BufferingFileWriter((t) => this.encode(t, schema, opts));
     return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++) : here();
   }
@@ -156,10 +182,13 @@ let shared: EncoderThread | undefined | null;
  * thread per append would cost more than it saves. Undefined once it has failed.
  */
 export function sharedThread(): EncoderThread | undefined {
-  if (shared === undefined) {
-    const here = import.meta.url;
-    shared = new EncoderThread(new URL(here.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', here));
-  }
+  if (shared === undefined) shared = new EncoderThread(encoderThreadUrl());
   if (shared && !shared.usable) shared = null;
   return shared ?? undefined;
+}
+
+/** The encoder thread's module: its TypeScript source under tsx (tests), else the built one. */
+function encoderThreadUrl(): URL {
+  const here = import.meta.url;
+  return new URL(here.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', here);
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { DeltaTable } from '../../src/delta/table.js';
+import { pw } from '../../src/parquet/wasm.js';
 import { Tributary } from '../../src/session.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -75,5 +76,42 @@ describe('auto-compaction', () => {
     }
     // 120 batches, level 0 compacted every 2 commits: at least one merge of ten level-1 files.
     expect(higher).toBeGreaterThanOrEqual(1);
+  }, 180_000);
+
+  it('merges higher levels on a thread of its own, ended after: this thread\'s WebAssembly memory does not step up', async () => {
+    // WebAssembly memory never shrinks. Merging ten level-1 files (600,000 rows here, millions in
+    // a long soak) on this thread left the writer's row group in its memory for good: the soak's
+    // RSS stepped up by 23-31 MiB at its first such compaction and stayed. A byte count, not a clock.
+    const dir = tmp();
+    const t = new Tributary();
+    t.onWarning = (m) => {
+      throw new Error(m);
+    };
+    const q = t.readStream.format('rate').option('rowsPerBatch', 30_000).option('maxRowsPerBatch', 30_000).load()
+      .writeStream.format('delta').option('checkpointLocation', `${dir}/cp`).option('autoCompact.everyCommits', 2)
+      .trigger({ processingTime: 0 }).start(`${dir}/t`);
+    let before = 0;
+    while ((q.lastProgress?.batchId ?? -1) < 24) {
+      if (!q.isActive) throw q.exception();
+      // After the first compactions of level 0, before any of level 1 (ten level-1 files needed).
+      if (!before && (q.lastProgress?.batchId ?? -1) >= 6) before = pw.wasmMemory().buffer.byteLength;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await q.stop();
+    const log = `${dir}/t/_delta_log`;
+    const levelOf = new Map<string, number>();
+    let merged = 0;
+    for (const name of readdirSync(log).filter((n) => n.endsWith('.json')).sort()) {
+      const actions = readFileSync(`${log}/${name}`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      if (actions.some((a) => a.remove && (levelOf.get(a.remove.path) ?? 0) > 0)) merged++;
+      for (const a of actions.filter((x) => x.add)) levelOf.set(a.add.path, Number(a.add.tags?.['tributary.autoCompactLevel'] ?? 0));
+    }
+    expect(merged).toBeGreaterThanOrEqual(1);
+    expect(before).toBeGreaterThan(0);
+    expect(pw.wasmMemory().buffer.byteLength / 1048576).toBe(before / 1048576);
+    const table = await DeltaTable.open(`${dir}/t`);
+    const batches = q.lastProgress!.batchId + 1;
+    const values = arrowToRows(await table.read({ columns: ['value'] })).map((r) => Number(r.value)).sort((a, b) => a - b);
+    expect(values).toEqual(Array.from({ length: batches * 30_000 }, (_, i) => i));
   }, 180_000);
 });

@@ -41,6 +41,8 @@ export class DeltaSink implements Sink {
   private commitsSinceCompaction = 0;
   /** Compactions run so far (for progress and tests). */
   compactions = 0;
+  /** Encoder threads auto-compaction started for its higher levels (each ended after its run). */
+  compactionThreads = 0;
 
   constructor(private readonly opts: DeltaSinkOptions) {
     this.description = `DeltaSink[${opts.path}]`;
@@ -113,17 +115,26 @@ export class DeltaSink implements Sink {
         // The stream's own state, copied: re-reading the log would decode the whole checkpoint
         // (every live file and tombstone) at every compaction of a long-lived stream.
         const t = this.table!.fork();
-        // Small bins on this thread: the encoder thread is a second V8 isolate with its own
-        // WebAssembly instance (about 100 MB of RSS) that a stream would keep for good, to save
-        // little on the few thousand rows a background compaction merges.
-        const engine = (this.opts.engine ?? 'parquet-wasm') === 'parquet-wasm' ? new ParquetWasmHandler({ thread: 'never' }) : undefined;
-        for (let level = 0; ; level++) {
-          const small = (f: AddFile) => f.size < target * 0.75 && levelOf(f) === level;
-          let n = 0;
-          for (const f of t.snapshot.state.files.values()) if (small(f)) n++;
-          const minFiles = level === 0 ? 2 : FILES_PER_LEVEL;
-          if (n < minFiles) break;
-          await optimize(t, { targetFileSize: target, auto: true, engine, include: small, minFiles, tags: { [LEVEL_TAG]: String(level + 1) } });
+        // Level 0 (a few thousand rows) on this thread: the encoder thread is a second V8 isolate
+        // with its own WebAssembly instance that a stream would keep for good, to save little.
+        // Higher levels merge up to millions of rows, and the writer holds a row group of up to
+        // 1 M rows in WebAssembly memory, which never shrinks: on this thread that stepped RSS up
+        // for good at the first such compaction, so they run on a thread of their own, ended after.
+        const wasm = (this.opts.engine ?? 'parquet-wasm') === 'parquet-wasm';
+        const here = wasm ? new ParquetWasmHandler({ thread: 'never' }) : undefined;
+        const own = wasm ? new ParquetWasmHandler({ thread: 'own' }) : undefined;
+        try {
+          for (let level = 0; ; level++) {
+            const small = (f: AddFile) => f.size < target * 0.75 && levelOf(f) === level;
+            let n = 0;
+            for (const f of t.snapshot.state.files.values()) if (small(f)) n++;
+            const minFiles = level === 0 ? 2 : FILES_PER_LEVEL;
+            if (n < minFiles) break;
+            await optimize(t, { targetFileSize: target, auto: true, engine: level === 0 ? here : own, include: small, minFiles, tags: { [LEVEL_TAG]: String(level + 1) } });
+          }
+        } finally {
+          await own?.close();
+          this.compactionThreads += own?.threadsStarted ?? 0;
         }
         this.compactions++;
       } catch (e) {
