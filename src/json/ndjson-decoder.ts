@@ -167,7 +167,6 @@ export class NdjsonDecoder {
   private readonly replaceInvalidUtf8: boolean;
   private readonly chunkRows: number;
   private readonly ncols: number;
-  private readonly kinds: Uint8Array;
   /** Column names as UTF-8, compared with keys' bytes. */
   private readonly keys: Uint8Array[];
   private readonly plainKey: boolean[];
@@ -175,10 +174,7 @@ export class NdjsonDecoder {
   /** The buffer being decoded, as a DataView for keyAt. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private readonly byName: Map<string, number>;
-  /** Per column: decimal precision and scale, or integer bounds. */
-  private readonly paramA: Float64Array;
-  private readonly paramB: Float64Array;
-  /** Per column: how its nested values are decoded (used for structs and lists). */
+  /** Per column: how its values are decoded (kind, decimal precision and scale or integer bounds, nested fields). */
   private readonly slots: Slot[];
   private builders: ColumnBuilder[];
   /** The row stamp at which each column last got a value: repeated keys and missing columns. */
@@ -229,7 +225,6 @@ export class NdjsonDecoder {
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new TributaryError('INVALID_ARGUMENT', `chunkRows must be a whole number of at least 1, got ${this.chunkRows}`);
     const fields = opts.schema.fields;
     this.ncols = fields.length;
-    this.kinds = Uint8Array.from(fields, (f) => kindOf(f.type));
     this.keys = fields.map((f) => Buffer.from(f.name, 'utf8'));
     this.plainKey = this.keys.map((k) => k.every((c) => c >= 32 && c !== 34 && c !== 92));
     this.keyWords = this.keys.map((k) => {
@@ -238,19 +233,6 @@ export class NdjsonDecoder {
       return Uint32Array.from({ length: bytes.length >> 2 }, (_, i) => bytes.readUInt32LE(4 * i));
     });
     this.byName = new Map(fields.map((f, i) => [f.name, i]));
-    this.paramA = new Float64Array(this.ncols);
-    this.paramB = new Float64Array(this.ncols);
-    fields.forEach((f, i) => {
-      const t = f.type;
-      if (t.kind === 'decimal') {
-        this.paramA[i] = t.precision;
-        this.paramB[i] = t.scale;
-      } else if (t.kind === 'primitive' && (t.name === 'integer' || t.name === 'short' || t.name === 'byte')) {
-        const lim = t.name === 'integer' ? 2 ** 31 : t.name === 'short' ? 2 ** 15 : 2 ** 7;
-        this.paramA[i] = -lim;
-        this.paramB[i] = lim - 1;
-      }
-    });
     this.seen = new Float64Array(this.ncols);
     this.slots = fields.map((f) => slotOf(f.type));
     this.builders = columnBuilders(opts.schema);
@@ -618,134 +600,16 @@ export class NdjsonDecoder {
 
   /** The value at b[p] into column k; returns the position after it. */
   private value(k: number, b: Buffer, p: number): number {
-    const c = b[p];
-    if (c === 110) {
-      if (b[p + 1] === 117 && b[p + 2] === 108 && b[p + 3] === 108) {
-        this.builders[k].append(null, this.rowCount); // refused in a NOT NULL column
-        return p + 4;
-      }
-      throw MALFORMED;
-    }
-    switch (this.kinds[k]) {
-      case STRING:
-        if (c === 34) {
-          // Valid UTF-8 (checked for the whole chunk): without escapes, the bytes are the value.
-          let q = p + 1;
-          while (STRING_STOP[b[q]] === 0) q++;
-          if (b[q] === 34) {
-            (this.builders[k] as VarBinaryBuilder).appendBytes(b, p + 1, q);
-            return q + 1;
-          }
-        }
-        break;
-      case DOUBLE:
-        if (c === 45 || (c >= 48 && c <= 57)) {
-          const q = this.number(b, p);
-          if (q < 0) throw MALFORMED;
-          const x = this.double(b, p, q);
-          // Finite: stored as is. Beyond the range of a double: the builder refuses it.
-          if (x - x === 0) {
-            (this.builders[k] as FixedBuilder<Float64Array>).appendRaw(x);
-            return q;
-          }
-        }
-        break;
-      case LONG:
-        if (c === 45 || (c >= 48 && c <= 57)) {
-          const q = this.number(b, p);
-          if (q < 0) throw MALFORMED;
-          // An integer below 2^53: its digits were accumulated exactly.
-          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 16) {
-            const x = this.integer();
-            if (x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) {
-              (this.builders[k] as Int64Builder).appendInt(x);
-              return q;
-            }
-          }
-        }
-        break;
-      case INT:
-        if (c === 45 || (c >= 48 && c <= 57)) {
-          const q = this.number(b, p);
-          if (q < 0) throw MALFORMED;
-          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15) {
-            const x = this.integer();
-            if (x >= this.paramA[k] && x <= this.paramB[k]) {
-              (this.builders[k] as FixedBuilder<Int32Array>).appendRaw(x);
-              return q;
-            }
-          }
-        }
-        break;
-      case DECIMAL:
-        if (c === 45 || (c >= 48 && c <= 57)) {
-          const q = this.number(b, p);
-          if (q < 0) throw MALFORMED;
-          if (this.decimal(k)) return q;
-        } else if (c === 34) {
-          // Decimal text in a string ("12.50"), as exchanges write prices.
-          const q = this.number(b, p + 1);
-          if (q > 0 && b[q] === 34 && this.decimal(k)) return q + 1;
-        }
-        break;
-      case BOOL:
-        if (c === 116 && b[p + 1] === 114 && b[p + 2] === 117 && b[p + 3] === 101) {
-          (this.builders[k] as BoolBuilder).appendBool(true);
-          return p + 4;
-        }
-        if (c === 102 && b[p + 1] === 97 && b[p + 2] === 108 && b[p + 3] === 115 && b[p + 4] === 101) {
-          (this.builders[k] as BoolBuilder).appendBool(false);
-          return p + 5;
-        }
-        break;
-      case DATE:
-        if (c === 34 && b[p + 11] === 34) {
-          const days = isoDateDays(b, p + 1);
-          if (days === days) {
-            (this.builders[k] as FixedBuilder<Int32Array>).appendRaw(days);
-            return p + 12;
-          }
-        }
-        break;
-      case TIMESTAMP:
-      case TIMESTAMP_NTZ:
-        if (c === 34) {
-          let q = p + 1;
-          while (STRING_STOP[b[q]] === 0) q++;
-          if (b[q] === 34) {
-            const micros = this.timestamp(b, p + 1, q, this.kinds[k] === TIMESTAMP_NTZ);
-            if (micros === micros) {
-              (this.builders[k] as Int64Builder).appendInt(micros);
-              return q + 1;
-            }
-          }
-        } else if (c === 45 || (c >= 48 && c <= 57)) {
-          // Epoch milliseconds, as the coercion takes a JavaScript number.
-          const q = this.number(b, p);
-          if (q < 0) throw MALFORMED;
-          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15 && this.numHi < MAX_SAFE_MS) {
-            (this.builders[k] as Int64Builder).appendInt(this.integer() * 1000);
-            return q;
-          }
-        }
-        break;
-      case STRUCT:
-      case LIST:
-        return this.slotValue(this.slots[k], this.builders[k], b, p, 1);
-    }
-    return this.viaBuilder(k, b, p);
+    // A column is a slot at the row's depth: the same fast paths as a struct's field or a list's element.
+    return this.slotValue(this.slots[k], this.builders[k], b, p, 1);
   }
 
   /**
    * Any other value: parsed as the exact parser parses it (a string, a number that prints back
-   * the same or else its text, a boolean, an object, an array) and appended by the column's
-   * builder, which coerces (or refuses) it exactly as for a row object.
+   * the same or else its text, a boolean, an object, an array) and appended by the builder (a
+   * column's, a field's, an element's), which coerces (or refuses) it exactly as for a row
+   * object. `depth` is the nesting of the value's container (1: the row).
    */
-  private viaBuilder(k: number, b: Buffer, p: number): number {
-    return this.appendParsed(this.builders[k], b, p, 1);
-  }
-
-  /** viaBuilder into any builder (a column's, a field's, an element's); `depth` is the nesting of the value's container (1: the row). */
   private appendParsed(bld: ColumnBuilder, b: Buffer, p: number, depth: number): number {
     const c = b[p];
     let q: number;
@@ -922,27 +786,13 @@ export class NdjsonDecoder {
     return Number(b.toString('latin1', p, q));
   }
 
-  /**
-   * The number just scanned into decimal column k when its unscaled value is below 10^15 (exact
-   * as a double) and fits; false sends it to the builder, which lands larger values exactly and
-   * words the refusals.
-   */
-  private decimal(k: number): boolean {
-    if (this.numHasExp) return false;
-    const precision = this.paramA[k];
-    const shift = this.paramB[k] - this.numFrac;
-    if (shift < 0 || this.numDigits + shift > 15) return false;
-    const u = this.numHi * POW10[shift];
-    if (precision <= 15 && u >= POW10[precision]) return false;
-    (this.builders[k] as DecimalBuilder).appendUnscaled(this.numNeg ? -u : u);
-    return true;
-  }
   // -------------------------------------------------------------------------------------------
-  // Nested values (structs, lists), decoded in place: no JavaScript object or array per value.
+  // Values by their slot: a column's, a struct field's, a list element's. Nested values are
+  // decoded in place: no JavaScript object or array per value.
 
   /**
-   * A value inside a struct or list (or a struct or list column's value) at b[p] into `bld`: what
-   * value() is for a column, by the slot's kind. Fast paths land what the builder's append()
+   * A value at b[p] into `bld` (a column's, a field's or an element's builder), by the slot's
+   * kind: one set of fast paths for all three. Fast paths land what the builder's append()
    * lands for the exact parser's value; anything else goes through appendParsed, the reference
    * coercion. `depth` is the nesting of the value's container (1: the row).
    */
