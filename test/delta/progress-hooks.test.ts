@@ -96,15 +96,16 @@ describe('progress hooks', () => {
 
   it('readNdjson reports bytes read up to the file size and the rows parsed', async () => {
     const file = path.join(tmp(), 'in.ndjson');
-    const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: i, s: `value ${i}` }));
+    // About 3 MB: more than one of the reader's 1 MiB chunks.
+    const lines = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ id: i, s: `value ${i}` }));
     writeFileSync(file, lines.join('\n') + '\n');
     const seen: [number, number][] = [];
     const input = await readNdjson(file, { onProgress: (b, r) => seen.push([b, r]) });
-    expect(input.rows).toHaveLength(20_000);
+    expect(input.rows).toHaveLength(100_000);
     // More than one chunk, growing, ending at the whole file and every row.
     expect(seen.length).toBeGreaterThan(1);
     for (let i = 1; i < seen.length; i++) expect(seen[i][0]).toBeGreaterThan(seen[i - 1][0]);
-    expect(seen.at(-1)).toEqual([statSync(file).size, 20_000]);
+    expect(seen.at(-1)).toEqual([statSync(file).size, 100_000]);
   });
 
   it('countingHandler reports every row the table writes, through a real append', async () => {
