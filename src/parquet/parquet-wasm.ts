@@ -34,8 +34,6 @@ export class ParquetWasmHandler implements ParquetHandler {
   readonly compactor = new WasmCompactor(() => this.thread(), true);
   /** Files encoded on the encoder thread (the rest were encoded on the calling thread). */
   filesOnThread = 0;
-  /** Threads of its own this handler started (thread 'own'), ended or not. */
-  threadsStarted = 0;
   private own: EncoderThread | undefined;
   constructor(private readonly options: ParquetWasmOptions = {}) {}
 
@@ -44,7 +42,6 @@ export class ParquetWasmHandler implements ParquetHandler {
     if (mode === 'never') return undefined;
     if (mode === 'auto') return sharedThread();
     if (this.own?.usable) return this.own;
-    this.threadsStarted++;
     return (this.own = new EncoderThread(encoderThreadUrl()));
   }
 

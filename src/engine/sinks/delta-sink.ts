@@ -39,10 +39,6 @@ export class DeltaSink implements Sink {
   private queryId = '';
   private compacting: Promise<void> | undefined;
   private commitsSinceCompaction = 0;
-  /** Compactions run so far (for progress and tests). */
-  compactions = 0;
-  /** Encoder threads auto-compaction started for its higher levels (each ended after its run). */
-  compactionThreads = 0;
 
   constructor(private readonly opts: DeltaSinkOptions) {
     this.description = `DeltaSink[${opts.path}]`;
@@ -134,9 +130,7 @@ export class DeltaSink implements Sink {
           }
         } finally {
           await own?.close();
-          this.compactionThreads += own?.threadsStarted ?? 0;
         }
-        this.compactions++;
       } catch (e) {
         this.opts.onWarning?.(`auto-compaction skipped: ${(e as Error).message}`);
       } finally {
