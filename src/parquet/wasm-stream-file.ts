@@ -1,5 +1,6 @@
 import { TributaryError } from '../errors.js';
 import { pw } from './wasm.js';
+import { enqueueAndFree } from './wasm-input.js';
 import { type WasmWriterConfig, writerProperties } from './wasm-properties.js';
 
 /**
@@ -30,18 +31,7 @@ export class LocalParquetStream {
           taken?.();
           if (!chunk || this.failure) return controller.close();
           try {
-            const table = pw.Table.fromIPCStream(chunk);
-            try {
-              for (const rb of table.recordBatches()) {
-                this.rows += rb.numRows;
-                controller.enqueue(rb);
-              }
-            } finally {
-              // The batches handed on share its buffers; the table itself would otherwise stay
-              // in WebAssembly memory until a finalizer runs after some later GC, so a file's
-              // every chunk was live at once, and WebAssembly memory never shrinks after.
-              table.free();
-            }
+            this.rows += enqueueAndFree(pw.Table.fromIPCStream(chunk), controller);
           } catch (e) {
             // The writer would end the file at a failing input: keep why, and refuse the file.
             this.failure = e instanceof Error ? e : new Error(String(e));

@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { pw } from './wasm.js';
+import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 
 export type ToWorker =
@@ -77,27 +78,17 @@ function open(id: number, config: WasmWriterConfig, streamed: boolean) {
         if (!chunk || file.failure) return controller.close();
         try {
           const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
-          try {
-            const schema = table.schema.intoIPCStream();
-            if (!file.schema) file.schema = schema;
-            else if (Buffer.compare(file.schema, schema) !== 0) {
-              file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
-              file.queue.length = 0;
-              controller.close();
-              post({ op: 'consumed', id });
-              return;
-            }
-            for (const rb of table.recordBatches()) {
-              file.rows += rb.numRows;
-              controller.enqueue(rb);
-            }
-          } finally {
-            // As in wasm-stream-file.ts: the batches handed on share its buffers, and the table
-            // itself would stay in WebAssembly memory until a finalizer ran after some later GC
-            // (rare on this thread, whose JavaScript heap stays small): a file's every chunk was
-            // live at once, about 300 MiB of a 50M-line append's peak, and that memory never shrinks.
+          const schema = table.schema.intoIPCStream();
+          if (!file.schema) file.schema = schema;
+          else if (Buffer.compare(file.schema, schema) !== 0) {
             table.free();
+            file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
+            file.queue.length = 0;
+            controller.close();
+            post({ op: 'consumed', id });
+            return;
           }
+          file.rows += enqueueAndFree(table, controller);
         } catch (e) {
           file.failure = { message: (e as Error)?.message ?? String(e) };
           file.queue.length = 0;
