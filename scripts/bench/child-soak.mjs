@@ -9,6 +9,7 @@
  */
 import * as path from 'node:path';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { Tributary } from '../../dist/session.js';
 // The WebAssembly instance dist/parquet/wasm.js initialised: its linear memory, sampled with RSS.
 import { wasmMemory } from 'parquet-wasm/esm';
@@ -36,8 +37,13 @@ t.streams.addListener({
       try {
         const txt = readFileSync('/proc/self/smaps_rollup', 'utf8') + readFileSync('/proc/self/status', 'utf8');
         for (const k of ['Anonymous', 'Rss', 'Threads']) rollup[k] = Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(txt)?.[1]);
+        // glibc's main heap (brk): what the soak showed growing.
+        const heap = /\[heap\]\n(?:.*\n)*?Rss:\s+(\d+)/.exec(readFileSync('/proc/self/smaps', 'utf8'));
+        rollup.brkHeap = heap ? Number(heap[1]) : 0;
       } catch {}
-      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10, anonMiB: Math.round(rollup.Anonymous / 1024), threads: rollup.Threads });
+      // The sink's table state (a bench probe, through the objects' runtime fields).
+      const state = query?.opts?.sink?.table?.snapshot?.state;
+      samples.push({ batch: durations.length, rssMiB: Math.round(m.rss / 1048576), heapMiB: Math.round(m.heapUsed / 1048576), externalMiB: Math.round(m.external / 1048576), wasmMiB: Math.round(wasmMemory().buffer.byteLength / 1048576), files: table?.numFiles ?? null, seconds: Math.round((performance.now() - t0) / 100) / 10, anonMiB: Math.round(rollup.Anonymous / 1024), threads: rollup.Threads, brkHeapMiB: Math.round(rollup.brkHeap / 1024), arrayBuffersMiB: Math.round(m.arrayBuffers / 1048576), version: table?.version, lastCheckpoint: table?.lastCheckpointVersion, tombstones: state?.tombstones?.size ?? null, load1: Math.round(os.loadavg()[0] * 10) / 10 });
       process.stderr.write(`soak: ${JSON.stringify(samples.at(-1))}\n`);
     }
     if (durations.length >= batches) done();

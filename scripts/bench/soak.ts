@@ -1,7 +1,8 @@
 /**
  * `npm run bench` soak and overhead sections (also `npx tsx scripts/bench/soak.ts [--quick]`):
  *   - soak: the rate source, 1,000 rows per batch, 20,000 batches back to back (--quick: 3,000),
- *     with auto-compaction on and off; RSS (after a GC) and the table's file count every 1,000
+ *     with auto-compaction on and off; RSS (after a GC), glibc's main heap ([heap] in smaps), the
+ *     tombstone count and the table's file count every 1,000
  *     batches (--quick: 500); per-batch p50 of the first and the last 1,000 batches (--quick: 500);
  *     --compact=on|off runs one of the two, --only=soak|overhead one section; --tuned runs the
  *     soak children with the deployment settings the README recommends for a long-lived `run`
@@ -39,7 +40,7 @@ const sizes = quick ? { batches: 3000, every: 500, overheadBatches: 500 } : { ba
 
 interface ChildResult {
   durations: number[];
-  samples: { batch: number; rssMiB: number; heapMiB: number; files: number | null; seconds: number }[];
+  samples: { batch: number; rssMiB: number; heapMiB: number; files: number | null; seconds: number; brkHeapMiB?: number; tombstones?: number | null; load1?: number }[];
   peakRssKiB: number;
 }
 
@@ -142,8 +143,8 @@ export function printSoak(r: Record<string, unknown>): void {
     const s = r[`autoCompact-${compact}`] as Record<string, unknown> & { samples: ChildResult['samples'] } | undefined;
     if (!s) continue;
     console.log(`\nSoak: rate source, 1,000 rows per batch, back to back, autoCompact ${compact}${r.tuned ? ` (tuned: ${JSON.stringify(r.tuned)})` : ''}`);
-    console.log('  batches   RSS MiB   heap MiB   table files   elapsed s');
-    for (const x of s.samples) console.log(`  ${String(x.batch).padStart(7)}   ${String(x.rssMiB).padStart(7)}   ${String(x.heapMiB).padStart(8)}   ${String(x.files ?? '-').padStart(11)}   ${String(x.seconds).padStart(9)}`);
+    console.log('  batches   RSS MiB   [heap] MiB   heap MiB   table files   tombstones   elapsed s   load');
+    for (const x of s.samples) console.log(`  ${String(x.batch).padStart(7)}   ${String(x.rssMiB).padStart(7)}   ${String(x.brkHeapMiB ?? '-').padStart(10)}   ${String(x.heapMiB).padStart(8)}   ${String(x.files ?? '-').padStart(11)}   ${String(x.tombstones ?? '-').padStart(10)}   ${String(x.seconds).padStart(9)}   ${String(x.load1 ?? '-').padStart(4)}`);
     console.log(`  per-batch p50 first ${s.p50FirstMs} ms, last ${s.p50LastMs} ms (x${s.p50Ratio}); mean first ${s.meanFirstMs} ms, last ${s.meanLastMs} ms; RSS max ${s.maxRssMiB} MiB, drift after warm-up ${s.rssDriftPct}%`);
   }
   const o = r.overhead as Record<string, unknown> | undefined;

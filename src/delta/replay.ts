@@ -27,7 +27,7 @@ export class TableState {
         const k = fileKey(a.remove.path, a.remove.deletionVector);
         this.sizeInBytes -= this.files.get(k)?.size ?? 0;
         this.files.delete(k);
-        this.tombstones.set(k, a.remove);
+        this.tombstones.set(k, tombstoneOf(a.remove));
       } else if ('metaData' in a) this.metadata = a.metaData;
       else if ('protocol' in a) this.protocol = a.protocol;
       else if ('txn' in a) this.txns.set(a.txn.appId, a.txn);
@@ -67,19 +67,34 @@ export class TableState {
     for (const f of this.files.values()) out.push({ add: f });
     for (const r of this.tombstones.values()) {
       if ((r.deletionTimestamp ?? 0) <= nowMs - tombstoneRetentionMs) continue;
-      const { stats: _s, tags: _t, ...rest } = r;
-      out.push({ remove: rest });
+      out.push({ remove: r });
     }
     return out;
   }
 }
 
+/**
+ * A remove action as the state keeps it: without `stats` and `tags`, which a checkpoint leaves out
+ * of its tombstones (as Spark writes them) and nothing else reads. A long-lived stream with
+ * auto-compaction holds a tombstone for every file it compacted until the retention (a week by
+ * default, tens of thousands of them), and the stats JSON was most of each one's memory.
+ */
+export function tombstoneOf(r: RemoveFile): RemoveFile {
+  if (r.stats === undefined && r.tags === undefined) return r;
+  const { stats: _s, tags: _t, ...rest } = r;
+  return rest;
+}
+
 export function fileKey(path: string, dv?: DeletionVector | null): string {
   let p = path;
-  try {
-    p = decodeURIComponent(path);
-  } catch {
-    // Keep the raw text: a path that does not decode is still a stable key.
+  // Without escapes the path is its own key: decoding would make a second copy of the string,
+  // kept for every live file and tombstone of the state.
+  if (path.includes('%')) {
+    try {
+      p = decodeURIComponent(path);
+    } catch {
+      // Keep the raw text: a path that does not decode is still a stable key.
+    }
   }
   return dv ? `${p}\u0000${dv.storageType}${dv.pathOrInlineDv}@${dv.offset ?? ''}` : p;
 }
