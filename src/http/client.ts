@@ -1,6 +1,6 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { TributaryError } from '../errors.js';
-import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
+import { JsonSyntaxError } from '../json/exact-parse.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import { Secrets } from '../redact.js';
 import { VERSION } from '../version.js';
@@ -23,13 +23,8 @@ export interface HttpClientOptions {
   /** Time for pacing and backoff waits (tests use a virtual clock). */
   clock?: Clock;
   /**
-   * Parse bodies with the exact parser (numbers that a double would change stay JsonNumbers, duplicate
-   * keys refused), for sources whose values land in columns of any type (http-json).
-   */
-  exactNumbers?: boolean;
-  /**
-   * Decodes a body's bytes (valid UTF-8 from `start`, after any byte order mark) instead of the
-   * parsers above; throws a JsonSyntaxError (the exact parser's) for a body that is not JSON, which
+   * Decodes a body's bytes (valid UTF-8 from `start`, after any byte order mark) instead of
+   * JSON.parse; throws a JsonSyntaxError (the exact parser's) for a body that is not JSON, which
    * is then retried as one. For sources that read their records from the bytes (http-json).
    */
   decodeBody?: (raw: Buffer, start: number) => unknown;
@@ -89,7 +84,6 @@ export class HttpClient {
       backoffCapMs: options.backoffCapMs ?? 30_000,
       userAgent: options.userAgent ?? `tributary/${VERSION}`,
       random: options.random,
-      exactNumbers: options.exactNumbers ?? false,
       decodeBody: options.decodeBody,
     };
     this.secrets = options.secrets instanceof Secrets ? options.secrets : new Secrets(options.secrets);
@@ -135,7 +129,7 @@ export class HttpClient {
         } else if (res.statusCode >= 200 && res.statusCode < 300) {
           try {
             const decode = this.opts.decodeBody;
-            const body = (decode ? decode(raw, bom) : this.opts.exactNumbers ? parseJsonExact(bodyText()) : JSON.parse(bodyText())) as T;
+            const body = (decode ? decode(raw, bom) : JSON.parse(bodyText())) as T;
             return { status: res.statusCode, body, headers: res.headers, attempts: attempt + 1 };
           } catch (e) {
             failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${jsonErrorSummary(e)}; ${bodyText().length} bytes, starts ${this.preview(bodyText(), 80)})`, status: res.statusCode, retryable: true };
