@@ -214,6 +214,25 @@ describe('JSON bodies read from their bytes', () => {
     expect(seen.notArray).toBeGreaterThan(30);
   });
 
+  it('read a pointer that lands inside the records array as well as the records (plans merged per element)', () => {
+    const plan = new BodyRecordsPlan([], [{ tokens: ['a'], ownProperty: true }, { tokens: ['0'], ownProperty: false }], [['1', 'next'], ['0']]);
+    const body = plan.scan(Buffer.from('[{"a":1,"next":"no"}, [7, 8], {"a":3,"n\\u0065xt":"page-3"}]'.replace('[7, 8], {', '{"next":"u2","a":2}, {')));
+    expect(body.count).toBe(3);
+    expect([0, 1, 2].map((r) => [body.value(r, 0), body.value(r, 1)])).toEqual([
+      [1, undefined],
+      [2, undefined],
+      [3, undefined],
+    ]);
+    expect(body.extra(0)).toBe('u2');
+    expect(body.extra(1)).toEqual(parseJsonExact('{"a":1,"next":"no"}'));
+    const arrays = new BodyRecordsPlan([], [{ tokens: ['0'], ownProperty: true }, { tokens: ['0'], ownProperty: false }]).scan(Buffer.from('[[5], {"0": 6}]'));
+    // An array record has no own property "0"; a pointer /0 reads its first element.
+    expect([0, 1].map((r) => [arrays.value(r, 0), arrays.value(r, 1)])).toEqual([
+      [undefined, 5],
+      [6, 6],
+    ]);
+  });
+
   it('keep long numbers, escapes and nested values as written, and a pretty-printed nested value on one line', () => {
     const schema = parseDdl('a DECIMAL(38,0), s STRING, st STRUCT<p: DECIMAL(10,2), q: ARRAY<BIGINT>>');
     const text = '{"data":[\n  {"a": 12345678901234567890123456789012345678,\n   "s": "\\u00e9\\ud83d\\ude00\\"x\\n",\n   "st": {\n     "p": 1.10,\n     "q": [9223372036854775807,\r\n null]\n   }\n  },\n  {"s":"only"}\n]}';
