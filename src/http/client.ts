@@ -1,6 +1,6 @@
 import { Agent, errors as undiciErrors, request } from 'undici';
 import { TributaryError } from '../errors.js';
-import { JsonSyntaxError, parseJsonExact } from '../json/exact-parse.js';
+import { JsonSyntaxError } from '../json/exact-parse.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import { Secrets } from '../redact.js';
 import { VERSION } from '../version.js';
@@ -23,10 +23,11 @@ export interface HttpClientOptions {
   /** Time for pacing and backoff waits (tests use a virtual clock). */
   clock?: Clock;
   /**
-   * Parse bodies with the exact parser (numbers that a double would change stay JsonNumbers, duplicate
-   * keys refused), for sources whose values land in columns of any type (http-json).
+   * Decodes a body's bytes (valid UTF-8 from `start`, after any byte order mark) instead of
+   * JSON.parse; throws a JsonSyntaxError (the exact parser's) for a body that is not JSON, which
+   * is then retried as one. For sources that read their records from the bytes (http-json).
    */
-  exactNumbers?: boolean;
+  decodeBody?: (raw: Buffer, start: number) => unknown;
 }
 
 export interface RetryBudget {
@@ -70,7 +71,7 @@ export class HttpClient {
   private readonly agent: Agent;
   private readonly pacer: TokenBucket | undefined;
   private readonly clock: Clock;
-  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random' | 'clock'>> & Pick<HttpClientOptions, 'random'>;
+  private readonly opts: Required<Omit<HttpClientOptions, 'callsPerMinute' | 'secrets' | 'random' | 'clock' | 'decodeBody'>> & Pick<HttpClientOptions, 'random' | 'decodeBody'>;
   readonly secrets: Secrets;
 
   constructor(options: HttpClientOptions = {}) {
@@ -83,7 +84,7 @@ export class HttpClient {
       backoffCapMs: options.backoffCapMs ?? 30_000,
       userAgent: options.userAgent ?? `tributary/${VERSION}`,
       random: options.random,
-      exactNumbers: options.exactNumbers ?? false,
+      decodeBody: options.decodeBody,
     };
     this.secrets = options.secrets instanceof Secrets ? options.secrets : new Secrets(options.secrets);
     this.agent = new Agent({
@@ -118,19 +119,23 @@ export class HttpClient {
         events?.onResponse?.({ status: res.statusCode, bytes: raw.length });
         const bom = bomLength(raw);
         const utf8 = isValidUtf8(raw, bom);
-        const text = raw.toString('utf8', bom);
+        // The text only when something reads it: a body decoded from its bytes needs none.
+        let decoded: string | undefined;
+        const bodyText = () => (decoded ??= raw.toString('utf8', bom));
         const ctype = String(res.headers['content-type'] ?? '');
         if (res.statusCode >= 200 && res.statusCode < 300 && !utf8) {
           const at = firstInvalidUtf8(raw, bom);
           failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid UTF-8 (byte 0x${raw[bom + at].toString(16).toUpperCase().padStart(2, '0')} at byte ${bom + at + 1} of ${raw.length})`, status: res.statusCode, retryable: true };
         } else if (res.statusCode >= 200 && res.statusCode < 300) {
           try {
-            const body = (this.opts.exactNumbers ? parseJsonExact(text) : JSON.parse(text)) as T;
+            const decode = this.opts.decodeBody;
+            const body = (decode ? decode(raw, bom) : JSON.parse(bodyText())) as T;
             return { status: res.statusCode, body, headers: res.headers, attempts: attempt + 1 };
           } catch (e) {
-            failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${jsonErrorSummary(e)}; ${text.length} bytes, starts ${this.preview(text, 80)})`, status: res.statusCode, retryable: true };
+            failure = { reason: `${describe(url, this)} answered ${res.statusCode} with a body that is not valid JSON (${jsonErrorSummary(e)}; ${bodyText().length} bytes, starts ${this.preview(bodyText(), 80)})`, status: res.statusCode, retryable: true };
           }
         } else {
+          const text = bodyText();
           const isJson = /json/i.test(ctype) && isParsable(text);
           const preview = this.preview(text, 200);
           const what = isJson ? `error body ${preview}` : `a non-JSON error body (${ctype || 'no content-type'}, ${/<html|<!doctype/i.test(text) ? 'an HTML page, probably from a CDN or proxy' : 'not JSON'}) starting ${preview}`;

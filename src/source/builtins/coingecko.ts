@@ -164,6 +164,10 @@ class CoinGeckoReader extends PollingReader {
    * A poll's rows as Arrow record batches of the stream's schema, through the NDJSON decoder
    * (json-records.ts): they become Arrow here, once, on the path every value into a table takes
    * (a value that does not fit its column fails the poll naming the row, before anything is logged).
+   * These rows are JavaScript values because the source makes them: it joins a keyed price object
+   * into rows, reads each record's id and update time for its offsets, turns epoch seconds into
+   * Dates, warns about numbers that came as text, and adds ts_ingest and date. So they take the
+   * value push, not the byte path of http-json (body-records.ts).
    */
   private decode(rows: readonly Row[]): arrow.RecordBatch[] {
     const decoder = new JsonRecordsDecoder(this.schema, 'coingecko');

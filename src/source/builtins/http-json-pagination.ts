@@ -1,5 +1,4 @@
 import type { JsonResponse } from '../../http/client.js';
-import { resolvePointer } from './json-pointer.js';
 
 /**
  * How http-json finds the pages of one poll: each mode is a small strategy that gives the first
@@ -17,6 +16,12 @@ export interface PageRead {
   number: number;
   response: JsonResponse;
   records: number;
+  /**
+   * The body's value at one of the pointers the reader was configured with (nextUrlPath,
+   * nextCursorPath), as the exact parser gives it; undefined when there is none. The body is
+   * read from its bytes, so only the values asked for up front become JavaScript values.
+   */
+  valueAt(pointer: readonly string[]): unknown;
 }
 
 /** What a strategy needs from the reader: the URL template, and errors in the source's words. */
@@ -80,7 +85,7 @@ export class NextUrlPagination implements Pagination {
     return this.ctx.url();
   }
   next(page: PageRead): string | undefined {
-    const v = this.nextUrlPath ? resolvePointer(page.response.body, this.nextUrlPath) : linkNext(page.response.headers.link);
+    const v = this.nextUrlPath ? page.valueAt(this.nextUrlPath) : linkNext(page.response.headers.link);
     if (v === undefined || v === null || v === '') return undefined;
     if (typeof v !== 'string') throw this.ctx.shapeError(page, `nextUrlPath points to ${this.ctx.describe(v)}, not a URL`);
     try {
@@ -105,7 +110,7 @@ export class CursorPagination implements Pagination {
     return this.ctx.url();
   }
   next(page: PageRead): string | undefined {
-    const v = resolvePointer(page.response.body, this.nextCursorPath);
+    const v = page.valueAt(this.nextCursorPath);
     if (v === undefined || v === null || v === '') return undefined;
     if (typeof v !== 'string' && typeof v !== 'number') throw this.ctx.shapeError(page, `nextCursorPath points to ${this.ctx.describe(v)}, not a cursor`);
     return setQueryParam(this.ctx.url(), this.cursorParam, String(v));

@@ -1,6 +1,7 @@
 import { TributaryError } from '../../errors.js';
 import { compareExactDecimals, exactDecimal } from '../../arrow/coerce.js';
 import type * as arrow from 'apache-arrow';
+import { BodyRecordsPlan, type ScannedBody } from '../../json/body-records.js';
 import { JsonNumber } from '../../json/json-number.js';
 import { JsonRecordsDecoder } from '../../json/json-records.js';
 import type { StructType } from '../../schema/schema.js';
@@ -11,7 +12,7 @@ import { MAX_TIMER_MS, Options } from '../options.js';
 import { type Poll, PollingReader, ResponseShapeError } from '../polling-reader.js';
 import { DataSource, type DataSourceStreamReader } from '../source.js';
 import { CursorPagination, NextUrlPagination, NoPagination, PagePagination, type Pagination, type PaginationContext } from './http-json-pagination.js';
-import { ownProperty, parsePointer, resolvePointer } from './json-pointer.js';
+import { parsePointer } from './json-pointer.js';
 
 /**
  * `format('http-json')`: any REST API that answers JSON, without writing a connector.
@@ -131,6 +132,10 @@ interface HttpJsonConfig {
   recordsPath: string[];
   recordsPathText: string;
   columns: { name: string; pointer?: string[] }[];
+  /** recordsPath, the columns and the pagination's pointers, compiled for the body scan. */
+  plan: BodyRecordsPlan;
+  /** The pointers the pagination reads from a body, in the plan's order of extras. */
+  extras: string[][];
   cursorField: string | undefined;
   initialCursor: string | undefined;
   maxPages: number;
@@ -197,26 +202,34 @@ function httpJsonConfig(o: Options, raw: Readonly<Record<string, string>>, schem
   if (cursorField === undefined && /\{cursor\}/.test(template)) {
     throw new TributaryError('INVALID_ARGUMENT', 'source "http-json": the url has {cursor} but no option cursorField says which column the cursor is');
   }
+  const recordsPath = parsePointer(recordsPathText, 'recordsPath');
+  const columns = schema.fields.map((f) => ({ name: f.name, pointer: mapped.get(f.name) }));
+  const extras = [pagination.nextUrlPath, pagination.nextCursorPath].filter((p): p is string[] => p !== undefined);
+  // A column without a pointer is the record's own property of its name (none on an array record).
+  const plan = new BodyRecordsPlan(recordsPath, columns.map((c) => (c.pointer ? { tokens: c.pointer, ownProperty: false } : { tokens: [c.name], ownProperty: true })), extras);
   return {
     template,
     env,
     headers,
     pagination,
-    recordsPath: parsePointer(recordsPathText, 'recordsPath'),
+    recordsPath,
     recordsPathText,
-    columns: schema.fields.map((f) => ({ name: f.name, pointer: mapped.get(f.name) })),
+    columns,
+    plan,
+    extras,
     cursorField,
     initialCursor: o.string('initialCursor'),
     maxPages: o.number('maxPages', 100, { min: 1, integer: true })!,
   };
 }
 
-function httpJsonClient(o: Options, secrets: Secrets): HttpClient {
+function httpJsonClient(o: Options, secrets: Secrets, plan: BodyRecordsPlan): HttpClient {
   const timeoutMs = o.number('timeoutMs', 30_000, { min: 1, max: MAX_TIMER_MS })!;
   const callsPerMinute = o.number('callsPerMinute', 60, { min: 0 })!;
   return new HttpClient({
-    // Values land in columns of any type: numbers keep their digits until the column is known.
-    exactNumbers: true,
+    // Records are read from the body's bytes (validated as the exact parser would): values land
+    // in their columns as written, whatever the column type turns out to be.
+    decodeBody: (raw, start) => plan.scan(raw, start),
     callsPerMinute: callsPerMinute > 0 ? callsPerMinute : undefined,
     maxRetries: o.number('maxRetries', 4, { min: 0, integer: true }),
     headersTimeoutMs: timeoutMs,
@@ -227,8 +240,15 @@ function httpJsonClient(o: Options, secrets: Secrets): HttpClient {
   });
 }
 
+/** The records of one page: its scanned body and which of its records are kept (all when undefined). */
+interface PageRecords {
+  body: ScannedBody;
+  keep?: number[];
+}
+
 interface Pages {
-  records: unknown[];
+  pages: PageRecords[];
+  count: number;
   truncated: boolean;
 }
 
@@ -245,7 +265,7 @@ class HttpJsonReader extends PollingReader {
     const c = httpJsonConfig(o, raw, schema, secrets);
     const onError = o.string('onError', 'fail');
     if (onError !== 'fail' && onError !== 'skip-batch') throw new TributaryError('INVALID_ARGUMENT', `source "http-json": option onError must be fail or skip-batch; got "${onError}"`);
-    super({ label: 'http-json', http: httpJsonClient(o, secrets), secrets, onError, retryBudget: o.number('retryBudget', 10, { min: 0, integer: true })! });
+    super({ label: 'http-json', http: httpJsonClient(o, secrets, c.plan), secrets, onError, retryBudget: o.number('retryBudget', 10, { min: 0, integer: true })! });
     this.c = c;
     this.schema = schema;
     this.secrets = secrets;
@@ -281,62 +301,73 @@ class HttpJsonReader extends PollingReader {
             : 'the rest is left for the next poll (the API should sort ascending by the cursor and filter on {cursor}, or records beyond the last page read are missed)'),
       );
     }
-    const records = pages.records;
     if (this.c.cursorField === undefined) {
-      if (records.length === 0) return { end: start, rows: [] };
-      return { end: { ...start, poll: Number(start.poll ?? 0) + 1 }, rows: this.decode(records) };
+      if (pages.count === 0) return { end: start, rows: [] };
+      return { end: { ...start, poll: Number(start.poll ?? 0) + 1 }, rows: this.decode(pages.pages) };
     }
-    return this.newerThanCursor(start, records, this.c.cursorField);
+    return this.newerThanCursor(start, pages.pages, this.c.cursorField);
   }
 
   /** Incremental reads: only records whose cursor is past the committed one; the new cursor is their maximum. */
-  private newerThanCursor(start: Offset, records: unknown[], field: string): Poll {
+  private newerThanCursor(start: Offset, pages: readonly PageRecords[], field: string): Poll {
     // A checkpoint started without initialCursor gets it later too: the url and the filter agree.
     const committed = (start.cursor ?? this.c.initialCursor ?? null) as OffsetValue;
     let max: CursorValue | null = committed === null ? null : (committed as string | number);
     let missing = 0;
-    const out: unknown[] = [];
-    const column = this.c.columns.find((c) => c.name === field)!;
-    for (let i = 0; i < records.length; i++) {
-      const v = this.value(records[i], column);
-      if (v === null || v === undefined) {
-        missing++;
-        continue;
+    const out: PageRecords[] = [];
+    let kept = 0;
+    const column = this.c.columns.findIndex((c) => c.name === field);
+    let i = 0;
+    for (const page of pages) {
+      const keep: number[] = [];
+      for (let r = 0; r < page.body.count; r++, i++) {
+        // The cursor is the one value of a record the source compares itself: a JavaScript value.
+        const v = page.body.value(r, column);
+        if (v === null || v === undefined) {
+          missing++;
+          continue;
+        }
+        if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumber)) {
+          throw new ResponseShapeError(this.secrets.redact(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`));
+        }
+        if (committed !== null && compareCursor(v as CursorValue, committed as string | number) <= 0) {
+          this.recordsSkipped++;
+          continue;
+        }
+        keep.push(r);
+        if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
       }
-      if (typeof v !== 'number' && typeof v !== 'string' && !(v instanceof JsonNumber)) {
-        throw new ResponseShapeError(this.secrets.redact(`http-json: record ${i} of this poll has cursorField ${field} = ${this.show(v, 80)}; a cursor must be a number or text`));
-      }
-      if (committed !== null && compareCursor(v as CursorValue, committed as string | number) <= 0) {
-        this.recordsSkipped++;
-        continue;
-      }
-      out.push(records[i]);
-      if (max === null || compareCursor(v, max) > 0) max = v as CursorValue;
+      out.push({ body: page.body, keep });
+      kept += keep.length;
     }
     if (missing) this.warn(`http-json: ${missing} record(s) without a value for cursorField ${field} were skipped`);
-    if (out.length === 0) return { end: start, rows: [] };
+    if (kept === 0) return { end: start, rows: [] };
     return { end: { ...start, cursor: max === null ? null : offsetCursor(max) }, rows: this.decode(out) };
   }
 
   /** The pages of one poll, as the pagination strategy leads from one to the next. */
   private async readPages(start: Offset, budget: RetryBudget): Promise<Pages> {
     const pagination = this.pagination(start);
-    const records: unknown[] = [];
+    const pages: PageRecords[] = [];
+    let count = 0;
     const seen = new Set<string>();
     let url = pagination.first();
     for (let number = 1; ; number++) {
       const response = await this.page(url, budget);
-      const batch = this.records(response.body, url, number);
-      for (const r of batch) records.push(r);
-      this.recordsRead += batch.length;
-      const next = pagination.next({ url, number, response, records: batch.length });
-      if (next === undefined) return { records, truncated: false };
+      const body = response.body as ScannedBody;
+      const records = this.records(body, url, number);
+      if (records) pages.push({ body });
+      count += records;
+      this.recordsRead += records;
+      const valueAt = (p: readonly string[]) => body.extra(this.c.extras.indexOf(p as string[]));
+      const next = pagination.next({ url, number, response, records, valueAt });
+      if (next === undefined) return { pages, count, truncated: false };
       seen.add(url);
       if (seen.has(next)) {
         this.warn(`http-json: ${this.where(url, number)}: the next page is a page already read this poll; stopping there`);
-        return { records, truncated: false };
+        return { pages, count, truncated: false };
       }
-      if (number >= this.c.maxPages) return { records, truncated: true };
+      if (number >= this.c.maxPages) return { pages, count, truncated: true };
       url = next;
     }
   }
@@ -361,24 +392,17 @@ class HttpJsonReader extends PollingReader {
     }
   }
 
-  /** A record's value for a column: through its `fields` pointer, or its property of the same name. */
-  private value(record: unknown, c: HttpJsonConfig['columns'][number]): unknown {
-    return c.pointer ? resolvePointer(record, c.pointer) : ownProperty(record, c.name);
-  }
-
   /**
    * The poll's records as Arrow record batches of the stream's schema: their column values go
    * through the NDJSON decoder (json-records.ts), so they become Arrow here, once, exactly as a
    * line of `tributary append --input` would (a value that would round into its column fails the
    * poll naming the row, before anything is logged). The engine logs these batches ahead as they are.
    */
-  private decode(records: readonly unknown[]): arrow.RecordBatch[] {
+  private decode(pages: readonly PageRecords[]): arrow.RecordBatch[] {
     const decoder = new JsonRecordsDecoder(this.schema, 'http-json');
-    const columns = this.c.columns;
-    const values: unknown[] = new Array(columns.length);
-    for (const r of records) {
-      for (let k = 0; k < columns.length; k++) values[k] = this.value(r, columns[k]);
-      decoder.push(values);
+    for (const { body, keep } of pages) {
+      if (keep) for (const r of keep) decoder.pushSpans(body, r);
+      else for (let r = 0; r < body.count; r++) decoder.pushSpans(body, r);
     }
     return decoder.end();
   }
@@ -430,13 +454,14 @@ class HttpJsonReader extends PollingReader {
     return r;
   }
 
-  private records(body: unknown, url: string, page: number): unknown[] {
-    const v = resolvePointer(body, this.c.recordsPath);
-    if (Array.isArray(v)) return v;
-    if (v === undefined || v === null) {
-      this.warn(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.c.recordsPathText)} found ${v === null ? 'null' : 'nothing'} in the response; read as no records`);
-      return [];
+  /** The number of records a page holds (at recordsPath). */
+  private records(body: ScannedBody, url: string, page: number): number {
+    if (body.found === 'array') return body.count;
+    if (body.found !== 'other') {
+      this.warn(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.c.recordsPathText)} found ${body.found === 'null' ? 'null' : 'nothing'} in the response; read as no records`);
+      return 0;
     }
+    const v = body.foundValue();
     throw new ResponseShapeError(this.secrets.redact(`http-json: ${this.where(url, page)}: recordsPath ${JSON.stringify(this.c.recordsPathText)} points to ${this.describeJson(v)}, not an array of records`));
   }
 }
