@@ -4,7 +4,7 @@ import type { ScannedBody } from './body-records.js';
 import { JsonNumber } from './json-number.js';
 import { NdjsonDecoder } from './ndjson-decoder.js';
 
-/** Pending line text handed to the decoder at a time: large enough to amortise a push, small next to a batch. */
+/** Pending line bytes handed to the decoder at a time: large enough to amortise a push, small next to a batch. */
 const PUSH_CHARS = 1 << 20;
 const NULL = Buffer.from('null');
 
@@ -30,7 +30,6 @@ export class JsonRecordsDecoder {
   /** `"name":` per column. */
   private readonly keys: string[];
   private readonly names: string[];
-  private text = '';
   /** `{"name":`, `,"name":` per column, as bytes (pushSpans). */
   private readonly keyBytes: Buffer[];
   private lines = Buffer.allocUnsafe(PUSH_CHARS + 4096);
@@ -50,7 +49,6 @@ export class JsonRecordsDecoder {
    * whitespace between tokens (a string cannot hold a raw one), so they become spaces.
    */
   pushSpans(body: ScannedBody, r: number): void {
-    this.pushText();
     const b = body.bytes;
     const spans = body.spans;
     const n = this.keyBytes.length;
@@ -61,10 +59,7 @@ export class JsonRecordsDecoder {
       need += this.keyBytes[k].length + (s < 0 ? 4 : spans[base + 2 * k + 1] - s);
     }
     if (n === 0) need++;
-    if (this.linesLen + need > this.lines.length) {
-      this.flushLines();
-      if (need > this.lines.length) this.lines = Buffer.allocUnsafe(need);
-    }
+    this.room(need);
     const out = this.lines;
     let at = this.linesLen;
     if (n === 0) out[at++] = 0x7b;
@@ -91,11 +86,14 @@ export class JsonRecordsDecoder {
 
   /** One record: `values[k]` is column k's value. */
   push(values: readonly unknown[]): void {
-    this.flushLines();
     let line = '{';
     for (let k = 0; k < this.keys.length; k++) line += (k ? ',' : '') + this.keys[k] + exactJsonText(values[k]);
-    this.text += `${line}}\n`;
-    if (this.text.length >= PUSH_CHARS) this.pushText();
+    line += '}\n';
+    // The same pending bytes as pushSpans: one buffer, lines in push order.
+    const need = Buffer.byteLength(line, 'utf8');
+    this.room(need);
+    this.linesLen += this.lines.write(line, this.linesLen, 'utf8');
+    if (this.linesLen >= PUSH_CHARS) this.flushLines();
   }
 
   /** One record given by column name (a missing column is a null). */
@@ -105,10 +103,16 @@ export class JsonRecordsDecoder {
   }
 
   end(): arrow.RecordBatch[] {
-    this.pushText();
     this.flushLines();
     for (const b of this.decoder.end()) this.out.push(b);
     return this.out;
+  }
+
+  /** Room for `need` more bytes of lines: the pending ones go to the decoder first if they would not fit. */
+  private room(need: number): void {
+    if (this.linesLen + need <= this.lines.length) return;
+    this.flushLines();
+    if (need > this.lines.length) this.lines = Buffer.allocUnsafe(need);
   }
 
   private flushLines(): void {
@@ -118,13 +122,6 @@ export class JsonRecordsDecoder {
     const chunk = this.lines.subarray(0, this.linesLen);
     this.linesLen = 0;
     for (const b of this.decoder.push(chunk)) this.out.push(b);
-  }
-
-  private pushText(): void {
-    if (this.text === '') return;
-    const bytes = Buffer.from(this.text, 'utf8');
-    this.text = '';
-    for (const b of this.decoder.push(bytes)) this.out.push(b);
   }
 }
 
