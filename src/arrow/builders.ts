@@ -18,6 +18,7 @@ import {
   MAX_MS,
 } from './coerce.js';
 import { JsonNumber } from '../json/json-number.js';
+import { type Allocator, HEAP, type TypedArrayCtor } from './arena.js';
 import { toArrowType } from './types.js';
 import { variantProblem } from './variant/decode.js';
 import { encodeVariant } from './variant/encode.js';
@@ -43,7 +44,10 @@ function reject(row: number, path: string, value: unknown, type: string, r: Reje
 }
 
 class Bitmap {
-  bytes = new Uint8Array(64);
+  bytes: Uint8Array;
+  constructor(private readonly alloc: Allocator) {
+    this.bytes = alloc.typed(Uint8Array, 64);
+  }
   set(i: number) {
     const b = i >> 3;
     if (b >= this.bytes.length) this.grow(b + 1);
@@ -54,12 +58,12 @@ class Bitmap {
     if (b >= this.bytes.length) this.grow(b + 1);
   }
   private grow(min: number) {
-    const n = new Uint8Array(Math.max(min, this.bytes.length * 2));
+    const n = this.alloc.typed(Uint8Array, Math.max(min, this.bytes.length * 2));
     n.set(this.bytes);
     this.bytes = n;
   }
   finish(length: number): Uint8Array {
-    return this.bytes.slice(0, (length + 7) >> 3);
+    return copyOf(this.alloc, this.bytes, (length + 7) >> 3);
   }
 }
 
@@ -67,19 +71,26 @@ type Row = Record<string, unknown>;
 
 const rowIndex = (r: number, first: number, indices: readonly number[] | undefined) => (indices ? indices[r] : first + r);
 
+/** The first `n` bytes of `bytes` in an array of their own (from `alloc`). */
+function copyOf(alloc: Allocator, bytes: Uint8Array, n: number): Uint8Array {
+  const out = alloc.typed(Uint8Array, n);
+  out.set(bytes.subarray(0, n));
+  return out;
+}
+
 type AnyTyped = Int8Array | Int16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
-type TypedArrayCtor<T> = { new (n: number): T };
 class Growable<T extends AnyTyped> {
   buf: T;
   constructor(
+    private readonly alloc: Allocator,
     private readonly ctor: TypedArrayCtor<T>,
     cap = 1024,
   ) {
-    this.buf = new ctor(cap);
+    this.buf = alloc.typed(ctor, cap);
   }
   reserve(n: number) {
     if (n > this.buf.length) {
-      const next = new this.ctor(Math.max(n, this.buf.length * 2));
+      const next = this.alloc.typed(this.ctor, Math.max(n, this.buf.length * 2));
       (next as unknown as { set(a: unknown): void }).set(this.buf);
       this.buf = next;
     }
@@ -96,12 +107,16 @@ export abstract class ColumnBuilder {
   path = '';
   /** Set by a list parent before each element, to name the element in messages. */
   elemIndex: number | undefined;
-  protected readonly validity = new Bitmap();
+  protected readonly validity: Bitmap;
   constructor(
     readonly type: DataType,
     readonly nullable: boolean,
     readonly typeName: string,
-  ) {}
+    /** Where this builder's buffers come from (HEAP, or an arena: see arena.ts). */
+    protected readonly alloc: Allocator,
+  ) {
+    this.validity = new Bitmap(alloc);
+  }
 
   /** The path with the current list element's index filled in. */
   where(): string {
@@ -177,9 +192,10 @@ export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
     private readonly arrowType: arrow.DataType,
     ctor: TypedArrayCtor<T>,
     private readonly coerce: (v: unknown) => number | bigint | Reject,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
-    this.values = new Growable(ctor);
+    super(type, nullable, typeLabel(type), alloc);
+    this.values = new Growable(alloc, ctor);
   }
   protected appendValue(value: unknown, row: number) {
     const v = this.coerce(value);
@@ -278,25 +294,27 @@ class DateBuilder extends FixedBuilder<Int32Array> {
  * one per value made garbage collection the top cost of a million-row append).
  */
 export class Int64Builder extends ColumnBuilder {
-  private words = new Int32Array(2048);
+  private words: Int32Array;
   constructor(
     type: DataType,
     nullable: boolean,
     private readonly arrowType: arrow.DataType,
     private readonly coerce: (v: unknown) => number | bigint | Reject,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
+    super(type, nullable, typeLabel(type), alloc);
+    this.words = alloc.typed(Int32Array, 2048);
   }
   protected override reserveValues(n: number) {
     if (n * 2 > this.words.length) {
-      const next = new Int32Array(n * 2);
+      const next = this.alloc.typed(Int32Array, n * 2);
       next.set(this.words);
       this.words = next;
     }
   }
   private room() {
     if ((this.length + 1) * 2 > this.words.length) {
-      const next = new Int32Array(this.words.length * 2);
+      const next = this.alloc.typed(Int32Array, this.words.length * 2);
       next.set(this.words);
       this.words = next;
     }
@@ -367,13 +385,14 @@ export class Int64Builder extends ColumnBuilder {
       length: this.length,
       nullCount: this.nullCount,
       nullBitmap: this.nullBitmap(),
-      data: new BigInt64Array(this.words.buffer, 0, this.length),
+      // The words may be a view into an arena block: keep their offset.
+      data: new BigInt64Array(this.words.buffer, this.words.byteOffset, this.length),
     } as never);
   }
 }
 
 export class BoolBuilder extends ColumnBuilder {
-  private readonly bits = new Bitmap();
+  private readonly bits = new Bitmap(this.alloc);
   override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
     this.reserve(to - from);
     this.bits.ensure(this.length + to - from);
@@ -425,20 +444,23 @@ export class BoolBuilder extends ColumnBuilder {
 const encoder = new TextEncoder();
 
 export class VarBinaryBuilder extends ColumnBuilder {
-  private readonly offsets = new Growable(Int32Array);
-  private bytes = new Uint8Array(4096);
+  private readonly offsets: Growable<Int32Array>;
+  private bytes: Uint8Array;
   private pos = 0;
   constructor(
     type: DataType,
     nullable: boolean,
     private readonly utf8: boolean,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
+    super(type, nullable, typeLabel(type), alloc);
+    this.offsets = new Growable(alloc, Int32Array);
+    this.bytes = alloc.typed(Uint8Array, 4096);
     this.offsets.buf[0] = 0;
   }
   private room(n: number) {
     if (this.pos + n > this.bytes.length) {
-      const next = new Uint8Array(Math.max(this.pos + n, this.bytes.length * 2));
+      const next = this.alloc.typed(Uint8Array, Math.max(this.pos + n, this.bytes.length * 2));
       next.set(this.bytes.subarray(0, this.pos));
       this.bytes = next;
     }
@@ -562,7 +584,7 @@ export class VarBinaryBuilder extends ColumnBuilder {
       nullCount: this.nullCount,
       nullBitmap: this.nullBitmap(),
       valueOffsets: this.offsets.finish(this.length + 1),
-      data: this.bytes.slice(0, this.pos),
+      data: copyOf(this.alloc, this.bytes, this.pos),
     } as never);
   }
 }
@@ -602,12 +624,14 @@ function smallUnscaled(s: string, precision: number, scale: number): number {
 }
 
 export class DecimalBuilder extends ColumnBuilder {
-  private readonly words = new Growable(Uint32Array);
+  private readonly words: Growable<Uint32Array>;
   constructor(
     type: DataType & { kind: 'decimal' },
     nullable: boolean,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
+    super(type, nullable, typeLabel(type), alloc);
+    this.words = new Growable(alloc, Uint32Array);
   }
   override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
     const t = this.type as DataType & { kind: 'decimal' };
@@ -689,9 +713,10 @@ export class StructBuilder extends ColumnBuilder {
   constructor(
     type: StructType,
     nullable: boolean,
+    alloc: Allocator,
   ) {
-    super(type, nullable, 'struct');
-    this.children = type.fields.map((f) => makeColumnBuilder(f.type, f.nullable));
+    super(type, nullable, 'struct', alloc);
+    this.children = type.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc));
     this.names = type.fields.map((f) => f.name);
     this.byName = new Map(this.names.map((n, i) => [n, i]));
   }
@@ -738,14 +763,16 @@ export class StructBuilder extends ColumnBuilder {
 }
 
 export class ListBuilder extends ColumnBuilder {
-  private readonly offsets = new Growable(Int32Array);
+  private readonly offsets: Growable<Int32Array>;
   readonly child: ColumnBuilder;
   constructor(
     type: DataType & { kind: 'array' },
     nullable: boolean,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
-    this.child = makeColumnBuilder(type.elementType, type.containsNull);
+    super(type, nullable, typeLabel(type), alloc);
+    this.offsets = new Growable(alloc, Int32Array);
+    this.child = makeColumnBuilder(type.elementType, type.containsNull, alloc);
     this.offsets.buf[0] = 0;
   }
   override setPath(path: string): this {
@@ -788,16 +815,18 @@ export class ListBuilder extends ColumnBuilder {
 }
 
 class MapBuilder extends ColumnBuilder {
-  private readonly offsets = new Growable(Int32Array);
+  private readonly offsets: Growable<Int32Array>;
   private readonly keys: ColumnBuilder;
   private readonly values: ColumnBuilder;
   constructor(
     type: DataType & { kind: 'map' },
     nullable: boolean,
+    alloc: Allocator,
   ) {
-    super(type, nullable, typeLabel(type));
-    this.keys = makeColumnBuilder(type.keyType, false);
-    this.values = makeColumnBuilder(type.valueType, type.valueContainsNull);
+    super(type, nullable, typeLabel(type), alloc);
+    this.offsets = new Growable(alloc, Int32Array);
+    this.keys = makeColumnBuilder(type.keyType, false, alloc);
+    this.values = makeColumnBuilder(type.valueType, type.valueContainsNull, alloc);
     this.offsets.buf[0] = 0;
   }
   override setPath(path: string): this {
@@ -854,8 +883,8 @@ class MapBuilder extends ColumnBuilder {
  * variant null. A Variant (bytes already encoded) is checked and copied as it is.
  */
 class VariantBuilder extends ColumnBuilder {
-  private readonly values = new VarBinaryBuilder(BINARY, false, false);
-  private readonly metadata = new VarBinaryBuilder(BINARY, false, false);
+  private readonly values = new VarBinaryBuilder(BINARY, false, false, this.alloc);
+  private readonly metadata = new VarBinaryBuilder(BINARY, false, false, this.alloc);
   protected appendValue(value: unknown, row: number) {
     let v: Variant;
     if (value instanceof Variant) {
@@ -898,44 +927,44 @@ function typeLabel(t: DataType): string {
   return t.kind;
 }
 
-export function makeColumnBuilder(t: DataType, nullable: boolean): ColumnBuilder {
+export function makeColumnBuilder(t: DataType, nullable: boolean, alloc: Allocator = HEAP): ColumnBuilder {
   switch (t.kind) {
     case 'struct':
-      return new StructBuilder(t, nullable);
+      return new StructBuilder(t, nullable, alloc);
     case 'array':
-      return new ListBuilder(t, nullable);
+      return new ListBuilder(t, nullable, alloc);
     case 'map':
-      return new MapBuilder(t, nullable);
+      return new MapBuilder(t, nullable, alloc);
     case 'decimal':
-      return new DecimalBuilder(t, nullable);
+      return new DecimalBuilder(t, nullable, alloc);
     case 'variant':
-      return new VariantBuilder(t, nullable, 'variant');
+      return new VariantBuilder(t, nullable, 'variant', alloc);
     case 'primitive':
       switch (t.name) {
         case 'string':
-          return new VarBinaryBuilder(t, nullable, true);
+          return new VarBinaryBuilder(t, nullable, true, alloc);
         case 'binary':
-          return new VarBinaryBuilder(t, nullable, false);
+          return new VarBinaryBuilder(t, nullable, false, alloc);
         case 'boolean':
-          return new BoolBuilder(t, nullable, 'boolean');
+          return new BoolBuilder(t, nullable, 'boolean', alloc);
         case 'long':
-          return new Int64Builder(t, nullable, new arrow.Int64(), toInt64Number);
+          return new Int64Builder(t, nullable, new arrow.Int64(), toInt64Number, alloc);
         case 'integer':
-          return new FixedBuilder(t, nullable, new arrow.Int32(), Int32Array, (v) => toIntN(v, 32, 'integer'));
+          return new FixedBuilder(t, nullable, new arrow.Int32(), Int32Array, (v) => toIntN(v, 32, 'integer'), alloc);
         case 'short':
-          return new FixedBuilder(t, nullable, new arrow.Int16(), Int16Array, (v) => toIntN(v, 16, 'short'));
+          return new FixedBuilder(t, nullable, new arrow.Int16(), Int16Array, (v) => toIntN(v, 16, 'short'), alloc);
         case 'byte':
-          return new FixedBuilder(t, nullable, new arrow.Int8(), Int8Array, (v) => toIntN(v, 8, 'byte'));
+          return new FixedBuilder(t, nullable, new arrow.Int8(), Int8Array, (v) => toIntN(v, 8, 'byte'), alloc);
         case 'double':
-          return new FloatBuilder(t, nullable, new arrow.Float64(), Float64Array, toFloat);
+          return new FloatBuilder(t, nullable, new arrow.Float64(), Float64Array, toFloat, alloc);
         case 'float':
-          return new FloatBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat32);
+          return new FloatBuilder(t, nullable, new arrow.Float32(), Float32Array, toFloat32, alloc);
         case 'date':
-          return new DateBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays);
+          return new DateBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays, alloc);
         case 'timestamp':
-          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false));
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false), alloc);
         case 'timestamp_ntz':
-          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true));
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true), alloc);
       }
   }
   throw new TributaryError('INTERNAL', `no column builder for ${JSON.stringify(t)}`);

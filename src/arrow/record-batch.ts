@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { showValue, TributaryError } from '../errors.js';
 import type { StructType } from '../schema/schema.js';
+import type { Allocator } from './arena.js';
 import { type ColumnBuilder, makeColumnBuilder } from './builders.js';
 import { toArrowSchema } from './types.js';
 
@@ -14,11 +15,13 @@ export interface RowsToBatchOptions {
   /** Build rows[from, to) only (a chunk), without copying the array. */
   from?: number;
   to?: number;
+  /** Where the batch's buffers come from (default: each its own allocation; see arena.ts). */
+  alloc?: Allocator;
 }
 
 /** One builder per column of the schema, each knowing its column's path for messages. */
-export function columnBuilders(schema: StructType): ColumnBuilder[] {
-  return schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable).setPath(f.name));
+export function columnBuilders(schema: StructType, alloc?: Allocator): ColumnBuilder[] {
+  return schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc).setPath(f.name));
 }
 
 /** The builders' columns as one record batch of the schema. */
@@ -85,7 +88,7 @@ export function rowsToRecordBatch(rows: readonly Row[], schema: StructType, opts
   const to = opts.to ?? rows.length;
   const n = to - from;
   const names = schema.fields.map((f) => f.name);
-  const builders = columnBuilders(schema);
+  const builders = columnBuilders(schema, opts.alloc);
   for (const b of builders) b.reserve(n);
   const first = opts.firstRowIndex ?? 0;
   const indexOf = (r: number) => (opts.rowIndices ? opts.rowIndices[r - from] : first + r);

@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
+import { BufferArena } from '../arrow/arena.js';
 import { rowsToRecordBatch } from '../arrow/record-batch.js';
 import { arrowToPlain } from '../parquet/reader.js';
 import type { Storage } from '../storage/storage.js';
@@ -102,7 +103,10 @@ export async function encodeCheckpoint(engine: Engine, actions: readonly Action[
   const writer = engine.parquet.openBounded?.(schema, opts) ?? engine.parquet.open(schema, opts, actions.length);
   try {
     for (let i = 0; i < actions.length; i += rowGroupActions) {
-      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), schema));
+      // Each chunk's buffers from one arena: a long-lived query builds checkpoints of a growing
+      // table again and again, and buffers of ever new sizes from the heap leave glibc's main
+      // heap full of holes it never returns (the soak's RSS climb; see arena.ts).
+      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), schema, { alloc: new BufferArena() }));
     }
     return await writer.finish();
   } catch (e) {
