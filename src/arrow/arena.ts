@@ -28,11 +28,22 @@ export interface TypedArrayCtor<T extends TypedArray> {
 /** A source of zeroed typed arrays. */
 export interface Allocator {
   typed<T extends TypedArray>(ctor: TypedArrayCtor<T>, length: number): T;
+  /** `arr` grown to `length` (zeroed past `keep`, which defaults to all of `arr`). */
+  resize<T extends TypedArray>(arr: T, length: number, keep?: number): T;
+  /** The first `n` bytes of `bytes` as a finished buffer. */
+  trim(bytes: Uint8Array, n: number): Uint8Array;
 }
 
-/** Every array its own allocation. */
+function copied<T extends TypedArray>(next: T, arr: T, keep: number): T {
+  (next as unknown as { set(a: unknown): void }).set(keep === arr.length ? arr : arr.subarray(0, keep));
+  return next;
+}
+
+/** Every array its own allocation; a finished buffer is copied to its size, so the batch does not keep the slack. */
 export const HEAP: Allocator = {
   typed: (ctor, length) => new ctor(length),
+  resize: (arr, length, keep = arr.length) => copied(new (arr.constructor as TypedArrayCtor<typeof arr>)(length), arr, keep),
+  trim: (bytes, n) => bytes.slice(0, n),
 };
 
 /** Just over glibc's DEFAULT_MMAP_THRESHOLD_MAX on 64-bit (4 MiB * sizeof(long)). */
@@ -44,6 +55,27 @@ export class BufferArena implements Allocator {
   /** Blocks allocated so far (for tests). */
   blocks = 0;
   constructor(private readonly blockBytes = ARENA_BLOCK_BYTES) {}
+
+  /**
+   * The last array handed out grows where it is (a builder fills one column at a time, so the
+   * array growing is usually the last one): no copy, no second set of pages touched.
+   */
+  resize<T extends TypedArray>(arr: T, length: number, keep = arr.length): T {
+    const end = arr.byteOffset + length * arr.BYTES_PER_ELEMENT;
+    if (arr.buffer === this.block && arr.byteOffset + arr.byteLength === this.used && end <= this.block.byteLength) {
+      this.used = end;
+      // Past `keep`, the bytes were never handed out (fresh, zero) or belong to `arr` itself,
+      // whose tail a caller that passes `keep` does not read: zero them as a new array would be.
+      if (keep < arr.length) arr.fill(0 as never, keep);
+      return new (arr.constructor as TypedArrayCtor<T>)(this.block, arr.byteOffset, length);
+    }
+    return copied(this.typed(arr.constructor as TypedArrayCtor<T>, length), arr, keep);
+  }
+
+  /** A view: the block is freed as a whole, so copying to size would only touch more pages. */
+  trim(bytes: Uint8Array, n: number): Uint8Array {
+    return bytes.subarray(0, n);
+  }
 
   typed<T extends TypedArray>(ctor: TypedArrayCtor<T>, length: number): T {
     const bytes = length * ctor.BYTES_PER_ELEMENT;

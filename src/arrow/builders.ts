@@ -58,12 +58,10 @@ class Bitmap {
     if (b >= this.bytes.length) this.grow(b + 1);
   }
   private grow(min: number) {
-    const n = this.alloc.typed(Uint8Array, Math.max(min, this.bytes.length * 2));
-    n.set(this.bytes);
-    this.bytes = n;
+    this.bytes = this.alloc.resize(this.bytes, Math.max(min, this.bytes.length * 2));
   }
   finish(length: number): Uint8Array {
-    return copyOf(this.alloc, this.bytes, (length + 7) >> 3);
+    return this.alloc.trim(this.bytes, (length + 7) >> 3);
   }
 }
 
@@ -71,28 +69,19 @@ type Row = Record<string, unknown>;
 
 const rowIndex = (r: number, first: number, indices: readonly number[] | undefined) => (indices ? indices[r] : first + r);
 
-/** The first `n` bytes of `bytes` in an array of their own (from `alloc`). */
-function copyOf(alloc: Allocator, bytes: Uint8Array, n: number): Uint8Array {
-  const out = alloc.typed(Uint8Array, n);
-  out.set(bytes.subarray(0, n));
-  return out;
-}
-
 type AnyTyped = Int8Array | Int16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
 class Growable<T extends AnyTyped> {
   buf: T;
   constructor(
     private readonly alloc: Allocator,
-    private readonly ctor: TypedArrayCtor<T>,
+    ctor: TypedArrayCtor<T>,
     cap = 1024,
   ) {
     this.buf = alloc.typed(ctor, cap);
   }
   reserve(n: number) {
     if (n > this.buf.length) {
-      const next = this.alloc.typed(this.ctor, Math.max(n, this.buf.length * 2));
-      (next as unknown as { set(a: unknown): void }).set(this.buf);
-      this.buf = next;
+      this.buf = this.alloc.resize(this.buf, Math.max(n, this.buf.length * 2));
     }
   }
   finish(n: number): T {
@@ -307,16 +296,12 @@ export class Int64Builder extends ColumnBuilder {
   }
   protected override reserveValues(n: number) {
     if (n * 2 > this.words.length) {
-      const next = this.alloc.typed(Int32Array, n * 2);
-      next.set(this.words);
-      this.words = next;
+      this.words = this.alloc.resize(this.words, n * 2);
     }
   }
   private room() {
     if ((this.length + 1) * 2 > this.words.length) {
-      const next = this.alloc.typed(Int32Array, this.words.length * 2);
-      next.set(this.words);
-      this.words = next;
+      this.words = this.alloc.resize(this.words, this.words.length * 2);
     }
   }
   override appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
@@ -460,9 +445,7 @@ export class VarBinaryBuilder extends ColumnBuilder {
   }
   private room(n: number) {
     if (this.pos + n > this.bytes.length) {
-      const next = this.alloc.typed(Uint8Array, Math.max(this.pos + n, this.bytes.length * 2));
-      next.set(this.bytes.subarray(0, this.pos));
-      this.bytes = next;
+      this.bytes = this.alloc.resize(this.bytes, Math.max(this.pos + n, this.bytes.length * 2), this.pos);
     }
   }
   /**
@@ -584,7 +567,7 @@ export class VarBinaryBuilder extends ColumnBuilder {
       nullCount: this.nullCount,
       nullBitmap: this.nullBitmap(),
       valueOffsets: this.offsets.finish(this.length + 1),
-      data: copyOf(this.alloc, this.bytes, this.pos),
+      data: this.alloc.trim(this.bytes, this.pos),
     } as never);
   }
 }

@@ -26,6 +26,29 @@ describe('BufferArena', () => {
     expect(next.buffer).not.toBe(c.buffer);
     expect(arena.blocks).toBe(3);
   });
+
+  it('grows the last array in place, copies any other, and zeroes past what the caller keeps', () => {
+    const arena = new BufferArena(1024);
+    const a = arena.typed(Int32Array, 4);
+    a.set([1, 2, 3, 4]);
+    const grown = arena.resize(a, 8);
+    expect(grown.buffer).toBe(a.buffer);
+    expect(grown.byteOffset).toBe(a.byteOffset);
+    expect([...grown]).toEqual([1, 2, 3, 4, 0, 0, 0, 0]);
+    const other = arena.typed(Uint8Array, 4);
+    other.set([9, 9, 9, 9]);
+    // `grown` is no longer the last array: it moves, its contents with it.
+    const moved = arena.resize(grown, 10);
+    expect(moved.byteOffset).toBeGreaterThan(other.byteOffset);
+    expect([...moved]).toEqual([1, 2, 3, 4, 0, 0, 0, 0, 0, 0]);
+    expect([...other]).toEqual([9, 9, 9, 9]);
+    // Only the first two bytes are kept: the rest reads as zero, in place or moved.
+    const bytes = arena.typed(Uint8Array, 4);
+    bytes.set([5, 6, 7, 8]);
+    expect([...arena.resize(bytes, 6, 2)]).toEqual([5, 6, 0, 0, 0, 0]);
+    expect(arena.trim(bytes, 2).buffer).toBe(bytes.buffer);
+    expect(arena.blocks).toBe(1);
+  });
 });
 
 const SCHEMA = parseDdl(
