@@ -79,8 +79,9 @@ export class BufferArena implements Allocator {
 
   typed<T extends TypedArray>(ctor: TypedArrayCtor<T>, length: number): T {
     const bytes = length * ctor.BYTES_PER_ELEMENT;
-    // 8-byte alignment: a BigInt64Array or Float64Array view needs it.
-    const at = (this.used + 7) & ~7;
+    // 8-byte alignment: a BigInt64Array or Float64Array view needs it (arithmetic, not bit
+    // operations, which would wrap past 2 GiB).
+    const at = Math.ceil(this.used / 8) * 8;
     if (!this.block || at + bytes > this.block.byteLength) {
       // A buffer too large for a block gets a block of its own size (still over the threshold).
       this.block = new ArrayBuffer(Math.max(this.blockBytes, bytes));
