@@ -12,8 +12,11 @@ import { tempDir } from '../support/tmp.js';
  *
  * Each case is a child process that builds the checkpoint of a growing table 40 times and reports
  * the resident size of `[heap]` (glibc's main heap, /proc/self/smaps) after a full GC every 10:
- * sizes, not times. The "heap" case is the control: the same builds with each buffer its own
- * allocation, which shows that this machine's allocator keeps what the test is about.
+ * sizes, not times. How much the heap keeps of buffers built the old way depends on when V8
+ * collects them (measured here 15.7-18.9 MiB, and 2 MiB once in a full CI run, where it collected
+ * early), so that case is printed for the record and not asserted. The arena's bound does not
+ * depend on it: the builders' buffers never enter the main heap. encodeCheckpoint without the
+ * arena measured 26.9-27.5 MiB here, so the bound below fails on that code.
  */
 const exec = promisify(execFile);
 const CHILD = path.resolve(__dirname, '../support/checkpoint-heap-child.ts');
@@ -30,16 +33,16 @@ async function heapSamplesMiB(mode: 'heap' | 'arena' | 'encode'): Promise<number
 }
 
 describe("checkpoint builds and glibc's main heap", () => {
-  it('buffers from an arena leave the main heap at a few MiB where buffers of their own hold three times that, and encodeCheckpoint stays flat', async () => {
-    const control = await heapSamplesMiB('heap');
+  it('building checkpoints in arenas keeps the main heap at a few MiB and flat, through encodeCheckpoint too', async () => {
     const arena = await heapSamplesMiB('arena');
     const encode = await heapSamplesMiB('encode');
-    // Measured here: control 15.7-18.9 MiB, arena 5.2-5.8 MiB, encode 9.5-9.8 MiB (the Parquet
-    // writer's own allocations included).
-    expect(Math.max(...control)).toBeGreaterThan(10);
+    const control = await heapSamplesMiB('heap');
+    console.log(`[heap] MiB after every 10 builds: arena ${arena.map((x) => x.toFixed(1))}, encodeCheckpoint ${encode.map((x) => x.toFixed(1))}, buffers from the heap (not asserted) ${control.map((x) => x.toFixed(1))}`);
+    // Measured here: arena 5.2-5.8 MiB, encodeCheckpoint 9.0-9.8 MiB (the Parquet writer's own
+    // allocations included); without the arena, encodeCheckpoint 26.9-27.5 MiB.
     expect(Math.max(...arena)).toBeLessThan(8);
-    expect(Math.max(...arena)).toBeLessThan(Math.max(...control) / 2);
-    expect(Math.max(...encode)).toBeLessThan(Math.max(...control));
+    expect(Math.max(...encode)).toBeLessThan(14);
+    expect(arena[3] - arena[0]).toBeLessThan(1.5);
     expect(encode[3] - encode[0]).toBeLessThan(1.5);
   }, 300_000);
 });
