@@ -3,11 +3,11 @@ import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
-import type { Action } from '../../src/delta/actions.js';
 import { CHECKPOINT_ROW_GROUP_ACTIONS, CHECKPOINT_SCHEMA, checkpointRows, readCheckpoint, writeCheckpoint } from '../../src/delta/checkpoint.js';
 import { engineFor } from '../../src/delta/engine.js';
 import { readFooter } from '../../src/parquet/footer.js';
 import { pw } from '../../src/parquet/wasm.js';
+import { stateActions } from '../support/checkpoint-actions.js';
 import { tempDir } from '../support/tmp.js';
 
 /**
@@ -20,31 +20,6 @@ import { tempDir } from '../support/tmp.js';
  */
 const tmp = tempDir('tributary-cpmem-');
 const CHUNK = CHECKPOINT_ROW_GROUP_ACTIONS;
-
-function stateActions(adds: number, removes: number): Action[] {
-  const out: Action[] = [
-    { protocol: { minReaderVersion: 1, minWriterVersion: 2 } },
-    {
-      metaData: {
-        id: '6f9a1e84-5c3b-4f0e-9d4b-2a1c7e3b8d10',
-        format: { provider: 'parquet', options: {} },
-        schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'value', type: 'long', nullable: true, metadata: {} }] }),
-        partitionColumns: [],
-        configuration: {},
-        createdTime: 1_764_633_600_000,
-      },
-    },
-    { txn: { appId: 'a-stream', version: adds, lastUpdated: 1_764_633_600_000 } },
-  ];
-  for (let i = 0; i < adds; i++) {
-    const stats = JSON.stringify({ numRecords: 1000, minValues: { value: i * 1000 }, maxValues: { value: i * 1000 + 999 }, nullCount: { value: 0 } });
-    out.push({ add: { path: `part-${String(i).padStart(5, '0')}-1b2c3d4e-5f60-7182-93a4-b5c6d7e8f900-c000.snappy.parquet`, partitionValues: {}, size: 8000 + (i % 97), modificationTime: 1_764_633_600_000 + i, dataChange: true, stats } });
-  }
-  for (let i = 0; i < removes; i++) {
-    out.push({ remove: { path: `part-${String(i).padStart(5, '0')}-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9-c000.snappy.parquet`, deletionTimestamp: 1_764_633_600_000 + i, dataChange: false, extendedFileMetadata: true, partitionValues: {}, size: 8000 + (i % 89) } });
-  }
-  return out;
-}
 
 describe('checkpoints written a row group at a time', () => {
   it('a checkpoint of 200,000 actions raises WebAssembly memory by less than two chunks of actions (a chunk and the footer), and reads back whole, in row groups of at most a chunk, a row group at a time', async () => {

@@ -14,6 +14,7 @@ import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import type { Action } from '../../src/delta/actions.js';
 import { CHECKPOINT_ROW_GROUP_ACTIONS, CHECKPOINT_SCHEMA, checkpointRows, encodeCheckpoint } from '../../src/delta/checkpoint.js';
 import { engineFor } from '../../src/delta/engine.js';
+import { stateActions } from './checkpoint-actions.js';
 
 const [mode, iterations, dir] = process.argv.slice(2);
 
@@ -22,17 +23,8 @@ function heapKiB(): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The table after `n` commits of a stream with auto-compaction: live files and tombstones. */
-function actionsAt(n: number): Action[] {
-  const out: Action[] = [{ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }];
-  for (let i = 0; i < n; i++) {
-    const stats = JSON.stringify({ numRecords: 1000, minValues: { id: i * 1000, ts: '2026-12-02T10:00:00.000Z' }, maxValues: { id: i * 1000 + 999, ts: '2026-12-02T10:00:09.999Z' }, nullCount: { id: 0, ts: 0 } });
-    const name = `part-${String(i).padStart(5, '0')}-1b2c3d4e-5f60-7182-93a4-b5c6d7e8f900-c000.snappy.parquet`;
-    if (i % 4 === 0) out.push({ add: { path: name, partitionValues: {}, size: 8000 + (i % 97), modificationTime: 1_764_633_600_000 + i, dataChange: true, stats } });
-    else out.push({ remove: { path: name, deletionTimestamp: 1_764_633_600_000 + i, dataChange: false, extendedFileMetadata: true, partitionValues: {}, size: 8000 + (i % 89) } });
-  }
-  return out;
-}
+/** The table after `n` commits of a stream with auto-compaction: a quarter live files, the rest tombstones. */
+const actionsAt = (n: number): Action[] => stateActions(Math.ceil(n / 4), n - Math.ceil(n / 4));
 
 const engine = await engineFor(dir);
 const gc = (globalThis as { gc?: () => void }).gc!;
