@@ -148,8 +148,8 @@ async function main() {
   progress('peers environment: scripts/bench/setup-peers.sh');
   const setup = spawnSync('bash', [join(HERE, 'setup-peers.sh')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   if (setup.status !== 0) throw new Error('scripts/bench/setup-peers.sh failed');
-  progress('building dist/ (the CLI runs the built code, as an installed package does)');
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  progress('building dist/ and its CLI bundle (the CLI runs the built code, as an installed package does)');
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('the build failed');
   const info = spawnSync(PYTHON, [join(HERE, 'child_ndjson.py'), 'info'], { encoding: 'utf8' });
   const versions = JSON.parse(info.stdout.split('\n').find((l) => l.startsWith('@@BENCH_RESULT '))!.slice(15)) as Record<string, string>;

@@ -37,7 +37,8 @@ export class DecodeThreads {
   constructor(count: number) {
     if (!Number.isInteger(count) || count < 1) throw new TributaryError('INVALID_ARGUMENT', `decoding threads must be a whole number of at least 1, got ${count}`);
     const here = import.meta.url;
-    const url = new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here);
+    // From the folder above, as for the encoder thread (parquet-wasm.ts): the CLI's bundle is one level below dist/ too.
+    const url = new URL(here.endsWith('.ts') ? '../json/decode-worker.ts' : '../json/decode-worker.js', here);
     for (let i = 0; i < count; i++) {
       // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
       const w = url.pathname.endsWith('.ts') ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true }) : new Worker(url);

@@ -184,8 +184,12 @@ export function sharedThread(): EncoderThread | undefined {
   return shared ?? undefined;
 }
 
-/** The encoder thread's module: its TypeScript source under tsx (tests), else the built one. */
+/**
+ * The encoder thread's module: its TypeScript source under tsx (tests), else the built one. Found
+ * from the folder above this module's, so that the CLI's bundle (dist/cli-bundle/, one level
+ * below dist/ as parquet/ is) finds the same file.
+ */
 function encoderThreadUrl(): URL {
   const here = import.meta.url;
-  return new URL(here.endsWith('.ts') ? './wasm-worker.ts' : './wasm-worker.js', here);
+  return new URL(here.endsWith('.ts') ? '../parquet/wasm-worker.ts' : '../parquet/wasm-worker.js', here);
 }

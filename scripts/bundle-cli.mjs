@@ -1,0 +1,70 @@
+/**
+ * Builds dist/cli/bundle.js: the CLI (dist/cli/bin.js, compiled by tsc first) and what it imports,
+ * apache-arrow above all, in one ES module. bin/tributary.js runs it for every command but `run`.
+ *
+ * Why: Node 20 loads an ES module graph file by file (resolve, read, compile each), and
+ * apache-arrow's ESM build is about 150 files. Importing it took 0.21 s of a 0.29 s start of
+ * `tributary append` (measured: `node -e "await import('apache-arrow')"` 0.21-0.23 s, the same
+ * code as one file 0.11-0.12 s; Python's `import pyarrow.json, deltalake` 0.10 s). A cron job that
+ * appends a few rows is mostly that start. Node 20 has no module compile cache to help.
+ *
+ * Why not `run`: a job file imports the library (`tributary`, dist/index.js) and often
+ * apache-arrow itself; the code that runs its query must be those same module instances (Arrow
+ * batches are recognised with instanceof), so `run` keeps the unbundled dist/.
+ *
+ * Kept outside the bundle: parquet-wasm (its WebAssembly file is found from its package), tsx
+ * (loads TypeScript job files, files of its own), the optional cloud SDKs (imported by name when
+ * a table's URI asks for them) and @dsnp/parquetjs (optional: its chunk is imported only for
+ * `--engine parquetjs`, so a missing package fails only then, as before). The worker threads'
+ * modules (dist/parquet/wasm-worker.js, dist/json/decode-worker.js) stay files of their own; the
+ * code that starts them finds them from dist/<folder>/, which the bundle is in too.
+ *
+ *   node scripts/bundle-cli.mjs      (npm run build and build:package run it after tsc)
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+
+/** dist/version.js reads ../package.json from where it sits; in the bundle (dist/cli/) that is the wrong folder, so the version is written in. */
+const version = {
+  name: 'version',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/]version\.js$/ }, () => ({ contents: `export const VERSION = ${JSON.stringify(pkg.version)};\n`, loader: 'js' }));
+  },
+};
+
+// Chunk names change with their content: last build's must not linger in the package.
+rmSync(join(ROOT, 'dist/cli-bundle'), { recursive: true, force: true });
+
+/** `run` never starts from the bundle (see above): its command, and what only it needs (HTTP sources, the scheduler, the ops server), stay out. */
+const withoutRun = {
+  name: 'without-run',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/commands\/run\.js$/ }, (args) => (args.importer.endsWith(`${join('dist', 'cli', 'main.js')}`) ? { path: '../cli/commands/run.js', external: true } : undefined));
+  },
+};
+
+await build({
+  entryPoints: [join(ROOT, 'dist/cli/bin.js')],
+  outdir: join(ROOT, 'dist/cli-bundle'),
+  // Each command (imported on demand by cli/main.ts) in a chunk of its own, loaded only when run.
+  splitting: true,
+  chunkNames: 'chunk-[hash]',
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // The bundle's own CommonJS dependencies (commander, cli-progress, ...) call require(): give the ES module one.
+  banner: { js: "import { createRequire as __tributaryRequire } from 'node:module';\nconst require = __tributaryRequire(import.meta.url);" },
+  external: ['parquet-wasm', 'parquet-wasm/*', 'tsx', 'tsx/*', '@aws-sdk/*', '@azure/*', '@google-cloud/*', '@dsnp/parquetjs'],
+  plugins: [version, withoutRun],
+  legalComments: 'none',
+  // Smaller files to read and parse; names are kept (error messages and stack traces stay readable).
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: 'warning',
+});
