@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { showValue, TributaryError } from '../errors.js';
+import { inheritedName, ownField } from './own-fields.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import {
   Reject,
@@ -162,6 +163,15 @@ export abstract class ColumnBuilder {
   appendColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
     if (indices) for (let r = from; r < to; r++) this.append(rows[r][name], indices[r - from]);
     else for (let r = from; r < to; r++) this.append(rows[r][name], first + r);
+  }
+
+  /**
+   * appendColumn for a column named like a member every object inherits (`__proto__`,
+   * `constructor`...; own-fields.ts): only a row's own key is its value, a missing one a null.
+   * Not in the per-type loops above, which read `rows[r][name]` for every other name.
+   */
+  appendOwnColumn(rows: readonly Row[], name: string, from: number, to: number, first: number, indices: readonly number[] | undefined): void {
+    for (let r = from; r < to; r++) this.append(ownField(rows[r], name), indices ? indices[r - from] : first + r);
   }
 
   protected abstract appendValue(value: unknown, row: number): void;
@@ -693,6 +703,8 @@ export class StructBuilder extends ColumnBuilder {
   readonly children: ColumnBuilder[];
   private readonly names: string[];
   private readonly byName: Map<string, number>;
+  /** Fields named like an inherited member (own-fields.ts), read only as the object's own. */
+  private readonly inherited: boolean[];
   constructor(
     type: StructType,
     nullable: boolean,
@@ -702,6 +714,7 @@ export class StructBuilder extends ColumnBuilder {
     this.children = type.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc));
     this.names = type.fields.map((f) => f.name);
     this.byName = new Map(this.names.map((n, i) => [n, i]));
+    this.inherited = this.names.map(inheritedName);
   }
   protected appendValue(value: unknown, row: number) {
     if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date || value instanceof JsonNumber) {
@@ -716,7 +729,7 @@ export class StructBuilder extends ColumnBuilder {
         });
       }
     }
-    for (let i = 0; i < this.children.length; i++) this.children[i].append(obj[this.names[i]], row);
+    for (let i = 0; i < this.children.length; i++) this.children[i].append(this.inherited[i] ? ownField(obj, this.names[i]) : obj[this.names[i]], row);
   }
   /**
    * A present struct whose fields the caller has appended to `children` itself, one value each

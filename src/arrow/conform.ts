@@ -6,6 +6,7 @@ import { MAX_DAYS, MAX_MICROS, MIN_DAYS, MIN_MICROS } from './coerce.js';
 import { type Row, rowsToRecordBatch } from './record-batch.js';
 import { arrowToRows } from './to-rows.js';
 import { toArrowSchema } from './types.js';
+import { ownField, setField } from './own-fields.js';
 import { variantProblem } from './variant/decode.js';
 import { Variant } from './variant/variant.js';
 
@@ -57,8 +58,8 @@ function wrapVariants(rows: Row[], batch: arrow.RecordBatch, schema: StructType)
     const t = batch.schema.fields.find((x) => x.name === f.name)?.type;
     if (!t || !arrow.DataType.isStruct(t) || t.children.length !== 2 || !t.children.every((c) => (c.name === 'value' || c.name === 'metadata') && arrow.DataType.isBinary(c.type))) continue;
     for (const r of rows) {
-      const cell = r[f.name] as { value: Uint8Array; metadata: Uint8Array } | null;
-      if (cell) r[f.name] = new Variant(cell.metadata, cell.value);
+      const cell = ownField(r, f.name) as { value: Uint8Array; metadata: Uint8Array } | null | undefined;
+      if (cell) setField(r, f.name, new Variant(cell.metadata, cell.value));
     }
   }
 }

@@ -4,6 +4,7 @@ import type { StructType } from '../schema/schema.js';
 import type { Allocator } from './arena.js';
 import { type ColumnBuilder, makeColumnBuilder } from './builders.js';
 import { toArrowSchema } from './types.js';
+import { inheritedName, ownField } from './own-fields.js';
 
 export type Row = Record<string, unknown>;
 
@@ -69,7 +70,7 @@ export function rowProblem(row: unknown, index: number, schema: StructType, buil
   if (shape) return shape;
   for (let c = 0; c < fields.length; c++) {
     try {
-      builders[c].append((row as Row)[fields[c].name], index);
+      builders[c].append(ownField(row as Row, fields[c].name), index);
     } catch (e) {
       if (e instanceof TributaryError) return e;
       throw e;
@@ -100,7 +101,10 @@ export function rowsToRecordBatch(rows: readonly Row[], schema: StructType, opts
     if (shape) throw firstBadRow(rows, schema, opts, shape);
   }
   try {
-    for (let c = 0; c < builders.length; c++) builders[c].appendColumn(rows, names[c], from, to, first, opts.rowIndices);
+    for (let c = 0; c < builders.length; c++) {
+      if (inheritedName(names[c])) builders[c].appendOwnColumn(rows, names[c], from, to, first, opts.rowIndices);
+      else builders[c].appendColumn(rows, names[c], from, to, first, opts.rowIndices);
+    }
   } catch (e) {
     // Report the first bad row of the input, as a row-by-row pass would.
     if (e instanceof TributaryError && e.code === 'ROW_INVALID') throw firstBadRow(rows, schema, opts, e);

@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { decimalToString, daysToDate } from './values.js';
+import { setField } from './own-fields.js';
 import type { Row } from './record-batch.js';
 
 /**
@@ -15,7 +16,7 @@ export function arrowToRows(t: arrow.Table | arrow.RecordBatch): Row[] {
     const datas = names.map((_, c) => b.data.children[c]);
     for (let i = 0; i < b.numRows; i++) {
       const r: Row = {};
-      for (let c = 0; c < names.length; c++) r[names[c]] = cell(datas[c], i);
+      for (let c = 0; c < names.length; c++) setField(r, names[c], cell(datas[c], i));
       rows.push(r);
     }
   }
@@ -59,7 +60,7 @@ function cell(d: arrow.Data, i: number): unknown {
   }
   if (arrow.DataType.isStruct(t)) {
     const o: Row = {};
-    t.children.forEach((f, c) => (o[f.name] = cell(d.children[c], i)));
+    t.children.forEach((f, c) => setField(o, f.name, cell(d.children[c], i)));
     return o;
   }
   if (arrow.DataType.isList(t)) {

@@ -4,6 +4,7 @@ import { parseJsonExact } from '../json/exact-parse.js';
 import { JsonNumber } from '../json/json-number.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import { DEFAULT_STATS_OPTIONS, doubleText, float32Text, type StatsOptions } from './stats.js';
+import { ownField } from '../arrow/own-fields.js';
 
 /**
  * The stats of a file made by concatenating other files (OPTIMIZE), from theirs: numRecords and
@@ -69,7 +70,7 @@ function mergeStruct(t: StructType, levels: Level[], ctx: { remaining: number })
     if (f.type.kind === 'struct') {
       const sub = mergeStruct(
         f.type,
-        levels.map((l) => ({ numRecords: l.numRecords, min: obj(l.min[f.name]), max: obj(l.max[f.name]), nulls: obj(l.nulls[f.name]) })),
+        levels.map((l) => ({ numRecords: l.numRecords, min: obj(ownField(l.min, f.name)), max: obj(ownField(l.max, f.name)), nulls: obj(ownField(l.nulls, f.name)) })),
         ctx,
       );
       if (!sub) return undefined;
@@ -98,13 +99,13 @@ function mergeLeaf(t: DataType, levels: Level[], name: string): { nulls: number;
   let loLost = false;
   let hiLost = false;
   for (const l of levels) {
-    const n = l.nulls[name];
+    const n = ownField(l.nulls, name);
     const count = typeof n === 'number' ? n : n instanceof JsonNumber ? Number(n.text) : undefined;
     if (count === undefined) return undefined;
     nulls += count;
     if (!cmp || count >= l.numRecords) continue; // no bounds for this type, or only nulls here
-    const a = name in l.min ? cmp.key(l.min[name]) : undefined;
-    const b = name in l.max ? cmp.key(l.max[name]) : undefined;
+    const a = Object.hasOwn(l.min, name) ? cmp.key(l.min[name]) : undefined;
+    const b = Object.hasOwn(l.max, name) ? cmp.key(l.max[name]) : undefined;
     if (a === undefined) loLost = true;
     else if (lo === undefined || cmp.compare(a, lo) < 0) lo = a;
     if (b === undefined) hiLost = true;

@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
+import { setField } from '../arrow/own-fields.js';
 
 /** Parquet bytes -> Arrow JS table (through parquet-wasm, the same library that writes them). */
 export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow.Table {
@@ -39,14 +40,14 @@ export function arrowToPlain(v: unknown): unknown {
   if (v instanceof arrow.Vector) return [...v].map(arrowToPlain);
   if (v instanceof arrow.MapRow) {
     const o: Record<string, unknown> = {};
-    for (const [k, val] of v as unknown as Iterable<[unknown, unknown]>) o[String(k)] = arrowToPlain(val);
+    for (const [k, val] of v as unknown as Iterable<[unknown, unknown]>) setField(o, String(k), arrowToPlain(val));
     return o;
   }
   if (v instanceof arrow.StructRow) {
     const o: Record<string, unknown> = {};
     for (const [k, val] of Object.entries((v as arrow.StructRow).toJSON())) {
       const p = arrowToPlain(val);
-      if (p !== null && p !== undefined) o[k] = p;
+      if (p !== null && p !== undefined) setField(o, k, p);
     }
     return o;
   }

@@ -128,8 +128,8 @@ const columnType = fc.oneof(
   { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 38 }), fc.nat(38)).map(([p, s]) => `DECIMAL(${p},${s % (p + 1)})`) },
   { weight: 2, arbitrary: fc.constantFrom(...NESTED) },
 );
-/** Names as a user might have them: plain, non-ASCII, with a quote or backslash (written escaped in JSON), integer-like. */
-const NAMES = ['id', 'price', 'ts', 'coin_name', 'é', 'naïve 名前', 'a"b', 'back\\slash', '7', 'x'];
+/** Names as a user might have them: plain, non-ASCII, with a quote or backslash (written escaped in JSON), integer-like, and names every object inherits (`__proto__`, `constructor`: a missing one is a null, not Object.prototype's member). */
+const NAMES = ['id', 'price', 'ts', 'coin_name', 'é', 'naïve 名前', 'a"b', 'back\\slash', '7', 'x', '__proto__', 'constructor'];
 const typeOf = (ddl: string): DataType => parseDdl(`v ${ddl}`).fields[0].type;
 
 const schemaArb = fc

@@ -1,5 +1,6 @@
 import { stringify } from 'lossless-json';
 import { arrowToRows } from '../../arrow/to-rows.js';
+import { ownField, setField } from '../../arrow/own-fields.js';
 import { bytesToBase64, microsToIso } from '../../arrow/values.js';
 import { variantToJs } from '../../arrow/variant/decode.js';
 import { JsonNumber } from '../../json/json-number.js';
@@ -21,7 +22,7 @@ export async function readCommand(tablePath: string, args: { version?: number; l
   for (const row of arrowToRows(data)) {
     if (n++ >= limit) break;
     const o: Record<string, unknown> = {};
-    for (const f of schema.fields) o[f.name] = display(row[f.name], f.type);
+    for (const f of schema.fields) setField(o, f.name, display(ownField(row, f.name), f.type));
     lines.push(stringify(o, undefined, undefined, EXACT_NUMBERS) ?? '');
     // A reader that has gone (`| head -1`) wants no more rows: stop converting them.
     if (lines.length >= 1000 && !out.write(lines.splice(0).join('\n') + '\n')) return;
