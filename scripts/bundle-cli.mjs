@@ -1,12 +1,16 @@
 /**
- * Builds dist/cli/bundle.js: the CLI (dist/cli/bin.js, compiled by tsc first) and what it imports,
- * apache-arrow above all, in one ES module. bin/tributary.js runs it for every command but `run`.
+ * Builds dist/cli-bundle/: the CLI (dist/cli/bin.js, compiled by tsc first) and what it imports,
+ * apache-arrow above all, as a few ES modules (bin.js and chunks: each command, imported on demand
+ * by cli/main.ts, in chunks of its own). bin/tributary.js runs it for every command but `run`.
  *
  * Why: Node 20 loads an ES module graph file by file (resolve, read, compile each), and
  * apache-arrow's ESM build is about 150 files. Importing it took 0.21 s of a 0.29 s start of
- * `tributary append` (measured: `node -e "await import('apache-arrow')"` 0.21-0.23 s, the same
+ * `tributary append` (measured 2026-12-03: `node -e "await import('apache-arrow')"` 0.21-0.23 s, the same
  * code as one file 0.11-0.12 s; Python's `import pyarrow.json, deltalake` 0.10 s). A cron job that
- * appends a few rows is mostly that start. Node 20 has no module compile cache to help.
+ * appends a few rows is mostly that start (5 rows: 0.46-0.50 s before, 0.23-0.27 s from the
+ * bundle, with another process busy on one of the two cores). Node 20 has no module compile cache.
+ * One file without chunks measured no better (0.45-0.47 s): every command's code, undici and
+ * prom-client included, parsed at every start.
  *
  * Why not `run`: a job file imports the library (`tributary`, dist/index.js) and often
  * apache-arrow itself; the code that runs its query must be those same module instances (Arrow
@@ -29,7 +33,7 @@ import { build } from 'esbuild';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 
-/** dist/version.js reads ../package.json from where it sits; in the bundle (dist/cli/) that is the wrong folder, so the version is written in. */
+/** dist/version.js reads ../package.json from where it sits; in the bundle (dist/cli-bundle/) that is the wrong folder, so the version is written in. */
 const version = {
   name: 'version',
   setup(b) {
