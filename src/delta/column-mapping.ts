@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { DataType, StructField, StructType } from '../schema/schema.js';
+import { setField } from '../arrow/own-fields.js';
 
 /**
  * Column mapping (PROTOCOL.md "Column Mapping"; delta-spark's DeltaColumnMapping). With
@@ -211,7 +212,7 @@ export function physicalPartitionColumns(schema: StructType, partitionColumns: r
 export function logicalPartitionValues(values: Readonly<Record<string, string | null>>, logical: readonly string[], physical: readonly string[]): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   logical.forEach((c, i) => {
-    if (physical[i] in values) out[c] = values[physical[i]];
+    if (Object.hasOwn(values, physical[i])) setField(out, c, values[physical[i]]);
   });
   return out;
 }

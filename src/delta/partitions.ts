@@ -14,6 +14,7 @@ import {
   toTimestampMicros,
 } from '../arrow/coerce.js';
 import type { DataType } from '../schema/schema.js';
+import { ownField } from '../arrow/own-fields.js';
 
 /**
  * Partition values (PROTOCOL.md "Partition Value Serialization") and the Hive-style directory
@@ -138,7 +139,7 @@ export function hiveEscape(s: string): string {
 
 /** "a=x/b=y" for the given partition columns and value texts. */
 export function partitionDirectory(columns: readonly string[], values: Record<string, string | null>): string {
-  return columns.map((c) => partitionDirectoryName(c, values[c])).join('/');
+  return columns.map((c) => partitionDirectoryName(c, ownField(values, c) as string | null | undefined)).join('/');
 }
 
 /** One column's directory name, "date=2026-11-28" (Hive-escaped; null is the Hive default). */

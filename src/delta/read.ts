@@ -9,6 +9,7 @@ import { checkReadable } from './protocol-support.js';
 import { type DataType, type StructField, type StructType, VARIANT_PHYSICAL } from '../schema/schema.js';
 import type { Snapshot } from './snapshot.js';
 import { type ColumnMappingMode, columnMappingMode, fileColumnIndex, physicalSchema } from './column-mapping.js';
+import { ownField } from '../arrow/own-fields.js';
 
 /**
  * Reads a snapshot's live files into one Arrow table with the table's schema: partition values
@@ -62,7 +63,7 @@ export async function readFile(snapshot: Snapshot, file: AddFile, schema: Struct
     const n = b.numRows;
     const children = schema.fields.map((f, k) => {
       const p = physical.fields[k];
-      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, file.partitionValues[p.name]), n);
+      if (parts.has(f.name)) return constant(f, parsePartitionValue(f.type, ownField(file.partitionValues, p.name) as string | null | undefined), n);
       const i = fileColumnIndex(b.schema.fields, p, mode);
       if (i < 0) return nulls(f, n);
       return conform(b.data.children[i], f.type, `${path}:${f.name}`, p.type, mode);

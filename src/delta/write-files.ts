@@ -11,6 +11,7 @@ import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionDirector
 import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
+import { ownField, setField } from '../arrow/own-fields.js';
 
 export interface WriteOptions {
   /** Encodes the data files. */
@@ -219,14 +220,14 @@ export function splitByPartition(
     let g = groups.get(key);
     if (!g) {
       const values: Record<string, string | null> = {};
-      cols.forEach((c, k) => (values[c.name] = texts[k]));
+      cols.forEach((c, k) => setField(values, c.name, texts[k]));
       for (const c of cols) {
-        const bytes = overlongDirectoryName(c.name, values[c.name]);
+        const bytes = overlongDirectoryName(c.name, ownField(values, c.name) as string | null);
         if (bytes !== undefined) {
-          const shown = showValue(values[c.name]);
+          const shown = showValue(ownField(values, c.name));
           throw new TributaryError(
             'PARTITION_INVALID',
-            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...(values[c.name] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...((ownField(values, c.name) as string | null) ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
             { row: firstRowIndex + r, column: displayName(c.name), value: shown, bytes },
           );
         }

@@ -6,6 +6,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { readNdjson, ndjsonToBatches } from '../../src/cli/input.js';
 import { NdjsonDecoder } from '../../src/json/ndjson-decoder.js';
 import { parseDdl } from '../../src/schema/ddl.js';
+import { DeltaTable } from '../../src/delta/table.js';
 import { cli } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -59,6 +60,26 @@ describe('columns named like inherited members', () => {
     const rows = read.stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((a, b) => a.id - b.id);
     expect(rows).toEqual([JSON.parse('{"id":1,"__proto__":{"a":5}}'), JSON.parse('{"id":2,"__proto__":null}')]);
   }, 60_000);
+
+  it('partition columns so named: each value its own directory and partitionValues entry, read back from the log and from a checkpoint', async () => {
+    const dir = tmp();
+    const t = await DeltaTable.forPath(path.join(dir, 't'));
+    const schema = parseDdl('id INT, `__proto__` STRING, `constructor` INT');
+    const rows = [JSON.parse('{"id":1,"__proto__":"a","constructor":7}'), JSON.parse('{"id":2,"__proto__":"b"}'), { id: 3 }];
+    await t.append(rows, { create: { schema, partitionColumns: ['__proto__', 'constructor'] } });
+    const adds = t.snapshot.state.files;
+    // Before: one file, partitionValues {} (the value was assigned to the prototype), exit 0.
+    expect(adds.size).toBe(3);
+    const values = [...adds.values()].map((f) => JSON.stringify(f.partitionValues)).sort();
+    expect(values).toEqual(['{"__proto__":"a","constructor":"7"}', '{"__proto__":"b","constructor":null}', '{"__proto__":null,"constructor":null}']);
+    const expected = ['{"id":1,"__proto__":"a","constructor":7}', '{"id":2,"__proto__":"b","constructor":null}', '{"id":3,"__proto__":null,"constructor":null}'];
+    const readBack = async (table: DeltaTable) => arrowToRows(await table.read()).map((r) => JSON.stringify(r)).sort();
+    expect(await readBack(t)).toEqual(expected);
+    await t.checkpoint();
+    const fromCheckpoint = await DeltaTable.forPath(path.join(dir, 't'));
+    expect(fromCheckpoint.snapshot.checkpointVersion).toBe(0);
+    expect(await readBack(fromCheckpoint)).toEqual(expected);
+  });
 
   it('the row path agrees with the decoder on a missing inherited-name column (reference: readNdjson + ndjsonToBatches)', async () => {
     const dir = tmp();

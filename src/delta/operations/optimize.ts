@@ -23,6 +23,7 @@ import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js
 import { columnMappingMode, logicalPartitionValues, physicalSchema, relabelBatch } from '../column-mapping.js';
 import { PRESERVED_ROW_TRACKING_TAG, rowTrackingFields, rowTrackingRewrite, type RowTrackingRewrite } from './row-tracking-rewrite.js';
 import type { ColumnMappingMode } from '../column-mapping.js';
+import { ownField } from '../../arrow/own-fields.js';
 
 export interface OptimizeOptions {
   /** Partition predicate, e.g. "date = '2026-11-28'" (partition columns only, AND of =). */
@@ -98,7 +99,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     // Already big enough, unless deletion vectors hide enough of its rows (Spark's rule).
     if (f.size >= target * 0.75 && !tooManyDeletedRows(f)) continue;
     if (opts.include && !opts.include(f)) continue;
-    const key = JSON.stringify(partitionColumns.map((c) => f.partitionValues[c] ?? null));
+    const key = JSON.stringify(partitionColumns.map((c) => ownField(f.partitionValues, c) ?? null));
     let g = groups.get(key);
     if (!g) groups.set(key, (g = []));
     g.push(f);

@@ -4,6 +4,7 @@ import { optimize } from '../../delta/operations/optimize.js';
 import { ParquetWasmHandler } from '../../parquet/parquet-wasm.js';
 import type { BatchData, Sink, SinkResult, TableSummary } from './sink.js';
 import type { AddFile } from '../../delta/actions.js';
+import { ownField } from '../../arrow/own-fields.js';
 
 /** The tag auto-compaction puts on the files it writes: their level (the stream's own files are 0). */
 const LEVEL_TAG = 'tributary.autoCompactLevel';
@@ -99,7 +100,7 @@ export class DeltaSink implements Sink {
       const counts = new Map<string, number>();
       for (const f of snap.state.files.values()) {
         if (f.size >= target * 0.75 || levelOf(f) > 0) continue;
-        const k = JSON.stringify(parts.map((c) => f.partitionValues[c] ?? null));
+        const k = JSON.stringify(parts.map((c) => ownField(f.partitionValues, c) ?? null));
         if (keys.has(k)) counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       due = [...counts.values()].some((n) => n > ac.maxSmallFiles!);
