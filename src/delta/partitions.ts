@@ -1,4 +1,5 @@
 import type * as arrow from 'apache-arrow';
+import { isUtf8 } from 'node:buffer';
 import { TributaryError } from '../errors.js';
 import { decimalToString, daysToDate, javaDoubleToString, microsToIso } from '../arrow/values.js';
 import {
@@ -72,7 +73,7 @@ export function partitionValueText(t: DataType, value: unknown): string | null |
     case 'binary': {
       const v = toBinary(value);
       if (v instanceof Reject) return v;
-      return v.length === 0 ? null : Buffer.from(v).toString('latin1');
+      return v.length === 0 ? null : binaryPartitionText(v);
     }
   }
 }
@@ -82,7 +83,7 @@ export function partitionValueText(t: DataType, value: unknown): string | null |
  * partitionValueText gives for the value the row held): the write path splits Arrow batches by
  * partition without going back to rows.
  */
-export function partitionTextAt(t: DataType, d: arrow.Data, i: number): string | null {
+export function partitionTextAt(t: DataType, d: arrow.Data, i: number): string | null | Reject {
   if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) {
     const j = d.offset + i;
     if ((d.nullBitmap[j >> 3] & (1 << (j & 7))) === 0) return null;
@@ -99,9 +100,9 @@ export function partitionTextAt(t: DataType, d: arrow.Data, i: number): string |
     case 'binary': {
       const o = d.valueOffsets as Int32Array;
       const bytes = (d.values as Uint8Array).subarray(o[i], o[i + 1]);
-      // Spark writes an empty value as null; binary values are their bytes as latin1 text.
+      // Spark writes an empty value as null.
       if (bytes.length === 0) return null;
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString(t.name === 'string' ? 'utf8' : 'latin1');
+      return t.name === 'string' ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8') : binaryPartitionText(bytes);
     }
     case 'long':
       return String((d.values as BigInt64Array)[i]);
@@ -164,15 +165,34 @@ export function overlongDirectoryName(column: string, value: string | null): num
 // Hadoop's Path.toUri encodes these (plus every non-printable ASCII); everything else stays raw.
 const URI_ENCODE = new Set([' ', '"', '#', '%', '<', '>', '?', '[', '\\', ']', '^', '`', '{', '|', '}']);
 
+/**
+ * Characters beyond ASCII that java.net.URI (so Hadoop's Path.toUri, Spark's writer) quotes, and
+ * refuses raw when Spark parses `add.path`: Java's space characters (Unicode Zs, Zl, Zp: U+00A0,
+ * U+2000-U+200A, U+2028, U+3000...) and ISO controls (U+0080-U+009F). Left raw, a partition value
+ * holding one made a table Spark could not scan ("Illegal character in path").
+ */
+const URI_QUOTED_NON_ASCII = /^[\u0080-\u009f\p{Zs}\p{Zl}\p{Zp}]$/u;
+
 /** A relative file path as the URI string `add.path` holds; readers decode it exactly once. */
 export function encodeAddPath(relPath: string): string {
   let out = '';
   for (const ch of relPath) {
     const c = ch.codePointAt(0)!;
     if (c < 0x20 || c === 0x7f || URI_ENCODE.has(ch)) out += '%' + c.toString(16).toUpperCase().padStart(2, '0');
+    else if (c >= 0x80 && URI_QUOTED_NON_ASCII.test(ch)) for (const b of Buffer.from(ch, 'utf8')) out += '%' + b.toString(16).toUpperCase();
     else out += ch;
   }
   return out;
+}
+
+/**
+ * A BINARY partition value's text: its bytes as UTF-8, which is how Spark (a cast of the text to
+ * binary) and delta-kernel read it back. Bytes that are not UTF-8 have no such text (Spark's own
+ * writer replaces them, losing the value), so they are refused rather than written as another value.
+ */
+function binaryPartitionText(bytes: Uint8Array): string | Reject {
+  if (!isUtf8(bytes)) return new Reject('is not UTF-8: a BINARY partition value is stored as text, and readers take the UTF-8 bytes of that text');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
 }
 
 /** `add.path` -> storage path relative to the table root (absolute URIs are refused). */
@@ -219,6 +239,6 @@ export function parsePartitionValue(t: DataType, text: string | null | undefined
     case 'timestamp_ntz':
       return text;
     case 'binary':
-      return new Uint8Array(Buffer.from(text, 'latin1'));
+      return new Uint8Array(Buffer.from(text, 'utf8'));
   }
 }

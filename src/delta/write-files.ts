@@ -12,6 +12,7 @@ import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
 import { ownField, setField } from '../arrow/own-fields.js';
+import { Reject } from '../arrow/coerce.js';
 
 export interface WriteOptions {
   /** Encodes the data files. */
@@ -211,7 +212,16 @@ export function splitByPartition(
   let prev: { values: Record<string, string | null>; idx: number[] } | undefined;
   const texts: (string | null)[] = new Array(cols.length);
   for (let r = 0; r < batch.numRows; r++) {
-    for (let c = 0; c < cols.length; c++) texts[c] = partitionTextAt(cols[c].type, cols[c].data, r);
+    for (let c = 0; c < cols.length; c++) {
+      const text = partitionTextAt(cols[c].type, cols[c].data, r);
+      if (text instanceof Reject) {
+        // Only a BINARY value that is not UTF-8 has no partition text (partitions.ts).
+        const o = cols[c].data.valueOffsets as Int32Array;
+        const shown = showValue((cols[c].data.values as Uint8Array).slice(o[r], o[r + 1]));
+        throw new TributaryError('PARTITION_INVALID', `row ${firstRowIndex + r}, column "${displayName(cols[c].name)}": value ${shown} ${text.reason}`, { row: firstRowIndex + r, column: displayName(cols[c].name), value: shown });
+      }
+      texts[c] = text;
+    }
     const key = JSON.stringify(texts);
     if (prev && key === prevKey) {
       prev.idx.push(r);

@@ -1,6 +1,13 @@
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Reject } from '../../src/arrow/coerce.js';
+import { DeltaTable } from '../../src/delta/table.js';
+import { parseDdl } from '../../src/schema/ddl.js';
 import { decimal, primitive } from '../../src/schema/schema.js';
-import { decodeAddPath, encodeAddPath, hiveEscape, partitionDirectory, partitionValueText } from '../../src/delta/partitions.js';
+import { decodeAddPath, encodeAddPath, hiveEscape, parsePartitionValue, partitionDirectory, partitionValueText } from '../../src/delta/partitions.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('tributary-partitions-');
 
 describe('partitions', () => {
   it('escape directory names like Spark and encode add.path once more as a URI', () => {
@@ -28,5 +35,34 @@ describe('partitions', () => {
     expect(partitionValueText(primitive('timestamp_ntz'), '2013-07-05T17:01:00.123456')).toBe('2013-07-05 17:01:00.123456');
     expect(partitionValueText(primitive('boolean'), true)).toBe('true');
     expect(partitionValueText(primitive('integer'), null)).toBeNull();
+  });
+
+  it('quote in add.path what java.net.URI quotes beyond ASCII (space characters, controls), as Hadoop does; other letters stay raw', () => {
+    // Raw, Spark's new URI(add.path) refused these: "Illegal character in path".
+    expect(encodeAddPath('p=a\u00a0b/f.parquet')).toBe('p=a%C2%A0b/f.parquet');
+    expect(encodeAddPath('p=x\u2028y\u3000z\u0085/f')).toBe('p=x%E2%80%A8y%E3%80%80z%C2%85/f');
+    expect(encodeAddPath('p=ünï名✓/f')).toBe('p=ünï名✓/f');
+    for (const rel of ['p=a\u00a0b/f.parquet', 'p=x\u2028y\u3000z\u0085/f', 'p=\u2009 \u00a0%/f']) expect(decodeAddPath(encodeAddPath(rel), '/t')).toBe(rel);
+  });
+
+  it('write a BINARY value as the UTF-8 text of its bytes (what Spark and kernel read back), and refuse bytes that are not UTF-8', () => {
+    const bytes = new Uint8Array([0xc3, 0xa9, 0xe5, 0x90, 0x8d, 0x68]);
+    expect(partitionValueText(primitive('binary'), bytes)).toBe('é名h');
+    expect([...(parsePartitionValue(primitive('binary'), 'é名h') as Uint8Array)]).toEqual([...bytes]);
+    // Before: latin1 text ("Ã©..."), whose UTF-8 bytes (what Spark's cast to binary gives) are other bytes.
+    expect(partitionValueText(primitive('binary'), new Uint8Array([0xff]))).toBeInstanceOf(Reject);
+    expect(partitionValueText(primitive('binary'), new Uint8Array([0x00, 0x01]))).toBe('\u0000\u0001');
+  });
+
+  it('a table partitioned by a BINARY column: the log holds UTF-8 text, bytes read back exactly, and a value that is not UTF-8 is refused with the table unchanged', async () => {
+    const t = await DeltaTable.forPath(path.join(tmp(), 't'));
+    const schema = parseDdl('id INT, b BINARY');
+    await t.append([{ id: 1, b: new Uint8Array([0xc3, 0xa9]) }, { id: 2, b: new Uint8Array([0x68, 0x69]) }], { create: { schema, partitionColumns: ['b'] } });
+    expect([...t.snapshot.state.files.values()].map((f) => f.partitionValues.b).sort()).toEqual(['hi', 'é']);
+    const back = await t.read();
+    const rows = back.toArray().map((r) => ({ id: r.id, b: [...(r.b as Uint8Array)] })).sort((a, b) => a.id - b.id);
+    expect(rows).toEqual([{ id: 1, b: [0xc3, 0xa9] }, { id: 2, b: [0x68, 0x69] }]);
+    await expect(t.append([{ id: 3, b: new Uint8Array([0x61, 0xff]) }])).rejects.toThrow(/PARTITION_INVALID|row 0, column "b": value .* is not UTF-8/);
+    expect(t.version).toBe(0);
   });
 });

@@ -190,7 +190,7 @@ def sort_key(spec):
 
 
 def expected_rows(spec):
-    rows = [json.loads(line) for line in Path(spec["expected"]).read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in Path(spec["expected"]).read_text().split("\n") if line.strip()]
     return sorted((canon_row(r, spec["schema"]) for r in rows), key=sort_key(spec))
 
 

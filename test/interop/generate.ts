@@ -252,7 +252,16 @@ async function build(
   process.stdout.write(`generated ${name}: version ${table.version}, ${ids.length} rows\n`);
 }
 
-const PART_VALUES = ['hello world', 'a:b', 'a/b', '50%', 'ünïcødé ✓', null, 'a=b', 'x#y?z', '[br]{c}', "quote'\"", 'tab\there', 'back\\slash', '*^', '', ' lead', '__HIVE_DEFAULT_PARTITION__x'];
+// Incl. space characters java.net.URI refuses raw in add.path (no-break, ideographic): Spark parses add.path as a URI.
+const PART_VALUES = ['hello world', 'a:b', 'a/b', '50%', 'ünïcødé ✓', null, 'a=b', 'x#y?z', '[br]{c}', "quote'\"", 'tab\there', 'back\\slash', '*^', '', ' lead', '__HIVE_DEFAULT_PARTITION__x', 'no\u00a0break', 'ideo\u3000space'];
+
+/** BINARY partition values (base64): ASCII, UTF-8 beyond ASCII, control bytes, empty (null), null. Readers take the UTF-8 bytes of the text. */
+const BINARY_PART_VALUES = [[0x68, 0x69], [0xc3, 0xa9], [0xe5, 0x90, 0x8d, 0x21], [0x00, 0x01], [], null].map((b) => (b === null ? null : Buffer.from(b).toString('base64')));
+
+function binaryPartitionedBatches(): Row[][] {
+  let id = 0;
+  return [BINARY_PART_VALUES.flatMap((b) => [1, 2].map(() => ({ id: id++, b, v: rand() })))];
+}
 
 function partitionedBatches(): Row[][] {
   let id = 0;
@@ -291,6 +300,8 @@ for (const engine of engines) {
   await build(`all_types_${tag}`, 'all_types', engine, ALL_TYPES, [], allTypesBatches());
   seed = 7;
   await build(`partitioned_${tag}`, 'partitioned', engine, parseDdl('id BIGINT NOT NULL, p STRING, n INT, day DATE, v DOUBLE'), ['p', 'n'], partitionedBatches());
+  seed = 8;
+  await build(`partitioned_binary_${tag}`, 'partitioned_binary', engine, parseDdl('id BIGINT NOT NULL, b BINARY, v DOUBLE'), ['b'], binaryPartitionedBatches());
   seed = 9;
   await build(`partitioned_date_${tag}`, 'partitioned', engine, parseDdl('id BIGINT NOT NULL, coin STRING, price DOUBLE, ts TIMESTAMP, date DATE'), ['date'], versionBatches(3, 50));
   seed = 11;
