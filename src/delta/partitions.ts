@@ -1,7 +1,7 @@
 import type * as arrow from 'apache-arrow';
 import { isUtf8 } from 'node:buffer';
 import { TributaryError } from '../errors.js';
-import { decimalToString, daysToDate, javaDoubleToString, microsToIso } from '../arrow/values.js';
+import { decimalToString, daysToDate, javaDoubleToString, javaFloatToString, microsToIso } from '../arrow/values.js';
 import {
   Reject,
   toBinary,
@@ -52,7 +52,8 @@ export function partitionValueText(t: DataType, value: unknown): string | null |
     case 'double':
     case 'float': {
       const v = toFloat(value);
-      return v instanceof Reject ? v : javaDoubleToString(t.name === 'float' ? Math.fround(v) : v);
+      // Spark's text: Float.toString for a float (0.1, not the double's 0.10000000149011612).
+      return v instanceof Reject ? v : t.name === 'float' ? javaFloatToString(Math.fround(v)) : javaDoubleToString(v);
     }
     case 'boolean': {
       const v = toBool(value);
@@ -111,8 +112,9 @@ export function partitionTextAt(t: DataType, d: arrow.Data, i: number): string |
     case 'byte':
       return String((d.values as Int32Array)[i]);
     case 'double':
-    case 'float':
       return javaDoubleToString((d.values as Float64Array)[i]);
+    case 'float':
+      return javaFloatToString((d.values as Float32Array)[i]);
     case 'boolean': {
       const j = d.offset + i;
       return ((d.values as Uint8Array)[j >> 3] & (1 << (j & 7))) !== 0 ? 'true' : 'false';

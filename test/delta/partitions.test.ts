@@ -29,6 +29,9 @@ describe('partitions', () => {
     expect(partitionValueText(primitive('double'), 1e10)).toBe('1.0E10');
     expect(partitionValueText(primitive('double'), 2.5)).toBe('2.5');
     expect(partitionValueText(primitive('float'), 1)).toBe('1.0');
+    // Float.toString, as Spark writes a float partition value (the double's digits were 0.10000000149011612).
+    expect(partitionValueText(primitive('float'), 0.1)).toBe('0.1');
+    expect(partitionValueText(primitive('float'), 3.4028234663852886e38)).toBe('3.4028235E38');
     expect(partitionValueText(decimal(38, 18), '1.23')).toBe('1.230000000000000000');
     expect(partitionValueText(primitive('date'), '0001-01-01')).toBe('0001-01-01');
     expect(partitionValueText(primitive('timestamp'), '2024-06-15T12:30:45-07:00')).toBe('2024-06-15T19:30:45.000000Z');
@@ -64,5 +67,13 @@ describe('partitions', () => {
     expect(rows).toEqual([{ id: 1, b: [0xc3, 0xa9] }, { id: 2, b: [0x68, 0x69] }]);
     await expect(t.append([{ id: 3, b: new Uint8Array([0x61, 0xff]) }])).rejects.toThrow(/PARTITION_INVALID|row 0, column "b": value .* is not UTF-8/);
     expect(t.version).toBe(0);
+  });
+
+  it('a table partitioned by a FLOAT column: Spark\'s text in the log, the same float read back', async () => {
+    const t = await DeltaTable.forPath(path.join(tmp(), 't'));
+    await t.append([{ id: 1, f: 0.1 }, { id: 2, f: -2.5e-7 }], { create: { schema: parseDdl('id INT, f FLOAT'), partitionColumns: ['f'] } });
+    expect([...t.snapshot.state.files.values()].map((x) => x.partitionValues.f).sort()).toEqual(['-2.5E-7', '0.1']);
+    const rows = (await t.read()).toArray().map((r) => [r.id, r.f]).sort((a, b) => a[0] - b[0]);
+    expect(rows).toEqual([[1, Math.fround(0.1)], [2, Math.fround(-2.5e-7)]]);
   });
 });
