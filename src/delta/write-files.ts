@@ -205,7 +205,7 @@ export function splitByPartition(
   if (partitionColumns.length === 0) return [{ values: {}, batch: project(batch) }];
   const cols = partitionColumns.map((c) => {
     const i = schema.fields.findIndex((f) => f.name === c);
-    return { name: c, type: schema.fields[i].type, data: batch.data.children[i] };
+    return { name: c, type: schema.fields[i].type, nullable: schema.fields[i].nullable, data: batch.data.children[i] };
   });
   const groups = new Map<string, { values: Record<string, string | null>; idx: number[] }>();
   let prevKey = '';
@@ -219,6 +219,14 @@ export function splitByPartition(
         const o = cols[c].data.valueOffsets as Int32Array;
         const shown = showValue((cols[c].data.values as Uint8Array).slice(o[r], o[r + 1]));
         throw new TributaryError('PARTITION_INVALID', `row ${firstRowIndex + r}, column "${displayName(cols[c].name)}": value ${shown} ${text.reason}`, { row: firstRowIndex + r, column: displayName(cols[c].name), value: shown });
+      }
+      // A null here from a NOT NULL column is an empty string or binary (nulls were refused when
+      // the batch was built): Delta stores an empty partition value as null, which readers then
+      // refuse for the column (delta-rs cannot open the table, Spark's scan fails). Spark refuses
+      // the row (DELTA_NOT_NULL_CONSTRAINT_VIOLATED); so does this.
+      if (text === null && !cols[c].nullable) {
+        const name = displayName(cols[c].name);
+        throw new TributaryError('ROW_INVALID', `row ${firstRowIndex + r}, column "${name}": an empty value in a NOT NULL partition column (Delta stores an empty partition value as null)`, { row: firstRowIndex + r, column: name });
       }
       texts[c] = text;
     }

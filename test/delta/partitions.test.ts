@@ -76,4 +76,18 @@ describe('partitions', () => {
     const rows = (await t.read()).toArray().map((r) => [r.id, r.f]).sort((a, b) => a[0] - b[0]);
     expect(rows).toEqual([[1, Math.fround(0.1)], [2, Math.fround(-2.5e-7)]]);
   });
+
+  it('an empty string or binary in a NOT NULL partition column is refused, as Spark refuses it, and the table stays as it was', async () => {
+    const t = await DeltaTable.forPath(path.join(tmp(), 't'));
+    await t.append([{ id: 'a', v: 1 }], { create: { schema: parseDdl('id STRING NOT NULL, v INT'), partitionColumns: ['id'] } });
+    // Stored as null before: delta-rs could not open the table, Spark's scan failed.
+    await expect(t.append([{ id: 'b', v: 2 }, { id: '', v: 3 }])).rejects.toThrow(/row 1, column "id": an empty value in a NOT NULL partition column/);
+    expect(t.version).toBe(0);
+    const b = await DeltaTable.forPath(path.join(tmp(), 'b'));
+    await expect(b.append([{ k: new Uint8Array(0), v: 1 }], { create: { schema: parseDdl('k BINARY NOT NULL, v INT'), partitionColumns: ['k'] } })).rejects.toThrow(/column "k": an empty value/);
+    // A nullable column takes it as null, as Spark does.
+    const n = await DeltaTable.forPath(path.join(tmp(), 'n'));
+    await n.append([{ id: '', v: 1 }], { create: { schema: parseDdl('id STRING, v INT'), partitionColumns: ['id'] } });
+    expect([...n.snapshot.state.files.values()][0].partitionValues.id).toBeNull();
+  });
 });
