@@ -11,7 +11,7 @@ import { encodeAddPath, MAX_NAME_BYTES, overlongDirectoryName, partitionDirector
 import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
-import { ownField, setField } from '../arrow/own-fields.js';
+import { setField } from '../arrow/own-fields.js';
 import { Reject } from '../arrow/coerce.js';
 
 export interface WriteOptions {
@@ -239,13 +239,14 @@ export function splitByPartition(
     if (!g) {
       const values: Record<string, string | null> = {};
       cols.forEach((c, k) => setField(values, c.name, texts[k]));
-      for (const c of cols) {
-        const bytes = overlongDirectoryName(c.name, ownField(values, c.name) as string | null);
+      for (const [k, c] of cols.entries()) {
+        // The text just set for the column (texts[k] is values' entry for it).
+        const bytes = overlongDirectoryName(c.name, texts[k]);
         if (bytes !== undefined) {
-          const shown = showValue(ownField(values, c.name));
+          const shown = showValue(texts[k]);
           throw new TributaryError(
             'PARTITION_INVALID',
-            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...((ownField(values, c.name) as string | null) ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
+            `row ${firstRowIndex + r}, column "${displayName(c.name)}": value ${shown} (${[...(texts[k] ?? '')].length} characters) makes a partition directory name of ${bytes} bytes after Hive escaping; file systems allow ${MAX_NAME_BYTES}`,
             { row: firstRowIndex + r, column: displayName(c.name), value: shown, bytes },
           );
         }
