@@ -68,25 +68,29 @@ export const CHECKPOINT_ROW_GROUP_ACTIONS = 5_000;
 
 /**
  * Writes the checkpoint for `version`, reads it back and checks it, and only then points
- * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole.
+ * `_last_checkpoint` at it: a reader must never be sent to a checkpoint that is not whole. The
+ * actions may come as they are read (a long-lived writer's older tombstones come from its
+ * previous checkpoint, see TableState.tombstonesAt): they are counted on the way to the encoder.
  */
-export async function writeCheckpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
+export async function writeCheckpoint(engine: Engine, version: number, actions: Iterable<Action> | AsyncIterable<Action>): Promise<LastCheckpoint> {
   const storage = engine.storage;
-  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_SCHEMA);
+  const want: Record<string, number> = { rows: 0, txn: 0, add: 0, remove: 0 };
+  const bytes = await encodeCheckpoint(engine, actions, CHECKPOINT_SCHEMA, (a) => {
+    want.rows++;
+    for (const k in a) want[k] = (want[k] ?? 0) + 1;
+  });
   const path = checkpointPath(version);
   // Any writer may (re)write a checkpoint; the content for a version is always equivalent.
   await storage.write(path, bytes);
   // Read it back and count what came out per action column (no per-row conversion).
   const counts = await countCheckpoint(engine, path);
-  const numAdds = actions.filter((a) => 'add' in a).length;
-  const want = (k: string) => actions.filter((a) => k in a).length;
-  const ok = counts.rows === actions.length && counts.protocol === 1 && counts.metaData === 1 && counts.add === numAdds && counts.txn === want('txn') && counts.remove === want('remove');
+  const ok = counts.rows === want.rows && counts.protocol === 1 && counts.metaData === 1 && counts.add === want.add && counts.txn === want.txn && counts.remove === want.remove;
   if (!ok) {
     await storage.delete(path);
-    throw new TributaryError('CHECKPOINT_INVALID', `checkpoint ${path} did not read back as written (${JSON.stringify(counts)} for ${actions.length} actions); it was removed`);
+    throw new TributaryError('CHECKPOINT_INVALID', `checkpoint ${path} did not read back as written (${JSON.stringify(counts)} for ${want.rows} actions); it was removed`);
   }
   failpoint('during-delta-checkpoint');
-  const info: LastCheckpoint = { version, size: actions.length, sizeInBytes: bytes.length, numOfAddFiles: numAdds };
+  const info: LastCheckpoint = { version, size: want.rows, sizeInBytes: bytes.length, numOfAddFiles: want.add };
   await storage.write(LAST_CHECKPOINT, withJsonChecksum(info as unknown as Record<string, unknown>));
   return info;
 }
@@ -96,18 +100,28 @@ export async function writeCheckpoint(engine: Engine, version: number, actions: 
  * `schema`), CHECKPOINT_ROW_GROUP_ACTIONS actions at a time: each chunk becomes Arrow, goes to
  * the encoder and is dropped, so neither the JS heap nor the encoder holds the whole state in
  * its Arrow form at once (a handler without bounded files gets the chunks via `open`).
+ * `onAction` sees each action as it is taken.
  */
-export async function encodeCheckpoint(engine: Engine, actions: readonly Action[], schema: StructType): Promise<Uint8Array> {
+export async function encodeCheckpoint(engine: Engine, actions: Iterable<Action> | AsyncIterable<Action>, schema: StructType, onAction?: (a: Action) => void): Promise<Uint8Array> {
   const rowGroupActions = CHECKPOINT_ROW_GROUP_ACTIONS;
   const opts = { compression: 'snappy', rowGroupRows: rowGroupActions } as const;
-  const writer = engine.parquet.openBounded?.(schema, opts) ?? engine.parquet.open(schema, opts, actions.length);
+  const hint = Array.isArray(actions) ? actions.length : rowGroupActions + 1;
+  const writer = engine.parquet.openBounded?.(schema, opts) ?? engine.parquet.open(schema, opts, hint);
+  // Each chunk's buffers from one arena: a long-lived query builds checkpoints of a growing
+  // table again and again, and buffers of ever new sizes from the heap leave glibc's main
+  // heap full of holes it never returns (the soak's RSS climb; see arena.ts).
+  const flush = (chunk: Action[]) => writer.write(rowsToRecordBatch(checkpointRows(chunk), schema, { alloc: new BufferArena() }));
   try {
-    for (let i = 0; i < actions.length; i += rowGroupActions) {
-      // Each chunk's buffers from one arena: a long-lived query builds checkpoints of a growing
-      // table again and again, and buffers of ever new sizes from the heap leave glibc's main
-      // heap full of holes it never returns (the soak's RSS climb; see arena.ts).
-      await writer.write(rowsToRecordBatch(checkpointRows(actions.slice(i, i + rowGroupActions)), schema, { alloc: new BufferArena() }));
+    let chunk: Action[] = [];
+    for await (const a of actions) {
+      onAction?.(a);
+      chunk.push(a);
+      if (chunk.length === rowGroupActions) {
+        await flush(chunk);
+        chunk = [];
+      }
     }
+    if (chunk.length) await flush(chunk);
     return await writer.finish();
   } catch (e) {
     writer.abort();
@@ -136,23 +150,34 @@ export type CheckpointOnlyRow = { checkpointMetadata: Record<string, unknown> } 
  * given; see v2-checkpoint.ts, which follows the sidecars.
  */
 export async function readCheckpoint(engine: Engine, path: string, v2Rows?: CheckpointOnlyRow[]): Promise<Action[]> {
-  const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])];
   const out: Action[] = [];
+  for await (const part of readCheckpointParts(engine, path, undefined, v2Rows)) for (const a of part) out.push(a);
+  return out;
+}
+
+/**
+ * A Parquet checkpoint's actions a row group at a time (only the action columns `kinds`, when
+ * given, and present in the file): decoded whole, a large checkpoint would raise WebAssembly
+ * memory (which never shrinks) to its size at every snapshot load, and its actions would all be
+ * on the heap at once.
+ */
+export async function* readCheckpointParts(engine: Engine, path: string, kinds?: readonly string[], v2Rows?: CheckpointOnlyRow[]): AsyncGenerator<Action[]> {
+  const all = ['txn', 'add', 'remove', 'metaData', 'protocol', 'domainMetadata', ...(v2Rows ? ['checkpointMetadata', 'sidecar'] : [])].filter((k) => !kinds || kinds.includes(k));
   try {
     const bytes = await engine.storage.read(path);
-    // Row group by row group when the handler can: decoded whole, a large checkpoint would raise
-    // WebAssembly memory (which never shrinks) to its size at every snapshot load.
-    for await (let table of engine.parquet.readRowGroups?.(bytes) ?? [engine.parquet.read(bytes)]) {
+    // (A handler without row groups reads every column: `read` refuses a column the file lacks.)
+    for await (let table of engine.parquet.readRowGroups?.(bytes, kinds ? all : undefined) ?? [engine.parquet.read(bytes)]) {
       const have = table.schema.fields.map((f) => f.name);
       const cols = all.filter((c) => have.includes(c));
       if (cols.length !== have.length) table = table.select(cols);
+      const out: Action[] = [];
       appendActions(table, out, v2Rows);
+      yield out;
     }
   } catch (e) {
     if (e instanceof TributaryError) throw e;
     throw new TributaryError('CHECKPOINT_INVALID', `cannot read checkpoint ${path}: ${(e as Error).message}`, {}, { cause: e });
   }
-  return out;
 }
 
 /** One part of a checkpoint's rows as actions (and V2 spec rows), in row order. */

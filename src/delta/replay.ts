@@ -10,7 +10,15 @@ export class TableState {
   metadata: Metadata | undefined;
   /** Live files keyed by (decoded path, deletion vector id). */
   readonly files = new Map<string, AddFile>();
+  /**
+   * Tombstones (remove actions within the retention) kept here. A long-lived writer keeps only
+   * those since its last checkpoint: the older ones are in that checkpoint (`tombstonesAt`),
+   * where its next checkpoint reads them again (checkpointedTombstoneKept), so its memory does
+   * not grow with every file it ever compacted.
+   */
   readonly tombstones = new Map<string, RemoveFile>();
+  /** The checkpoint (its version and files) that holds the tombstones older than those kept here, if they were let go. */
+  tombstonesAt: { version: number; files: string[] } | undefined;
   readonly txns = new Map<string, Txn>();
   readonly domains = new Map<string, DomainMetadata>();
   /** Bytes of the live files, kept as actions apply so a summary never walks every file. */
@@ -44,6 +52,7 @@ export class TableState {
     s.protocol = this.protocol;
     s.metadata = this.metadata;
     s.sizeInBytes = this.sizeInBytes;
+    s.tombstonesAt = this.tombstonesAt;
     for (const [k, v] of this.files) s.files.set(k, v);
     for (const [k, v] of this.tombstones) s.tombstones.set(k, v);
     for (const [k, v] of this.txns) s.txns.set(k, v);
@@ -70,6 +79,27 @@ export class TableState {
       out.push({ remove: r });
     }
     return out;
+  }
+
+  /**
+   * Whether a tombstone read back from `tombstonesAt` belongs in a checkpoint of this state too
+   * (beside checkpointActions): not expired, its file not added again since, and not superseded
+   * by a newer tombstone of the same file kept here.
+   */
+  checkpointedTombstoneKept(r: RemoveFile, nowMs: number, tombstoneRetentionMs: number): boolean {
+    if ((r.deletionTimestamp ?? 0) <= nowMs - tombstoneRetentionMs) return false;
+    const k = fileKey(r.path, r.deletionVector);
+    return !this.files.has(k) && !this.tombstones.has(k);
+  }
+
+  /**
+   * After a checkpoint of this state was written (and read back): the tombstones it was built
+   * from (`written`, as the map held them then) are let go, and read from it when the next
+   * checkpoint is built. A tombstone that replaced one of them since stays.
+   */
+  tombstonesCheckpointed(at: { version: number; files: string[] }, written: ReadonlyArray<readonly [string, RemoveFile]>): void {
+    for (const [k, r] of written) if (this.tombstones.get(k) === r) this.tombstones.delete(k);
+    this.tombstonesAt = at;
   }
 }
 

@@ -10,7 +10,7 @@ import { checkClusteredWritable, clusteringColumnsOf, clusteringDomain, columnRe
 import { type Engine, type EngineOptions, engineFor } from './engine.js';
 import { type LastCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { AlreadyCommitted, commit, ENGINE_INFO, MetadataChanged } from './commit.js';
-import { commitPath } from './filenames.js';
+import { checkpointPath, commitPath, LOG_DIR } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { validateGeneratedColumns } from './generated-columns.js';
 import { WriteChecks } from './write-checks.js';
@@ -44,7 +44,7 @@ import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
 import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
 import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
-import { writeV2Checkpoint } from './v2-checkpoint.js';
+import { checkpointTombstones, writeV2Checkpoint } from './v2-checkpoint.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -503,12 +503,24 @@ export class DeltaTable {
     // one that disagrees with their properties; a table without checkpoints is valid.
     if (cfg.writeStatsAsStruct && snap.metadata.configuration['delta.checkpoint.writeStatsAsStruct'] !== undefined) return undefined;
     if (!cfg.writeStatsAsJson) return undefined;
-    const actions = snap.state.checkpointActions(Date.now(), cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+    const state = snap.state;
+    const now = Date.now();
+    const held = [...state.tombstones];
+    const base = state.tombstonesAt;
+    const engine = this.engine;
+    // The state's actions, then the older tombstones from the previous checkpoint (if they were let go).
+    async function* actions(): AsyncGenerator<Action> {
+      yield* state.checkpointActions(now, cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
+      if (base) for await (const r of checkpointTombstones(engine, base.files)) if (state.checkpointedTombstoneKept(r, now, cfg.deletedFileRetentionMs)) yield { remove: r };
+    }
     // delta.checkpointPolicy=v2 (which brings the v2Checkpoint feature) asks for V2 checkpoints;
     // a table that merely supports the feature may have classic ones, as Spark writes them then.
     const v2 = snap.metadata.configuration['delta.checkpointPolicy'] === 'v2' && (snap.protocol.readerFeatures ?? []).includes('v2Checkpoint');
-    if (v2) return writeV2Checkpoint(this.engine, snap.version, actions);
-    return writeCheckpoint(this.engine, snap.version, actions);
+    const info = v2 ? await writeV2Checkpoint(engine, snap.version, actions()) : await writeCheckpoint(engine, snap.version, actions());
+    // Written and read back: its tombstones need not stay in memory (a long-lived stream with
+    // auto-compaction would otherwise hold one per file it ever compacted, for the retention).
+    state.tombstonesCheckpointed({ version: snap.version, files: [info.v2Checkpoint ? `${LOG_DIR}/${info.v2Checkpoint.path}` : checkpointPath(snap.version)] }, held);
+    return info;
   }
 
   async read(opts: { version?: number; columns?: string[] } = {}): Promise<arrow.Table> {

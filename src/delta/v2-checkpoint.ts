@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
 import type { Engine } from './engine.js';
-import { type Action, parseActions, serializeActions } from './actions.js';
-import { CHECKPOINT_SCHEMA, type CheckpointOnlyRow, encodeCheckpoint, type LastCheckpoint, readCheckpoint } from './checkpoint.js';
+import { type Action, parseActions, type RemoveFile, serializeActions } from './actions.js';
+import { CHECKPOINT_SCHEMA, type CheckpointOnlyRow, encodeCheckpoint, type LastCheckpoint, readCheckpoint, readCheckpointParts } from './checkpoint.js';
 import { decodeAddPath } from './partitions.js';
 import { LAST_CHECKPOINT, LOG_DIR, parseLogFileName, SIDECAR_DIR, sidecarName, v2CheckpointPath } from './filenames.js';
 import { withJsonChecksum } from './json-checksum.js';
@@ -93,6 +93,25 @@ export async function readCheckpointActions(engine: Engine, files: readonly stri
   return out;
 }
 
+/**
+ * The tombstones (remove actions) a checkpoint holds, a row group at a time, reading only the
+ * `remove` (and `sidecar`) columns of its Parquet files, and the sidecars they name; a JSON
+ * top-level file is read whole. For a long-lived writer's next checkpoint, which takes the older
+ * tombstones from its previous one (TableState.tombstonesAt) instead of keeping them in memory.
+ */
+export async function* checkpointTombstones(engine: Engine, files: readonly string[]): AsyncGenerator<RemoveFile> {
+  const removes = async function* (file: string, v2Rows?: CheckpointOnlyRow[]) {
+    for await (const part of readCheckpointParts(engine, file, ['remove', 'sidecar'], v2Rows)) for (const a of part) if ('remove' in a) yield a.remove;
+  };
+  for (const file of files) {
+    const v2Rows: CheckpointOnlyRow[] = [];
+    if (file.endsWith('.json')) {
+      for (const a of await readTopLevel(engine, file, v2Rows)) if ('remove' in a) yield a.remove;
+    } else yield* removes(file, v2Rows);
+    for (const r of v2Rows) if ('sidecar' in r) yield* removes(sidecarPath(String((r.sidecar as { path: unknown }).path), engine.storage.root));
+  }
+}
+
 /** The sidecar names a checkpoint's top-level files point to (for log cleanup), without reading sidecars. */
 export async function referencedSidecars(engine: Engine, files: readonly string[]): Promise<string[]> {
   const names: string[] = [];
@@ -109,8 +128,11 @@ export async function referencedSidecars(engine: Engine, files: readonly string[
  * `version`: the sidecar first, read back and checked, then the top-level JSON file, read back
  * and checked, and only then `_last_checkpoint`. A failed check removes what was written.
  */
-export async function writeV2Checkpoint(engine: Engine, version: number, actions: readonly Action[]): Promise<LastCheckpoint> {
+export async function writeV2Checkpoint(engine: Engine, version: number, given: Iterable<Action> | AsyncIterable<Action>): Promise<LastCheckpoint> {
   const storage = engine.storage;
+  // Split into the sidecar's actions and the top-level file's: taken whole (V2 tables are few).
+  const actions: Action[] = [];
+  for await (const a of given) actions.push(a);
   const fileActions = actions.filter((a) => 'add' in a || 'remove' in a);
   const nonFileActions = actions.filter((a) => !('add' in a || 'remove' in a));
   const numAdds = fileActions.filter((a) => 'add' in a).length;

@@ -49,8 +49,8 @@ export interface ParquetHandler {
    * it for good. Callers without it use `open`.
    */
   openBounded?(schema: StructType, opts: EncodeOptions): ParquetFileWriter;
-  /** Optional: a file's row groups one at a time, so a reader need not hold the whole file decoded. */
-  readRowGroups?(bytes: Uint8Array): AsyncIterable<arrow.Table>;
+  /** Optional: a file's row groups one at a time (only those of `columns` it has, when given), so a reader need not hold the whole file decoded. */
+  readRowGroups?(bytes: Uint8Array, columns?: string[]): AsyncIterable<arrow.Table>;
   /** A Parquet file's bytes as Arrow (only `columns`, when given), in the file's own types. */
   read(bytes: Uint8Array, columns?: string[]): arrow.Table;
   /** Optional: many files into one without the general read/conform/write path (OPTIMIZE). */

@@ -70,8 +70,8 @@ export class ParquetWasmHandler implements ParquetHandler {
     return readParquetToArrow(bytes, columns);
   }
 
-  readRowGroups(bytes: Uint8Array): AsyncIterable<arrow.Table> {
-    return readParquetRowGroups(bytes);
+  readRowGroups(bytes: Uint8Array, columns?: string[]): AsyncIterable<arrow.Table> {
+    return readParquetRowGroups(bytes, columns);
   }
 
   prestart(): void {

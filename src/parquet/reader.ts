@@ -9,18 +9,31 @@ export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow
 }
 
 /**
- * A Parquet file's row groups one at a time, as Arrow. Through parquet-wasm's ParquetFile over a
+ * A Parquet file's row groups one at a time, as Arrow (only those of `columns` it has, when given). Through parquet-wasm's ParquetFile over a
  * Blob, which copies into WebAssembly memory only the byte ranges of the row group it decodes:
  * readParquet would copy the whole file there (and WebAssembly memory never shrinks).
  */
-export async function* readParquetRowGroups(bytes: Uint8Array): AsyncGenerator<arrow.Table> {
+export async function* readParquetRowGroups(bytes: Uint8Array, columns?: string[]): AsyncGenerator<arrow.Table> {
   const file = await pw.ParquetFile.fromFile(new Blob([bytes]));
   try {
     const meta = file.metadata();
     const n = meta.numRowGroups();
     meta.free();
+    // Of the columns asked for, those the file has (arrow-rs refuses a name it does not find).
+    let have = columns;
+    if (columns) {
+      const schema = file.schema();
+      have = columns.filter((c) => {
+        try {
+          return schema.indexOf(c) >= 0;
+        } catch {
+          return false; // arrow-rs: no field of that name
+        }
+      });
+      schema.free();
+    }
     for (let i = 0; i < n; i++) {
-      const t = await file.read({ rowGroups: [i] });
+      const t = await file.read({ rowGroups: [i], ...(have ? { columns: have } : {}) });
       yield arrow.tableFromIPC(t.intoIPCStream());
     }
   } finally {
