@@ -86,7 +86,7 @@ export class CheckpointDir {
 
   /**
    * Removes the plan of a batch that never committed, so that it can be planned again: only for a
-   * replayable source's batch that the sink confirmed it does not hold (see MicroBatchExecution).
+   * batch that the sink confirmed it does not hold (see MicroBatchExecution).
    */
   async discardOffsets(batchId: number): Promise<void> {
     if (await this.storage.stat(`commits/${batchId}`)) throw new TributaryError('INTERNAL', `batch ${batchId} is committed in ${this.dir}; its offsets cannot be discarded`);
@@ -106,6 +106,11 @@ export class CheckpointDir {
   /** Write-ahead rows of a non-replayable source (Arrow IPC: exact types, fast to reload). */
   async writeRows(batchId: number, table: arrow.Table): Promise<void> {
     await this.storage.write(this.rowsPath(batchId), arrow.tableToIPC(table, 'stream'));
+  }
+
+  /** Removes a discarded batch's write-ahead rows (after its offsets: rows without offsets are never read). */
+  async discardRows(batchId: number): Promise<void> {
+    await this.storage.delete(this.rowsPath(batchId));
   }
 
   async readRows(batchId: number): Promise<arrow.Table | undefined> {

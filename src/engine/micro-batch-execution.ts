@@ -1,5 +1,5 @@
 import type * as arrow from 'apache-arrow';
-import { TributaryError } from '../errors.js';
+import { type ErrorCode, TributaryError } from '../errors.js';
 import type { StructType } from '../schema/schema.js';
 import { failpoint, setFailpointBatch } from '../failpoints.js';
 import { canonicalOffset, offsetsEqual, type Offset } from '../source/offset.js';
@@ -53,6 +53,9 @@ interface PlannedBatch {
   /** Re-run of a batch an earlier run logged but did not commit. */
   recovered: boolean;
 }
+
+/** Codes with which a sink refuses a batch's rows before writing anything (see discardRefusedBatch). */
+const REFUSED_BY_SINK = new Set<ErrorCode>(['ROW_INVALID', 'CONSTRAINT_VIOLATION', 'SCHEMA_MISMATCH', 'SCHEMA_INVALID', 'PARTITION_INVALID']);
 
 /**
  * The micro-batch loop, phase by phase as Spark's MicroBatchExecution names them:
@@ -180,7 +183,12 @@ export class MicroBatchExecution {
       throw e;
     }
     const batch: BatchData = { batchId: entry.batchId, schema: this.opts.schema, data, numRows: data.numRows };
-    const sinkResult = await timer.time('addBatch', () => this.addBatch(batch));
+    let sinkResult: SinkResult;
+    try {
+      sinkResult = await timer.time('addBatch', () => this.addBatch(batch));
+    } catch (e) {
+      throw await this.discardRefusedBatch(entry, e);
+    }
     failpoint('after-delta-commit');
     await timer.time('commitOffsets', () => this.writeCommit(entry));
     const warnings = this.reader.drainWarnings();
@@ -304,6 +312,26 @@ export class MicroBatchExecution {
     this.start = entry.start;
     this.batchId = n;
     return this.runTrigger(limit);
+  }
+
+  /**
+   * The sink refused the batch's rows (a constraint, a NOT NULL column, a schema the table does
+   * not have): bad input, which leaves the checkpoint as it was, like the table. Kept, the plan
+   * would be run again by every restart and refused again, whatever was fixed at the source or in
+   * the options: the query could never move on. So once the sink confirms it does not hold the
+   * batch, its offsets (and a non-replayable source's write-ahead rows) are discarded and the next
+   * run plans the batch again, from the last committed offsets. A sink that cannot tell, or any
+   * other failure (I/O, a conflict), keeps the plan for the restart to run as logged.
+   */
+  private async discardRefusedBatch(entry: OffsetEntry, e: unknown): Promise<unknown> {
+    if (!(e instanceof TributaryError) || !REFUSED_BY_SINK.has(e.code)) return e;
+    const n = entry.batchId;
+    if ((await this.opts.sink.isCommitted?.(n).catch(() => undefined)) !== false) return e;
+    this.hooks.assertLockHeld();
+    await this.checkpoint.discardOffsets(n);
+    if (!this.reader.replayable) await this.checkpoint.discardRows(n);
+    this.pending = undefined;
+    return e;
   }
 
   /** Every step of the loop says what it is doing, and moves the tick count a liveness probe watches. */

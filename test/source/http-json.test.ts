@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -276,6 +276,36 @@ describe('http-json source: incremental cursor', () => {
     expect(r2.error).toBeNull();
     expect(s.requests.at(-1)!.url).toBe('/n?after=10');
     expect((await tableRows(dir)).map((x) => Number(x.id))).toEqual([9, 10, 11, 100]);
+  });
+});
+
+describe('http-json source: a batch the table refuses', () => {
+  it('leaves the checkpoint as it was (no offsets, no write-ahead rows), so the query moves on once the source serves good rows', async () => {
+    // The table says amt is NOT NULL; the stream's schema lets a null through, the table refuses it.
+    const dir = tmp();
+    const t0 = await DeltaTable.forPath(`${dir}/table`);
+    await t0.append([{ id: 1n, amt: 5n }], { create: { schema: { kind: 'struct', fields: [ { name: 'id', type: { kind: 'primitive', name: 'long' }, nullable: true, metadata: {} }, { name: 'amt', type: { kind: 'primitive', name: 'long' }, nullable: false, metadata: {} } ] }, partitionColumns: [] } });
+    let records: Record<string, unknown>[] = [{ id: 2, amt: null }];
+    const s = await serve(() => ({ body: records }));
+    const opts = { url: `${s.base}/x?after={cursor}`, cursorField: 'id', initialCursor: '1' };
+    const schema = 'id BIGINT, amt BIGINT';
+    // The checkpoint's files (its progress entries aside; the directories the first run made may stay).
+    const listing = () => (existsSync(`${dir}/cp`) ? readdirSync(`${dir}/cp`, { recursive: true }).map(String).filter((p) => !p.startsWith('progress') && statSync(`${dir}/cp/${p}`).isFile()).sort() : []);
+    const r1 = await run(dir, schema, opts);
+    expect(r1.error).toMatchObject({ code: 'ROW_INVALID' });
+    const after1 = listing();
+    expect(after1.filter((p) => /^(offsets|commits|sources)\/./.test(p))).toEqual([]);
+    // Again: refused again, the checkpoint still as it was.
+    const r2 = await run(dir, schema, opts);
+    expect(r2.error).toMatchObject({ code: 'ROW_INVALID' });
+    expect(listing()).toEqual(after1);
+    expect(await tableVersion(dir)).toBe(0);
+    // The source now serves the record fixed, and one more: both land, once.
+    records = [{ id: 2, amt: 7 }, { id: 3, amt: 8 }];
+    const r3 = await run(dir, schema, opts);
+    expect(r3.error).toBeNull();
+    expect((await tableRows(dir)).map((x) => [Number(x.id), Number(x.amt)])).toEqual([[1, 5], [2, 7], [3, 8]]);
+    expect(readdirSync(`${dir}/cp/commits`)).toEqual(['0']);
   });
 });
 
