@@ -10,7 +10,21 @@ export function parseSize(s: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(b|kb|kib|k|mb|mib|m|gb|gib|g)?$/i.exec(s.trim());
   if (!m) throw new TributaryError('INVALID_ARGUMENT', `cannot read size "${s}" (examples: 128MB, 512k, 1048576)`);
   const mult: Record<string, number> = { b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
-  return Math.floor(Number(m[1]) * (mult[(m[2] ?? 'b').toLowerCase()] ?? 1));
+  return wholeUnits(m[1], mult[(m[2] ?? 'b').toLowerCase()] ?? 1, s, 'bytes');
+}
+
+/**
+ * `digits` (a decimal like "1.5") times `unit`, exactly, when that is a whole number of the base
+ * unit ("1.5k" is 1536 bytes, "1.5h" 5,400,000 ms); refused when it is not ("1.5" bytes,
+ * "0.4ms"), rather than rounded to another value. Past 2^53 the result is not exact: every
+ * caller's range check refuses it.
+ */
+function wholeUnits(digits: string, unit: number, given: string, what: string): number {
+  const [int, frac = ''] = digits.split('.');
+  const scaled = BigInt(int + frac) * BigInt(unit);
+  const div = 10n ** BigInt(frac.length);
+  if (scaled % div !== 0n) throw new TributaryError('INVALID_ARGUMENT', `"${given}" is not a whole number of ${what}`);
+  return Number(scaled / div);
 }
 
 const UNITS: Record<string, number> = {
@@ -30,5 +44,5 @@ export function parseDuration(v: string | number): number {
   const m = /^\s*(?:interval\s+)?(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
   const unit = m ? UNITS[(m[2] || 'ms').toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new TributaryError('INVALID_ARGUMENT', `cannot read duration "${v}" (examples: "30 seconds", "30s", "500ms")`);
-  return Math.round(Number(m[1]) * unit);
+  return wholeUnits(m[1], unit, v, 'milliseconds');
 }
