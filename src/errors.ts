@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'SINK_ERROR'
   | 'PARQUET_INVALID'
   | 'DEPENDENCY_MISSING'
+  /** A signal stopped a command, which undid what it had started (exit 130 for SIGINT, 143 for SIGTERM). */
+  | 'INTERRUPTED'
   | 'INTERNAL';
 
 export class TributaryError extends Error {

@@ -157,6 +157,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return 2;
     }
     reportError(e, env);
+    if (isTributaryError(e, 'INTERRUPTED') && typeof e.details.exitCode === 'number') return e.details.exitCode;
     return isTributaryError(e) ? 1 : 70;
   }
   if (out.failure) {

@@ -62,6 +62,28 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     throw new TributaryError('INVALID_ARGUMENT', '--property only applies when the append creates the table');
   }
   const bar = progressView(args);
+  // SIGINT/SIGTERM while the input is read: the append stops at its next batch and fails as bad
+  // input does, its data files removed and the table as it was (the default would exit at once,
+  // leaving the files written so far). Once the input is read the commit is moments away and
+  // goes ahead. A second signal exits at once.
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(signalExitCode(sig));
+    interrupted = sig;
+    // A pipe that stays open would keep the reader waiting: it ends here (a file reads to its end).
+    if (args.input === '-') process.stdin.destroy();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interruption = (sig: NodeJS.Signals) => new TributaryError('INTERRUPTED', `${sig} while reading ${name}: nothing was appended; ${table.storage.root} is as it was`, { exitCode: signalExitCode(sig) });
+  // Checked before every batch and at the end: an input cut short by the signal is never committed.
+  const interruptible = async function* <T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+    for await (const item of items) {
+      if (interrupted) throw interruption(interrupted);
+      yield item;
+    }
+    if (interrupted) throw interruption(interrupted);
+  };
   let result;
   let lineOf: (row: number) => number | undefined = () => undefined;
   let name = args.input === '-' ? 'stdin' : args.input;
@@ -80,13 +102,14 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
         ({ name } = decoded);
         lineOf = (r) => decoded.lineOf(r);
-        return !bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows)));
+        return interruptible(!bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows))));
       };
       data = decode();
       if (args.input !== '-') reread = decode;
     } else {
       // --merge-schema (or an input schema that differs from the table's): rows first.
       const input = await readNdjson(args.input, readOptions(args, bar));
+      if (interrupted) throw interruption(interrupted);
       if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
       ({ rows: data, name } = input);
       rows = input.rows.length;
@@ -113,6 +136,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
     });
   } catch (e) {
+    // Whatever the cut-short input made the append fail with, the signal is the cause.
+    if (interrupted && !(e instanceof TributaryError && e.code === 'INTERRUPTED')) throw interruption(interrupted);
     // Point row errors at the input line as well as the row index.
     if (e instanceof TributaryError && typeof e.details.row === 'number') {
       const line = lineOf(e.details.row as number);
@@ -121,6 +146,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     throw e;
   } finally {
     bar.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   if (args.json) {
     out.write(JSON.stringify({ table: table.storage.root, ...result, files: result.files.map((f) => f.path) }) + '\n');
@@ -160,6 +187,9 @@ const PRESTART_MIN_BYTES = 4 * 1024 * 1024;
 /** Below this input size, or with fewer spare cores, decoding stays on the main thread (measured). */
 const AUTO_DECODE_MIN_BYTES = 64 * 1024 * 1024;
 const AUTO_DECODE_MIN_SPARE_CORES = 2;
+
+/** A shell's exit code for a process ended by `sig` (128 + its number). */
+const signalExitCode = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143);
 
 /** The same batches, calling `onEnd` once the stream has ended (not when it fails). */
 async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
