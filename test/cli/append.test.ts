@@ -56,6 +56,22 @@ describe('tributary append / inspect / history / read', () => {
     expect((await cli(['read', table, '--version', '0'])).stdout.trim().split('\n')).toHaveLength(2);
   });
 
+  it('read prints a negative zero as -0.0, so its output appended again keeps the sign (it printed 0)', async () => {
+    const dir = tmp();
+    const schema = 'id INT, f FLOAT, d DOUBLE, l ARRAY<DOUBLE>, s STRUCT<x: FLOAT>';
+    const input = '{"id":1,"f":-0.0,"d":-0.0,"l":[-0.0,0.0,-1.5],"s":{"x":-0.0}}\n{"id":2,"f":0.0,"d":0,"l":[],"s":{"x":0}}\n';
+    expect((await cli(['append', path.join(dir, 'a'), '--input', '-', '--schema', schema], { input })).code).toBe(0);
+    const printed = (await cli(['read', path.join(dir, 'a')])).stdout;
+    expect(printed.split('\n').filter(Boolean).sort()).toEqual(['{"id":1,"f":-0.0,"d":-0.0,"l":[-0.0,0,-1.5],"s":{"x":-0.0}}', '{"id":2,"f":0,"d":0,"l":[],"s":{"x":0}}']);
+    expect((await cli(['append', path.join(dir, 'b'), '--input', '-', '--schema', schema], { input: printed })).code).toBe(0);
+    const signs = async (t: string) =>
+      arrowToRows(await (await DeltaTable.open(path.join(dir, t))).read())
+        .sort((x, y) => Number(x.id) - Number(y.id))
+        .map((r) => [r.f, r.d, ...(r.l as number[]), (r.s as { x: number }).x].map((v) => (Object.is(v, -0) ? '-0' : String(v))).join(' '));
+    expect(await signs('a')).toEqual(['-0 -0 -0 0 -1.5 -0', '0 0 0']);
+    expect(await signs('b')).toEqual(await signs('a'));
+  });
+
   it('prints one clear line and exits non-zero on bad input, leaving the table as it was', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');

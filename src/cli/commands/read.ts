@@ -33,6 +33,8 @@ export async function readCommand(tablePath: string, args: { version?: number; l
 /** Variant numbers are JsonNumbers: printed with their exact digits (decimals keep their scale). */
 const EXACT_NUMBERS = [{ test: (x: unknown) => x instanceof JsonNumber, stringify: (x: unknown) => (x as JsonNumber).text }];
 
+const NEGATIVE_ZERO = new JsonNumber('-0.0');
+
 function display(v: unknown, t: DataType): unknown {
   if (v === null || v === undefined) return null;
   switch (t.kind) {
@@ -40,7 +42,8 @@ function display(v: unknown, t: DataType): unknown {
       if (t.name === 'timestamp') return microsToIso(v as bigint, true);
       if (t.name === 'timestamp_ntz') return microsToIso(v as bigint, false);
       if (t.name === 'binary') return bytesToBase64(v as Uint8Array);
-      if (t.name === 'float' || t.name === 'double') return Number.isFinite(v as number) ? v : String(v);
+      // JSON.stringify prints -0 as 0: the sign would be lost on the way back in (an append of this output).
+      if (t.name === 'float' || t.name === 'double') return Object.is(v, -0) ? NEGATIVE_ZERO : Number.isFinite(v as number) ? v : String(v);
       return v;
     case 'decimal':
       return v;
