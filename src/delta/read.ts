@@ -148,7 +148,10 @@ function nulls(f: StructField, n: number): arrow.Data {
  * `t` as the physical schema has it (struct fields under their physical names and field ids),
  * which is how struct fields are found in the file.
  */
-function conform(d: arrow.Data, t: DataType, where: string, phys: DataType = t, mode: ColumnMappingMode = 'none'): arrow.Data {
+function conform(d: arrow.Data | undefined, t: DataType, where: string, phys: DataType = t, mode: ColumnMappingMode = 'none'): arrow.Data {
+  // The element data of a list (or map) column of a file with no rows: apache-arrow's IPC reader
+  // leaves it out (Spark writes such files: an empty task's output).
+  if (d === undefined) return makeColumnBuilder(t, true).finish();
   // A variant is read as the group it is stored in: its value and metadata fields matched by
   // name, as Spark does (they carry no physical names or field ids, even under column mapping).
   if (t.kind === 'variant') return conform(d, VARIANT_PHYSICAL, where);

@@ -100,7 +100,7 @@ export async function buildLogSegment(storage: Storage, version?: number, whole 
   }
   const seg = segmentFrom(await listLog(storage), version, storage.root);
   if (seg) return seg;
-  throw new TributaryError('VERSION_NOT_FOUND', `version ${version} of ${storage.root} cannot be reconstructed: its commits were cleaned up and no checkpoint covers it`);
+  throw new TributaryError('VERSION_NOT_FOUND', `${version === undefined ? 'the latest version' : `version ${version}`} of ${storage.root} cannot be reconstructed: its commits were cleaned up and no checkpoint covers it`);
 }
 
 /**
