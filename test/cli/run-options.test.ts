@@ -64,3 +64,24 @@ describe('tributary run: unknown option keys', () => {
     expect(await rows(table)).toBe(4);
   });
 });
+
+describe('tributary run --partition-by on an existing table', () => {
+  it('is refused when it names other columns than the table is partitioned by (it was ignored), and taken when they match', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 'table');
+    const created = await cli(['append', table, '--input', '-', '--schema', 'timestamp TIMESTAMP, value BIGINT'], { input: '' });
+    expect(created.code, created.stderr).toBe(0);
+    const run = (cp: string, by: string) => cli(['run', '--format', 'rate', '--option', 'rowsPerBatch=3', '--checkpoint', path.join(dir, cp), '--trigger', 'once', '--partition-by', by, table]);
+    const r = await run('cp1', 'value');
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('tributary: error'));
+    expect(errors, r.stderr).toEqual([`tributary: error [INVALID_ARGUMENT]: table ${table} is partitioned by [], not [value] (partitionBy applies when the stream creates the table)`]);
+    expect(await rows(table)).toBe(0);
+    // A partitioned table: the same columns are fine.
+    const t2 = path.join(dir, 't2');
+    expect((await cli(['append', t2, '--input', '-', '--schema', 'timestamp TIMESTAMP, value BIGINT', '--partition-by', 'value'], { input: '' })).code).toBe(0);
+    const ok = await cli(['run', '--format', 'rate', '--option', 'rowsPerBatch=3', '--checkpoint', path.join(dir, 'cp2'), '--trigger', 'once', '--partition-by', 'value', t2]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await rows(t2)).toBe(3);
+  });
+});

@@ -5,6 +5,7 @@ import { ParquetWasmHandler } from '../../parquet/parquet-wasm.js';
 import type { BatchData, Sink, SinkResult, TableSummary } from './sink.js';
 import type { AddFile } from '../../delta/actions.js';
 import { ownField } from '../../arrow/own-fields.js';
+import { TributaryError } from '../../errors.js';
 
 /** The tag auto-compaction puts on the files it writes: their level (the stream's own files are 0). */
 const LEVEL_TAG = 'tributary.autoCompactLevel';
@@ -48,6 +49,12 @@ export class DeltaSink implements Sink {
   async open(queryId: string): Promise<void> {
     this.queryId = queryId;
     this.table = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
+    // partitionBy names how a table the sink creates is partitioned; for an existing table, as
+    // in Spark (and `tributary append --partition-by`), other columns are refused, not ignored.
+    const want = this.opts.partitionColumns;
+    if (this.table.exists && want.length && want.join('\u0000') !== this.table.snapshot.partitionColumns.join('\u0000')) {
+      throw new TributaryError('INVALID_ARGUMENT', `table ${this.opts.path} is partitioned by [${this.table.snapshot.partitionColumns.join(', ')}], not [${want.join(', ')}] (partitionBy applies when the stream creates the table)`);
+    }
   }
 
   async isCommitted(batchId: number): Promise<boolean> {
