@@ -93,6 +93,11 @@ export async function readCheckpointActions(engine: Engine, files: readonly stri
   return out;
 }
 
+/** The storage paths of the sidecars a top-level file's rows name. */
+function sidecarsOf(v2Rows: readonly CheckpointOnlyRow[], engine: Engine): string[] {
+  return v2Rows.flatMap((r) => ('sidecar' in r ? [sidecarPath(String((r.sidecar as { path: unknown }).path), engine.storage.root)] : []));
+}
+
 /**
  * The tombstones (remove actions) a checkpoint holds, a row group at a time, reading only the
  * `remove` (and `sidecar`) columns of its Parquet files, and the sidecars they name; a JSON
@@ -108,7 +113,7 @@ export async function* checkpointTombstones(engine: Engine, files: readonly stri
     if (file.endsWith('.json')) {
       for (const a of await readTopLevel(engine, file, v2Rows)) if ('remove' in a) yield a.remove;
     } else yield* removes(file, v2Rows);
-    for (const r of v2Rows) if ('sidecar' in r) yield* removes(sidecarPath(String((r.sidecar as { path: unknown }).path), engine.storage.root));
+    for (const path of sidecarsOf(v2Rows, engine)) yield* removes(path);
   }
 }
 
@@ -118,7 +123,7 @@ export async function referencedSidecars(engine: Engine, files: readonly string[
   for (const file of files) {
     const v2Rows: CheckpointOnlyRow[] = [];
     await readTopLevel(engine, file, v2Rows);
-    for (const r of v2Rows) if ('sidecar' in r) names.push(sidecarPath(String((r.sidecar as { path: unknown }).path), engine.storage.root));
+    names.push(...sidecarsOf(v2Rows, engine));
   }
   return names;
 }
