@@ -275,12 +275,10 @@ export class DeltaTable {
     const theirClustering = JSON.stringify(clusteringColumnsOf(snap.protocol, snap.state.domains)?.map((c) => logicalPath(snap.schema, c)) ?? null);
     const ourClustering = JSON.stringify(newTableClusteringColumns(create.schema, ours, create.clusterBy, snap.config.numIndexedCols) ?? null);
     if (theirClustering !== ourClustering) throw fail(`it is clustered by ${theirClustering}, this append by ${ourClustering}`);
-    // Compare what the properties turn into (canonical keys, protocol), not how they were spelled.
     const wanted = newTableDefinition(create.schema, create.configuration ?? {}, { clustered: (create.clusterBy?.length ?? 0) > 0 });
-    for (const [key, value] of Object.entries(wanted.configuration)) {
-      const theirs = snap.metadata.configuration?.[key];
-      if (theirs !== value) throw fail(`its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`);
-    }
+    const unmet = unmetProperties(snap, wanted.configuration);
+    if (unmet) throw fail(unmet);
+    // A table created a moment ago has exactly the protocol its properties give.
     const features = (p: Protocol) => JSON.stringify([p.minReaderVersion, p.minWriterVersion, [...(p.readerFeatures ?? [])].sort(), [...(p.writerFeatures ?? [])].sort()]);
     if (features(wanted.protocol) !== features(snap.protocol)) throw fail(`its protocol is ${JSON.stringify(snap.protocol)}, this append's properties ask for ${JSON.stringify(wanted.protocol)}`);
     checkWritable(snap.protocol, snap.metadata, root);
@@ -541,4 +539,35 @@ function withMappedSchema(create: CreateTableOptions): CreateTableOptions {
   const mode = requestedColumnMappingMode(create.configuration);
   if (mode === 'none') return create;
   return { ...create, schema: withColumnMapping(withoutColumnMapping(create.schema), { [MODE_KEY]: mode }).schema };
+}
+
+/**
+ * The first property of `configuration` (canonical keys, as newTableDefinition gives them) that
+ * the snapshot's table does not have, described; undefined when it has them all.
+ */
+function unmetProperties(snap: Snapshot, configuration: Readonly<Record<string, string>>): string | undefined {
+  for (const [key, value] of Object.entries(configuration)) {
+    const theirs = snap.metadata.configuration?.[key];
+    if (theirs !== value) return `its property ${key} is ${theirs === undefined ? 'unset' : JSON.stringify(theirs)}, this append asks for ${JSON.stringify(value)}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why an existing table is not one that properties asked for when creating it would give
+ * (`tributary append --property` run again on the table it created): a property with another
+ * value or unset, or a table feature or protocol version the properties need that the table
+ * lacks. A table that has more (features added since, other properties) has what was asked.
+ * Compared by what the properties turn into, not by how they were spelled.
+ */
+export function propertiesDifference(snap: Snapshot, properties: Readonly<Record<string, string>>): string | undefined {
+  const wanted = newTableDefinition(snap.schema, properties);
+  const unmet = unmetProperties(snap, wanted.configuration);
+  if (unmet) return unmet;
+  const p = snap.protocol;
+  const w = wanted.protocol;
+  const missing = [...(w.readerFeatures ?? [])].filter((f) => !(p.readerFeatures ?? []).includes(f)).concat([...(w.writerFeatures ?? [])].filter((f) => !(p.writerFeatures ?? []).includes(f)));
+  if (missing.length) return `it does not have the table feature${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].join(', ')} that the properties ask for`;
+  if (w.minReaderVersion > p.minReaderVersion || w.minWriterVersion > p.minWriterVersion) return `its protocol is ${JSON.stringify(p)}, the properties ask for ${JSON.stringify(w)}`;
+  return undefined;
 }

@@ -117,6 +117,37 @@ describe('tributary append / inspect / history / read', () => {
     expect(insp.schemaDdl).toBe('id BIGINT, note STRING');
   });
 
+  it('the same append with --property run again (create if missing) lands when the table has what it asks for, and is refused naming the property when not', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const args = ['append', table, '--schema', 'id BIGINT', '--input', '-', '--property', 'delta.appendOnly=true', '--property', 'delta.feature.deletionVectors=supported', '--property', 'team=data'];
+    for (const id of [1, 2]) {
+      const r = await cli(args, { input: lines([{ id }]) });
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`as version ${id - 1}`));
+    }
+    const log = path.join(table, '_delta_log');
+    const before = readdirSync(log).sort();
+    const refused = async (property: string, why: RegExp) => {
+      const r = await cli(['append', table, '--input', '-', '--property', property], { input: lines([{ id: 9 }]) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^tributary: error \[INVALID_ARGUMENT\]: table .*t is not the table --property asks for: /);
+      expect(r.stderr).toMatch(why);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    };
+    await refused('delta.appendOnly=false', /its property delta\.appendOnly is "true", this append asks for "false"/);
+    await refused('team=ops', /its property team is "data", this append asks for "ops"/);
+    await refused('delta.checkpointInterval=5', /its property delta\.checkpointInterval is unset/);
+    await refused('delta.feature.changeDataFeed=supported', /does not have the table feature changeDataFeed/);
+    expect(readdirSync(log).sort()).toEqual(before);
+    expect(readdirSync(table).filter((f) => f.endsWith('.parquet'))).toHaveLength(2);
+    // A subset of what it was created with is what the table has.
+    const subset = await cli(['append', table, '--input', '-', '--property', 'delta.appendOnly=true'], { input: lines([{ id: 3 }]) });
+    expect(subset.stderr).toBe('');
+    expect(subset.stdout).toMatch(/as version 2/);
+  }, 60_000);
+
   it('eight appends creating one new table at once all land: one creates it, the others append', async () => {
     const schema = 'id BIGINT NOT NULL, writer INT, note STRING';
     // Several rounds, so that one lucky scheduling cannot hide a lost race.

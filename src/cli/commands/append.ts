@@ -5,7 +5,7 @@ import { TributaryError } from '../../errors.js';
 import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
-import { DeltaTable, type TableInput } from '../../delta/table.js';
+import { DeltaTable, propertiesDifference, type TableInput } from '../../delta/table.js';
 import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
@@ -58,9 +58,10 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     const theirs = clusteredBy(table.snapshot.schema, table.snapshot.protocol, table.snapshot.state.domains) ?? [];
     if (clusterBy.join(',') !== theirs.join(',')) throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is clustered by [${theirs.join(', ')}], not [${clusterBy.join(', ')}]`);
   }
-  if (table.exists && Object.keys(configuration).length) {
-    throw new TributaryError('INVALID_ARGUMENT', '--property only applies when the append creates the table');
-  }
+  // --property describes the table an append creates; run again on the table it created (a cron
+  // job's "create if missing"), the table must have what was asked, as a racing append's must.
+  const unmet = table.exists && Object.keys(configuration).length ? propertiesDifference(table.snapshot, configuration) : undefined;
+  if (unmet) throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is not the table --property asks for: ${unmet} (--property applies when the append creates the table)`);
   const bar = progressView(args);
   // SIGINT/SIGTERM while the input is read: the append stops at its next batch and fails as bad
   // input does, its data files removed and the table as it was (the default would exit at once,
