@@ -60,11 +60,20 @@ export interface LastCheckpoint {
 }
 
 /**
- * Actions per row group of a checkpoint, and per chunk handed to the encoder: what bounds the
+ * Actions per row group of a checkpoint, and per piece handed to the encoder: what bounds the
  * encoder's memory however large the table's state is (a stream checkpointing every 10 commits
  * for months would otherwise raise WebAssembly memory, which never shrinks, with every one).
+ * Measured in the soak (README, "Soak"): row groups of 5,000 took WebAssembly memory from 5 to
+ * 10 MiB over 20,000 batches; a piece of 1,000 keeps it at what a small one needs.
  */
-export const CHECKPOINT_ROW_GROUP_ACTIONS = 5_000;
+export const CHECKPOINT_ROW_GROUP_ACTIONS = 1_000;
+
+/**
+ * Actions per Arrow chunk built on the JS side (one arena each, see encodeCheckpoint), handed
+ * to the encoder a row group at a time. Chunks of 1,000 made a 100,000-file checkpoint twice as
+ * slow to write (an arena's blocks per chunk, collected five times as often); the chunk stays.
+ */
+export const CHECKPOINT_CHUNK_ACTIONS = 5 * CHECKPOINT_ROW_GROUP_ACTIONS;
 
 /**
  * Writes the checkpoint for `version`, reads it back and checks it, and only then points
@@ -97,26 +106,29 @@ export async function writeCheckpoint(engine: Engine, version: number, actions: 
 
 /**
  * A checkpoint file's Parquet bytes (a classic checkpoint, or a V2 sidecar with its narrower
- * `schema`), CHECKPOINT_ROW_GROUP_ACTIONS actions at a time: each chunk becomes Arrow, goes to
- * the encoder and is dropped, so neither the JS heap nor the encoder holds the whole state in
+ * `schema`), CHECKPOINT_CHUNK_ACTIONS actions at a time: each chunk becomes Arrow, goes to
+ * the encoder a row group at a time and is dropped, so neither the JS heap nor the encoder holds the whole state in
  * its Arrow form at once (a handler without bounded files gets the chunks via `open`).
  * `onAction` sees each action as it is taken.
  */
 export async function encodeCheckpoint(engine: Engine, actions: Iterable<Action> | AsyncIterable<Action>, schema: StructType, onAction?: (a: Action) => void): Promise<Uint8Array> {
-  const rowGroupActions = CHECKPOINT_ROW_GROUP_ACTIONS;
-  const opts = { compression: 'snappy', rowGroupRows: rowGroupActions } as const;
-  const hint = Array.isArray(actions) ? actions.length : rowGroupActions + 1;
+  const piece = CHECKPOINT_ROW_GROUP_ACTIONS;
+  const opts = { compression: 'snappy', rowGroupRows: piece, chunkStatisticsOnly: true } as const;
+  const hint = Array.isArray(actions) ? actions.length : CHECKPOINT_CHUNK_ACTIONS + 1;
   const writer = engine.parquet.openBounded?.(schema, opts) ?? engine.parquet.open(schema, opts, hint);
   // Each chunk's buffers from one arena: a long-lived query builds checkpoints of a growing
   // table again and again, and buffers of ever new sizes from the heap leave glibc's main
   // heap full of holes it never returns (the soak's RSS climb; see arena.ts).
-  const flush = (chunk: Action[]) => writer.write(rowsToRecordBatch(checkpointRows(chunk), schema, { alloc: new BufferArena() }));
+  const flush = async (chunk: Action[]) => {
+    const batch = rowsToRecordBatch(checkpointRows(chunk), schema, { alloc: new BufferArena() });
+    for (let i = 0; i < batch.numRows; i += piece) await writer.write(batch.slice(i, i + piece));
+  };
   try {
     let chunk: Action[] = [];
     for await (const a of actions) {
       onAction?.(a);
       chunk.push(a);
-      if (chunk.length === rowGroupActions) {
+      if (chunk.length === CHECKPOINT_CHUNK_ACTIONS) {
         await flush(chunk);
         chunk = [];
       }

@@ -10,6 +10,11 @@ export interface EncodeOptions {
   rowGroupRows: number;
   /** Footer key-value metadata. */
   keyValueMetadata?: Record<string, string>;
+  /**
+   * Statistics per column chunk only, without the page index (each page's min/max, kept by the
+   * writer until the file closes): for files read whole, such as checkpoints.
+   */
+  chunkStatisticsOnly?: boolean;
 }
 
 /** arrow-rs takes the row-group size as a 32-bit usize in WebAssembly (larger values wrap). */

@@ -23,6 +23,7 @@ export function writerProperties(c: WasmWriterConfig): pw.WriterProperties {
     .setMaxRowGroupSize(c.rowGroupRows)
     .setWriterVersion(pw.WriterVersion.V1)
     .setCreatedBy('tributary (parquet-wasm / arrow-rs)');
+  if (c.chunkStatisticsOnly) b = b.setStatisticsEnabled(pw.EnabledStatistics.Chunk);
   if (c.keyValueMetadata) b = b.setKeyValueMetadata(new Map(Object.entries(c.keyValueMetadata)));
   for (const col of c.plainColumns) b = b.setColumnDictionaryEnabled(col, false);
   return b.build();

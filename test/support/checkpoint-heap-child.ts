@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { BufferArena } from '../../src/arrow/arena.js';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import type { Action } from '../../src/delta/actions.js';
-import { CHECKPOINT_ROW_GROUP_ACTIONS, CHECKPOINT_SCHEMA, checkpointRows, encodeCheckpoint } from '../../src/delta/checkpoint.js';
+import { CHECKPOINT_CHUNK_ACTIONS, CHECKPOINT_SCHEMA, checkpointRows, encodeCheckpoint } from '../../src/delta/checkpoint.js';
 import { engineFor } from '../../src/delta/engine.js';
 import { stateActions } from './checkpoint-actions.js';
 
@@ -33,8 +33,8 @@ for (let it = 0; it < Number(iterations); it++) {
   const actions = actionsAt(5_500 + it * 10);
   if (mode === 'encode') await encodeCheckpoint(engine, actions, CHECKPOINT_SCHEMA);
   else {
-    for (let i = 0; i < actions.length; i += CHECKPOINT_ROW_GROUP_ACTIONS) {
-      rowsToRecordBatch(checkpointRows(actions.slice(i, i + CHECKPOINT_ROW_GROUP_ACTIONS)), CHECKPOINT_SCHEMA, mode === 'arena' ? { alloc: new BufferArena() } : {});
+    for (let i = 0; i < actions.length; i += CHECKPOINT_CHUNK_ACTIONS) {
+      rowsToRecordBatch(checkpointRows(actions.slice(i, i + CHECKPOINT_CHUNK_ACTIONS)), CHECKPOINT_SCHEMA, mode === 'arena' ? { alloc: new BufferArena() } : {});
     }
   }
   // Garbage is collected when V8 decides, as in a running query, and measured after a full GC.
