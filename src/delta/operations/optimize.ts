@@ -89,7 +89,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
   const clusteringColumns = clusteringColumnsOf(snap.protocol, snap.state.domains) ?? [];
   const clusterBy = clusteringColumns.map((c) => columnReference(logicalPath(snap.schema, c)));
   const clustering: ClusteringRun | undefined = clusteringColumns.length ? { columns: clusteringColumns, logicalNames: clusterBy } : undefined;
-  const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns);
+  const pred: PartitionPredicate = parsePartitionPredicate(opts.where, snap.partitionColumns, (col) => snap.schema.fields.find((f) => f.name === col)!.type);
   // Files hold physical names (column mapping); the predicate names logical partition columns.
   const mode = columnMappingMode(snap.metadata.configuration);
   const partitionColumns = snap.physicalPartitionColumns;
