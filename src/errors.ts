@@ -65,7 +65,8 @@ export function isTributaryError(e: unknown, code?: ErrorCode): e is TributaryEr
 /** Renders a value for an error message: short, unambiguous, never a multi-kilobyte dump. */
 export function showValue(value: unknown): string {
   let s: string;
-  if (typeof value === 'bigint') s = `${value}n`;
+  // A bigint as the number it is (users read these messages; `128n` is JavaScript's spelling).
+  if (typeof value === 'bigint') s = String(value);
   else if (value === undefined) s = 'undefined';
   else if (value instanceof Uint8Array) s = `<${value.length} bytes>`;
   // A number kept as text is shown as written, not as the double it would round to.

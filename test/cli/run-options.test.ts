@@ -85,3 +85,14 @@ describe('tributary run --partition-by on an existing table', () => {
     expect(await rows(t2)).toBe(3);
   });
 });
+
+describe('tributary run --schema narrowing a source column', () => {
+  it('a value the narrower type cannot hold is one ROW_INVALID line showing the number as users write it (it read 128n)', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 'table');
+    const r = await cli(['run', '--format', 'rate', '--option', 'rowsPerBatch=200', '--schema', 'timestamp TIMESTAMP, value TINYINT', '--checkpoint', path.join(dir, 'cp'), '--trigger', 'once', table]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('tributary: error'));
+    expect(errors, r.stderr).toEqual(['tributary: error [ROW_INVALID]: row 128, column "value": value 128 does not fit in byte (-128 to 127) (column type byte)']);
+  });
+});
