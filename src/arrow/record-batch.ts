@@ -45,7 +45,11 @@ export function rowShapeProblem(row: unknown, index: number, names: readonly str
   let i = 0;
   for (const k in row) {
     if (k !== names[i] && !names.includes(k)) {
-      return new TributaryError('ROW_INVALID', `row ${index}, column "${k}": not a column of the table (columns: ${names.join(', ')}); use mergeSchema to add columns`, {
+      // Delta names are case-insensitive: such a key can never be added, and is a typo of the column.
+      const lower = k.toLowerCase();
+      const same = names.find((n) => n.toLowerCase() === lower);
+      const hint = same !== undefined ? `the table has "${same}" (names differing only in case are the same column in Delta; write it as "${same}")` : 'use mergeSchema to add columns';
+      return new TributaryError('ROW_INVALID', `row ${index}, column "${k}": not a column of the table (columns: ${names.join(', ')}); ${hint}`, {
         row: index,
         column: k,
       });

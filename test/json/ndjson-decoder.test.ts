@@ -121,6 +121,8 @@ describe('the NDJSON decoder', () => {
       // Among unknown keys, the order JavaScript enumerates them: integer-like keys first.
       bothRefuse('{"id":1,"zz":1,"5":2}\n', 'row 0, column "5": not a column of the table (columns: id, name, price, ts, amount); use mergeSchema to add columns [in.ndjson, line 1]');
       bothRefuse('{"name":"a"}\n', 'row 0, column "id": null in a column that is NOT NULL [in.ndjson, line 1]');
+      // A key that differs from a column only in case can never be added (Delta names are case-insensitive): mergeSchema is no help.
+      bothRefuse('{"id":1,"Price":2}\n', 'row 0, column "Price": not a column of the table (columns: id, name, price, ts, amount); the table has "price" (names differing only in case are the same column in Delta; write it as "price") [in.ndjson, line 1]');
     });
 
     it("a syntax error is its line's problem, whatever else the line holds", () => {
