@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { BufferArena } from '../arrow/arena.js';
 import { rowsToRecordBatch } from '../arrow/record-batch.js';
-import { arrowToPlain } from '../parquet/reader.js';
+import { plainAt } from '../parquet/reader.js';
 import type { Storage } from '../storage/storage.js';
 import type { Engine } from './engine.js';
 import type { Action } from './actions.js';
@@ -195,25 +195,29 @@ export async function* readCheckpointParts(engine: Engine, path: string, kinds?:
 /** One part of a checkpoint's rows as actions (and V2 spec rows), in row order. */
 function appendActions(table: arrow.Table, out: Action[], v2Rows?: CheckpointOnlyRow[]): void {
   const names = table.schema.fields.map((f) => f.name);
-  const vectors = names.map((n) => table.getChild(n)!);
-  for (let i = 0; i < table.numRows; i++) {
-    for (let c = 0; c < names.length; c++) {
-      const v = vectors[c].get(i);
-      if (v === null || v === undefined) continue;
-      const plain = arrowToPlain(v) as Record<string, unknown>;
-      if (names[c] === 'add' || names[c] === 'remove') {
-        // Checkpoints of older writers sometimes leave partitionValues null for unpartitioned files.
-        plain.partitionValues ??= {};
-        delete plain.stats_parsed;
-        delete plain.partitionValues_parsed;
-      }
-      if (names[c] === 'metaData') {
-        plain.partitionColumns ??= [];
-        plain.configuration ??= {};
-      }
-      if (names[c] === 'checkpointMetadata' || names[c] === 'sidecar') v2Rows!.push({ [names[c]]: plain } as CheckpointOnlyRow);
-      else out.push({ [names[c]]: plain } as Action);
+  for (const batch of table.batches) {
+    const columns = names.map((n) => batch.getChild(n)!.data[0]);
+    for (let i = 0; i < batch.numRows; i++) appendRow(names, columns, i, out, v2Rows);
+  }
+}
+
+/** Row `i` of a checkpoint's columns: its one action (or V2 spec row). */
+function appendRow(names: readonly string[], columns: readonly arrow.Data[], i: number, out: Action[], v2Rows?: CheckpointOnlyRow[]): void {
+  for (let c = 0; c < names.length; c++) {
+    const plain = plainAt(columns[c], i) as Record<string, unknown> | null;
+    if (plain === null || plain === undefined) continue;
+    if (names[c] === 'add' || names[c] === 'remove') {
+      // Checkpoints of older writers sometimes leave partitionValues null for unpartitioned files.
+      plain.partitionValues ??= {};
+      delete plain.stats_parsed;
+      delete plain.partitionValues_parsed;
     }
+    if (names[c] === 'metaData') {
+      plain.partitionColumns ??= [];
+      plain.configuration ??= {};
+    }
+    if (names[c] === 'checkpointMetadata' || names[c] === 'sidecar') v2Rows!.push({ [names[c]]: plain } as CheckpointOnlyRow);
+    else out.push({ [names[c]]: plain } as Action);
   }
 }
 

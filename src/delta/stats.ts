@@ -427,7 +427,8 @@ function compareBytes(a: Uint8Array, as: number, ae: number, b: Uint8Array, bs: 
   return la - lb;
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of a value (the default decoder drops it: a string "\ufeffz" had max "z").
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 

@@ -26,7 +26,8 @@ export function validity(d: arrow.Data): ((i: number) => boolean) | undefined {
   return (i) => ((bm[(off + i) >> 3] >> ((off + i) & 7)) & 1) === 1;
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of a value (the default decoder drops it: a string "\ufeffz" had max "z").
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Reads one Arrow column of Delta type `t` (values only; nullness is checked by the caller). */
 function valueReader(d: arrow.Data, t: DataType): (i: number) => Value {

@@ -112,7 +112,8 @@ const num = (v: ThriftValue | undefined): number | undefined => (typeof v === 'n
 const str = (v: ThriftValue | undefined): string => (v instanceof Uint8Array ? utf8.decode(v) : '');
 const struct = (v: ThriftValue | undefined): ThriftStruct | undefined => (Array.isArray(v) ? (v as ThriftStruct) : undefined);
 const list = (v: ThriftValue | undefined): ThriftValue[] => (Array.isArray(v) ? v : []);
-const utf8 = new TextDecoder();
+// ignoreBOM: a leading U+FEFF is part of the text (the default decoder drops it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 function need(v: number | undefined, what: string): number {
   if (v === undefined) throw new ThriftError(`Parquet footer: ${what} missing`);

@@ -10,7 +10,8 @@ import * as F from './format.js';
  * lacks as the text the rest of Tributary uses for them (ISO dates and timestamps, base64 binary).
  */
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the string (the default decoder drops it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** Deeper nesting than any JSON parser we take input from allows (Jackson's default is 1000). */
 const MAX_DEPTH = 1000;
 
