@@ -182,6 +182,37 @@ function closure(feats: Iterable<TableFeature>): Set<TableFeature> {
   return out;
 }
 
+/**
+ * Whether a metadata change (mergeSchema adding a column) turns the feature on in an existing
+ * table, by a protocol upgrade: delta-spark's automaticallyUpdateProtocolOfExistingTables. True
+ * for legacy features and VARIANT; TIMESTAMP_NTZ must be enabled by hand (Spark refuses the
+ * append with DELTA_FEATURES_REQUIRE_MANUAL_ENABLEMENT). test_merge_schema_features.py checks
+ * both against Spark.
+ */
+export function enabledByMetadataChange(feature: TableFeature): boolean {
+  return feature.legacy || feature.name !== 'timestampNtz';
+}
+
+/**
+ * The protocol an existing table needs once its metadata asks for the features `needed` (what
+ * metadataFeatures gives for the new schema and configuration), or undefined when it supports
+ * them already: delta-spark's upgrade of an existing table's protocol on a metadata change, for
+ * what a schema change can bring (mergeSchema adding a TIMESTAMP_NTZ or VARIANT column). The
+ * table keeps every feature it had (a legacy protocol's implied ones become listed) and gains
+ * the missing ones, in the weakest protocol that holds them all.
+ */
+export function upgradedProtocol(current: Protocol, needed: readonly TableFeature[]): Protocol | undefined {
+  const listed = [...(current.readerFeatures ?? []), ...(current.writerFeatures ?? [])];
+  const unknown = listed.filter((n) => !TABLE_FEATURES.has(n.toLowerCase()));
+  const cur = new ProtocolModel(current.minReaderVersion, current.minWriterVersion, new Set(current.readerFeatures ?? []), new Set(current.writerFeatures ?? []));
+  const have = new Set([...listed.map((n) => n.toLowerCase()), ...cur.implicitlySupported().map((f) => f.name.toLowerCase())]);
+  const missing = [...closure(needed)].filter((f) => !have.has(f.name.toLowerCase()));
+  if (!missing.length) return undefined;
+  if (unknown.length) throw new TributaryError('UNSUPPORTED_FEATURE', `this write needs the table feature ${missing.map((f) => f.name).join(', ')}, and the table's protocol lists ${unknown.join(', ')}, which Tributary does not know: it cannot upgrade the protocol`);
+  const all = [...(cur.supportsWriterFeatures ? cur.explicit() : []), ...cur.implicitlySupported(), ...missing];
+  return new ProtocolModel(3, 7).withFeatures(all).normalized().toProtocol();
+}
+
 export interface NewTableProtocolInput {
   /** Features the table's metadata turns on (NOT NULL columns, delta.appendOnly=true, ...). */
   metadataFeatures: readonly TableFeature[];

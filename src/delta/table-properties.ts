@@ -191,7 +191,7 @@ function constraintRefusal(key: string, value: string, schema: StructType): void
 }
 
 /** Features a new table's metadata turns on (delta-spark's metadataRequiresFeatureToBeEnabled). */
-function metadataFeatures(schema: StructType, conf: Record<string, string>): TableFeature[] {
+export function metadataFeatures(schema: StructType, conf: Readonly<Record<string, string>>): TableFeature[] {
   const out: TableFeature[] = [];
   const on = (k: string) => (conf[k] ?? '').toLowerCase() === 'true';
   if (on('delta.appendOnly')) out.push(featureByName('appendOnly')!);

@@ -14,7 +14,8 @@ import { checkpointPath, commitPath, LOG_DIR } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { validateGeneratedColumns } from './generated-columns.js';
 import { WriteChecks } from './write-checks.js';
-import { newTableDefinition } from './table-properties.js';
+import { metadataFeatures, newTableDefinition } from './table-properties.js';
+import { enabledByMetadataChange, upgradedProtocol } from './table-features.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
 import { Snapshot } from './snapshot.js';
@@ -328,6 +329,7 @@ export class DeltaTable {
     const partitionColumns = snap ? snap.partitionColumns : create!.partitionColumns ?? [];
     if (!snap) validateTableSchema(schema, partitionColumns, { columnMapping: mode !== 'none' });
     let newMetadata: Metadata | undefined;
+    let newProtocol: Protocol | undefined;
     if (snap && opts.mergeSchema) {
       // Arrow input says its types; rows have them inferred, as Spark's JSON reader does.
       const incoming =
@@ -345,6 +347,20 @@ export class DeltaTable {
         const mapped = withColumnMapping(merged, snap.metadata.configuration);
         newMetadata = { ...snap.metadata, schemaString: schemaToString(mapped.schema), configuration: mapped.configuration };
         schema = mapped.schema;
+        // A new column may need a table feature the table does not support (TIMESTAMP_NTZ,
+        // VARIANT; readers refuse the table without it). As in delta-spark, the protocol is
+        // upgraded with the metadata for the features a metadata change turns on, and the
+        // others (TIMESTAMP_NTZ) are refused, naming them: they must be enabled by hand.
+        const needed = metadataFeatures(schema, mapped.configuration);
+        newProtocol = upgradedProtocol(snap.protocol, needed.filter(enabledByMetadataChange));
+        const manual = needed.filter((f) => !enabledByMetadataChange(f) && upgradedProtocol(newProtocol ?? snap.protocol, [f]) !== undefined);
+        if (manual.length) {
+          const names = manual.map((f) => f.name).join(', ');
+          throw new TributaryError(
+            'UNSUPPORTED_FEATURE',
+            `the new columns need the table feature ${names}, which table ${this.storage.root} does not support; a schema change does not turn it on (Spark refuses it too): enable it first (Spark: ALTER TABLE ... SET TBLPROPERTIES ('delta.feature.${manual[0].name}' = 'supported')), or create the table with it`,
+          );
+        }
       }
     } else if (snap && opts.schema && !opts.mergeSchema) {
       const merged = mergeSchemas(schema, opts.schema);
@@ -426,6 +442,7 @@ export class DeltaTable {
     if (identitySchema && snap) newMetadata = { ...(newMetadata ?? snap.metadata), schemaString: schemaToString(identitySchema) };
     const toCreate = identitySchema && create ? { ...create, schema: identitySchema } : create;
     const actions: Action[] = [];
+    if (newProtocol) actions.push({ protocol: newProtocol });
     if (newMetadata) actions.push({ metaData: newMetadata });
     if (opts.txn) actions.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
     for (const f of files) actions.push({ add: f });

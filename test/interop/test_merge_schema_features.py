@@ -1,0 +1,100 @@
+"""mergeSchema adding a column whose type needs a table feature (TIMESTAMP_NTZ, at the top level
+or in a struct; VARIANT on Spark 4), judged against Spark doing the same append on a twin table:
+where the table does not support the feature, Spark refuses (a schema change never turns such a
+feature on) and so must we, leaving the table as it was; where it does (created with
+`delta.feature.<name>=supported`), both land with the same protocol and Spark and delta-rs read
+ours. Before, Tributary landed the column on a (1,2) table and delta-rs refused the table."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql import Row
+
+from conftest import deltars_table, tributary
+
+T = dt.datetime(2026, 12, 3, 10, 0, 0, 123456)
+CASES = [
+    # name, table properties, the added column, its JSON value, the Row Spark appends
+    ("ntz", {}, "t TIMESTAMP_NTZ", {"t": "2026-12-03T10:00:00.123456"}, Row(a=2, t=T)),
+    ("ntz-mapped", {"delta.columnMapping.mode": "name"}, "t TIMESTAMP_NTZ", {"t": "2026-12-03T10:00:00.123456"}, Row(a=2, t=T)),
+    ("ntz-nested", {}, "s STRUCT<t: TIMESTAMP_NTZ>", {"s": {"t": "2026-12-03T10:00:00.123456"}}, Row(a=2, s=Row(t=T))),
+    ("ntz-supported", {"delta.feature.timestampNtz": "supported"}, "t TIMESTAMP_NTZ", {"t": "2026-12-03T10:00:00.123456"}, Row(a=2, t=T)),
+]
+
+
+def protocol(path):
+    """The table's protocol as the last commit that set it says."""
+    proto = None
+    for f in sorted((Path(path) / "_delta_log").glob("*.json")):
+        for line in f.read_text().splitlines():
+            if line.strip() and "protocol" in json.loads(line):
+                proto = json.loads(line)["protocol"]
+    return {k: sorted(v) if isinstance(v, list) else v for k, v in proto.items()}
+
+
+def log_files(path):
+    return sorted((p.name, p.stat().st_size) for p in (Path(path) / "_delta_log").iterdir())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_merge_schema_adding_a_feature_type_does_what_spark_does(spark, scratch, case):
+    name, props, column, value, row = case
+    ours = scratch / f"merge-feature-ours-{name}"
+    theirs = scratch / f"merge-feature-spark-{name}"
+    args = [x for k, v in props.items() for x in ("--property", f"{k}={v}")]
+    tributary("append", ours, "--input", "-", "--schema", "a BIGINT", *args, input_text='{"a":1}\n')
+    pairs = ", ".join("'%s' = '%s'" % kv for kv in props.items())
+    spark.sql(f"CREATE TABLE delta.`{theirs}` (a BIGINT) USING delta" + (f" TBLPROPERTIES ({pairs})" if props else ""))
+    spark.sql(f"INSERT INTO delta.`{theirs}` VALUES (1)")
+    assert protocol(ours) == protocol(theirs), "the tables start with the same protocol"
+
+    before = log_files(ours)
+    r = tributary("append", ours, "--input", "-", "--schema", f"a BIGINT, {column}", "--merge-schema", input_text=json.dumps({"a": 2, **value}) + "\n", check=False)
+    try:
+        spark.createDataFrame([row], f"a BIGINT, {column}").write.format("delta").mode("append").option("mergeSchema", "true").save(str(theirs))
+        spark_refused = None
+    except Exception as e:  # noqa: BLE001 - Spark's refusal is the judgement
+        spark_refused = str(e)
+    if spark_refused is not None:
+        assert "DELTA_FEATURES_REQUIRE_MANUAL_ENABLEMENT" in spark_refused, spark_refused[:500]
+        assert r.returncode == 1, f"Spark refuses, we exited {r.returncode}: {r.stdout} {r.stderr}"
+        assert r.stderr.startswith("tributary: error [UNSUPPORTED_FEATURE]: the new columns need the table feature timestampNtz"), r.stderr
+        assert log_files(ours) == before, "the table is as it was"
+        return
+    assert r.returncode == 0, f"Spark lands it, we exited {r.returncode}: {r.stderr}"
+    assert protocol(ours) == protocol(theirs), f"ours {protocol(ours)}, Spark's {protocol(theirs)}"
+    got = sorted(spark.read.format("delta").load(str(ours)).collect(), key=lambda x: x["a"])
+    assert [x.asDict(recursive=True) for x in got] == [x.asDict(recursive=True) for x in sorted(spark.read.format("delta").load(str(theirs)).collect(), key=lambda x: x["a"])], "Spark reads ours as it reads its own"
+    assert [x["a"] for x in sorted(deltars_table(ours).to_pylist(), key=lambda x: x["a"])] == [1, 2], "delta-rs reads our table"
+
+
+def test_merge_schema_adding_a_variant_column_does_what_spark_does(spark, scratch):
+    """VARIANT (Spark 4): our landing (or refusal) is checked against Spark 4's on a twin table;
+    on Spark 3.5, which has no VARIANT, against the judgement recorded from Spark 4 (it lands,
+    upgrading the protocol to (3,7) with variantType), and delta-rs reads the table."""
+    ours = scratch / "merge-variant-ours"
+    theirs = scratch / "merge-variant-spark"
+    tributary("append", ours, "--input", "-", "--schema", "a BIGINT", input_text='{"a":1}\n')
+    before = log_files(ours)
+    r = tributary("append", ours, "--input", "-", "--schema", "a BIGINT, v VARIANT", "--merge-schema", input_text='{"a":2,"v":{"x":1}}\n', check=False)
+    spark_refused = False
+    if spark.version.startswith("4"):
+        spark.sql(f"CREATE TABLE delta.`{theirs}` (a BIGINT) USING delta")
+        spark.sql(f"INSERT INTO delta.`{theirs}` VALUES (1)")
+        try:
+            spark.sql("""SELECT CAST(2 AS BIGINT) AS a, parse_json('{"x":1}') AS v""").write.format("delta").mode("append").option("mergeSchema", "true").save(str(theirs))
+            spark_refused = False
+        except Exception as e:  # noqa: BLE001 - Spark's refusal is the judgement
+            assert "DELTA_FEATURES_REQUIRE_MANUAL_ENABLEMENT" in str(e), str(e)[:500]
+    if spark_refused:
+        assert r.returncode == 1 and r.stderr.startswith("tributary: error [UNSUPPORTED_FEATURE]: the new columns need the table feature variantType"), r.stderr
+        assert log_files(ours) == before
+    else:
+        assert r.returncode == 0, r.stderr
+        want = protocol(theirs) if spark.version.startswith("4") else {"minReaderVersion": 3, "minWriterVersion": 7, "readerFeatures": ["variantType"], "writerFeatures": ["appendOnly", "invariants", "variantType"]}
+        assert protocol(ours) == want, f"ours {protocol(ours)}, Spark's {want}"
+        if spark.version.startswith("4"):
+            got = sorted(spark.read.format("delta").load(str(ours)).selectExpr("a", "to_json(v) AS v").collect(), key=lambda x: x["a"])
+            assert [(x["a"], x["v"]) for x in got] == [(1, None), (2, '{"x":1}')], "Spark reads ours"
