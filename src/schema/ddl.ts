@@ -44,8 +44,6 @@ export function parseSchema(text: string): StructType {
 
 const SIMPLE: Record<string, DataType> = {
   string: primitive('string'),
-  varchar: primitive('string'),
-  char: primitive('string'),
   bigint: primitive('long'),
   long: primitive('long'),
   int: primitive('integer'),
@@ -292,9 +290,12 @@ class DdlParser {
       }
       return decimal(10, 0);
     }
-    if ((name === 'varchar' || name === 'char') && this.eat('(')) {
-      this.int();
-      this.expect(')');
+    if (name === 'varchar' || name === 'char') {
+      // Spark keeps CHAR(n)/VARCHAR(n) in a table as STRING plus a length it checks (and pads) on
+      // every write; taken as plain STRING here, longer values landed where Spark refuses them.
+      const n = this.eat('(') ? `(${this.int()})` : '';
+      if (n) this.expect(')');
+      this.err(`${name.toUpperCase()}${n} is not supported (Spark checks its length on every write, which Tributary does not do); use STRING`);
     }
     const t = SIMPLE[name];
     if (!t) this.err(`unknown type "${name}"`);

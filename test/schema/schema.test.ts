@@ -56,6 +56,11 @@ describe('schema', () => {
     bad(() => validateTableSchema(parseDdl('a INT, c INT'), ['x']), /partition column "x"/);
     bad(() => validateTableSchema(parseDdl('a STRUCT<x: INT>, c INT'), ['a']), /must be primitive/);
     bad(() => parseSchema('{"type":"struct","fields":[{"name":"a","type":"varchar"}]}'), /unsupported type "varchar"/);
+    // CHAR/VARCHAR were taken as STRING without their length: longer values landed where Spark refuses them.
+    bad(() => parseDdl('a VARCHAR(2)'), /VARCHAR\(2\) is not supported \(Spark checks its length on every write, which Tributary does not do\); use STRING/);
+    bad(() => parseDdl('a INT, b STRUCT<c: char(3)>'), /CHAR\(3\) is not supported/);
+    bad(() => parseDdl('a varchar'), /VARCHAR is not supported/);
+    expect(parseDdl('varchar STRING').fields[0].name).toBe('varchar');
   });
 
   it('merges new nullable columns and refuses type changes', () => {
