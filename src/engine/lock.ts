@@ -235,7 +235,9 @@ async function takeOver(storage: Storage, stale: Found, me: LockRecord, now: () 
       // Markers of finished takeovers go: anyone who saw this stale lock finds the new owner now.
       // So do those of older stale locks (a newcomer killed mid-takeover), which no re-read can match.
       for (let a = 0; a <= attempt; a++) await storage.delete(`${TAKEOVERS}/${key}.${a}`);
-      if (won) for (const name of await storage.list(TAKEOVERS)) await storage.delete(`${TAKEOVERS}/${name}`);
+      // (Not another newcomer's staging file: its marker is being written, and deleting the
+      // file under it made that newcomer fail with IO instead of finding the lock taken.)
+      if (won) for (const name of await storage.list(TAKEOVERS)) if (!storage.isStagingName?.(name)) await storage.delete(`${TAKEOVERS}/${name}`);
       return won;
     }
     const claim = await readLock(storage, marker);

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -162,9 +162,14 @@ describe('checkpoint lock (through the checkpoint Storage)', () => {
     mkdirSync(path.join(cp, 'lock-takeovers'));
     writeFileSync(path.join(cp, 'lock-takeovers', `${key}.0`), JSON.stringify(await record({ pid: await deadPid(), runId: 'died-taking-over' })));
     writeFileSync(path.join(cp, 'lock-takeovers', `${'0'.repeat(32)}.0`), '{}'); // of an older stale lock
+    // Another newcomer in the middle of writing its marker: its staging file is its own (deleting
+    // it failed that newcomer with IO "cannot create ... ENOENT" instead of CHECKPOINT_LOCKED; CI).
+    const staging = `.${key}.0.${'1'.repeat(8)}-2222-3333-4444-${'5'.repeat(12)}.tmp`;
+    writeFileSync(path.join(cp, 'lock-takeovers', staging), '{}');
     const lock = await CheckpointLock.acquire(new LocalStorage(cp), 'newcomer');
     expect(readLock(cp).runId).toBe('newcomer');
-    expect(readdirSync(path.join(cp, 'lock-takeovers'))).toEqual([]);
+    expect(readdirSync(path.join(cp, 'lock-takeovers'))).toEqual([staging]);
+    rmSync(path.join(cp, 'lock-takeovers', staging));
     await lock.release();
     // A newcomer still alive in the middle of its takeover is not overtaken.
     const stale2 = plant(cp, await record({ pid: await deadPid() }));
