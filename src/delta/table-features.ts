@@ -213,6 +213,18 @@ export function upgradedProtocol(current: Protocol, needed: readonly TableFeatur
   return new ProtocolModel(3, 7).withFeatures(all).normalized().toProtocol();
 }
 
+/**
+ * What a metadata change that needs the features `needed` does to an existing table's protocol,
+ * as delta-spark does it: the protocol upgraded for the features such a change turns on
+ * (undefined when none is missing), and the features it does not turn on that the table lacks
+ * (TIMESTAMP_NTZ: the caller refuses the change, naming them).
+ */
+export function protocolForMetadataChange(current: Protocol, needed: readonly TableFeature[]): { protocol?: Protocol; manual: TableFeature[] } {
+  const protocol = upgradedProtocol(current, needed.filter(enabledByMetadataChange));
+  const manual = needed.filter((f) => !enabledByMetadataChange(f) && upgradedProtocol(protocol ?? current, [f]) !== undefined);
+  return { protocol, manual };
+}
+
 export interface NewTableProtocolInput {
   /** Features the table's metadata turns on (NOT NULL columns, delta.appendOnly=true, ...). */
   metadataFeatures: readonly TableFeature[];

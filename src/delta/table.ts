@@ -15,7 +15,7 @@ import { checkWritable } from './protocol-support.js';
 import { validateGeneratedColumns } from './generated-columns.js';
 import { WriteChecks } from './write-checks.js';
 import { metadataFeatures, newTableDefinition } from './table-properties.js';
-import { enabledByMetadataChange, upgradedProtocol } from './table-features.js';
+import { protocolForMetadataChange } from './table-features.js';
 import { inferSchema } from './infer.js';
 import { mergeSchemas, schemaDifference, schemaToString, type StructType, typesEqual, typeToString, validateTableSchema } from '../schema/schema.js';
 import { Snapshot } from './snapshot.js';
@@ -351,9 +351,9 @@ export class DeltaTable {
         // VARIANT; readers refuse the table without it). As in delta-spark, the protocol is
         // upgraded with the metadata for the features a metadata change turns on, and the
         // others (TIMESTAMP_NTZ) are refused, naming them: they must be enabled by hand.
-        const needed = metadataFeatures(schema, mapped.configuration);
-        newProtocol = upgradedProtocol(snap.protocol, needed.filter(enabledByMetadataChange));
-        const manual = needed.filter((f) => !enabledByMetadataChange(f) && upgradedProtocol(newProtocol ?? snap.protocol, [f]) !== undefined);
+        const change = protocolForMetadataChange(snap.protocol, metadataFeatures(schema, mapped.configuration));
+        newProtocol = change.protocol;
+        const manual = change.manual;
         if (manual.length) {
           const names = manual.map((f) => f.name).join(', ');
           throw new TributaryError(

@@ -17,7 +17,8 @@ export interface PartitionPredicate {
 
 export function parsePartitionPredicate(where: string | undefined, partitionColumns: readonly string[], typeOf: (col: string) => DataType): PartitionPredicate {
   if (!where || !where.trim()) return { matches: () => true };
-  const conds: { col: string; value: string | null; canonical: (text: string) => string | null | Reject }[] = [];
+  // IS NULL has no value to compare, so no canonical form.
+  const conds: ({ col: string; value: null } | { col: string; value: string; canonical: (text: string) => string | null | Reject })[] = [];
   for (const part of where.split(/\s+AND\s+/i)) {
     // A name in backquotes may hold any character (column mapping allows spaces, dots...); `` is one `.
     const m = /^\s*(?:`((?:[^`]|``)+)`|([A-Za-z_][A-Za-z0-9_]*))\s*(?:=\s*(?:'((?:[^']|'')*)'|(-?\d+(?:\.\d+)?)|(true|false))|(IS\s+NULL))\s*$/i.exec(part);
@@ -28,7 +29,7 @@ export function parsePartitionPredicate(where: string | undefined, partitionColu
     }
     const type = typeOf(col);
     if (m[6]) {
-      conds.push({ col, value: null, canonical: (text) => text });
+      conds.push({ col, value: null });
       continue;
     }
     const literal = m[3]?.replace(/''/g, "'") ?? m[4] ?? m[5]!.toLowerCase();
