@@ -8,8 +8,21 @@ import type { Action, AddFile, DeletionVector, DomainMetadata, Metadata, Protoco
 export class TableState {
   protocol: Protocol | undefined;
   metadata: Metadata | undefined;
-  /** Live files keyed by (decoded path, deletion vector id). */
+  /**
+   * Live files keyed by (decoded path, deletion vector id): all of them, unless a long-lived
+   * writer let those of its last checkpoint go (`filesAt`); then only those added since.
+   */
   readonly files = new Map<string, AddFile>();
+  /**
+   * The checkpoint (its version and files) that holds the live files older than those kept here,
+   * once a writer that never reads its file list let them go (filesCheckpointed): a stream
+   * without auto-compaction adds a file per batch for good, and holding every one of them made
+   * its memory grow with the table. Its next checkpoint reads them from there again
+   * (checkpointedFileLive); the file list (Snapshot.files) is not available meanwhile. Set only
+   * together with `tombstonesAt`, to the same checkpoint: the tombstones kept here are then the
+   * removes since it, which is what tells which of its files are still live.
+   */
+  filesAt: { version: number; files: string[] } | undefined;
   /**
    * Tombstones (remove actions within the retention) kept here. A long-lived writer keeps only
    * those since its last checkpoint: the older ones are in that checkpoint (`tombstonesAt`),
@@ -23,18 +36,34 @@ export class TableState {
   readonly domains = new Map<string, DomainMetadata>();
   /** Bytes of the live files, kept as actions apply so a summary never walks every file. */
   sizeInBytes = 0;
+  /**
+   * How many files are live. Exact while every file is held; once files were let go, exact at
+   * each checkpoint (counted as it is written) and moved by the actions since, a remove of a
+   * file not held counting as the removal of a live one (Delta's conflict rules let only one
+   * commit remove a file) with the size it names.
+   */
+  numFiles = 0;
 
   apply(actions: Iterable<Action>): this {
     for (const a of actions) {
       if ('add' in a) {
         const k = fileKey(a.add.path, a.add.deletionVector);
-        this.sizeInBytes += (a.add.size ?? 0) - (this.files.get(k)?.size ?? 0);
+        const held = this.files.get(k);
+        this.sizeInBytes += (a.add.size ?? 0) - (held?.size ?? 0);
+        if (!held) this.numFiles++;
         this.files.set(k, a.add);
         this.tombstones.delete(k);
       } else if ('remove' in a) {
         const k = fileKey(a.remove.path, a.remove.deletionVector);
-        this.sizeInBytes -= this.files.get(k)?.size ?? 0;
-        this.files.delete(k);
+        const held = this.files.get(k);
+        if (held) {
+          this.sizeInBytes -= held.size ?? 0;
+          this.numFiles--;
+          this.files.delete(k);
+        } else if (this.filesAt && !this.tombstones.has(k)) {
+          this.sizeInBytes -= a.remove.size ?? 0;
+          this.numFiles--;
+        }
         this.tombstones.set(k, tombstoneOf(a.remove));
       } else if ('metaData' in a) this.metadata = a.metaData;
       else if ('protocol' in a) this.protocol = a.protocol;
@@ -52,7 +81,9 @@ export class TableState {
     s.protocol = this.protocol;
     s.metadata = this.metadata;
     s.sizeInBytes = this.sizeInBytes;
+    s.numFiles = this.numFiles;
     s.tombstonesAt = this.tombstonesAt;
+    s.filesAt = this.filesAt;
     for (const [k, v] of this.files) s.files.set(k, v);
     for (const [k, v] of this.tombstones) s.tombstones.set(k, v);
     for (const [k, v] of this.txns) s.txns.set(k, v);
@@ -90,6 +121,29 @@ export class TableState {
     if ((r.deletionTimestamp ?? 0) <= nowMs - tombstoneRetentionMs) return false;
     const k = fileKey(r.path, r.deletionVector);
     return !this.files.has(k) && !this.tombstones.has(k);
+  }
+
+  /**
+   * Whether a live file read back from `filesAt` belongs in a checkpoint of this state too
+   * (beside checkpointActions): not removed since (a tombstone kept here) and not added again
+   * since (then the file kept here, the newer action, is the one written).
+   */
+  checkpointedFileLive(f: AddFile): boolean {
+    const k = fileKey(f.path, f.deletionVector);
+    return !this.files.has(k) && !this.tombstones.has(k);
+  }
+
+  /**
+   * After a checkpoint of this state was written (and read back) with the live files kept here
+   * (`written`, as the map held them then) and `counted` (all its live files: how many, their
+   * bytes): those files are let go, and read from it when the next checkpoint is built. Call
+   * with tombstonesCheckpointed, for the same checkpoint.
+   */
+  filesCheckpointed(at: { version: number; files: string[] }, written: ReadonlyArray<readonly [string, AddFile]>, counted: { numFiles: number; sizeInBytes: number }): void {
+    for (const [k, f] of written) if (this.files.get(k) === f) this.files.delete(k);
+    this.filesAt = at;
+    this.numFiles = counted.numFiles;
+    this.sizeInBytes = counted.sizeInBytes;
   }
 
   /**

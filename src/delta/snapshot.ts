@@ -271,6 +271,9 @@ export class Snapshot {
     return physicalPartitionColumns(this.schema, this.partitionColumns, columnMappingMode(this.metadata.configuration));
   }
   get files(): AddFile[] {
+    // A writer that let its checkpointed files go (DeltaTable.releaseCheckpointedFiles) holds
+    // only those added since: a partial list would make a read or an OPTIMIZE silently wrong.
+    if (this.state.filesAt) throw new TributaryError('INTERNAL', `the snapshot at version ${this.version} holds only the files added since checkpoint ${this.state.filesAt.version}; load the table again for its file list`);
     return [...this.state.files.values()];
   }
   /** The last batch version committed under `appId`, or undefined (Spark `txnVersion`). */

@@ -45,7 +45,7 @@ import { cleanupExpiredLogs } from './operations/log-cleanup.js';
 import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
 import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
 import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
-import { checkpointTombstones, writeV2Checkpoint } from './v2-checkpoint.js';
+import { checkpointFileActions, writeV2Checkpoint } from './v2-checkpoint.js';
 
 export interface CreateTableOptions {
   schema: StructType;
@@ -119,6 +119,13 @@ export class DeltaTable {
     this._lastCheckpoint = _snapshot?.checkpointVersion;
   }
   private _lastCheckpoint: number | undefined;
+  /**
+   * Whether the live files in each checkpoint this handle writes leave memory, read from it when
+   * the next is built (TableState.filesAt): for a writer that only appends and never reads its
+   * file list (a stream without auto-compaction), whose memory would otherwise grow with every
+   * file it writes. Snapshot.files is refused on its snapshot then; refresh() loads a whole one.
+   */
+  releaseCheckpointedFiles = false;
 
   /** The newest checkpoint this handle knows of: the one its snapshot was read from, or one it wrote since. */
   get lastCheckpointVersion(): number | undefined {
@@ -521,20 +528,37 @@ export class DeltaTable {
     const state = snap.state;
     const now = Date.now();
     const held = [...state.tombstones];
+    const heldFiles = this.releaseCheckpointedFiles ? [...state.files] : undefined;
     const base = state.tombstonesAt;
     const engine = this.engine;
-    // The state's actions, then the older tombstones from the previous checkpoint (if they were let go).
+    const counted = { numFiles: 0, sizeInBytes: 0 };
+    // The state's actions, then the older tombstones (and live files) from the previous
+    // checkpoint, if they were let go. filesAt is never set without tombstonesAt, to the same one.
     async function* actions(): AsyncGenerator<Action> {
-      yield* state.checkpointActions(now, cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs);
-      if (base) for await (const r of checkpointTombstones(engine, base.files)) if (state.checkpointedTombstoneKept(r, now, cfg.deletedFileRetentionMs)) yield { remove: r };
+      const count = (a: Action) => {
+        if ('add' in a) (counted.numFiles++, (counted.sizeInBytes += a.add.size ?? 0));
+        return a;
+      };
+      for (const a of state.checkpointActions(now, cfg.deletedFileRetentionMs, cfg.setTransactionRetentionMs)) yield count(a);
+      if (!base) return;
+      for await (const a of checkpointFileActions(engine, base.files, state.filesAt ? ['add', 'remove'] : ['remove'])) {
+        if ('add' in a) {
+          if (state.checkpointedFileLive(a.add)) yield count(a);
+        } else if (state.checkpointedTombstoneKept(a.remove, now, cfg.deletedFileRetentionMs)) yield a;
+      }
     }
     // delta.checkpointPolicy=v2 (which brings the v2Checkpoint feature) asks for V2 checkpoints;
     // a table that merely supports the feature may have classic ones, as Spark writes them then.
     const v2 = snap.metadata.configuration['delta.checkpointPolicy'] === 'v2' && (snap.protocol.readerFeatures ?? []).includes('v2Checkpoint');
     const info = v2 ? await writeV2Checkpoint(engine, snap.version, actions()) : await writeCheckpoint(engine, snap.version, actions());
-    // Written and read back: its tombstones need not stay in memory (a long-lived stream with
-    // auto-compaction would otherwise hold one per file it ever compacted, for the retention).
-    state.tombstonesCheckpointed({ version: snap.version, files: [info.v2Checkpoint ? `${LOG_DIR}/${info.v2Checkpoint.path}` : checkpointPath(snap.version)] }, held);
+    // Written and read back: its tombstones (and, for a writer that asked, its live files) need
+    // not stay in memory (a long-lived stream with auto-compaction would otherwise hold one per
+    // file it ever compacted, for the retention; one without, every file it ever wrote). Only
+    // if no commit moved this state on meanwhile: the counts are those of snap.version.
+    if (this._snapshot?.state !== state || this._snapshot.version !== snap.version) return info;
+    const at = { version: snap.version, files: [info.v2Checkpoint ? `${LOG_DIR}/${info.v2Checkpoint.path}` : checkpointPath(snap.version)] };
+    state.tombstonesCheckpointed(at, held);
+    if (heldFiles) state.filesCheckpointed(at, heldFiles, counted);
     return info;
   }
 

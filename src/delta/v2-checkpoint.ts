@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TributaryError } from '../errors.js';
 import type { Engine } from './engine.js';
-import { type Action, parseActions, type RemoveFile, serializeActions } from './actions.js';
+import { type Action, type AddFile, parseActions, type RemoveFile, serializeActions } from './actions.js';
 import { CHECKPOINT_SCHEMA, type CheckpointOnlyRow, encodeCheckpoint, type LastCheckpoint, readCheckpoint, readCheckpointParts } from './checkpoint.js';
 import { decodeAddPath } from './partitions.js';
 import { LAST_CHECKPOINT, LOG_DIR, parseLogFileName, SIDECAR_DIR, sidecarName, v2CheckpointPath } from './filenames.js';
@@ -99,21 +99,24 @@ function sidecarsOf(v2Rows: readonly CheckpointOnlyRow[], engine: Engine): strin
 }
 
 /**
- * The tombstones (remove actions) a checkpoint holds, a row group at a time, reading only the
- * `remove` (and `sidecar`) columns of its Parquet files, and the sidecars they name; a JSON
- * top-level file is read whole. For a long-lived writer's next checkpoint, which takes the older
- * tombstones from its previous one (TableState.tombstonesAt) instead of keeping them in memory.
+ * The file actions a checkpoint holds, of the kinds asked for (`remove`: its tombstones; `add`:
+ * its live files), a row group at a time, reading only those columns (and `sidecar`) of its
+ * Parquet files, and the sidecars they name; a JSON top-level file is read whole. For a
+ * long-lived writer's next checkpoint, which takes the older tombstones (and, if it let them go,
+ * live files) from its previous one (TableState.tombstonesAt, filesAt) instead of keeping them in
+ * memory.
  */
-export async function* checkpointTombstones(engine: Engine, files: readonly string[]): AsyncGenerator<RemoveFile> {
-  const removes = async function* (file: string, v2Rows?: CheckpointOnlyRow[]) {
-    for await (const part of readCheckpointParts(engine, file, ['remove', 'sidecar'], v2Rows)) for (const a of part) if ('remove' in a) yield a.remove;
+export async function* checkpointFileActions(engine: Engine, files: readonly string[], kinds: ReadonlyArray<'add' | 'remove'>): AsyncGenerator<Action & ({ add: AddFile } | { remove: RemoveFile })> {
+  const wanted = (a: Action): a is Action & ({ add: AddFile } | { remove: RemoveFile }) => (kinds.includes('add') && 'add' in a) || (kinds.includes('remove') && 'remove' in a);
+  const read = async function* (file: string, v2Rows?: CheckpointOnlyRow[]) {
+    for await (const part of readCheckpointParts(engine, file, [...kinds, 'sidecar'], v2Rows)) for (const a of part) if (wanted(a)) yield a;
   };
   for (const file of files) {
     const v2Rows: CheckpointOnlyRow[] = [];
     if (file.endsWith('.json')) {
-      for (const a of await readTopLevel(engine, file, v2Rows)) if ('remove' in a) yield a.remove;
-    } else yield* removes(file, v2Rows);
-    for (const path of sidecarsOf(v2Rows, engine)) yield* removes(path);
+      for (const a of await readTopLevel(engine, file, v2Rows)) if (wanted(a)) yield a;
+    } else yield* read(file, v2Rows);
+    for (const path of sidecarsOf(v2Rows, engine)) yield* read(path);
   }
 }
 

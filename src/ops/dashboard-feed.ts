@@ -86,7 +86,7 @@ export function checkpointFeed(o: CheckpointFeedOptions): DashboardFeed {
       try {
         const t = await DeltaTable.open(location, undefined, { storageOptions: o.storageOptions });
         const s = t.snapshot;
-        table = { location, version: s.version, numFiles: s.state.files.size, sizeInBytes: s.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
+        table = { location, version: s.version, numFiles: s.state.numFiles, sizeInBytes: s.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
       } catch (e) {
         notices.push({ at: Date.now(), level: 'error', message: `table ${location}: ${(e as Error).message}` });
       }

@@ -48,7 +48,7 @@ export class DeltaSink implements Sink {
 
   async open(queryId: string): Promise<void> {
     this.queryId = queryId;
-    this.table = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
+    this.table = await this.openTable();
     // partitionBy names how a table the sink creates is partitioned; for an existing table, as
     // in Spark (and `tributary append --partition-by`), other columns are refused, not ignored.
     const want = this.opts.partitionColumns;
@@ -57,9 +57,20 @@ export class DeltaSink implements Sink {
     }
   }
 
+  /**
+   * The table's handle. Without auto-compaction (the only reader of its file list) the stream
+   * only appends: its live files leave memory at each checkpoint, or they would grow it by a
+   * file per batch for as long as the stream runs (the soak without autoCompact).
+   */
+  private async openTable(): Promise<DeltaTable> {
+    const t = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
+    t.releaseCheckpointedFiles = !this.opts.autoCompact;
+    return t;
+  }
+
   async isCommitted(batchId: number): Promise<boolean> {
     // Look at the table as it is now, not as it was when the sink opened.
-    this.table = await DeltaTable.forPath(this.opts.path, { storageOptions: this.opts.storageOptions });
+    this.table = await this.openTable();
     return this.table.exists && (this.table.snapshot.txnVersion(this.queryId) ?? -1) >= batchId;
   }
 
@@ -151,7 +162,7 @@ export class DeltaSink implements Sink {
     const t = this.table;
     if (!t?.exists) return undefined;
     const snap = t.snapshot;
-    return { location: this.opts.path, version: snap.version, numFiles: snap.state.files.size, sizeInBytes: snap.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
+    return { location: this.opts.path, version: snap.version, numFiles: snap.state.numFiles, sizeInBytes: snap.state.sizeInBytes, lastCheckpointVersion: t.lastCheckpointVersion ?? null };
   }
 
   async close(): Promise<void> {
