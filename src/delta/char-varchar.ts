@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { DataType, StructType } from '../schema/schema.js';
+import { CHAR_VARCHAR_KEY } from '../schema/ddl.js';
 
 /**
  * Spark's CHAR(n) and VARCHAR(n) columns. A table Spark created with them stores STRING in its
@@ -12,7 +13,6 @@ import type { DataType, StructType } from '../schema/schema.js';
  * 4.1.1 and 3.5.7 alike. Tributary checks the same, so a value Spark would refuse is refused,
  * not landed.
  */
-export const CHAR_VARCHAR_KEY = '__CHAR_VARCHAR_TYPE_STRING';
 
 /** The length limits of a type string, by position; undefined where none applies. */
 export type Limit =
@@ -152,8 +152,9 @@ function overLimit(d: arrow.Data, t: arrow.DataType, limit: Limit, i: number, wh
 
 /**
  * Spark's type strings as it writes them in that metadata (DataType.catalogString): `varchar(5)`,
- * `struct<x:varchar(2),`a b`:char(1)>`, `array<...>`, `map<k,v>`, other types by name with
- * their parameters (`decimal(10,2)`). Gives the limits, undefined where there are none.
+ * `struct<x:varchar(2),a b:char(1)>` (field names unquoted; backquoted ones are read too),
+ * `array<...>`, `map<k,v>`, other types by name with their parameters (`decimal(10,2)`).
+ * Gives the limits, undefined where there are none.
  */
 class TypeStringParser {
   private pos = 0;
@@ -236,10 +237,10 @@ class TypeStringParser {
   private name(): string {
     this.space();
     if (this.src[this.pos] !== '`') {
-      const m = /^[^:,<>`\s]+/.exec(this.src.slice(this.pos));
+      const m = /^[^:,<>`]+/.exec(this.src.slice(this.pos));
       if (!m) this.fail('expected a field name');
       this.pos += m![0].length;
-      return m![0];
+      return m![0].trimEnd();
     }
     let out = '';
     for (this.pos++; this.pos < this.src.length; this.pos++) {

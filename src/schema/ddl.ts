@@ -64,8 +64,46 @@ const SIMPLE: Record<string, DataType> = {
   variant: variant(),
 };
 
+/**
+ * The field metadata key in which Spark keeps a column's declared CHAR(n)/VARCHAR(n) type (the
+ * whole type of the top-level column, `struct<x:varchar(2)>` for a nested one): the schema says
+ * STRING, and writers check the length (delta/char-varchar.ts).
+ */
+export const CHAR_VARCHAR_KEY = '__CHAR_VARCHAR_TYPE_STRING';
+
+/** Spark's DataType.catalogString, with the CHAR/VARCHAR declared where `declared` says. */
+function catalogString(t: DataType, declared: WeakMap<DataType, string>): string {
+  const own = declared.get(t);
+  if (own) return own;
+  switch (t.kind) {
+    case 'array':
+      return `array<${catalogString(t.elementType, declared)}>`;
+    case 'map':
+      return `map<${catalogString(t.keyType, declared)},${catalogString(t.valueType, declared)}>`;
+    case 'struct':
+      // Field names as they are: Spark's catalogString does not quote them, so a name its parser
+      // would need quoted makes a type string Spark cannot read back (its CREATE TABLE fails).
+      return `struct<${t.fields
+        .map((f) => {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(f.name)) throw new TributaryError('SCHEMA_PARSE', `field "${f.name}" of a column with CHAR/VARCHAR in its type: Spark keeps that type as text with its field names unquoted and cannot read such a name back (its CREATE TABLE fails too); use letters, digits and _ or STRING`);
+          return `${f.name}:${catalogString(f.type, declared)}`;
+        })
+        .join(',')}>`;
+    case 'decimal':
+      return `decimal(${t.precision},${t.scale})`;
+    case 'variant':
+      return 'variant';
+    default:
+      return CATALOG_NAMES[t.name] ?? t.name;
+  }
+}
+
+const CATALOG_NAMES: Record<string, string> = { long: 'bigint', integer: 'int', short: 'smallint', byte: 'tinyint' };
+
 class DdlParser {
   private pos = 0;
+  /** The STRING types that were declared CHAR(n)/VARCHAR(n), with that declaration. */
+  private readonly declared = new WeakMap<DataType, string>();
   constructor(private readonly src: string) {}
 
   private err(msg: string): never {
@@ -158,6 +196,14 @@ class DdlParser {
     return Number(m[0]);
   }
 
+  private hasDeclared(t: DataType): boolean {
+    if (this.declared.has(t)) return true;
+    if (t.kind === 'array') return this.hasDeclared(t.elementType);
+    if (t.kind === 'map') return this.hasDeclared(t.keyType) || this.hasDeclared(t.valueType);
+    if (t.kind === 'struct') return t.fields.some((f) => this.hasDeclared(f.type));
+    return false;
+  }
+
   /** Top-level lists are "name TYPE, ..."; STRUCT<> members may also use "name: TYPE". */
   fieldList(inStruct: boolean): StructField[] {
     const out: StructField[] = [];
@@ -182,6 +228,9 @@ class DdlParser {
       }
       // Spark puts the generation expression before the comment in the field's metadata.
       const meta = generated === undefined ? metadata : { 'delta.generationExpression': generated, ...metadata };
+      // A top-level column with CHAR/VARCHAR anywhere in its type carries the declared type, as
+      // Spark's CREATE TABLE writes it (a nested one's is its top-level column's).
+      if (!inStruct && this.hasDeclared(type)) meta[CHAR_VARCHAR_KEY] = catalogString(type, this.declared);
       out.push(field(name, type, nullable, meta));
       if (!this.eat(',')) break;
     }
@@ -290,12 +339,16 @@ class DdlParser {
       }
       return decimal(10, 0);
     }
-    if (name === 'varchar' || name === 'char') {
-      // Spark keeps CHAR(n)/VARCHAR(n) in a table as STRING plus a length it checks (and pads) on
-      // every write; taken as plain STRING here, longer values landed where Spark refuses them.
-      const n = this.eat('(') ? `(${this.int()})` : '';
-      if (n) this.expect(')');
-      this.err(`${name.toUpperCase()}${n} is not supported (Spark checks its length on every write, which Tributary does not do); use STRING`);
+    if (name === 'varchar' || name === 'char' || name === 'character') {
+      // Spark keeps CHAR(n)/VARCHAR(n) in a table as STRING plus the declared type in the
+      // column's metadata; writers check the length. A STRING of its own, to be told apart.
+      if (!this.eat('(')) this.err(`${name.toUpperCase()} needs a length: ${name.toUpperCase()}(n)`);
+      const n = this.int();
+      this.expect(')');
+      if (n < 1 || n > 2147483647) this.err(`${name.toUpperCase()}(${n}): the length must be from 1 to 2147483647`);
+      const t = primitive('string');
+      this.declared.set(t, `${name === 'varchar' ? 'varchar' : 'char'}(${n})`);
+      return t;
     }
     const t = SIMPLE[name];
     if (!t) this.err(`unknown type "${name}"`);

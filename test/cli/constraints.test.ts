@@ -123,6 +123,25 @@ describe('tributary append with constraints and generated columns', () => {
   );
 });
 
+describe('tributary append with CHAR/VARCHAR columns', () => {
+  it(
+    'creates them as Spark does and refuses a value longer than its length with one line naming row, column, value and input line',
+    async () => {
+      const dir = tmp();
+      const table = path.join(dir, 't');
+      const first = await cli(['append', table, '--input', '-', '--schema', 'code CHAR(3), name VARCHAR(5), tags ARRAY<VARCHAR(2)>'], { input: ndjson([{ code: 'eur', name: 'euro', tags: ['a'] }]) });
+      expect(first.code, first.stderr).toBe(0);
+      const before = tree(table);
+      const r = await cli(['append', table, '--input', '-'], { input: ndjson([{ code: 'usd', name: 'dollar' }]) });
+      expectOneError(r, 'CONSTRAINT_VIOLATION', /^tributary: error \[CONSTRAINT_VIOLATION\]: row 0: column name is VARCHAR\(5\) and the value "dollar" is 6 characters long \(Spark refuses it: DELTA_EXCEED_CHAR_VARCHAR_LIMIT\); nothing was written \[stdin, line 1\]\n$/);
+      const nested = await cli(['append', table, '--input', '-'], { input: ndjson([{ code: 'gbp' }, { code: 'chf', tags: ['ok', 'bad'] }]) });
+      expectOneError(nested, 'CONSTRAINT_VIOLATION', /row 1: column tags\[1\] is VARCHAR\(2\) and the value "bad" is 3 characters long .* \[stdin, line 2\]/);
+      expect(tree(table)).toEqual(before);
+    },
+    SLOW,
+  );
+});
+
 describe('tributary run into a table with constraints and generated columns', () => {
   it(
     'fills the generated column in every batch and stops at the batch that violates a constraint, committing nothing of it',

@@ -79,3 +79,34 @@ def test_too_long_values_are_refused_as_spark_refuses_them(spark, twins, case):
     assert "DELTA_EXCEED_CHAR_VARCHAR_LIMIT" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert log_files(ours) == before, "the table is as it was"
+
+
+def schema_and_protocol(path):
+    """The schemaString and protocol of a table's version 0."""
+    out = {}
+    for line in (Path(path) / "_delta_log" / ("0" * 20 + ".json")).read_text().splitlines():
+        a = json.loads(line) if line.strip() else {}
+        if "metaData" in a:
+            out["schema"] = json.loads(a["metaData"]["schemaString"])
+        if "protocol" in a:
+            out["protocol"] = a["protocol"]
+    return out
+
+
+def test_a_table_we_create_with_char_varchar_is_the_table_spark_creates(spark, scratch):
+    """`--schema` with CHAR/VARCHAR (nested, quoted names, other types beside) gives the schema
+    and protocol Spark's CREATE TABLE gives, and Spark then enforces the lengths on our table."""
+    ddl = "id INT, c CHAR(3), v VARCHAR(5), st STRUCT<a_b: VARCHAR(2), n: DECIMAL(5,2), x1: BIGINT>, m MAP<STRING, ARRAY<CHAR(1)>>"
+    ours = scratch / "charvar-created-ours"
+    theirs = scratch / "charvar-created-spark"
+    r = tributary("append", ours, "--input", "-", "--schema", ddl, input_text=ndjson([{"id": 1, "c": "a", "v": "abcde", "st": {"a_b": "xy", "n": "1.25", "x1": 7}, "m": {"k": ["z"]}}]), check=False)
+    assert r.returncode == 0, r.stderr
+    spark.sql(f"CREATE TABLE delta.`{theirs}` ({ddl}) USING delta")
+    assert schema_and_protocol(ours) == schema_and_protocol(theirs), "the schemaString (with __CHAR_VARCHAR_TYPE_STRING) and protocol Spark writes"
+    got = spark.read.format("delta").load(str(ours)).collect()[0].asDict(recursive=True)
+    assert got["c"] == "a  " and got["v"] == "abcde", got
+    with pytest.raises(Exception) as spark_error:
+        spark.sql(f"INSERT INTO delta.`{ours}` (id, v) VALUES (2, 'abcdef')")
+    assert "DELTA_EXCEED_CHAR_VARCHAR_LIMIT" in str(spark_error.value), "Spark enforces the length on our table"
+    bad = tributary("append", ours, "--input", "-", input_text=ndjson([{"id": 2, "m": {"k": ["zz"]}}]), check=False)
+    assert bad.returncode == 1 and "[CONSTRAINT_VIOLATION]" in bad.stderr and "CHAR(1)" in bad.stderr, bad.stderr

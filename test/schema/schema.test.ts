@@ -56,11 +56,26 @@ describe('schema', () => {
     bad(() => validateTableSchema(parseDdl('a INT, c INT'), ['x']), /partition column "x"/);
     bad(() => validateTableSchema(parseDdl('a STRUCT<x: INT>, c INT'), ['a']), /must be primitive/);
     bad(() => parseSchema('{"type":"struct","fields":[{"name":"a","type":"varchar"}]}'), /unsupported type "varchar"/);
-    // CHAR/VARCHAR were taken as STRING without their length: longer values landed where Spark refuses them.
-    bad(() => parseDdl('a VARCHAR(2)'), /VARCHAR\(2\) is not supported \(Spark checks its length on every write, which Tributary does not do\); use STRING/);
-    bad(() => parseDdl('a INT, b STRUCT<c: char(3)>'), /CHAR\(3\) is not supported/);
-    bad(() => parseDdl('a varchar'), /VARCHAR is not supported/);
+    // CHAR/VARCHAR need their length, as in Spark (DATATYPE_MISSING_SIZE).
+    bad(() => parseDdl('a varchar'), /VARCHAR needs a length: VARCHAR\(n\)/);
+    bad(() => parseDdl('a CHAR(0)'), /CHAR\(0\): the length must be from 1/);
     expect(parseDdl('varchar STRING').fields[0].name).toBe('varchar');
+  });
+
+  it("CHAR(n)/VARCHAR(n) become STRING with the declared type in the top-level field's metadata, as Spark's CREATE TABLE writes it", () => {
+    // The schemaString Spark 4.1.1 and 3.5.7 wrote for these two CREATE TABLEs, verbatim.
+    const spark1 = '{"type":"struct","fields":[{"name":"c","type":"string","nullable":true,"metadata":{"__CHAR_VARCHAR_TYPE_STRING":"char(3)"}},{"name":"v","type":"string","nullable":true,"metadata":{"__CHAR_VARCHAR_TYPE_STRING":"varchar(5)"}},{"name":"s","type":"string","nullable":true,"metadata":{}}]}';
+    const spark2 =
+      '{"type":"struct","fields":[{"name":"id","type":"integer","nullable":true,"metadata":{}},{"name":"st","type":{"type":"struct","fields":[{"name":"x","type":"string","nullable":true,"metadata":{}},{"name":"y","type":"string","nullable":true,"metadata":{}}]},"nullable":true,"metadata":{"__CHAR_VARCHAR_TYPE_STRING":"struct<x:varchar(2),y:char(2)>"}},{"name":"a","type":{"type":"array","elementType":"string","containsNull":true},"nullable":true,"metadata":{"__CHAR_VARCHAR_TYPE_STRING":"array<varchar(2)>"}},{"name":"m","type":{"type":"map","keyType":"string","valueType":"string","valueContainsNull":true},"nullable":true,"metadata":{"__CHAR_VARCHAR_TYPE_STRING":"map<varchar(2),char(2)>"}}]}';
+    expect(JSON.parse(schemaToString(parseDdl('c CHAR(3), v VARCHAR(5), s STRING')))).toEqual(JSON.parse(spark1));
+    expect(JSON.parse(schemaToString(parseDdl('id INT, st STRUCT<x: VARCHAR(2), y: CHAR(2)>, a ARRAY<VARCHAR(2)>, m MAP<VARCHAR(2), CHAR(2)>')))).toEqual(JSON.parse(spark2));
+    // The other types of a nested column by Spark's catalog names; field names unquoted, as Spark's catalogString leaves them.
+    const nested = parseDdl('s STRUCT<a_b: BIGINT, n: DECIMAL(5,2), `_1`: ARRAY<CHARACTER(1)>, t: TIMESTAMP_NTZ, u: SMALLINT, w: TINYINT>').fields[0];
+    expect(nested.metadata.__CHAR_VARCHAR_TYPE_STRING).toBe('struct<a_b:bigint,n:decimal(5,2),_1:array<char(1)>,t:timestamp_ntz,u:smallint,w:tinyint>');
+    // A name Spark's parser needs quoted cannot be read back from that text (Spark's CREATE TABLE fails on it too).
+    for (const name of ['`1`', '`a-b`', '`a b`']) expect(() => parseDdl(`s STRUCT<${name}: VARCHAR(2)>`)).toThrow(/Spark keeps that type as text with its field names unquoted/);
+    expect(parseDdl('s STRUCT<`a-b`: STRING>').fields[0].metadata).toEqual({});
+    expect(parseDdl('s STRUCT<a: STRING>').fields[0].metadata).toEqual({});
   });
 
   it('merges new nullable columns and refuses type changes', () => {
