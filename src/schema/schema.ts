@@ -328,11 +328,7 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
       out.push(f);
       continue;
     }
-    if (f.type.kind === 'struct' && g.type.kind === 'struct') {
-      out.push({ ...f, type: mergeSchemas(f.type, g.type, `${path}${f.name}.`) });
-    } else if (!typesEqual(withoutFieldMetadata(f.type), withoutFieldMetadata(g.type))) {
-      throw new TributaryError('SCHEMA_MISMATCH', `column "${path}${f.name}" has type ${typeToString(f.type)} in the table but ${typeToString(g.type)} in the input; changing a column's type is not allowed`);
-    } else out.push(f);
+    out.push({ ...f, type: mergeTypes(f.type, g.type, `${path}${f.name}`) });
   }
   for (const g of incoming.fields) {
     if (!table.fields.some((f) => f.name.toLowerCase() === g.name.toLowerCase())) {
@@ -341,6 +337,21 @@ export function mergeSchemas(table: StructType, incoming: StructType, path = '')
     }
   }
   return struct(out);
+}
+
+/**
+ * A table column's type merged with the input's: structs gain the input's new fields at any
+ * depth, also inside arrays and maps (`a.element`, `m.key`, `m.value`, as Spark names those
+ * positions), as Spark's mergeSchema does; anything else must be the same type.
+ */
+function mergeTypes(t: DataType, g: DataType, path: string): DataType {
+  if (t.kind === 'struct' && g.kind === 'struct') return mergeSchemas(t, g, `${path}.`);
+  if (t.kind === 'array' && g.kind === 'array') return { ...t, elementType: mergeTypes(t.elementType, g.elementType, `${path}.element`) };
+  if (t.kind === 'map' && g.kind === 'map') return { ...t, keyType: mergeTypes(t.keyType, g.keyType, `${path}.key`), valueType: mergeTypes(t.valueType, g.valueType, `${path}.value`) };
+  if (!typesEqual(withoutFieldMetadata(t), withoutFieldMetadata(g))) {
+    throw new TributaryError('SCHEMA_MISMATCH', `column "${path}" has type ${typeToString(t)} in the table but ${typeToString(g)} in the input; changing a column's type is not allowed`);
+  }
+  return t;
 }
 
 /**

@@ -84,4 +84,13 @@ describe('schema', () => {
     expect(schemaToString(merged)).toBe(schemaToString(parseDdl('id BIGINT NOT NULL, s STRUCT<a: INT, b: STRING>, extra DOUBLE')));
     expect(() => mergeSchemas(table, parseDdl('id STRING'))).toThrow(/column "id" has type long in the table but string/);
   });
+
+  it('merges new fields of structs inside arrays and maps (as Spark does), and names the position of a type change', () => {
+    const table = parseDdl('items ARRAY<STRUCT<a: INT>>, m MAP<STRING, STRUCT<a: INT>>, deep ARRAY<ARRAY<STRUCT<x: INT>>>');
+    const merged = mergeSchemas(table, parseDdl('items ARRAY<STRUCT<a: INT, b: STRING NOT NULL>>, m MAP<STRING, STRUCT<c: BOOLEAN>>, deep ARRAY<ARRAY<STRUCT<y: DATE>>>'));
+    expect(schemaToString(merged)).toBe(schemaToString(parseDdl('items ARRAY<STRUCT<a: INT, b: STRING>>, m MAP<STRING, STRUCT<a: INT, c: BOOLEAN>>, deep ARRAY<ARRAY<STRUCT<x: INT, y: DATE>>>')));
+    expect(() => mergeSchemas(table, parseDdl('items ARRAY<STRUCT<a: STRING>>'))).toThrow(/column "items\.element\.a" has type integer in the table but string/);
+    expect(() => mergeSchemas(table, parseDdl('m MAP<INT, STRUCT<a: INT>>'))).toThrow(/column "m\.key" has type/);
+    expect(() => mergeSchemas(table, parseDdl('items ARRAY<INT>'))).toThrow(/column "items\.element" has type/);
+  });
 });
