@@ -1,15 +1,15 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
-import { type AddFile, parseActions } from '../../src/delta/actions.js';
-import { TableState } from '../../src/delta/replay.js';
+import type { AddFile } from '../../src/delta/actions.js';
 import { readCheckpointActions } from '../../src/delta/v2-checkpoint.js';
 import { DeltaSink } from '../../src/engine/sinks/delta-sink.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { TributaryError } from '../../src/errors.js';
 import { tempDir } from '../support/tmp.js';
+import { foreignCommit, pad, replayCommits } from '../support/log-replay.js';
 
 /**
  * A writer that only appends (a stream without auto-compaction) lets go of the live files a
@@ -22,16 +22,7 @@ import { tempDir } from '../support/tmp.js';
  */
 const tmp = tempDir('tributary-checkpointed-files-');
 const SCHEMA = parseDdl('id BIGINT, day STRING');
-const pad = (v: number) => String(v).padStart(20, '0');
 
-function replayCommits(dir: string, version: number): TableState {
-  const s = new TableState();
-  for (let v = 0; v <= version; v++) {
-    const p = path.join(dir, '_delta_log', `${pad(v)}.json`);
-    s.apply(parseActions(readFileSync(p, 'utf8'), p));
-  }
-  return s;
-}
 
 const fileRow = (f: AddFile) => `${f.path}|${f.size}|${f.stats}`;
 
@@ -41,10 +32,6 @@ async function checkpointFiles(t: DeltaTable, files: string[]): Promise<string[]
   return actions.flatMap((a) => ('add' in a ? [fileRow(a.add)] : [])).sort();
 }
 
-function foreignCommit(dir: string, version: number, actions: object[]): void {
-  const info = { commitInfo: { timestamp: Date.now(), operation: 'WRITE', operationParameters: {}, isBlindAppend: false } };
-  writeFileSync(path.join(dir, '_delta_log', `${pad(version)}.json`), [info, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n', { flag: 'wx' });
-}
 
 async function appendOnlyWriter(dir: string, configuration: Record<string, string>) {
   const t = await DeltaTable.forPath(dir);

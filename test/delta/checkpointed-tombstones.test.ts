@@ -1,15 +1,16 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { optimize } from '../../src/delta/operations/optimize.js';
 import { vacuum } from '../../src/delta/operations/vacuum.js';
 import { DeltaTable } from '../../src/delta/table.js';
-import { parseActions, type RemoveFile } from '../../src/delta/actions.js';
+import type { RemoveFile } from '../../src/delta/actions.js';
 import { TableState } from '../../src/delta/replay.js';
 import { readCheckpoint } from '../../src/delta/checkpoint.js';
 import { readCheckpointActions } from '../../src/delta/v2-checkpoint.js';
 import { tempDir } from '../support/tmp.js';
+import { foreignCommit, pad, replayCommits } from '../support/log-replay.js';
 
 /**
  * A long-lived writer lets go of the tombstones a checkpoint of its own holds, and its next
@@ -22,21 +23,11 @@ const tmp = tempDir('tributary-tombstones-');
 const SCHEMA = parseDdl('id BIGINT, day STRING');
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1);
-const pad = (v: number) => String(v).padStart(20, '0');
 
 afterEach(() => {
   vi.useRealTimers();
 });
 
-/** Every commit of the table replayed from version 0 up to `version` (no checkpoint read). */
-function replayCommits(dir: string, version: number): TableState {
-  const s = new TableState();
-  for (let v = 0; v <= version; v++) {
-    const p = path.join(dir, '_delta_log', `${pad(v)}.json`);
-    s.apply(parseActions(readFileSync(p, 'utf8'), p));
-  }
-  return s;
-}
 
 /** The tombstones a checkpoint file holds, as path -> deletionTimestamp. */
 async function checkpointTombstones(dir: string, version: number): Promise<Map<string, number | undefined>> {
@@ -49,11 +40,6 @@ function unexpired(s: TableState, now: number, retentionMs: number): Map<string,
   return new Map([...s.tombstones.values()].filter((r) => (r.deletionTimestamp ?? 0) > now - retentionMs).map((r) => [r.path, r.deletionTimestamp ?? undefined]));
 }
 
-/** A commit by "another writer", written straight into the log. */
-function foreignCommit(dir: string, version: number, actions: object[]): void {
-  const info = { commitInfo: { timestamp: Date.now(), operation: 'WRITE', operationParameters: {}, isBlindAppend: false } };
-  writeFileSync(path.join(dir, '_delta_log', `${pad(version)}.json`), [info, ...actions].map((a) => JSON.stringify(a)).join('\n') + '\n', { flag: 'wx' });
-}
 
 describe('a long-lived writer takes older tombstones from its last checkpoint', () => {
   it('keeps only the tombstones since its last checkpoint, and every checkpoint holds exactly the unexpired tombstones of a full replay', async () => {
