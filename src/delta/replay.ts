@@ -40,7 +40,9 @@ export class TableState {
    * How many files are live. Exact while every file is held; once files were let go, exact at
    * each checkpoint (counted as it is written) and moved by the actions since, a remove of a
    * file not held counting as the removal of a live one (Delta's conflict rules let only one
-   * commit remove a file) with the size it names.
+   * commit remove a file) with the size it names, and an add of a path not held as a new file
+   * (another writer re-adding a checkpointed file's path, rare, is counted twice until the
+   * next checkpoint). Only summaries read it; checkpoints are built from the files themselves.
    */
   numFiles = 0;
 
