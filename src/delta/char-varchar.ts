@@ -47,6 +47,51 @@ export function charVarcharColumns(schema: StructType, tablePath: string): CharV
   return out;
 }
 
+/**
+ * Refuses an input schema (`--schema`, with or without `--merge-schema`) that declares a
+ * CHAR/VARCHAR length the table's columns do not declare: Tributary keeps an existing column's
+ * declared type as it is (a merge adds fields to its type, not to that text), so such a length
+ * would go unchecked, on this append and every later one. New columns bring their declarations.
+ */
+export function checkDeclaredLengths(table: StructType, input: StructType, tablePath: string): void {
+  for (const g of input.fields) {
+    const text = g.metadata?.[CHAR_VARCHAR_KEY];
+    if (typeof text !== 'string') continue;
+    const f = table.fields.find((x) => x.name.toLowerCase() === g.name.toLowerCase());
+    const theirs = f?.metadata?.[CHAR_VARCHAR_KEY];
+    if (theirs === text) continue;
+    let covered = false;
+    try {
+      covered = typeof theirs === 'string' && within(new TypeStringParser(text).whole(), new TypeStringParser(theirs).whole());
+    } catch {
+      covered = false;
+    }
+    if (!covered) {
+      throw new TributaryError(
+        'SCHEMA_MISMATCH',
+        `column ${g.name} is declared ${text} in the input schema but ${typeof theirs === 'string' ? theirs : 'without CHAR/VARCHAR lengths'} in table ${tablePath}: a length the table does not declare would not be checked (an existing column's declared type does not change); declare the new or changed parts STRING`,
+        { column: g.name },
+      );
+    }
+  }
+}
+
+/** Whether every length of `a` is declared the same in `b`. */
+function within(a: Limit | undefined, b: Limit | undefined): boolean {
+  if (!a) return true;
+  if (!b || a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'string':
+      return a.declared === (b as typeof a).declared;
+    case 'struct':
+      return [...a.fields].every(([n, l]) => within(l, (b as typeof a).fields.get(n)));
+    case 'array':
+      return within(a.element, (b as typeof a).element);
+    case 'map':
+      return within(a.key, (b as typeof a).key) && within(a.value, (b as typeof a).value);
+  }
+}
+
 /** Whether the limits' shape is the column's: a type string out of step with the schema cannot be applied by position. */
 function fits(limit: Limit, t: DataType): boolean {
   switch (limit.kind) {

@@ -14,6 +14,7 @@ import { checkpointPath, commitPath, LOG_DIR } from './filenames.js';
 import { checkWritable } from './protocol-support.js';
 import { validateGeneratedColumns } from './generated-columns.js';
 import { WriteChecks } from './write-checks.js';
+import { checkDeclaredLengths } from './char-varchar.js';
 import { metadataFeatures, newTableDefinition } from './table-properties.js';
 import { protocolForMetadataChange } from './table-features.js';
 import { inferSchema } from './infer.js';
@@ -376,6 +377,8 @@ export class DeltaTable {
         throw new TributaryError('SCHEMA_MISMATCH', `the input has columns the table does not: ${extra.join(', ')}; pass mergeSchema (--merge-schema) to add them`);
       }
     }
+    // CHAR/VARCHAR lengths the input schema declares must be the table's (with any new columns').
+    if (snap && opts.schema) checkDeclaredLengths(schema, opts.schema, this.storage.root);
 
     // A new table's properties are checked (and normalised) before any work is done.
     const definition = snap ? undefined : newTableDefinition(schema, create!.configuration ?? {}, { clustered: (create!.clusterBy?.length ?? 0) > 0 });
@@ -528,7 +531,8 @@ export class DeltaTable {
     const state = snap.state;
     const now = Date.now();
     const held = [...state.tombstones];
-    const heldFiles = this.releaseCheckpointedFiles ? [...state.files] : undefined;
+    // A state that let files go stays that way (its file list is partial until a refresh).
+    const heldFiles = this.releaseCheckpointedFiles || state.filesAt ? [...state.files] : undefined;
     const base = state.tombstonesAt;
     const engine = this.engine;
     const counted = { numFiles: 0, sizeInBytes: 0 };

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseSchema } from '../../src/schema/ddl.js';
+import { parseDdl, parseSchema } from '../../src/schema/ddl.js';
 import { DeltaTable } from '../../src/delta/table.js';
 import { TributaryError } from '../../src/errors.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
@@ -120,6 +120,34 @@ describe("Spark's CHAR/VARCHAR lengths on append", () => {
       }),
       { seed: 20261203, numRuns: 150 },
     );
+  });
+
+  it('an input schema may not declare a length the table does not (it would go unchecked); new columns bring theirs', async () => {
+    const dir = tmp();
+    const t = await DeltaTable.create(dir, { schema: parseDdl('id INT, st STRUCT<x: VARCHAR(2)>, s STRING') });
+    const mismatch = async (ddl: string, mergeSchema: boolean, message: RegExp) => {
+      const before = logOf(dir);
+      let err: unknown;
+      try {
+        await t.append([{ id: 1, st: { x: 'ab', y: 'toolong' }, s: 'toolong' }], { schema: parseDdl(ddl), mergeSchema });
+      } catch (e) {
+        err = e;
+      }
+      expect((err as TributaryError)?.code, ddl).toBe('SCHEMA_MISMATCH');
+      expect((err as TributaryError).message).toMatch(message);
+      expect(logOf(dir)).toEqual(before);
+    };
+    // Found by a fuzzing helper: the new nested y's VARCHAR(1) was dropped and "toolong" landed.
+    await mismatch('id INT, st STRUCT<x: VARCHAR(2), y: VARCHAR(1)>, s STRING', true, /column st is declared struct<x:varchar\(2\),y:varchar\(1\)> in the input schema but struct<x:varchar\(2\)> in table .*declare the new or changed parts STRING/);
+    await mismatch('id INT, st STRUCT<x: VARCHAR(3)>, s STRING', false, /column st is declared struct<x:varchar\(3\)>/);
+    await mismatch('id INT, st STRUCT<x: VARCHAR(2)>, s VARCHAR(2)', false, /column s is declared varchar\(2\) in the input schema but without CHAR\/VARCHAR lengths/);
+    // The table's own declaration repeated, a new nested STRING field, a new VARCHAR column: fine.
+    await t.append([{ id: 2, st: { x: 'ab' } }], { schema: parseDdl('id INT, st STRUCT<x: VARCHAR(2)>, s STRING') });
+    await t.append([{ id: 3, st: { x: 'ab', y: 'any length' } }], { schema: parseDdl('id INT, st STRUCT<x: VARCHAR(2), y: STRING>, s STRING'), mergeSchema: true });
+    await t.append([{ id: 4, w: 'ab' }], { schema: parseDdl('id INT, w VARCHAR(2)'), mergeSchema: true });
+    await refused(t, { id: 5, w: 'abc' }, /column w is VARCHAR\(2\)/);
+    await refused(t, { id: 5, st: { x: 'abc' } }, /column st\.x is VARCHAR\(2\)/);
+    expect(t.version).toBe(3);
   });
 
   it('a type string it cannot read, or one out of step with the schema, refuses the write rather than skipping the check', async () => {
