@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow';
+import { valid } from './to-rows.js';
 import { isUtf8 } from 'node:buffer';
 import { TributaryError } from '../errors.js';
 import type { DataType, StructType } from '../schema/schema.js';
@@ -164,11 +165,5 @@ function variantsWellFormed(d: arrow.Data): boolean {
     if (!valid(value, i) || !valid(metadata, i) || variantProblem(bytes(metadata, i), bytes(value, i)) !== undefined) return false;
   }
   return true;
-}
-
-function valid(d: arrow.Data, i: number): boolean {
-  if (!d.nullBitmap || d.nullCount === 0 || d.nullBitmap.length === 0) return true;
-  const j = d.offset + i;
-  return (d.nullBitmap[j >> 3] & (1 << (j & 7))) !== 0;
 }
 

@@ -23,7 +23,8 @@ export function arrowToRows(t: arrow.Table | arrow.RecordBatch): Row[] {
   return rows;
 }
 
-function valid(d: arrow.Data, i: number): boolean {
+/** Whether slot `i` of `d` holds a value (Arrow JS does not slice validity bitmaps: `d.offset` applies). */
+export function valid(d: arrow.Data, i: number): boolean {
   if (!d.nullBitmap || d.nullCount === 0 || d.nullBitmap.length === 0) return true;
   const j = d.offset + i;
   return (d.nullBitmap[j >> 3] & (1 << (j & 7))) !== 0;

@@ -1,4 +1,5 @@
 import * as arrow from 'apache-arrow';
+import { valid } from '../arrow/to-rows.js';
 import { TributaryError } from '../errors.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import { CHAR_VARCHAR_KEY } from '../schema/ddl.js';
@@ -135,12 +136,6 @@ interface OverLimit {
   declared: string;
   value: string;
   length: number;
-}
-
-function valid(d: arrow.Data, i: number): boolean {
-  if (!d.nullBitmap || d.nullCount === 0 || d.nullBitmap.length === 0) return true;
-  const j = d.offset + i;
-  return (d.nullBitmap[j >> 3] & (1 << (j & 7))) !== 0;
 }
 
 /** The first value at index `i` of `d` (and below it) that is longer than its limit. */
