@@ -4,34 +4,159 @@ import { JsonNumber } from '../json/json-number.js';
 import { type DataType, field, primitive, type StructField, struct, type StructType } from '../schema/schema.js';
 
 /**
- * Types for columns the table does not have yet, for mergeSchema without an explicit input
- * schema: the same narrow rules as Spark's JSON inference (integers are long, other numbers
- * double, text string). Nested values need an explicit schema.
+ * The table's schema with what rows bring that it lacks, for mergeSchema without an explicit
+ * input schema: new columns, and new fields inside the table's structs at any depth (also a
+ * struct's inside an array or a map's values), typed by the rules of Spark's JSON inference:
+ * integers are long, other numbers double (long and double in one column: double), text string,
+ * objects structs, arrays arrays; a column or field that is only ever null, and the elements of
+ * arrays that are only ever empty, are string (Spark's canonical type for what it saw no value
+ * of). Unlike Spark, new fields keep the order they first appear in (Spark sorts them by name),
+ * and a value of two different kinds (a string and a number, an object and an array) is refused
+ * rather than widened to string: an input schema settles it. Columns and fields the table has
+ * keep their types; whether their values fit is the coercion's to say, row by row.
  */
 export function inferSchema(rows: readonly Row[], table: StructType): StructType {
-  const known = new Set(table.fields.map((f) => f.name.toLowerCase()));
-  const found = new Map<string, { type: DataType; row: number }>();
+  let seen: Seen | undefined;
+  const names: Names = new Map();
   rows.forEach((row, i) => {
-    for (const [k, v] of Object.entries(row ?? {})) {
-      if (known.has(k.toLowerCase()) || v === null || v === undefined) continue;
-      const t = inferValue(v, k, i);
-      const prev = found.get(k);
-      if (!prev) found.set(k, { type: t, row: i });
-      else if (prev.type.kind === 'primitive' && t.kind === 'primitive' && prev.type.name !== t.name) {
-        if ([prev.type.name, t.name].every((n) => n === 'long' || n === 'double')) found.set(k, { type: primitive('double'), row: prev.row });
-        else throw new TributaryError('SCHEMA_MISMATCH', `column "${k}": row ${prev.row} has a ${prev.type.name} but row ${i} a ${t.name}; pass an input schema`);
-      }
-    }
+    seen = unify(seen, infer(row ?? {}, table, '', i, names), '');
   });
-  const extra: StructField[] = [...found].map(([name, { type }]) => field(name, type, true));
-  return struct([...table.fields, ...extra]);
+  return canonical(seen ?? { type: table, row: 0 }, '') as StructType;
 }
 
-function inferValue(v: unknown, col: string, row: number): DataType {
-  if (typeof v === 'string') return primitive('string');
-  if (typeof v === 'boolean') return primitive('boolean');
-  if (typeof v === 'bigint') return primitive('long');
-  if (typeof v === 'number') return primitive(Number.isInteger(v) ? 'long' : 'double');
-  if (v instanceof JsonNumber) return primitive(/^-?\d+$/.test(v.text) ? 'long' : 'double');
-  throw new TributaryError('SCHEMA_MISMATCH', `row ${row}, column "${col}": cannot infer the type of a new ${Array.isArray(v) ? 'array' : 'object'} column; pass an input schema (--schema) with --merge-schema`);
+/**
+ * What the rows so far say of a position: its type, with `undefined` for positions only ever
+ * null (decided at the end) and the row that first said it (for messages).
+ */
+interface Seen {
+  type: DataType | undefined;
+  row: number;
+  /** For a struct: its fields as seen, the table's first. */
+  fields?: Map<string, { name: string; seen: Seen }>;
+  /** For an array or a map: its elements' or values'. */
+  inner?: Seen;
+}
+
+/** The table's structs' fields by lower-cased name (Delta's names are case-insensitive), built once per struct. */
+type Names = Map<StructType, Map<string, StructField>>;
+function fieldsByName(t: StructType, names: Names): Map<string, StructField> {
+  let m = names.get(t);
+  if (!m) names.set(t, (m = new Map(t.fields.map((f) => [f.name.toLowerCase(), f]))));
+  return m;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array) && !(v instanceof JsonNumber) && !(v instanceof Map);
+
+/** What value `v` (at `path`, in row `row`) says, given the table's type there if it has one. */
+function infer(v: unknown, known: DataType | undefined, path: string, row: number, names: Names): Seen {
+  if (v === null || v === undefined) return { type: known, row };
+  if (known) {
+    if (known.kind === 'struct' && isObject(v)) {
+      const byName = fieldsByName(known, names);
+      const fields = new Map<string, { name: string; seen: Seen }>();
+      for (const [k, x] of Object.entries(v)) {
+        const f = byName.get(k.toLowerCase());
+        if (!f) sameInCase(fields, k, path, row);
+        fields.set(k.toLowerCase(), { name: f ? f.name : k, seen: infer(x, f?.type, `${prefix(path)}${k}`, row, names) });
+      }
+      return { type: known, row, fields };
+    }
+    if (known.kind === 'array' && Array.isArray(v)) return { type: known, row, inner: elements(v, known.elementType, `${path}.element`, row, names) };
+    if (known.kind === 'map' && (isObject(v) || v instanceof Map)) {
+      const values = v instanceof Map ? [...v.values()] : Object.values(v);
+      return { type: known, row, inner: elements(values, known.valueType, `${path}.value`, row, names) };
+    }
+    // A primitive, or a value of another shape: the coercion lands it or refuses it.
+    return { type: known, row };
+  }
+  if (typeof v === 'string') return { type: primitive('string'), row };
+  if (typeof v === 'boolean') return { type: primitive('boolean'), row };
+  if (typeof v === 'bigint') return { type: primitive('long'), row };
+  if (typeof v === 'number') return { type: primitive(Number.isInteger(v) ? 'long' : 'double'), row };
+  if (v instanceof JsonNumber) return { type: primitive(/^-?\d+$/.test(v.text) ? 'long' : 'double'), row };
+  if (v instanceof Date) return { type: primitive('timestamp'), row };
+  if (v instanceof Uint8Array) return { type: primitive('binary'), row };
+  if (Array.isArray(v)) return { type: ARRAY, row, inner: elements(v, undefined, `${path}.element`, row, names) };
+  if (isObject(v)) {
+    const fields = new Map<string, { name: string; seen: Seen }>();
+    for (const [k, x] of Object.entries(v)) {
+      sameInCase(fields, k, path, row);
+      fields.set(k.toLowerCase(), { name: k, seen: infer(x, undefined, `${prefix(path)}${k}`, row, names) });
+    }
+    return { type: STRUCT, row, fields };
+  }
+  throw new TributaryError('SCHEMA_MISMATCH', `row ${row}, column "${path}": cannot infer a type for ${typeof v === 'object' ? (v as object).constructor?.name ?? 'this object' : typeof v}; pass an input schema (--schema) with --merge-schema`, { row });
+}
+
+/** New keys of one object that differ only in case would be one column: refused. */
+function sameInCase(fields: Map<string, { name: string }>, k: string, path: string, row: number): void {
+  const other = fields.get(k.toLowerCase());
+  if (other) throw new TributaryError('SCHEMA_MISMATCH', `row ${row}${path ? `, column "${path}"` : ''}: the keys "${other.name}" and "${k}" differ only in case, and Delta's names are case-insensitive; pass an input schema`, { row });
+}
+
+/** Placeholders for a new array's and struct's type: their parts are in `inner` and `fields`. */
+const ARRAY: DataType = { kind: 'array', elementType: primitive('string'), containsNull: true };
+const STRUCT: DataType = struct([]);
+
+function elements(items: readonly unknown[], known: DataType | undefined, path: string, row: number, names: Names): Seen | undefined {
+  let seen: Seen | undefined;
+  for (const x of items) seen = unify(seen, infer(x, known, path, row, names), path);
+  return seen;
+}
+
+const kindOf = (t: DataType | undefined) => (t === undefined ? 'null' : t.kind === 'primitive' ? t.name : t.kind === 'struct' ? 'object' : t.kind === 'array' ? 'array' : t.kind);
+
+/** Two rows' (or elements') findings at one position, as one. */
+function unify(a: Seen | undefined, b: Seen | undefined, path: string): Seen | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  if (a.type === undefined) return b.type === undefined ? a : b;
+  if (b.type === undefined) return a;
+  // A table's struct seen as an object in one row, and as null (or as a value of another shape,
+  // the coercion's to refuse) in another.
+  if (a.type === b.type && !a.fields !== !b.fields) return a.fields ? a : b;
+  if (a.fields && b.fields) {
+    const fields = new Map(a.fields);
+    for (const [k, f] of b.fields) {
+      const g = fields.get(k);
+      if (g && g.name !== f.name) throw new TributaryError('SCHEMA_MISMATCH', `row ${f.seen.row}, column "${prefix(path)}${f.name}": row ${g.seen.row} named it "${g.name}"; names that differ only in case are one Delta column: pass an input schema`, { row: f.seen.row });
+      fields.set(k, g ? { name: g.name, seen: unify(g.seen, f.seen, `${prefix(path)}${g.name}`)! } : f);
+    }
+    return { ...a, fields };
+  }
+  if (a.type.kind === 'array' && b.type.kind === 'array') return { ...a, inner: unify(a.inner, b.inner, `${path}.element`) };
+  if (a.type.kind === 'map' && b.type.kind === 'map') return { ...a, inner: unify(a.inner, b.inner, `${path}.value`) };
+  if (a.type === b.type) return a;
+  if (a.type.kind === 'primitive' && b.type.kind === 'primitive') {
+    if (a.type.name === b.type.name) return a;
+    if ([a.type.name, b.type.name].every((n) => n === 'long' || n === 'double')) return { type: primitive('double'), row: a.row };
+  }
+  throw new TributaryError('SCHEMA_MISMATCH', `column "${path}": row ${a.row} has ${article(kindOf(a.type))} but row ${b.row} ${article(kindOf(b.type))}; pass an input schema (--schema) to say its type`, { row: b.row });
+}
+
+const prefix = (path: string) => (path === '' ? '' : `${path}.`);
+const article = (k: string) => (/^[aeiou]/.test(k) ? `an ${k}` : `a ${k}`);
+
+/** The type found, with positions only ever null made string, as Spark's JSON inference does. */
+function canonical(s: Seen, path: string): DataType {
+  const t = s.type ?? primitive('string');
+  if (s.fields) {
+    const fields: StructField[] = [];
+    const known = t === STRUCT || t.kind !== 'struct' ? [] : t.fields;
+    // The table's fields first, in its order, keeping their nullability and metadata; then the
+    // new ones, nullable (the table's rows have none of them), in the order they appeared.
+    for (const f of known) {
+      const found = s.fields.get(f.name.toLowerCase());
+      fields.push(found ? { ...f, type: canonical(found.seen, `${prefix(path)}${f.name}`) } : f);
+    }
+    for (const [k, { name, seen }] of s.fields) {
+      if (!known.some((f) => f.name.toLowerCase() === k)) fields.push(field(name, canonical(seen, `${prefix(path)}${name}`), true));
+    }
+    if (fields.length === 0) throw new TributaryError('SCHEMA_MISMATCH', `row ${s.row}, column "${path}": only empty objects, so its fields cannot be inferred (Delta has no struct without fields); pass an input schema (--schema) with --merge-schema`, { row: s.row });
+    return struct(fields);
+  }
+  if (t.kind === 'array') return s.inner ? { ...t, elementType: canonical(s.inner, `${path}.element`) } : t;
+  if (t.kind === 'map') return s.inner ? { ...t, valueType: canonical(s.inner, `${path}.value`) } : t;
+  return t;
 }

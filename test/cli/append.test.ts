@@ -117,6 +117,27 @@ describe('tributary append / inspect / history / read', () => {
     expect(insp.schemaDdl).toBe('id BIGINT, note STRING');
   });
 
+  it('--merge-schema without --schema adds fields inside structs and new nested columns from the rows; one it cannot type is refused in one line, the table as it was', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    await cli(['append', table, '--input', '-', '--schema', 'id BIGINT, s STRUCT<a: BIGINT>'], { input: lines([{ id: 1, s: { a: 1 } }]) });
+    const r = await cli(['append', table, '--input', '-', '--merge-schema'], { input: lines([{ id: 2, s: { a: 2, b: 'x' }, n: null }, { id: 3, tags: [{ k: 'a', v: 1 }, { k: 'b', v: 1.5 }] }]) });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const insp = JSON.parse((await cli(['inspect', table, '--json'])).stdout);
+    expect(insp.schemaDdl).toBe('id BIGINT, s STRUCT<a: BIGINT, b: STRING>, n STRING, tags ARRAY<STRUCT<k: STRING, v: DOUBLE>>');
+    expect((await cli(['read', table])).stdout.trim().split('\n').map((l) => JSON.parse(l)).sort((x, y) => x.id - y.id)).toEqual([
+      { id: 1, s: { a: 1, b: null }, n: null, tags: null },
+      { id: 2, s: { a: 2, b: 'x' }, n: null, tags: null },
+      { id: 3, s: null, n: null, tags: [{ k: 'a', v: 1 }, { k: 'b', v: 1.5 }] },
+    ]);
+    const log = readdirSync(path.join(table, '_delta_log')).sort();
+    const bad = await cli(['append', table, '--input', '-', '--merge-schema'], { input: lines([{ id: 4, s: { c: 1 } }, { id: 5, s: { c: 'one' } }]) });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('tributary: error [SCHEMA_MISMATCH]: column "s.c": row 0 has a long but row 1 a string; pass an input schema (--schema) to say its type [stdin, line 2]\n');
+    expect(readdirSync(path.join(table, '_delta_log')).sort()).toEqual(log);
+  });
+
   it('the same append with --property run again (create if missing) lands when the table has what it asks for, and is refused naming the property when not', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');

@@ -153,3 +153,43 @@ def test_merge_schema_adds_fields_to_structs_in_arrays_and_maps_as_spark_does(sp
     tributary("optimize", ours)
     assert rows(ours) == rows(theirs), "the same after OPTIMIZE put old and new rows in one file"
     assert deltars_items(ours) == [(1, [{"a": 1, "b": None}]), (2, [{"a": 2, "b": "x"}, None])]
+
+
+def test_merge_schema_without_a_schema_infers_nested_types_as_sparks_json_reader_does(spark, scratch):
+    """--merge-schema with no --schema: new fields inside a struct and inside an array's structs,
+    new struct and array columns, a column only ever null and an array only ever empty, typed
+    from the rows. The twin is what a PySpark user does with the same file: spark.read.json, then
+    an append with mergeSchema. (New keys are in name order in these rows: Spark's inference sorts
+    them, ours keeps their order.) Spark and delta-rs read ours as Spark's own."""
+    old = {"id": 1, "items": [{"a": 1}], "s": {"a": 1}}
+    new = [
+        {"e": [], "id": 2, "items": [{"a": 2, "b": True}], "n": None, "s": {"a": 2, "b": "x", "c": {"d": [1, 2.5]}}, "t": {"u": 1}},
+        {"id": 3, "s": {"a": 3, "b": None, "c": {"d": []}}, "t": {"u": 2, "w": "z"}},
+    ]
+    v0 = "id BIGINT, items ARRAY<STRUCT<a: BIGINT>>, s STRUCT<a: BIGINT>"
+    ours = scratch / "merge-infer-ours"
+    theirs = scratch / "merge-infer-spark"
+    f = scratch / "merge-infer.ndjson"
+    f.write_text("".join(json.dumps(r) + "\n" for r in new))
+    tributary("append", ours, "--input", "-", "--schema", v0, input_text=json.dumps(old) + "\n")
+    tributary("append", ours, "--input", str(f), "--merge-schema")
+    spark.createDataFrame([old], v0).write.format("delta").save(str(theirs))
+    spark.read.json(str(f)).write.format("delta").mode("append").option("mergeSchema", "true").save(str(theirs))
+
+    def schema(path):
+        return spark.read.format("delta").load(str(path)).schema.simpleString()
+
+    def rows(path):
+        return sorted((r.asDict(recursive=True) for r in spark.read.format("delta").load(str(path)).collect()), key=lambda r: r["id"])
+
+    assert schema(ours) == schema(theirs) == (
+        "struct<id:bigint,items:array<struct<a:bigint,b:boolean>>,s:struct<a:bigint,b:string,c:struct<d:array<double>>>,"
+        "e:array<string>,n:string,t:struct<u:bigint,w:string>>"
+    )
+    assert rows(ours) == rows(theirs), "Spark reads ours as it reads its own"
+    assert rows(ours)[0] == {"id": 1, "items": [{"a": 1, "b": None}], "s": {"a": 1, "b": None, "c": None}, "e": None, "n": None, "t": None}
+
+    def deltars_rows(path):
+        return sorted(deltars_table(path).to_pylist(), key=lambda r: r["id"])
+
+    assert deltars_rows(ours) == deltars_rows(theirs), "delta-rs reads ours as it reads Spark's"
