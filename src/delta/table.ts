@@ -42,7 +42,7 @@ import { schemaFromArrow, toArrowSchema } from '../arrow/types.js';
 import { readTable } from './read.js';
 import { readHistory, type HistoryEntry } from './history.js';
 import { columnMappingMode, MODE_KEY, physicalPartitionColumns, physicalSchema, relabelBatch, requestedColumnMappingMode, withColumnMapping, withoutColumnMapping } from './column-mapping.js';
-import { cleanupExpiredLogs } from './operations/log-cleanup.js';
+import { type CleanupHint, cleanupExpiredLogs } from './operations/log-cleanup.js';
 import { assignRowTracking, withMaterializedColumnNames } from './row-tracking.js';
 import { IDENTITY_SCHEMA_UPDATE_TAG, IdentityGenerator, identityColumns, inputSchemaOf } from './identity-columns.js';
 import { isInCommitTimestampEnabled, nextInCommitTimestamp } from './in-commit-timestamp.js';
@@ -120,6 +120,8 @@ export class DeltaTable {
     this._lastCheckpoint = _snapshot?.checkpointVersion;
   }
   private _lastCheckpoint: number | undefined;
+  /** Log cleanup's memo between this writer's checkpoints: see CleanupHint. */
+  private readonly logCleanup: { hint?: CleanupHint } = {};
   /**
    * Whether the live files in each checkpoint this handle writes leave memory, read from it when
    * the next is built (TableState.filesAt): for a writer that only appends and never reads its
@@ -199,7 +201,7 @@ export class DeltaTable {
     try {
       const cp = await this.maybeCheckpoint();
       if (cp) this._lastCheckpoint = cp.version;
-      if (cp) await cleanupExpiredLogs(this.snapshot, cp.version);
+      if (cp) await cleanupExpiredLogs(this.snapshot, cp.version, Date.now(), this.logCleanup);
       return cp;
     } catch (e) {
       onError?.(e);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { parseDdl } from '../../src/schema/ddl.js';
+import { type CleanupHint, cleanupExpiredLogs } from '../../src/delta/operations/log-cleanup.js';
 import { optimize } from '../../src/delta/operations/optimize.js';
 import { vacuum } from '../../src/delta/operations/vacuum.js';
 import { DeltaTable } from '../../src/delta/table.js';
@@ -185,9 +186,12 @@ describe('VACUUM and log cleanup', () => {
     // Age commits 0..10 by 3 days; the next checkpoint (version 20) cleans behind checkpoint 10.
     const old = Date.now() / 1000 - 3 * 86400;
     for (let v = 0; v <= 10; v++) utimesSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), old, old);
-    for (let v = 11; v < 20; v++) await t.append([row(v)]);
+    // A writer that found nothing expired at checkpoint 10 does not look again before its oldest
+    // commit can expire (CleanupHint): the backdated log is seen by the next run of the job.
+    const next = await DeltaTable.forPath(dir);
+    for (let v = 11; v < 20; v++) await next.append([row(v)]);
     expect(readdirSync(path.join(dir, '_delta_log'))).toContain('00000000000000000000.json');
-    await t.append([row(20)]);
+    await next.append([row(20)]);
     const log = readdirSync(path.join(dir, '_delta_log'));
     expect(log).not.toContain('00000000000000000000.json');
     expect(log).not.toContain('00000000000000000009.json');
@@ -195,6 +199,54 @@ describe('VACUUM and log cleanup', () => {
     expect(log).toContain('00000000000000000010.checkpoint.parquet');
     expect(await rowsOf(await DeltaTable.open(dir))).toHaveLength(21);
     expect(statSync(path.join(dir, '_delta_log', '00000000000000000010.checkpoint.parquet')).size).toBeGreaterThan(0);
+  });
+
+  it('a writer lists the log for cleanup only once its oldest commit can have expired, and then cleans as a fresh look does', async () => {
+    const DAY = 86_400_000;
+    const dir = tmp();
+    const config = { 'delta.logRetentionDuration': 'interval 2 days', 'delta.deletedFileRetentionDuration': 'interval 1 days' };
+    const setup = await DeltaTable.forPath(dir);
+    for (let v = 0; v <= 20; v++) await setup.append([row(v)], { create: { schema: SCHEMA, configuration: config } });
+    // Every commit written at one instant M (not a midnight): the boundary below is exact.
+    const M = Math.floor((Date.now() - 60_000) / 1000) * 1000 + 1;
+    for (let v = 0; v <= 20; v++) utimesSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), M / 1000, M / 1000);
+    const expiresAt = Math.ceil(M / DAY) * DAY + 2 * DAY;
+    // A writer's handle, counting its listings of _delta_log (on its real local storage).
+    const counted = async () => {
+      const t = await DeltaTable.forPath(dir);
+      const list = t.storage.list.bind(t.storage);
+      const n = { lists: 0 };
+      t.storage.list = (d: string) => ((n.lists += d === '_delta_log' ? 1 : 0), list(d));
+      return { t, n };
+    };
+    const { t, n } = await counted();
+    const memo: { hint?: CleanupHint } = {};
+    expect(await cleanupExpiredLogs(t.snapshot, 20, Date.now(), memo)).toEqual([]);
+    expect(n.lists).toBe(1);
+    expect(memo.hint).toEqual({ retentionMs: 2 * DAY, at: expiresAt });
+    // Before then nothing is listed and nothing goes; a fresh look (no memo) agrees, to the last millisecond.
+    for (const at of [Date.now() + DAY, expiresAt - 1]) {
+      n.lists = 0;
+      expect(await cleanupExpiredLogs(t.snapshot, 20, at, memo)).toEqual([]);
+      expect(n.lists).toBe(0);
+      expect(await cleanupExpiredLogs(t.snapshot, 20, at)).toEqual([]);
+      expect(n.lists).toBe(1);
+    }
+    // A shorter retention (another writer's ALTER TABLE) is not covered by the memo: it looks again.
+    n.lists = 0;
+    const shorter = new Proxy(t.snapshot, { get: (o, k) => (k === 'config' ? { ...o.config, logRetentionMs: DAY } : Reflect.get(o, k, o)) });
+    await cleanupExpiredLogs(shorter, 20, Date.now(), { hint: memo.hint });
+    expect(n.lists).toBe(1);
+    // At the memo's time the commits have expired: it lists and cleans behind checkpoint 10.
+    n.lists = 0;
+    const deleted = await cleanupExpiredLogs(t.snapshot, 20, expiresAt, memo);
+    expect(n.lists).toBe(1);
+    expect(deleted.sort()).toEqual(Array.from({ length: 10 }, (_, v) => `${String(v).padStart(20, '0')}.json`));
+    expect(await rowsOf(await DeltaTable.open(dir))).toHaveLength(21);
+    // A stream's writer (a checkpoint every 10 commits) lists the log once in 30 checkpoints while nothing can expire.
+    const w = await counted();
+    for (let v = 21; v < 321; v++) await w.t.append([row(v)]);
+    expect(w.n.lists).toBe(1);
   });
 
   it('runs from the CLI', async () => {

@@ -12,12 +12,28 @@ import { readCheckpointActions, referencedSidecars } from '../v2-checkpoint.js';
  * Spark does after it deleted checkpoints; if any remaining checkpoint cannot be read, no
  * sidecar is deleted. Returns the deleted file names (relative to `_delta_log/`).
  */
-export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: number, nowMs = Date.now()): Promise<string[]> {
+/**
+ * What a writer keeps between its cleanups: when a cleanup found nothing expired, the oldest
+ * commit it looked at (unexpired) cannot expire before `at` while the retention stays
+ * `retentionMs` (commits only ever come newer, and only expired ones go), so a cleanup before
+ * then would find nothing either. A long-lived stream checkpoints every 10 commits and its log
+ * holds 30 days of them (43,200 at one batch a minute): without this, each checkpoint listed them
+ * all (on an object store, a LIST of every key) to learn that nothing had expired yet.
+ */
+export interface CleanupHint {
+  retentionMs: number;
+  at: number;
+}
+
+export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: number, nowMs = Date.now(), memo?: { hint?: CleanupHint }): Promise<string[]> {
   const storage = snapshot.storage;
   const cfg = snapshot.config;
   if (!cfg.enableExpiredLogCleanup) return [];
   const day = 86_400_000;
   const cutoff = Math.floor((nowMs - cfg.logRetentionMs) / day) * day;
+  const hint = memo?.hint;
+  if (hint && hint.retentionMs === cfg.logRetentionMs && nowMs < hint.at) return [];
+  if (memo) memo.hint = undefined;
   const names = await storage.list(LOG_DIR);
   const files = names.flatMap((name) => {
     const f = parseLogFileName(name);
@@ -34,7 +50,11 @@ export async function cleanupExpiredLogs(snapshot: Snapshot, newestCheckpoint: n
   for (const c of candidates) {
     const st = await storage.stat(`${LOG_DIR}/${c.name}`);
     if (!st) continue;
-    if (st.modificationTime > cutoff) break;
+    if (st.modificationTime > cutoff) {
+      // The cutoff (a midnight) reaches this commit at the first midnight at or after it.
+      if (newestExpired < 0 && memo) memo.hint = { retentionMs: cfg.logRetentionMs, at: Math.ceil(st.modificationTime / day) * day + cfg.logRetentionMs };
+      break;
+    }
     newestExpired = c.f.version;
   }
   if (newestExpired < 0) return [];
