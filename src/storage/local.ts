@@ -180,6 +180,15 @@ export class LocalStorage implements Storage {
   }
 
   async listRecursive(dir: string): Promise<FileInfo[]> {
+    return this.walk(dir);
+  }
+
+  /**
+   * Files below `dir` in path order, those at or before `startAfter` left out before they are
+   * statted: a snapshot loaded from its last checkpoint lists the log from there, and the stat
+   * of every older commit (30 days of them in a stream's log) was most of a load's cost.
+   */
+  private async walk(dir: string, startAfter?: string): Promise<FileInfo[]> {
     const out: FileInfo[] = [];
     const walk = async (rel: string) => {
       let entries: import('node:fs').Dirent[];
@@ -192,7 +201,7 @@ export class LocalStorage implements Storage {
       for (const ent of entries) {
         const p = rel === '' ? ent.name : `${rel}/${ent.name}`;
         if (ent.isDirectory()) await walk(p);
-        else if (ent.isFile()) {
+        else if (ent.isFile() && (startAfter === undefined || p > startAfter)) {
           const s = await fs.stat(this.abs(p)).catch(() => undefined);
           if (s) out.push({ path: p, size: s.size, modificationTime: Math.floor(s.mtimeMs) });
         }
@@ -204,8 +213,7 @@ export class LocalStorage implements Storage {
 
   /** One page: a directory listing is already in memory locally; `startAfter` as for object stores. */
   async *listPages(dir: string, startAfter?: string): AsyncGenerator<FileInfo[]> {
-    const all = await this.listRecursive(dir);
-    yield startAfter === undefined ? all : all.filter((f) => f.path > startAfter);
+    yield await this.walk(dir, startAfter);
   }
 
   async delete(path: string): Promise<void> {

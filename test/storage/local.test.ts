@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, promises, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalStorage } from '../../src/storage/local.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -56,4 +56,30 @@ describe('LocalStorage.discard', () => {
     expect(readFileSync(path.join(root, 'p=x', 'streamed'), 'utf8')).toBe('s1s2');
   });
 
+});
+
+describe('LocalStorage.listPages', () => {
+  it('stats only the files after startAfter (a snapshot loaded from its checkpoint lists the log from there)', async () => {
+    const dir = tmp();
+    mkdirSync(path.join(dir, '_delta_log', '_sidecars'), { recursive: true });
+    const name = (v: number) => `${String(v).padStart(20, '0')}.json`;
+    for (let v = 0; v < 50; v++) writeFileSync(path.join(dir, '_delta_log', name(v)), `{"v":${v}}\n`);
+    writeFileSync(path.join(dir, '_delta_log', '_sidecars', 'a.parquet'), 'x');
+    const storage = new LocalStorage(dir);
+    const stat = vi.spyOn(promises, 'stat');
+    try {
+      const pages: string[] = [];
+      for await (const page of storage.listPages('_delta_log', `_delta_log/${name(40)}`)) pages.push(...page.map((f) => f.path));
+      expect(pages).toEqual([...Array.from({ length: 9 }, (_, i) => `_delta_log/${name(41 + i)}`), '_delta_log/_sidecars/a.parquet']);
+      expect(stat).toHaveBeenCalledTimes(10);
+      stat.mockClear();
+      // Without startAfter: every file, as listRecursive.
+      const all: string[] = [];
+      for await (const page of storage.listPages('_delta_log')) all.push(...page.map((f) => f.path));
+      expect(all).toEqual((await storage.listRecursive('_delta_log')).map((f) => f.path));
+      expect(all).toHaveLength(51);
+    } finally {
+      stat.mockRestore();
+    }
+  });
 });
