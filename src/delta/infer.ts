@@ -117,13 +117,15 @@ function unify(a: Seen | undefined, b: Seen | undefined, path: string): Seen | u
   // the coercion's to refuse) in another.
   if (a.type === b.type && !a.fields !== !b.fields) return a.fields ? a : b;
   if (a.fields && b.fields) {
-    const fields = new Map(a.fields);
+    // Every Seen is built for one row and then owned by the accumulator alone: merged in place
+    // (a copy per row was a Map of every column per row).
+    const fields = a.fields;
     for (const [k, f] of b.fields) {
       const g = fields.get(k);
       if (g && g.name !== f.name) throw new TributaryError('SCHEMA_MISMATCH', `row ${f.seen.row}, column "${prefix(path)}${f.name}": row ${g.seen.row} named it "${g.name}"; names that differ only in case are one Delta column: pass an input schema`, { row: f.seen.row });
       fields.set(k, g ? { name: g.name, seen: unify(g.seen, f.seen, `${prefix(path)}${g.name}`)! } : f);
     }
-    return { ...a, fields };
+    return a;
   }
   if (a.type.kind === 'array' && b.type.kind === 'array') return { ...a, inner: unify(a.inner, b.inner, `${path}.element`) };
   if (a.type.kind === 'map' && b.type.kind === 'map') return { ...a, inner: unify(a.inner, b.inner, `${path}.value`) };
@@ -143,15 +145,16 @@ function canonical(s: Seen, path: string): DataType {
   const t = s.type ?? primitive('string');
   if (s.fields) {
     const fields: StructField[] = [];
-    const known = t === STRUCT || t.kind !== 'struct' ? [] : t.fields;
+    const known = t.kind === 'struct' ? t.fields : [];
     // The table's fields first, in its order, keeping their nullability and metadata; then the
     // new ones, nullable (the table's rows have none of them), in the order they appeared.
     for (const f of known) {
       const found = s.fields.get(f.name.toLowerCase());
       fields.push(found ? { ...f, type: canonical(found.seen, `${prefix(path)}${f.name}`) } : f);
     }
+    const table = new Set(known.map((f) => f.name.toLowerCase()));
     for (const [k, { name, seen }] of s.fields) {
-      if (!known.some((f) => f.name.toLowerCase() === k)) fields.push(field(name, canonical(seen, `${prefix(path)}${name}`), true));
+      if (!table.has(k)) fields.push(field(name, canonical(seen, `${prefix(path)}${name}`), true));
     }
     if (fields.length === 0) throw new TributaryError('SCHEMA_MISMATCH', `row ${s.row}, column "${path}": only empty objects, so its fields cannot be inferred (Delta has no struct without fields); pass an input schema (--schema) with --merge-schema`, { row: s.row });
     return struct(fields);
