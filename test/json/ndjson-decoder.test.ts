@@ -123,6 +123,11 @@ describe('the NDJSON decoder', () => {
       bothRefuse('{"name":"a"}\n', 'row 0, column "id": null in a column that is NOT NULL [in.ndjson, line 1]');
       // A key that differs from a column only in case can never be added (Delta names are case-insensitive): mergeSchema is no help.
       bothRefuse('{"id":1,"Price":2}\n', 'row 0, column "Price": not a column of the table (columns: id, name, price, ts, amount); the table has "price" (names differing only in case are the same column in Delta; write it as "price") [in.ndjson, line 1]');
+      // The same for a field of a struct, at any depth (it said only "unknown field").
+      const nested = parseDdl('id BIGINT, s STRUCT<a: BIGINT, t: ARRAY<STRUCT<x: STRING>>>');
+      bothRefuse('{"id":1,"s":{"A":5}}\n', 'row 0, column "s.A": unknown field (struct fields: a, t); the struct has "a" (names differing only in case are the same field in Delta; write it as "a") [in.ndjson, line 1]', nested);
+      bothRefuse('{"id":1,"s":{"a":5,"t":[{"x":"1"},{"X":"2"}]}}\n', 'row 0, column "s.t[1].X": unknown field (struct fields: x); the struct has "x" (names differing only in case are the same field in Delta; write it as "x") [in.ndjson, line 1]', nested);
+      bothRefuse('{"id":1,"s":{"b":5}}\n', 'row 0, column "s.b": unknown field (struct fields: a, t) [in.ndjson, line 1]', nested);
     });
 
     it("a syntax error is its line's problem, whatever else the line holds", () => {
