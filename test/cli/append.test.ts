@@ -107,6 +107,34 @@ describe('tributary append / inspect / history / read', () => {
     expect(missing.stderr).toMatch(/TABLE_NOT_FOUND/);
   });
 
+  it('a file of several 1 MiB reads lands whole: lines cut between reads (one longer than a read) by the decoder and by --merge-schema\'s row reader', async () => {
+    // Files are read into two buffers in turn: a decoder that kept a view of a chunk past the next read would land the wrong bytes.
+    const dir = tmp();
+    const input = path.join(dir, 'big.ndjson');
+    const rows: { id: number; s: string; x: number }[] = [];
+    let bytes = 0;
+    for (let id = 0; bytes < 3.5 * 1024 * 1024; id++) {
+      // Lines of many lengths, so that reads end at every kind of place; line 1,000 is longer than a read.
+      const s = id === 1000 ? 'L'.repeat(1_200_000) : `${id.toString(36)}-${'abcdefghij'.repeat(id % 23)}`;
+      rows.push({ id, s, x: id / 7 });
+      bytes += JSON.stringify(rows[rows.length - 1]).length + 1;
+    }
+    writeFileSync(input, lines(rows));
+    const readBack = async (table: string) =>
+      (await cli(['read', table])).stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { id: number })
+        .sort((a, b) => a.id - b.id);
+    const a = await cli(['append', path.join(dir, 'decoded'), '--input', input, '--schema', 'id BIGINT, s STRING, x DOUBLE', '--decode-workers', '0']);
+    expect(a.stderr).toBe('');
+    expect(await readBack(path.join(dir, 'decoded'))).toEqual(rows);
+    await cli(['append', path.join(dir, 'merged'), '--input', '-', '--schema', 'id BIGINT'], { input: lines([]) });
+    const m = await cli(['append', path.join(dir, 'merged'), '--input', input, '--merge-schema']);
+    expect(m.stderr).toBe('');
+    expect(await readBack(path.join(dir, 'merged'))).toEqual(rows);
+  });
+
   it('adds a column with --merge-schema', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');
