@@ -1,13 +1,15 @@
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
 import { JsonNumber } from '../json/json-number.js';
-import { type DataType, field, primitive, type StructField, struct, type StructType } from '../schema/schema.js';
+import { type DataType, decimal, field, primitive, type StructField, struct, type StructType } from '../schema/schema.js';
 
 /**
  * The table's schema with what rows bring that it lacks, for mergeSchema without an explicit
  * input schema: new columns, and new fields inside the table's structs at any depth (also a
  * struct's inside an array or a map's values), typed by the rules of Spark's JSON inference:
- * integers are long, other numbers double (long and double in one column: double), text string,
+ * integers are long (beyond 64 bits DECIMAL(digits, 0), beyond 38 digits double), other numbers
+ * double (numbers of two of those types in one column: the wider, as Spark's compatibleType: long
+ * and a decimal DECIMAL(max(20, digits), 0), anything and double double), text string,
  * objects structs, arrays arrays; a column or field that is only ever null, and the elements of
  * arrays that are only ever empty, are string (Spark's canonical type for what it saw no value
  * of). Unlike Spark, new fields keep the order they first appear in (Spark sorts them by name),
@@ -72,9 +74,9 @@ function infer(v: unknown, known: DataType | undefined, path: string, row: numbe
   }
   if (typeof v === 'string') return { type: primitive('string'), row };
   if (typeof v === 'boolean') return { type: primitive('boolean'), row };
-  if (typeof v === 'bigint') return { type: primitive('long'), row };
+  if (typeof v === 'bigint') return { type: integral(v), row };
   if (typeof v === 'number') return { type: primitive(Number.isInteger(v) ? 'long' : 'double'), row };
-  if (v instanceof JsonNumber) return { type: primitive(/^-?\d+$/.test(v.text) ? 'long' : 'double'), row };
+  if (v instanceof JsonNumber) return { type: /^-?\d+$/.test(v.text) ? integral(BigInt(v.text)) : primitive('double'), row };
   if (v instanceof Date) return { type: primitive('timestamp'), row };
   if (v instanceof Uint8Array) return { type: primitive('binary'), row };
   if (Array.isArray(v)) return { type: ARRAY, row, inner: elements(v, undefined, `${path}.element`, row, names) };
@@ -105,6 +107,35 @@ function elements(items: readonly unknown[], known: DataType | undefined, path: 
   return seen;
 }
 
+const LONG_MIN = -(2n ** 63n);
+const LONG_MAX = 2n ** 63n - 1n;
+
+/**
+ * An integer's type as Spark's JSON inference gives it: long when it fits (Jackson's INT or
+ * LONG), else a decimal of its digits (BIG_INTEGER), else (over 38 digits) double.
+ */
+function integral(v: bigint): DataType {
+  if (v >= LONG_MIN && v <= LONG_MAX) return primitive('long');
+  const digits = (v < 0n ? -v : v).toString().length;
+  return digits <= 38 ? decimal(digits, 0) : primitive('double');
+}
+
+/** Long as Spark widens it against a decimal (DecimalType.forType(LongType)). */
+const LONG_AS_DECIMAL = { precision: 20, scale: 0 };
+
+/** Two numeric types as one, by Spark's JsonInferSchema.compatibleType; undefined when either is not numeric. */
+function widerNumber(a: DataType, b: DataType): DataType | undefined {
+  const asDecimal = (t: DataType) => (t.kind === 'decimal' ? t : t.kind === 'primitive' && t.name === 'long' ? LONG_AS_DECIMAL : undefined);
+  const isNumber = (t: DataType) => t.kind === 'decimal' || (t.kind === 'primitive' && (t.name === 'long' || t.name === 'double'));
+  if (!isNumber(a) || !isNumber(b)) return undefined;
+  const x = asDecimal(a);
+  const y = asDecimal(b);
+  if (!x || !y) return primitive('double');
+  const scale = Math.max(x.scale, y.scale);
+  const range = Math.max(x.precision - x.scale, y.precision - y.scale);
+  return range + scale > 38 ? primitive('double') : decimal(range + scale, scale);
+}
+
 const kindOf = (t: DataType | undefined) => (t === undefined ? 'null' : t.kind === 'primitive' ? t.name : t.kind === 'struct' ? 'object' : t.kind === 'array' ? 'array' : t.kind);
 
 /** Two rows' (or elements') findings at one position, as one. */
@@ -130,10 +161,9 @@ function unify(a: Seen | undefined, b: Seen | undefined, path: string): Seen | u
   if (a.type.kind === 'array' && b.type.kind === 'array') return { ...a, inner: unify(a.inner, b.inner, `${path}.element`) };
   if (a.type.kind === 'map' && b.type.kind === 'map') return { ...a, inner: unify(a.inner, b.inner, `${path}.value`) };
   if (a.type === b.type) return a;
-  if (a.type.kind === 'primitive' && b.type.kind === 'primitive') {
-    if (a.type.name === b.type.name) return a;
-    if ([a.type.name, b.type.name].every((n) => n === 'long' || n === 'double')) return { type: primitive('double'), row: a.row };
-  }
+  if (a.type.kind === 'primitive' && b.type.kind === 'primitive' && a.type.name === b.type.name) return a;
+  const wider = widerNumber(a.type, b.type);
+  if (wider) return { type: wider, row: a.row };
   throw new TributaryError('SCHEMA_MISMATCH', `column "${path}": row ${a.row} has ${article(kindOf(a.type))} but row ${b.row} ${article(kindOf(b.type))}; pass an input schema (--schema) to say its type`, { row: b.row });
 }
 

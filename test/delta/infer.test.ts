@@ -35,10 +35,26 @@ describe('inferSchema', () => {
     expect(infer([{ e: [] }, { e: [null] }], 'id BIGINT')).toBe(ddl('id BIGINT, e ARRAY<STRING>'));
     expect(infer([{ x: 1 }, { x: 2.5 }, { x: null }], 'id BIGINT')).toBe(ddl('id BIGINT, x DOUBLE'));
     expect(infer([{ x: [1, 2.5, null], y: { p: null } }, { y: { q: [[1]] } }], 'id BIGINT')).toBe(ddl('id BIGINT, x ARRAY<DOUBLE>, y STRUCT<p: STRING, q: ARRAY<ARRAY<BIGINT>>>'));
-    expect(infer([{ big: new JsonNumber('123456789012345678901') }, { f: new JsonNumber('1.00000000000000000001') }], 'id BIGINT')).toBe(ddl('id BIGINT, big BIGINT, f DOUBLE'));
+    expect(infer([{ big: new JsonNumber('123456789012345678901') }, { f: new JsonNumber('1.00000000000000000001') }], 'id BIGINT')).toBe(ddl('id BIGINT, big DECIMAL(21,0), f DOUBLE'));
     expect(infer([{ t: new Date(0), b: new Uint8Array([1]), ok: false, n: 5n }], 'id BIGINT')).toBe(ddl('id BIGINT, t TIMESTAMP, b BINARY, ok BOOLEAN, n BIGINT'));
     // New fields keep the order they first appear in, across rows.
     expect(infer([{ s: { b: 1 } }, { s: { a: 1, b: 2 } }], 'id BIGINT')).toBe(ddl('id BIGINT, s STRUCT<b: BIGINT, a: BIGINT>'));
+  });
+
+  it('types integers beyond 64 bits as Spark does: DECIMAL(digits, 0), widened with long to DECIMAL(20, 0) or more, with double to double', () => {
+    const n = (t: string) => new JsonNumber(t);
+    // Long's bounds exactly: the first integer past each is a decimal of its digits (Jackson's BIG_INTEGER).
+    expect(infer([{ a: n('9223372036854775807'), b: n('-9223372036854775808'), c: n('9223372036854775808'), d: n('-9223372036854775809') }], 'id BIGINT')).toBe(
+      ddl('id BIGINT, a BIGINT, b BIGINT, c DECIMAL(19,0), d DECIMAL(19,0)'),
+    );
+    expect(infer([{ x: 2n ** 64n, y: -(2n ** 63n) }], 'id BIGINT')).toBe(ddl('id BIGINT, x DECIMAL(20,0), y BIGINT'));
+    // 38 digits is the widest decimal; 39 is a double.
+    expect(infer([{ w: n('9'.repeat(38)), h: n('1' + '0'.repeat(38)) }], 'id BIGINT')).toBe(ddl('id BIGINT, w DECIMAL(38,0), h DOUBLE'));
+    // Across rows and elements: long with a 19-digit decimal is DECIMAL(20,0); two decimals the wider; any with double double.
+    expect(infer([{ x: n('9223372036854775808') }, { x: 1 }], 'id BIGINT')).toBe(ddl('id BIGINT, x DECIMAL(20,0)'));
+    expect(infer([{ x: [n('1' + '0'.repeat(25)), n('-9223372036854775809')] }], 'id BIGINT')).toBe(ddl('id BIGINT, x ARRAY<DECIMAL(26,0)>'));
+    expect(infer([{ x: n('1' + '0'.repeat(25)) }, { x: 0.5 }], 'id BIGINT')).toBe(ddl('id BIGINT, x DOUBLE'));
+    expect(() => infer([{ x: n('1' + '0'.repeat(25)) }, { x: 'a' }], 'id BIGINT')).toThrow(/^column "x": row 0 has a decimal but row 1 a string/);
   });
 
   it('leaves the table’s columns to the coercion: values of any kind in them are not its business', () => {

@@ -6,6 +6,7 @@ feature on) and so must we, leaving the table as it was; where it does (created 
 ours. Before, Tributary landed the column on a (1,2) table and delta-rs refused the table."""
 
 import datetime as dt
+import decimal
 import json
 from pathlib import Path
 
@@ -162,9 +163,11 @@ def test_merge_schema_without_a_schema_infers_nested_types_as_sparks_json_reader
     an append with mergeSchema. (New keys are in name order in these rows: Spark's inference sorts
     them, ours keeps their order.) Spark and delta-rs read ours as Spark's own."""
     old = {"id": 1, "items": [{"a": 1}], "s": {"a": 1}}
+    # Integers beyond 64 bits: DECIMAL(digits, 0) in Spark's inference, widened with long to
+    # DECIMAL(20, 0) or more, and with a double to double.
     new = [
-        {"e": [], "id": 2, "items": [{"a": 2, "b": True}], "n": None, "s": {"a": 2, "b": "x", "c": {"d": [1, 2.5]}}, "t": {"u": 1}},
-        {"id": 3, "s": {"a": 3, "b": None, "c": {"d": []}}, "t": {"u": 2, "w": "z"}},
+        {"big": 9223372036854775808, "e": [], "id": 2, "items": [{"a": 2, "b": True}], "mixed": 12345678901234567890123, "n": None, "s": {"a": 2, "b": "x", "c": {"d": [1, 2.5]}}, "t": {"u": 1}, "wide": [99999999999999999999999999999999999999]},
+        {"big": -5, "id": 3, "mixed": 1.5, "s": {"a": 3, "b": None, "c": {"d": []}}, "t": {"u": 2, "w": "z"}, "wide": [1]},
     ]
     v0 = "id BIGINT, items ARRAY<STRUCT<a: BIGINT>>, s STRUCT<a: BIGINT>"
     ours = scratch / "merge-infer-ours"
@@ -184,10 +187,11 @@ def test_merge_schema_without_a_schema_infers_nested_types_as_sparks_json_reader
 
     assert schema(ours) == schema(theirs) == (
         "struct<id:bigint,items:array<struct<a:bigint,b:boolean>>,s:struct<a:bigint,b:string,c:struct<d:array<double>>>,"
-        "e:array<string>,n:string,t:struct<u:bigint,w:string>>"
+        "big:decimal(20,0),e:array<string>,mixed:double,n:string,t:struct<u:bigint,w:string>,wide:array<decimal(38,0)>>"
     )
     assert rows(ours) == rows(theirs), "Spark reads ours as it reads its own"
-    assert rows(ours)[0] == {"id": 1, "items": [{"a": 1, "b": None}], "s": {"a": 1, "b": None, "c": None}, "e": None, "n": None, "t": None}
+    assert rows(ours)[0] == {"id": 1, "items": [{"a": 1, "b": None}], "s": {"a": 1, "b": None, "c": None}, "big": None, "e": None, "mixed": None, "n": None, "t": None, "wide": None}
+    assert rows(ours)[1]["big"] == decimal.Decimal("9223372036854775808") and rows(ours)[1]["wide"] == [decimal.Decimal("99999999999999999999999999999999999999")]
 
     def deltars_rows(path):
         return sorted(deltars_table(path).to_pylist(), key=lambda r: r["id"])
