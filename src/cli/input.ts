@@ -3,7 +3,8 @@ import { open } from 'node:fs/promises';
 import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
-import { invalidUtf8Error, isBlankLine, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
+import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
+import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from '../json/ndjson-decoder.js';
 import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
@@ -24,6 +25,8 @@ export interface NdjsonInput {
 }
 
 export interface NdjsonOptions {
+  /** How the reader's lines are numbered in the input (a JSON array's elements); default its own lines. */
+  numbering?: LineNumbering;
   /** Invalid UTF-8: refuse the input naming the line (default), or store U+FFFD for the bad bytes. */
   invalidUtf8?: 'error' | 'replace';
   /** Called after each chunk read: the bytes read so far and the rows parsed from them. */
@@ -98,6 +101,10 @@ export class NdjsonRowReader {
     return { rows: this.rows, lines: this.lines, name: this.name, error: this.error };
   }
 
+  private inputLine(): number {
+    return this.opts.numbering ? this.opts.numbering.input(this.lineNo) : this.lineNo;
+  }
+
   private take(buf: Buffer, start: number, end: number): void {
     this.lineNo++;
     let e = end;
@@ -105,14 +112,14 @@ export class NdjsonRowReader {
     if (e - start === 0) return;
     if (this.opts.invalidUtf8 !== 'replace' && !isValidUtf8(buf, start, e)) {
       const at = firstInvalidUtf8(buf, start, e);
-      this.error = invalidUtf8Error(this.name, this.lineNo, buf[start + at], at);
+      this.error = invalidUtf8Error(this.name, this.inputLine(), buf[start + at], at, this.opts.numbering?.record);
       return;
     }
     const text = buf.toString('utf8', start, e);
     if (isBlankLine(text)) return;
     try {
-      this.rows.push(parseNdjsonLine(text, this.name, this.lineNo));
-      this.lines.push(this.lineNo);
+      this.rows.push(parseNdjsonLine(text, this.name, this.inputLine(), this.opts.numbering?.record));
+      this.lines.push(this.inputLine());
     } catch (err) {
       if (!(err instanceof TributaryError)) throw err;
       this.error = err;
@@ -175,23 +182,79 @@ async function* readChunks(name: string, stream: AsyncIterable<Buffer>): AsyncGe
   }
 }
 
-/** Feeds a stream's chunks to `sink` until it says stop. */
-async function pump(name: string, stream: AsyncIterable<Buffer>, sink: (chunk: Buffer) => boolean): Promise<void> {
-  for await (const chunk of readChunks(name, stream)) if (!sink(chunk)) break;
+/**
+ * The input as NDJSON: as it is, or, when its first byte (after a byte order mark and
+ * whitespace) opens an array, that JSON document's elements one per line (json-array.ts). The
+ * choice is known once the first chunk is out (`array`); it also numbers the lines for messages.
+ */
+class InputDocument implements LineNumbering {
+  array: JsonArrayLines | undefined;
+  constructor(private readonly name: string) {}
+
+  get record(): LineNumbering['record'] {
+    return this.array ? this.array.record : 'line';
+  }
+
+  input(n: number): number {
+    return this.array ? this.array.input(n) : n;
+  }
+
+  /** The array's syntax error, after the elements before it have been read. */
+  get error(): TributaryError | undefined {
+    return this.array?.error;
+  }
+
+  async *lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    // Bytes read before the first significant one (a copy: reads may reuse their buffer).
+    let head: Buffer | undefined;
+    let decided = false;
+    for await (const chunk of chunks) {
+      if (decided) {
+        yield this.array ? this.array.push(chunk) : chunk;
+        if (this.array?.error) return;
+        continue;
+      }
+      head = head ? Buffer.concat([head, chunk]) : chunk;
+      const at = firstSignificant(head);
+      if (at < 0) {
+        head = Buffer.from(head);
+        continue;
+      }
+      decided = true;
+      if (head[at] !== 0x5b) {
+        yield head;
+        continue;
+      }
+      this.array = new JsonArrayLines(this.name);
+      yield this.array.push(head);
+      if (this.array.error) return;
+    }
+    if (!decided && head) yield head;
+    if (this.array) yield this.array.end();
+  }
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as rows: see NdjsonRowReader. */
 export async function readNdjson(source: string, opts: NdjsonOptions = {}): Promise<NdjsonInput> {
   const { name, stream } = openInput(source, true);
-  const reader = new NdjsonRowReader(name, opts);
+  const doc = new InputDocument(name);
+  const reader = new NdjsonRowReader(name, { ...opts, numbering: doc });
   let bytesRead = 0;
-  await pump(name, stream, (chunk) => {
-    reader.push(chunk);
-    bytesRead += chunk.length;
+  async function* counted(): AsyncGenerator<Buffer> {
+    for await (const chunk of readChunks(name, stream)) {
+      bytesRead += chunk.length;
+      yield chunk;
+    }
+  }
+  for await (const lines of doc.lines(counted())) {
+    reader.push(lines);
     opts.onProgress?.(bytesRead, reader.rowCount);
-    return !reader.stopped;
-  });
-  return reader.end();
+    if (reader.stopped) break;
+  }
+  const input = reader.end();
+  // The array's own syntax error comes after every element before it (which are checked first).
+  if (!input.error && doc.error) input.error = doc.error;
+  return input;
 }
 
 /**
@@ -229,40 +292,49 @@ export interface NdjsonBatches {
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
 export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number } = {}): NdjsonBatches {
+  const threads = opts.decodeWorkers ?? 0;
   // The parallel decoder hands chunks to its threads as they are: only the decoder on this thread reads into reused buffers.
-  const { name, stream } = openInput(source, !(opts.decodeWorkers && opts.decodeWorkers > 0));
+  const { name, stream } = openInput(source, threads === 0);
   let bytesRead = 0;
+  let decoder: { readonly rows: number; lineOf(row: number): number | undefined } | undefined;
+  const rows = () => decoder?.rows ?? 0;
   // The input's chunks, with progress after each is decoded.
-  async function* chunks(rows: () => number): AsyncGenerator<Buffer> {
+  async function* chunks(): AsyncGenerator<Buffer> {
     for await (const chunk of readChunks(name, stream)) {
       bytesRead += chunk.length;
       yield chunk;
       opts.onProgress?.(bytesRead, rows());
     }
   }
-  if (opts.decodeWorkers && opts.decodeWorkers > 0) {
-    // Ranges of the input decoded on threads (parallel-decoder.ts), the batches in input order.
-    const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads: opts.decodeWorkers, alsoHere: true });
-    return {
-      batches: parallel.decode(chunks(() => parallel.rows)),
-      get rows() {
-        return parallel.rows;
-      },
-      lineOf: (r) => parallel.lineOf(r),
-      name,
-    };
-  }
-  const decoder = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8 });
+  const doc = new InputDocument(name);
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
-    for await (const chunk of chunks(() => decoder.rows)) yield* decoder.push(chunk);
-    yield* decoder.end();
+    const lines = doc.lines(chunks());
+    const first = await lines.next();
+    const all = (async function* () {
+      if (!first.done) yield first.value;
+      yield* lines;
+    })();
+    if (threads > 0 && !doc.array) {
+      // Ranges of the input decoded on threads (parallel-decoder.ts), the batches in input order.
+      const parallel = new ParallelNdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, threads, alsoHere: true });
+      decoder = parallel;
+      yield* parallel.decode(all);
+      return;
+    }
+    // A JSON array's elements come one per line from a single stream: decoded here.
+    const single = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, numbering: doc });
+    decoder = single;
+    for await (const chunk of all) yield* single.push(chunk);
+    yield* single.end();
+    // The array's own syntax error comes after every element before it (which are checked first).
+    if (doc.error) throw doc.error;
   }
   return {
     batches: batches(),
     get rows() {
-      return decoder.rows;
+      return rows();
     },
-    lineOf: (r) => decoder.lineOf(r),
+    lineOf: (r) => decoder?.lineOf(r),
     name,
   };
 }

@@ -9,7 +9,7 @@ import type { DataType, StructType } from '../schema/schema.js';
 import { isoDateDays, isoMinute, isoTail, isoTimestampMicros, nearestDouble, POW10 } from './byte-scalars.js';
 import { JsonSyntaxError, MAX_DEPTH, parseJsonExact } from './exact-parse.js';
 import { isCanonicalNumber, JsonNumber } from './json-number.js';
-import { invalidUtf8Error, parseNdjsonLine, withInputLine } from './ndjson.js';
+import { invalidUtf8Error, type LineNumbering, parseNdjsonLine, withInputLine } from './ndjson.js';
 import { bomLength, firstInvalidUtf8 } from './utf8.js';
 
 /** Rows per record batch: the size the table's writer builds and encodes at a time. */
@@ -38,6 +38,8 @@ export interface NdjsonDecoderOptions {
    * line (see json-records.ts), where the row is what the user can find.
    */
   inputLines?: boolean;
+  /** How its lines are numbered in the input (a JSON array's elements: json-array.ts); default its own lines. */
+  numbering?: LineNumbering;
 }
 
 // How a column's value is read from bytes. Anything a fast path does not take goes to the
@@ -191,6 +193,7 @@ export class NdjsonDecoder {
   private bomPending: boolean;
   private failed: unknown;
   private readonly inputLines: boolean;
+  private readonly numbering: LineNumbering | undefined;
   private out: arrow.RecordBatch[] = [];
   /** Rows from which `line - row` changes (blank lines): lineOf() without an entry per row. */
   private readonly breakRows: number[] = [];
@@ -222,6 +225,7 @@ export class NdjsonDecoder {
     this.lineNo = (opts.firstLine ?? 1) - 1;
     this.bomPending = opts.atStart ?? true;
     this.inputLines = opts.inputLines ?? true;
+    this.numbering = opts.numbering;
     if (!Number.isSafeInteger(this.chunkRows) || this.chunkRows < 1) throw new TributaryError('INVALID_ARGUMENT', `chunkRows must be a whole number of at least 1, got ${this.chunkRows}`);
     const fields = opts.schema.fields;
     this.ncols = fields.length;
@@ -256,7 +260,12 @@ export class NdjsonDecoder {
     return { rows: this.breakRows, deltas: this.breakDelta };
   }
 
-  /** The 1-based input line of a decoded row. */
+  /** The input line of the decoder's line `n`. */
+  private inputLine(n: number): number {
+    return this.numbering ? this.numbering.input(n) : n;
+  }
+
+  /** The 1-based input line of a decoded row (its own line: see `numbering` for a JSON array's). */
   lineOf(row: number): number | undefined {
     if (!(row >= this.firstRow && row < this.rowCount)) return undefined;
     const br = this.breakRows;
@@ -267,7 +276,7 @@ export class NdjsonDecoder {
       if (br[mid] <= row) lo = mid;
       else hi = mid - 1;
     }
-    return row + this.breakDelta[lo];
+    return this.inputLine(row + this.breakDelta[lo]);
   }
 
   /**
@@ -408,7 +417,7 @@ export class NdjsonDecoder {
     if (e > ls && b[e - 1] === 0x0d) e--;
     if (!this.replaceInvalidUtf8) {
       const at = firstInvalidUtf8(b, ls, e);
-      throw this.fail(invalidUtf8Error(this.name, this.lineNo + 1, b[ls + at], at));
+      throw this.fail(invalidUtf8Error(this.name, this.inputLine(this.lineNo + 1), b[ls + at], at, this.numbering?.record));
     }
     const fixed = Buffer.from(`${b.toString('utf8', ls, e)}\n`, 'utf8');
     this.lines(fixed, 0, fixed.length);
@@ -442,16 +451,16 @@ export class NdjsonDecoder {
     const text = b.toString('utf8', ls, e);
     let problem: TributaryError | undefined;
     try {
-      problem = rowProblem(parseNdjsonLine(text, this.name, this.lineNo), this.rowCount, this.schema);
+      problem = rowProblem(parseNdjsonLine(text, this.name, this.inputLine(this.lineNo), this.numbering?.record), this.rowCount, this.schema);
     } catch (e) {
       if (!(e instanceof TributaryError)) throw e;
       return e; // not JSON, or not an object
     }
-    if (problem) return typeof problem.details.row === 'number' && this.inputLines ? withInputLine(problem, this.name, this.lineNo) : problem;
+    if (problem) return typeof problem.details.row === 'number' && this.inputLines ? withInputLine(problem, this.name, this.inputLine(this.lineNo)) : problem;
     return new TributaryError(
       'INTERNAL',
-      `${this.name}, line ${this.lineNo}: the NDJSON decoder refused a line that the reference reader accepts (${err === MALFORMED ? 'malformed' : String(err)}); please report this`,
-      { line: this.lineNo },
+      `${this.name}, line ${this.inputLine(this.lineNo)}: the NDJSON decoder refused a line that the reference reader accepts (${err === MALFORMED ? 'malformed' : String(err)}); please report this`,
+      { line: this.inputLine(this.lineNo) },
       { cause: err },
     );
   }

@@ -7,11 +7,22 @@ import { JsonSyntaxError, parseJsonExact } from './exact-parse.js';
  * fails with the same message whichever of them read it.
  */
 
-/** The error for a line that is not valid UTF-8: `at` is the offset of the first bad byte in the line. */
-export function invalidUtf8Error(name: string, line: number, byte: number, at: number): TributaryError {
+/**
+ * What a reader's lines are in the input, for messages: NDJSON's own lines, or the elements of a
+ * JSON array document each written as a line (json-array.ts), named by the line they start on.
+ */
+export interface LineNumbering {
+  /** What one of the reader's lines is. */
+  readonly record: 'line' | 'array element';
+  /** The input line the reader's line `n` (1-based) is, or starts on. */
+  input(n: number): number;
+}
+
+/** The error for a line that is not valid UTF-8: `at` is the offset of the first bad byte in the line (the element, in a JSON array). */
+export function invalidUtf8Error(name: string, line: number, byte: number, at: number, record: LineNumbering['record'] = 'line'): TributaryError {
   return new TributaryError(
     'INPUT_PARSE',
-    `${name}, line ${line}: not valid UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at byte ${at + 1} of the line); fix the input or pass --invalid-utf8 replace to store U+FFFD instead`,
+    `${name}, line ${line}: not valid UTF-8 (byte 0x${byte.toString(16).toUpperCase().padStart(2, '0')} at byte ${at + 1} of the ${record === 'line' ? 'line' : 'array element that starts there'}); fix the input or pass --invalid-utf8 replace to store U+FFFD instead`,
     { line },
   );
 }
@@ -29,7 +40,7 @@ export function isBlankLine(s: string): boolean {
  * The text of a non-blank line (its CR already removed) as a row: the exact parser's object, or
  * an INPUT_PARSE error naming the line (not JSON, or not an object).
  */
-export function parseNdjsonLine(text: string, name: string, line: number): Record<string, unknown> {
+export function parseNdjsonLine(text: string, name: string, line: number, record: LineNumbering['record'] = 'line'): Record<string, unknown> {
   let v: unknown;
   try {
     v = parseJsonExact(text);
@@ -38,7 +49,7 @@ export function parseNdjsonLine(text: string, name: string, line: number): Recor
     throw new TributaryError('INPUT_PARSE', `${name}, line ${line}: not valid JSON (${err.message}${excerpt(text, err.position)})`, { line });
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new TributaryError('INPUT_PARSE', `${name}, line ${line}: expected a JSON object per line`, { line });
+    throw new TributaryError('INPUT_PARSE', `${name}, line ${line}: expected a JSON object per ${record}`, { line });
   }
   return v as Record<string, unknown>;
 }

@@ -135,6 +135,50 @@ describe('tributary append / inspect / history / read', () => {
     expect(await readBack(path.join(dir, 'merged'))).toEqual(rows);
   });
 
+  it('takes a JSON document that is one array of objects (pretty-printed or on one line) as it takes NDJSON; errors name the line an element starts on', async () => {
+    const dir = tmp();
+    const rows = [
+      { coin: 'bitcoin', price: 96123.45678901234, big: '9007199254740993', note: 'a, b ] } [ { " \n' },
+      { coin: 'eth', price: 1.5, big: '-1', note: null },
+    ];
+    const pretty = path.join(dir, 'pretty.json');
+    writeFileSync(pretty, `[\n${rows.map((r) => JSON.stringify({ ...r, big: 0 }, null, 2).replace('"big": 0', `"big": ${r.big}`)).join(',\n')}\n]\n`);
+    const oneLine = path.join(dir, 'line.json');
+    writeFileSync(oneLine, `\ufeff${JSON.stringify(rows).replace(/"big":"(-?\d+)"/g, '"big":$1')}`);
+    const ddl = 'coin STRING, price DOUBLE, big BIGINT, note STRING';
+    const expected = rows.map((r) => JSON.stringify({ ...r, big: 0 }).replace('"big":0', `"big":${r.big}`));
+    for (const [file, extra] of [[pretty, []], [oneLine, []], [pretty, ['--decode-workers', '1']]] as const) {
+      const table = path.join(dir, `t-${path.basename(file)}-${extra.length}`);
+      const r = await cli(['append', table, '--input', file, '--schema', ddl, ...extra]);
+      expect(r.stderr).toBe('');
+      expect((await cli(['read', table])).stdout.trim().split('\n')).toEqual(expected);
+    }
+    // --merge-schema reads rows (the row reader): the same document, a new column.
+    const merged = path.join(dir, 'merged');
+    await cli(['append', merged, '--input', '-', '--schema', 'coin STRING'], { input: lines([]) });
+    expect((await cli(['append', merged, '--input', pretty, '--merge-schema'])).stderr).toBe('');
+    expect(JSON.parse((await cli(['inspect', merged, '--json'])).stdout).schemaDdl).toBe('coin STRING, price DOUBLE, big BIGINT, note STRING');
+
+    // A bad value names the line its element starts on; it comes before the array's own error further on.
+    const table = path.join(dir, 't-' + path.basename(pretty) + '-0');
+    const bad = path.join(dir, 'bad.json');
+    writeFileSync(bad, '[\n  {"coin": "a"},\n\n  {"coin": "b",\n   "price": "cheap"},\n  {"coin": "c"}\n]\n[]\n');
+    for (const extra of [[], ['--merge-schema']]) {
+      const r = await cli(['append', table, '--input', bad, ...extra]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tributary: error [ROW_INVALID]: row 1, column "price": value "cheap" is not a number (column type double) [${bad}, line 4]\n`);
+    }
+    writeFileSync(bad, '[\n  {"coin": "a"},\n  {"coin": "b"},\n]\n');
+    for (const extra of [[], ['--merge-schema']]) {
+      const r = await cli(['append', table, '--input', bad, ...extra]);
+      expect(r.stderr).toBe(`tributary: error [INPUT_PARSE]: ${bad}, line 4: not valid JSON (a "]" right after a "," (a trailing comma))\n`);
+    }
+    writeFileSync(bad, '[{"coin": "a"}, 5]');
+    expect((await cli(['append', table, '--input', bad])).stderr).toBe(`tributary: error [INPUT_PARSE]: ${bad}, line 1: expected a JSON object per array element\n`);
+    // The table as it was: one version, the two rows.
+    expect(JSON.parse((await cli(['inspect', table, '--json'])).stdout)).toMatchObject({ version: 0, numRecords: 2 });
+  });
+
   it('adds a column with --merge-schema', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');
