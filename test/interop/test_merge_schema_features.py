@@ -197,3 +197,39 @@ def test_merge_schema_without_a_schema_infers_nested_types_as_sparks_json_reader
         return sorted(deltars_table(path).to_pylist(), key=lambda r: r["id"])
 
     assert deltars_rows(ours) == deltars_rows(theirs), "delta-rs reads ours as it reads Spark's"
+
+
+def test_a_json_array_document_lands_as_sparks_multiline_json_reader_reads_it(spark, scratch):
+    """`--input page.json` holding one JSON array of objects (pretty-printed, as an API's answer
+    saved by curl), with --schema and with --merge-schema inferring new nested columns: the rows
+    are the ones spark.read.option("multiLine", True).json reads from the same file (written to a
+    Delta twin), read back by Spark and by delta-rs."""
+    rows = [
+        {"id": 1, "coin": "bitcoin", "price": 96123.45678901234, "amt": 12345678.91, "tags": ["a", "b, ]"], "s": {"x": "q\"uo\nte", "y": 1}},
+        {"id": 2, "coin": "éth ✓", "price": -0.0, "amt": 0.5, "tags": [], "s": {"x": None, "y": None}},
+        {"id": 3, "coin": None, "price": 1e-7, "amt": None, "tags": None, "s": None},
+    ]
+    f = scratch / "page.json"
+    f.write_text(json.dumps(rows, indent=2, ensure_ascii=False), encoding="utf-8")
+    ddl = "id BIGINT, coin STRING, price DOUBLE, amt DECIMAL(20,2), tags ARRAY<STRING>, s STRUCT<x: STRING, y: BIGINT>"
+    ours = scratch / "array-ours"
+    theirs = scratch / "array-spark"
+    tributary("append", ours, "--input", str(f), "--schema", ddl)
+    spark.read.schema(ddl).option("multiLine", True).json(str(f)).write.format("delta").save(str(theirs))
+
+    def rows_of(path):
+        df = spark.read.format("delta").load(str(path))
+        return df.schema.simpleString(), sorted((r.asDict(recursive=True) for r in df.collect()), key=lambda r: r["id"])
+
+    assert rows_of(ours) == rows_of(theirs)
+    assert rows_of(ours)[1][0]["s"] == {"x": "q\"uo\nte", "y": 1}
+    assert sorted(deltars_table(ours).to_pylist(), key=lambda r: r["id"]) == sorted(deltars_table(theirs).to_pylist(), key=lambda r: r["id"])
+
+    # --merge-schema without --schema: new columns inferred from the document, as Spark's inference does.
+    more = [{"id": 4, "extra": {"k": 1, "l": [1.5]}}, {"id": 5, "extra": {"k": 2, "l": []}}]
+    g = scratch / "more.json"
+    g.write_text(json.dumps(more, indent=4), encoding="utf-8")
+    tributary("append", ours, "--input", str(g), "--merge-schema")
+    spark.read.option("multiLine", True).json(str(g)).write.format("delta").mode("append").option("mergeSchema", "true").save(str(theirs))
+    assert rows_of(ours) == rows_of(theirs)
+    assert rows_of(ours)[0].endswith("extra:struct<k:bigint,l:array<double>>>")
