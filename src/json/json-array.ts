@@ -118,7 +118,7 @@ export class JsonArrayLines implements LineNumbering {
       if (this.state === BEFORE && c === 0x5b) this.state = FIRST;
       else if (this.state === AFTER && c === 0x2c) this.state = NEXT;
       else if ((this.state === AFTER || this.state === FIRST) && c === 0x5d) this.state = END;
-      else if (this.state === FIRST || (this.state === NEXT && c !== 0x5d)) {
+      else if ((this.state === FIRST || this.state === NEXT) && c !== 0x5d && c !== 0x2c) {
         this.start();
         i--; // the element's first byte, read again inside it
         this.offset--;
@@ -164,7 +164,9 @@ export class JsonArrayLines implements LineNumbering {
     const what =
       this.state === NEXT && c === 0x5d
         ? 'a "]" right after a "," (a trailing comma)'
-        : this.state === END
+        : (this.state === FIRST || this.state === NEXT) && c === 0x2c
+          ? 'a "," where an array element should be (an empty element)'
+          : this.state === END
           ? `${found} after the array's closing "]" (the input must be one array)`
           : this.state === BEFORE
             ? `${found} where the array's "[" should be`

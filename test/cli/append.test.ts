@@ -173,6 +173,8 @@ describe('tributary append / inspect / history / read', () => {
       const r = await cli(['append', table, '--input', bad, ...extra]);
       expect(r.stderr).toBe(`tributary: error [INPUT_PARSE]: ${bad}, line 4: not valid JSON (a "]" right after a "," (a trailing comma))\n`);
     }
+    writeFileSync(bad, '[{"coin": "a"},\n,{"coin": "b"}]');
+    expect((await cli(['append', table, '--input', bad])).stderr).toBe(`tributary: error [INPUT_PARSE]: ${bad}, line 2: not valid JSON (a "," where an array element should be (an empty element))\n`);
     writeFileSync(bad, '[{"coin": "a"}, 5]');
     expect((await cli(['append', table, '--input', bad])).stderr).toBe(`tributary: error [INPUT_PARSE]: ${bad}, line 1: expected a JSON object per array element\n`);
     // The table as it was: one version, the two rows.

@@ -47,6 +47,10 @@ describe('JsonArrayLines', () => {
     expect(refused('[{"a":1},\n{"a":2}')).toEqual(['in.json, line 2: not valid JSON (the input ends inside its array: 2 element(s) read, then no "]")', ['{"a":1}', '{"a":2}']]);
     // An element cut short is given to the reader as a line, which refuses it first (an earlier line).
     expect(refused('[{"a":1},\n{"a":')).toEqual(['in.json, line 2: not valid JSON (the input ends inside its array: 2 element(s) read, then no "]")', ['{"a":1}', '{"a":']]);
+    // An empty element (two commas, or one first) is no value: refused, not skipped (it was read as a blank line).
+    expect(refused('[{"a":1},\n,{"a":2}]')).toEqual(['in.json, line 2: not valid JSON (a "," where an array element should be (an empty element))', ['{"a":1}']]);
+    expect(refused('[ ,{"a":1}]')).toEqual(['in.json, line 1: not valid JSON (a "," where an array element should be (an empty element))', []]);
+    expect(refused('[,]')).toEqual(['in.json, line 1: not valid JSON (a "," where an array element should be (an empty element))', []]);
     expect(refused('[1}')).toEqual(['in.json, line 1: not valid JSON ("}" after array element 0 where a "," or "]" should be)', ['1']]);
   });
 
