@@ -63,6 +63,17 @@ export function isTributaryError(e: unknown, code?: ErrorCode): e is TributaryEr
 }
 
 /** Renders a value for an error message: short, unambiguous, never a multi-kilobyte dump. */
+/**
+ * For a key that is not among `names` but differs from one of them only in case: that name and
+ * how to write it (Delta names are case-insensitive, so such a key can never be added on its own).
+ * `holder` says whose names they are: the table's columns or a struct's fields.
+ */
+export function caseHint(key: string, names: readonly string[], holder: 'table' | 'struct'): string | undefined {
+  const lower = key.toLowerCase();
+  const same = names.find((n) => n.toLowerCase() === lower);
+  return same === undefined ? undefined : `the ${holder} has "${same}" (names differing only in case are the same ${holder === 'table' ? 'column' : 'field'} in Delta; write it as "${same}")`;
+}
+
 export function showValue(value: unknown): string {
   let s: string;
   // A bigint as the number it is (users read these messages; `128n` is JavaScript's spelling).

@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import { showValue, TributaryError } from '../errors.js';
+import { caseHint, showValue, TributaryError } from '../errors.js';
 import { inheritedName, ownField } from './own-fields.js';
 import type { DataType, StructType } from '../schema/schema.js';
 import {
@@ -723,12 +723,8 @@ export class StructBuilder extends ColumnBuilder {
     const obj = value as Record<string, unknown>;
     for (const k of Object.keys(obj)) {
       if (!this.byName.has(k)) {
-        // As for top-level columns (record-batch.ts): Delta field names are case-insensitive, so
-        // such a key can never be added as a field of its own; it is a misspelling of the field.
-        const lower = k.toLowerCase();
-        const same = this.names.find((n) => n.toLowerCase() === lower);
-        const hint = same !== undefined ? `; the struct has "${same}" (names differing only in case are the same field in Delta; write it as "${same}")` : '';
-        throw new TributaryError('ROW_INVALID', `row ${row}, column "${this.where()}.${k}": unknown field (struct fields: ${this.names.join(', ')})${hint}`, {
+        const hint = caseHint(k, this.names, 'struct');
+        throw new TributaryError('ROW_INVALID', `row ${row}, column "${this.where()}.${k}": unknown field (struct fields: ${this.names.join(', ')})${hint ? `; ${hint}` : ''}`, {
           row,
           column: `${this.where()}.${k}`,
         });

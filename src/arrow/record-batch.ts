@@ -1,5 +1,5 @@
 import * as arrow from 'apache-arrow';
-import { showValue, TributaryError } from '../errors.js';
+import { caseHint, showValue, TributaryError } from '../errors.js';
 import type { StructType } from '../schema/schema.js';
 import type { Allocator } from './arena.js';
 import { type ColumnBuilder, makeColumnBuilder } from './builders.js';
@@ -46,9 +46,7 @@ export function rowShapeProblem(row: unknown, index: number, names: readonly str
   for (const k in row) {
     if (k !== names[i] && !names.includes(k)) {
       // Delta names are case-insensitive: such a key can never be added, and is a typo of the column.
-      const lower = k.toLowerCase();
-      const same = names.find((n) => n.toLowerCase() === lower);
-      const hint = same !== undefined ? `the table has "${same}" (names differing only in case are the same column in Delta; write it as "${same}")` : 'use mergeSchema to add columns';
+      const hint = caseHint(k, names, 'table') ?? 'use mergeSchema to add columns';
       return new TributaryError('ROW_INVALID', `row ${index}, column "${k}": not a column of the table (columns: ${names.join(', ')}); ${hint}`, {
         row: index,
         column: k,

@@ -189,6 +189,7 @@ async function* readChunks(name: string, stream: AsyncIterable<Buffer>): AsyncGe
  */
 class InputDocument implements LineNumbering {
   array: JsonArrayLines | undefined;
+  private decided = false;
   constructor(private readonly name: string) {}
 
   get record(): LineNumbering['record'] {
@@ -207,30 +208,34 @@ class InputDocument implements LineNumbering {
   async *lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     // Bytes read before the first significant one (a copy: reads may reuse their buffer).
     let head: Buffer | undefined;
-    let decided = false;
-    for await (const chunk of chunks) {
-      if (decided) {
-        yield this.array ? this.array.push(chunk) : chunk;
-        if (this.array?.error) return;
-        continue;
+    for await (let chunk of chunks) {
+      if (!this.decided) {
+        head = head ? Buffer.concat([head, chunk]) : chunk;
+        const at = firstSignificant(head);
+        if (at < 0) {
+          head = Buffer.from(head);
+          continue;
+        }
+        this.decided = true;
+        if (head[at] === 0x5b) this.array = new JsonArrayLines(this.name);
+        chunk = head;
+        head = undefined;
       }
-      head = head ? Buffer.concat([head, chunk]) : chunk;
-      const at = firstSignificant(head);
-      if (at < 0) {
-        head = Buffer.from(head);
-        continue;
-      }
-      decided = true;
-      if (head[at] !== 0x5b) {
-        yield head;
-        continue;
-      }
-      this.array = new JsonArrayLines(this.name);
-      yield this.array.push(head);
-      if (this.array.error) return;
+      yield this.array ? this.array.push(chunk) : chunk;
+      if (this.array?.error) return;
     }
-    if (!decided && head) yield head;
+    if (head) yield head;
     if (this.array) yield this.array.end();
+  }
+}
+
+/** The stream's chunks (readChunks), with the bytes read so far and `rows()` reported after each is consumed. */
+async function* withProgress(name: string, stream: AsyncIterable<Buffer>, rows: () => number, onProgress: NdjsonOptions['onProgress']): AsyncGenerator<Buffer> {
+  let bytesRead = 0;
+  for await (const chunk of readChunks(name, stream)) {
+    bytesRead += chunk.length;
+    yield chunk;
+    onProgress?.(bytesRead, rows());
   }
 }
 
@@ -239,16 +244,8 @@ export async function readNdjson(source: string, opts: NdjsonOptions = {}): Prom
   const { name, stream } = openInput(source, true);
   const doc = new InputDocument(name);
   const reader = new NdjsonRowReader(name, { ...opts, numbering: doc });
-  let bytesRead = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of readChunks(name, stream)) {
-      bytesRead += chunk.length;
-      yield chunk;
-    }
-  }
-  for await (const lines of doc.lines(counted())) {
+  for await (const lines of doc.lines(withProgress(name, stream, () => reader.rowCount, opts.onProgress))) {
     reader.push(lines);
-    opts.onProgress?.(bytesRead, reader.rowCount);
     if (reader.stopped) break;
   }
   const input = reader.end();
@@ -295,20 +292,11 @@ export function streamNdjson(source: string, schema: StructType, opts: NdjsonOpt
   const threads = opts.decodeWorkers ?? 0;
   // The parallel decoder hands chunks to its threads as they are: only the decoder on this thread reads into reused buffers.
   const { name, stream } = openInput(source, threads === 0);
-  let bytesRead = 0;
   let decoder: { readonly rows: number; lineOf(row: number): number | undefined } | undefined;
   const rows = () => decoder?.rows ?? 0;
-  // The input's chunks, with progress after each is decoded.
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for await (const chunk of readChunks(name, stream)) {
-      bytesRead += chunk.length;
-      yield chunk;
-      opts.onProgress?.(bytesRead, rows());
-    }
-  }
   const doc = new InputDocument(name);
   async function* batches(): AsyncGenerator<arrow.RecordBatch> {
-    const lines = doc.lines(chunks());
+    const lines = doc.lines(withProgress(name, stream, rows, opts.onProgress));
     const first = await lines.next();
     const all = (async function* () {
       if (!first.done) yield first.value;

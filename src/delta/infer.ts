@@ -123,10 +123,11 @@ function integral(v: bigint): DataType {
 /** Long as Spark widens it against a decimal (DecimalType.forType(LongType)). */
 const LONG_AS_DECIMAL = { precision: 20, scale: 0 };
 
+const isNumber = (t: DataType) => t.kind === 'decimal' || (t.kind === 'primitive' && (t.name === 'long' || t.name === 'double'));
+const asDecimal = (t: DataType) => (t.kind === 'decimal' ? t : t.kind === 'primitive' && t.name === 'long' ? LONG_AS_DECIMAL : undefined);
+
 /** Two numeric types as one, by Spark's JsonInferSchema.compatibleType; undefined when either is not numeric. */
 function widerNumber(a: DataType, b: DataType): DataType | undefined {
-  const asDecimal = (t: DataType) => (t.kind === 'decimal' ? t : t.kind === 'primitive' && t.name === 'long' ? LONG_AS_DECIMAL : undefined);
-  const isNumber = (t: DataType) => t.kind === 'decimal' || (t.kind === 'primitive' && (t.name === 'long' || t.name === 'double'));
   if (!isNumber(a) || !isNumber(b)) return undefined;
   const x = asDecimal(a);
   const y = asDecimal(b);
