@@ -15,6 +15,8 @@ import {
   toStringValue,
   toTimestampMicrosNumber,
   MAX_SAFE_MS,
+  MAX_SAFE_SECONDS,
+  type TimestampNumbers,
   MIN_MS,
   MAX_MS,
 } from './coerce.js';
@@ -300,10 +302,15 @@ export class Int64Builder extends ColumnBuilder {
     private readonly arrowType: arrow.DataType,
     private readonly coerce: (v: unknown) => number | bigint | Reject,
     alloc: Allocator,
+    /** Microseconds a number counts in a timestamp column (1000: milliseconds, 1e6: seconds); 0 for a long. */
+    private readonly microsPerNumber: number,
   ) {
     super(type, nullable, typeLabel(type), alloc);
     this.words = alloc.typed(Int32Array, 2048);
+    // Numbers at most this (in magnitude) are microseconds below 2^53.
+    this.safeNumber = microsPerNumber === 1000 ? MAX_SAFE_MS : MAX_SAFE_SECONDS;
   }
+  private readonly safeNumber: number;
   protected override reserveValues(n: number) {
     if (n * 2 > this.words.length) {
       this.words = this.alloc.resize(this.words, n * 2);
@@ -319,14 +326,19 @@ export class Int64Builder extends ColumnBuilder {
     let words = this.words;
     let bits = this.validity.bytes;
     let n = this.length;
-    // Longs: safe-integer numbers. Timestamps: epoch-ms numbers or Dates, as microseconds below 2^53.
-    const micros = this.type.kind === 'primitive' && this.type.name !== 'long';
+    // Longs: safe-integer numbers. Timestamps: epoch numbers (their unit) or Dates, as microseconds below 2^53.
+    const per = this.microsPerNumber;
+    const safe = this.safeNumber;
     for (let r = from; r < to; r++) {
       const v = rows[r][name];
       let x = NaN;
-      if (micros) {
-        const ms = typeof v === 'number' ? v : v instanceof Date ? v.getTime() : NaN;
-        if (Number.isInteger(ms) && Math.abs(ms) < MAX_SAFE_MS) x = ms * 1000;
+      if (per) {
+        if (typeof v === 'number') {
+          if (Number.isInteger(v) && Math.abs(v) < safe) x = v * per;
+        } else if (v instanceof Date) {
+          const ms = v.getTime();
+          if (Number.isInteger(ms) && Math.abs(ms) < MAX_SAFE_MS) x = ms * 1000;
+        }
       } else if (Number.isSafeInteger(v)) x = v as number;
       if (x === x) {
         const hi = Math.floor(x / 4294967296);
@@ -709,9 +721,10 @@ export class StructBuilder extends ColumnBuilder {
     type: StructType,
     nullable: boolean,
     alloc: Allocator,
+    opts: BuildOptions,
   ) {
     super(type, nullable, 'struct', alloc);
-    this.children = type.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc));
+    this.children = type.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc, opts));
     this.names = type.fields.map((f) => f.name);
     this.byName = new Map(this.names.map((n, i) => [n, i]));
     this.inherited = this.names.map(inheritedName);
@@ -766,10 +779,11 @@ export class ListBuilder extends ColumnBuilder {
     type: DataType & { kind: 'array' },
     nullable: boolean,
     alloc: Allocator,
+    opts: BuildOptions,
   ) {
     super(type, nullable, typeLabel(type), alloc);
     this.offsets = new Growable(alloc, Int32Array);
-    this.child = makeColumnBuilder(type.elementType, type.containsNull, alloc);
+    this.child = makeColumnBuilder(type.elementType, type.containsNull, alloc, opts);
     this.offsets.buf[0] = 0;
   }
   override setPath(path: string): this {
@@ -819,11 +833,12 @@ class MapBuilder extends ColumnBuilder {
     type: DataType & { kind: 'map' },
     nullable: boolean,
     alloc: Allocator,
+    opts: BuildOptions,
   ) {
     super(type, nullable, typeLabel(type), alloc);
     this.offsets = new Growable(alloc, Int32Array);
-    this.keys = makeColumnBuilder(type.keyType, false, alloc);
-    this.values = makeColumnBuilder(type.valueType, type.valueContainsNull, alloc);
+    this.keys = makeColumnBuilder(type.keyType, false, alloc, opts);
+    this.values = makeColumnBuilder(type.valueType, type.valueContainsNull, alloc, opts);
     this.offsets.buf[0] = 0;
   }
   override setPath(path: string): this {
@@ -924,14 +939,21 @@ function typeLabel(t: DataType): string {
   return t.kind;
 }
 
-export function makeColumnBuilder(t: DataType, nullable: boolean, alloc: Allocator = HEAP): ColumnBuilder {
+/** How a column's values are read, for its builder and every nested one. */
+export interface BuildOptions {
+  /** What a number in a timestamp column counts: 'milliseconds' (JavaScript values, the default) or 'seconds' (JSON text). */
+  timestampNumbers?: TimestampNumbers;
+}
+
+export function makeColumnBuilder(t: DataType, nullable: boolean, alloc: Allocator = HEAP, opts: BuildOptions = {}): ColumnBuilder {
+  const unit = opts.timestampNumbers ?? 'milliseconds';
   switch (t.kind) {
     case 'struct':
-      return new StructBuilder(t, nullable, alloc);
+      return new StructBuilder(t, nullable, alloc, opts);
     case 'array':
-      return new ListBuilder(t, nullable, alloc);
+      return new ListBuilder(t, nullable, alloc, opts);
     case 'map':
-      return new MapBuilder(t, nullable, alloc);
+      return new MapBuilder(t, nullable, alloc, opts);
     case 'decimal':
       return new DecimalBuilder(t, nullable, alloc);
     case 'variant':
@@ -945,7 +967,7 @@ export function makeColumnBuilder(t: DataType, nullable: boolean, alloc: Allocat
         case 'boolean':
           return new BoolBuilder(t, nullable, 'boolean', alloc);
         case 'long':
-          return new Int64Builder(t, nullable, new arrow.Int64(), toInt64Number, alloc);
+          return new Int64Builder(t, nullable, new arrow.Int64(), toInt64Number, alloc, 0);
         case 'integer':
           return new FixedBuilder(t, nullable, new arrow.Int32(), Int32Array, (v) => toIntN(v, 32, 'integer'), alloc);
         case 'short':
@@ -959,9 +981,9 @@ export function makeColumnBuilder(t: DataType, nullable: boolean, alloc: Allocat
         case 'date':
           return new DateBuilder(t, nullable, new arrow.DateDay(), Int32Array, toDateDays, alloc);
         case 'timestamp':
-          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false), alloc);
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, false, unit), alloc, unit === 'seconds' ? 1_000_000 : 1000);
         case 'timestamp_ntz':
-          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true), alloc);
+          return new Int64Builder(t, nullable, toArrowType(t), (v) => toTimestampMicrosNumber(v, true, unit), alloc, unit === 'seconds' ? 1_000_000 : 1000);
       }
   }
   throw new TributaryError('INTERNAL', `no column builder for ${JSON.stringify(t)}`);

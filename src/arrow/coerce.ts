@@ -334,6 +334,12 @@ export const MAX_MICROS = 253402300799999999n; // 9999-12-31T23:59:59.999999Z
 export const MIN_MS = -62135596800000;
 export const MAX_MS = 253402300799999;
 const RANGE = 'is outside the range Spark reads (years 0001 to 9999)';
+export const MIN_SECONDS = -62135596800;
+export const MAX_SECONDS = 253402300799;
+/** Epoch seconds at most this (in magnitude) are microseconds below 2^53: the fast path. */
+export const MAX_SAFE_SECONDS = 9_007_199_254;
+// A milliseconds count read as seconds is far beyond year 9999: say what the number is taken as.
+const SECONDS_RANGE = "taken as seconds since the epoch (as Spark's JSON reader takes a number) is outside the range Spark reads (years 0001 to 9999); for milliseconds, divide by 1000 or write ISO-8601 text";
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 export function daysFromCivil(y: number, m: number, d: number): number {
@@ -482,12 +488,22 @@ export function parseIsoTimestamp(text: string, ntz: boolean): number | bigint |
 }
 
 /**
+ * What a number in a timestamp column counts since the epoch: 'milliseconds' for JavaScript
+ * values (Date.getTime()'s unit); 'seconds' for JSON text, as Spark's JSON reader takes an
+ * integer into a TimestampType (JacksonParser: getLongValue * 1000000). The same digits would
+ * otherwise land 1000 times apart depending on which reader saw them: CoinGecko's
+ * `last_updated_at` (seconds) read as milliseconds lands in January 1970, with exit 0.
+ */
+export type TimestampNumbers = 'milliseconds' | 'seconds';
+
+/**
  * Any timestamp input -> microseconds (a number when exact, else a BigInt). Strings are ISO-8601
- * (parseIsoTimestamp); numbers are epoch milliseconds (JavaScript's convention), kept exact to the
+ * (parseIsoTimestamp); numbers are epoch milliseconds or seconds (`unit`), kept exact to the
  * microsecond or refused; BigInts are epoch microseconds; Dates are their instant.
  */
-export function toTimestampMicrosNumber(v: unknown, ntz: boolean): number | bigint | Reject {
+export function toTimestampMicrosNumber(v: unknown, ntz: boolean, unit: TimestampNumbers = 'milliseconds'): number | bigint | Reject {
   if (typeof v === 'string') return parseIsoTimestamp(v, ntz);
+  if (unit === 'seconds' && (typeof v === 'number' || v instanceof JsonNumber)) return epochSecondsMicros(v);
   if (v instanceof Date) {
     const t = v.getTime();
     if (Number.isNaN(t)) return new Reject('is an invalid Date');
@@ -512,6 +528,24 @@ export function toTimestampMicrosNumber(v: unknown, ntz: boolean): number | bigi
     return u >= -9007199254740991n && u <= 9007199254740991n ? Number(u) : u;
   }
   return new Reject('is not a timestamp (expected ISO-8601 text)');
+}
+
+/** Epoch seconds (JSON text's timestamps, see TimestampNumbers) as microseconds: exact, or refused. */
+function epochSecondsMicros(v: number | JsonNumber): number | bigint | Reject {
+  if (typeof v === 'number' && Number.isInteger(v)) {
+    if (v < MIN_SECONDS || v > MAX_SECONDS) return new Reject(SECONDS_RANGE);
+    return Math.abs(v) <= MAX_SAFE_SECONDS ? v * 1_000_000 : BigInt(v) * 1_000_000n;
+  }
+  if (typeof v === 'number' && !Number.isFinite(v)) return new Reject('is not a finite epoch-second number');
+  // Seconds with a fraction: exact to the microsecond, or refused.
+  const d = exactDecimal(typeof v === 'number' ? String(v) : v.text);
+  if (!d) return new Reject('is not an epoch-second number');
+  if (d.digits === '') return 0;
+  if (d.exp < -6) return new Reject('has sub-microsecond digits; Delta timestamps hold microseconds');
+  if (d.digits.length + d.exp > 13) return new Reject(SECONDS_RANGE);
+  const u = BigInt(d.digits) * 10n ** BigInt(d.exp + 6) * (d.negative ? -1n : 1n);
+  if (u < MIN_MICROS || u > MAX_MICROS) return new Reject(SECONDS_RANGE);
+  return u >= -9007199254740991n && u <= 9007199254740991n ? Number(u) : u;
 }
 
 export function toTimestampMicros(v: unknown, ntz: boolean): bigint | Reject {

@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { caseHint, showValue, TributaryError } from '../errors.js';
 import type { StructType } from '../schema/schema.js';
 import type { Allocator } from './arena.js';
-import { type ColumnBuilder, makeColumnBuilder } from './builders.js';
+import { type BuildOptions, type ColumnBuilder, makeColumnBuilder } from './builders.js';
 import { toArrowSchema } from './types.js';
 import { inheritedName, ownField } from './own-fields.js';
 
@@ -18,11 +18,13 @@ export interface RowsToBatchOptions {
   to?: number;
   /** Where the batch's buffers come from (default: each its own allocation; see arena.ts). */
   alloc?: Allocator;
+  /** What a number in a timestamp column counts (see TimestampNumbers): milliseconds unless the rows came from JSON text. */
+  timestampNumbers?: BuildOptions['timestampNumbers'];
 }
 
 /** One builder per column of the schema, each knowing its column's path for messages. */
-export function columnBuilders(schema: StructType, alloc?: Allocator): ColumnBuilder[] {
-  return schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc).setPath(f.name));
+export function columnBuilders(schema: StructType, alloc?: Allocator, opts?: BuildOptions): ColumnBuilder[] {
+  return schema.fields.map((f) => makeColumnBuilder(f.type, f.nullable, alloc, opts).setPath(f.name));
 }
 
 /** The builders' columns as one record batch of the schema. */
@@ -91,7 +93,7 @@ export function rowsToRecordBatch(rows: readonly Row[], schema: StructType, opts
   const to = opts.to ?? rows.length;
   const n = to - from;
   const names = schema.fields.map((f) => f.name);
-  const builders = columnBuilders(schema, opts.alloc);
+  const builders = columnBuilders(schema, opts.alloc, opts);
   for (const b of builders) b.reserve(n);
   const first = opts.firstRowIndex ?? 0;
   const indexOf = (r: number) => (opts.rowIndices ? opts.rowIndices[r - from] : first + r);
@@ -124,7 +126,7 @@ function firstBadRow(rows: readonly Row[], schema: StructType, opts: RowsToBatch
   const to = opts.to ?? rows.length;
   const first = opts.firstRowIndex ?? 0;
   const indexOf = (r: number) => (opts.rowIndices ? opts.rowIndices[r - from] : first + r);
-  const builders = columnBuilders(schema);
+  const builders = columnBuilders(schema, undefined, opts);
   for (let r = from; r < to; r++) {
     if (indexOf(r) === found.details.row) break;
     const e = rowProblem(rows[r], indexOf(r), schema, builders);

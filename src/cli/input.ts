@@ -5,7 +5,7 @@ import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
 import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
-import { DEFAULT_CHUNK_ROWS, NdjsonDecoder } from '../json/ndjson-decoder.js';
+import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-decoder.js';
 import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
@@ -262,7 +262,7 @@ export function ndjsonToBatches(input: NdjsonInput, schema: StructType, chunkRow
   const out: arrow.RecordBatch[] = [];
   for (let from = 0; from < input.rows.length; from += chunkRows) {
     try {
-      out.push(rowsToRecordBatch(input.rows, schema, { from, to: Math.min(input.rows.length, from + chunkRows) }));
+      out.push(rowsToRecordBatch(input.rows, schema, { from, to: Math.min(input.rows.length, from + chunkRows), ...JSON_TEXT }));
     } catch (e) {
       if (e instanceof TributaryError && typeof e.details.row === 'number') throw withInputLine(e, input.name, input.lines[e.details.row]);
       throw e;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
+import type { TimestampNumbers } from '../arrow/coerce.js';
 import type { Compression, EngineName, ParquetHandler } from '../parquet/handler.js';
 import { parquetHandler } from '../parquet/engines.js';
 import { discard, type Storage } from '../storage/storage.js';
@@ -68,6 +69,12 @@ export interface AppendOptions {
   mergeSchema?: boolean;
   /** The input's schema, for mergeSchema; without it new columns' types are inferred. */
   schema?: StructType;
+  /**
+   * What a number given for a timestamp column counts since the epoch: 'milliseconds' (the
+   * default: JavaScript's Date.getTime()) or 'seconds' (what Spark's JSON reader takes, and
+   * what `tributary append --input` reads JSON numbers as). Rows only; Arrow input is typed.
+   */
+  timestampNumbers?: TimestampNumbers;
   /** Idempotent write: skipped when the table already holds txn.version for txn.appId. */
   txn?: { appId: string; version: number };
   engine?: EngineName | ParquetHandler;
@@ -434,7 +441,7 @@ export class DeltaTable {
       numRecords += batch.numRows;
     };
     try {
-      if (memory) for (const chunk of inputChunks(memory, inputSchema)) await write(chunk);
+      if (memory) for (const chunk of inputChunks(memory, inputSchema, opts.timestampNumbers)) await write(chunk);
       else for await (const chunk of streamChunks(stream!.batches, inputSchema)) await write(chunk);
       files = await writer.finish();
     } catch (e) {

@@ -12,7 +12,7 @@ import type { StructType } from '../schema/schema.js';
 import { StatsCollector, type StatsOptions } from './stats.js';
 import { failpoint } from '../failpoints.js';
 import { setField } from '../arrow/own-fields.js';
-import { Reject } from '../arrow/coerce.js';
+import { Reject, type TimestampNumbers } from '../arrow/coerce.js';
 
 export interface WriteOptions {
   /** Encodes the data files. */
@@ -143,7 +143,7 @@ export async function peekStream(input: AsyncIterable<arrow.RecordBatch>): Promi
  * copy when its types are the table's). Chunks are made only when asked for, so their buffers die
  * young.
  */
-export function* inputChunks(input: MemoryInput, schema: StructType): Generator<InputChunk> {
+export function* inputChunks(input: MemoryInput, schema: StructType, timestampNumbers?: TimestampNumbers): Generator<InputChunk> {
   if (isArrowInput(input)) {
     const batches = input instanceof arrow.Table ? input.batches : (input as readonly arrow.RecordBatch[]);
     const state = { first: 0 };
@@ -153,7 +153,7 @@ export function* inputChunks(input: MemoryInput, schema: StructType): Generator<
   const rows = input as readonly Row[];
   for (let from = 0; from < rows.length; from += CHUNK_ROWS) {
     const to = Math.min(rows.length, from + CHUNK_ROWS);
-    yield { batch: rowsToRecordBatch(rows, schema, { from, to }), firstRowIndex: from };
+    yield { batch: rowsToRecordBatch(rows, schema, { from, to, timestampNumbers }), firstRowIndex: from };
   }
 }
 

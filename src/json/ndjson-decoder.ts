@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, type ListBuilder, type StructBuilder, VarBinaryBuilder } from '../arrow/builders.js';
-import { MAX_SAFE_MS } from '../arrow/coerce.js';
+import { MAX_SAFE_SECONDS } from '../arrow/coerce.js';
 import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
 import { toArrowSchema } from '../arrow/types.js';
 import { TributaryError } from '../errors.js';
@@ -14,6 +14,14 @@ import { bomLength, firstInvalidUtf8 } from './utf8.js';
 
 /** Rows per record batch: the size the table's writer builds and encodes at a time. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
+
+/**
+ * How JSON text's values are read: an integer into a TIMESTAMP is seconds since the epoch, as
+ * Spark's JSON reader reads it (JavaScript rows' numbers are milliseconds: see TimestampNumbers).
+ * Every reader of JSON text builds with it: this decoder, the --merge-schema row path
+ * (cli/input.ts) and the HTTP sources (json-records.ts, through this decoder).
+ */
+export const JSON_TEXT = { timestampNumbers: 'seconds' } as const;
 
 export interface NdjsonDecoderOptions {
   /** The table's columns: every line is decoded into them. */
@@ -239,7 +247,7 @@ export class NdjsonDecoder {
     this.byName = new Map(fields.map((f, i) => [f.name, i]));
     this.seen = new Float64Array(this.ncols);
     this.slots = fields.map((f) => slotOf(f.type));
-    this.builders = columnBuilders(opts.schema);
+    this.builders = columnBuilders(opts.schema, undefined, JSON_TEXT);
   }
 
   /** Rows decoded so far (counted from firstRow). */
@@ -451,7 +459,7 @@ export class NdjsonDecoder {
     const text = b.toString('utf8', ls, e);
     let problem: TributaryError | undefined;
     try {
-      problem = rowProblem(parseNdjsonLine(text, this.name, this.inputLine(this.lineNo), this.numbering?.record), this.rowCount, this.schema);
+      problem = rowProblem(parseNdjsonLine(text, this.name, this.inputLine(this.lineNo), this.numbering?.record), this.rowCount, this.schema, columnBuilders(this.schema, undefined, JSON_TEXT));
     } catch (e) {
       if (!(e instanceof TributaryError)) throw e;
       return e; // not JSON, or not an object
@@ -495,7 +503,7 @@ export class NdjsonDecoder {
     if (this.chunkLen === 0) return;
     const full = this.chunkLen === this.chunkRows;
     this.out.push(buildersToBatch(this.schema, this.builders, this.chunkLen, this.arrowSchema));
-    this.builders = columnBuilders(this.schema);
+    this.builders = columnBuilders(this.schema, undefined, JSON_TEXT);
     // After a full chunk, the next is likely full too: its buffers are sized once, not doubled.
     if (full) for (const b of this.builders) b.reserve(this.chunkRows);
     this.chunkLen = 0;
@@ -906,8 +914,9 @@ export class NdjsonDecoder {
         } else if (c === 45 || (c >= 48 && c <= 57)) {
           const q = this.number(b, p);
           if (q < 0) throw MALFORMED;
-          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15 && this.numHi < MAX_SAFE_MS) {
-            (bld as Int64Builder).appendInt(this.integer() * 1000);
+          // Epoch seconds (JSON_TEXT); a fraction, an exponent or a large one: the builder's coercion.
+          if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 10 && this.numHi <= MAX_SAFE_SECONDS) {
+            (bld as Int64Builder).appendInt(this.integer() * 1_000_000);
             return q;
           }
         }

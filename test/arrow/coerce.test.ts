@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { Reject, toDecimal, toInt64, toTimestampMicros, toDateDays, parseDecimalText } from '../../src/arrow/coerce.js';
+import { Reject, toDecimal, toInt64, toTimestampMicros, toTimestampMicrosNumber, toDateDays, parseDecimalText } from '../../src/arrow/coerce.js';
 import { parseJsonExact } from '../../src/json/exact-parse.js';
 import { JsonNumber } from '../../src/json/json-number.js';
 import { parseDdl } from '../../src/schema/ddl.js';
@@ -52,6 +52,24 @@ describe('coercion', () => {
     expect(toDateDays('2024-02-29')).toBe(19782);
     expect(toDateDays('2023-02-29')).toBeInstanceOf(Reject);
     expect(toDateDays('0001-01-01')).toBe(-719162);
+  });
+
+  it('a number into a timestamp: epoch milliseconds for JavaScript rows (the default), epoch seconds for JSON text (timestampNumbers)', () => {
+    const schema = parseDdl('t TIMESTAMP, s STRUCT<u: TIMESTAMP_NTZ>, a ARRAY<TIMESTAMP>');
+    const row = { t: 1714521600123, s: { u: 1714521600123 }, a: [1714521600123, new Date(5)] };
+    // The column path (appendColumn's fast path) and the nested ones (each builder's append) alike.
+    expect(arrowToRows(rowsToRecordBatch([row], schema))).toEqual([{ t: 1714521600123000n, s: { u: 1714521600123000n }, a: [1714521600123000n, 5000n] }]);
+    const json = { t: 1714521600, s: { u: 1714521600 }, a: [1714521600, new Date(5), new JsonNumber('1714521600.0000010')] };
+    expect(arrowToRows(rowsToRecordBatch([json], schema, { timestampNumbers: 'seconds' }))).toEqual([{ t: 1714521600000000n, s: { u: 1714521600000000n }, a: [1714521600000000n, 5000n, 1714521600000001n] }]);
+    // Beyond 2^53 microseconds (past 2255): exact through BigInt; the last second of 9999, and one past it.
+    expect(toTimestampMicrosNumber(253402300799, false, 'seconds')).toBe(253402300799000000n);
+    expect(toTimestampMicrosNumber(-62135596800, false, 'seconds')).toBe(-62135596800000000n);
+    expect(toTimestampMicrosNumber(253402300800, false, 'seconds')).toBeInstanceOf(Reject);
+    expect(toTimestampMicrosNumber(-62135596801, false, 'seconds')).toBeInstanceOf(Reject);
+    expect(toTimestampMicrosNumber(0.0000005, false, 'seconds')).toBeInstanceOf(Reject); // below a microsecond
+    expect(toTimestampMicrosNumber(Infinity, false, 'seconds')).toBeInstanceOf(Reject);
+    const e = errorOf(() => rowsToRecordBatch([{ t: 1714521600123 }], parseDdl('t TIMESTAMP'), { timestampNumbers: 'seconds' }));
+    expect(e.message).toMatch(/^row 0, column "t": value 1714521600123 taken as seconds since the epoch .* for milliseconds, divide by 1000 or write ISO-8601 text/);
   });
 
   it('names the row, the column and the value of the first bad cell', () => {

@@ -10,6 +10,7 @@ import { tempDir } from '../support/tmp.js';
 import { TributaryError } from '../../src/errors.js';
 import { parseJsonExact } from '../../src/json/exact-parse.js';
 import { JsonNumber } from '../../src/json/json-number.js';
+import { JSON_TEXT } from '../../src/json/ndjson-decoder.js';
 import { columnName, nameAllowed } from '../support/edge-cases.js';
 import { defineValueProperties, type Land, params } from '../support/input-edge-properties.js';
 
@@ -26,7 +27,8 @@ import { defineValueProperties, type Land, params } from '../support/input-edge-
 const land: Land = (json, type) => {
   const row = parseJsonExact(`{"v":${json}}`) as Record<string, unknown>;
   try {
-    const batch = rowsToRecordBatch([row], parseDdl(`v ${type}`));
+    // As the --merge-schema path builds an NDJSON line's row: JSON text's reading (JSON_TEXT).
+    const batch = rowsToRecordBatch([row], parseDdl(`v ${type}`), JSON_TEXT);
     return { ok: true, value: arrowToRows(batch)[0].v };
   } catch (e) {
     if (e instanceof TributaryError && e.code === 'ROW_INVALID') return { ok: false, error: e };

@@ -107,6 +107,31 @@ describe('tributary append / inspect / history / read', () => {
     expect(missing.stderr).toMatch(/TABLE_NOT_FOUND/);
   });
 
+  it('a JSON number into a timestamp is epoch seconds, as Spark reads it, through the decoder and --merge-schema; milliseconds are refused naming the unit', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const schema = 'id BIGINT, t TIMESTAMP, s STRUCT<u: TIMESTAMP_NTZ>, a ARRAY<TIMESTAMP>';
+    // CoinGecko's last_updated_at: seconds. Before, read as milliseconds: 1970-01-20, with exit 0.
+    const first = await cli(['append', table, '--input', '-', '--schema', schema], { input: lines([{ id: 1, t: 1714521600, s: { u: 1.5 }, a: [9007199255, -1] }]) });
+    expect(first.code, first.stderr).toBe(0);
+    const more = await cli(['append', table, '--input', '-', '--merge-schema'], { input: lines([{ id: 2, t: 1714521600.000001, x: 1, s: { u: 0 }, a: [1e3] }]) });
+    expect(more.code, more.stderr).toBe(0);
+    const rows = (await DeltaTable.open(table)).snapshot;
+    const read = await cli(['read', table]);
+    expect(read.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { id: 1, t: '2024-05-01T00:00:00.000000Z', s: { u: '1970-01-01T00:00:01.500000' }, a: ['2255-06-05T23:47:35.000000Z', '1969-12-31T23:59:59.000000Z'], x: null },
+      { id: 2, t: '2024-05-01T00:00:00.000001Z', s: { u: '1970-01-01T00:00:00.000000' }, a: ['1970-01-01T00:16:40.000000Z'], x: 1 },
+    ]);
+    expect(rows.version).toBe(1);
+    const before = readdirSync(path.join(table, '_delta_log')).sort();
+    for (const extra of [[], ['--merge-schema']]) {
+      const r = await cli(['append', table, '--input', '-', ...extra], { input: lines([{ id: 3 }, { id: 4, t: 1714521600000 }]) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe('tributary: error [ROW_INVALID]: row 1, column "t": value 1714521600000 taken as seconds since the epoch (as Spark\'s JSON reader takes a number) is outside the range Spark reads (years 0001 to 9999); for milliseconds, divide by 1000 or write ISO-8601 text (column type timestamp) [stdin, line 2]\n');
+    }
+    expect(readdirSync(path.join(table, '_delta_log')).sort()).toEqual(before);
+  });
+
   it('a file of several 1 MiB reads lands whole: lines cut between reads (one longer than a read) by the decoder and by --merge-schema\'s row reader', async () => {
     // Files are read into two buffers in turn: a decoder that kept a view of a chunk past the next read would land the wrong bytes.
     const dir = tmp();

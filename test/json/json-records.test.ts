@@ -5,6 +5,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { TributaryError } from '../../src/errors.js';
 import { parseJsonExact } from '../../src/json/exact-parse.js';
 import { JsonRecordsDecoder } from '../../src/json/json-records.js';
+import { JSON_TEXT } from '../../src/json/ndjson-decoder.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { digitString, numberToken } from '../support/edge-cases.js';
 import { params } from '../support/input-edge-properties.js';
@@ -62,7 +63,7 @@ describe('JsonRecordsDecoder', () => {
         });
         // The reference: a row object per record, an absent value a null (as the source's rows were).
         const rows = records.map((r) => Object.fromEntries(NAMES.map((n, k) => [n, r[k] === undefined ? null : r[k]])));
-        const reference = outcome(() => arrowToRows(rowsToRecordBatch(rows, SCHEMA)));
+        const reference = outcome(() => arrowToRows(rowsToRecordBatch(rows, SCHEMA, JSON_TEXT)));
         expect(decoded).toEqual(reference);
         if (decoded.ok) landed++;
       }),

@@ -417,7 +417,7 @@ describe('http-json source: headers, secrets and errors', () => {
           page: {
             rows: [
               { id: '101', attrs: { name: 'alpha', 'a/b': 1.5, 't~x': true }, tags: ['red', 'blue'], ts: '2024-05-01T10:00:00.123Z', geo: { lat: 1.25, lon: -3 } },
-              { id: 102, attrs: { name: 'beta', 'a/b': 2 }, tags: [], ts: 1714557600000, note: 'hi', geo: null },
+              { id: 102, attrs: { name: 'beta', 'a/b': 2 }, tags: [], ts: 1714557600, note: 'hi', geo: null },
             ],
           },
         },
@@ -432,7 +432,7 @@ describe('http-json source: headers, secrets and errors', () => {
     expect(r.error).toBeNull();
     expect(await tableRows(dir)).toEqual([
       { id: 101n, name: 'alpha', ratio: 1.5, flag: true, first_tag: 'red', created: micros('2024-05-01T10:00:00.123Z'), note: null, lat: 1.25, geo: { lat: 1.25, lon: -3 } },
-      { id: 102n, name: 'beta', ratio: 2, flag: null, first_tag: null, created: 1714557600000n * 1000n, note: 'hi', lat: null, geo: null },
+      { id: 102n, name: 'beta', ratio: 2, flag: null, first_tag: null, created: 1714557600n * 1_000_000n, note: 'hi', lat: null, geo: null },
     ]);
   });
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TributaryError } from '../../src/errors.js';
-import { numberToken, timestampCase, tsParts } from './edge-cases.js';
+import { digitString, numberToken, timestampCase, tsParts } from './edge-cases.js';
 import {
   civilMicros,
   compare,
@@ -15,6 +15,8 @@ import {
   isCalendarDate,
   isInteger,
   isNearest,
+  MAX_TS_MICROS,
+  MIN_TS_MICROS,
   nextDouble,
   nextFloat,
   prevDouble,
@@ -220,6 +222,31 @@ export function defineValueProperties(land: Land): void {
           expect(l.ok).toBe(true);
           // The reader gives dates back as YYYY-MM-DD text: the same calendar date.
           expect(l.ok && l.value).toBe(text);
+        }),
+        params(),
+      );
+    });
+
+    it('a JSON number into a timestamp is epoch seconds (as Spark reads it): exactly, to the microsecond, within years 0001-9999, or refused', () => {
+      // Around the whole range (and past it, where milliseconds read as seconds fall), with fractions of 0-9 digits.
+      const seconds = fc
+        .tuple(fc.bigInt({ min: -70_000_000_000n, max: 260_000_000_000n }), fc.option(digitString(1, 9), { nil: undefined }), fc.constantFrom('', '', '', 'e0', 'E+2', 'e-3'))
+        .map(([s, f, e]) => `${s}${f !== undefined ? `.${f}` : ''}${e}`);
+      const bounds = fc.tuple(fc.constantFrom(MIN_TS_MICROS / 1_000_000n, MAX_TS_MICROS / 1_000_000n, 9_007_199_254n, -9_007_199_254n, 1_714_521_600_000n), fc.integer({ min: -2, max: 2 })).map(([b, k]) => String(b + BigInt(k)));
+      fc.assert(
+        fc.property(fc.oneof(seconds, bounds, numberToken), fc.boolean(), (token, ntz) => {
+          const l = land(token, ntz ? 'TIMESTAMP_NTZ' : 'TIMESTAMP');
+          if (!checkable(token)) {
+            // Huge exponents: never a timestamp in range unless the digits are all zero.
+            if (l.ok) expect(rationalOf(token.replace(/[eE].*$/, '')).n).toBe(0n);
+            return;
+          }
+          const r = rationalOf(token);
+          const micros = unscaledAt(r, 6);
+          if (micros !== undefined && micros >= MIN_TS_MICROS && micros <= MAX_TS_MICROS) {
+            expect(l.ok, `${token} should land`).toBe(true);
+            expect(l.ok && l.value).toBe(micros);
+          } else expectRefusal(l, token);
         }),
         params(),
       );

@@ -7,6 +7,7 @@ import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
 import { DeltaTable, propertiesDifference, type TableInput } from '../../delta/table.js';
 import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
+import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
@@ -129,6 +130,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
       mergeSchema: args.mergeSchema,
       schema: table.exists ? schema : undefined,
+      // Rows read from JSON text (--merge-schema's path): numbers into timestamps are epoch seconds, as the decoder reads them.
+      timestampNumbers: JSON_TEXT.timestampNumbers,
       engine: encoder,
       compression: (args.compression ?? 'snappy') as Compression,
       targetFileSize: args.targetFileSize,
