@@ -40,7 +40,7 @@ export function buildProgram(out: CliStdout): Command {
     .addOption(new Option('-e, --engine <engine>', 'Parquet encoder').choices(['parquet-wasm', 'parquetjs']).default('parquet-wasm'))
     .addOption(new Option('--compression <codec>', 'Parquet compression').choices(['snappy', 'zstd', 'uncompressed']).default('snappy'))
     .option('--target-file-size <size>', 'cut data files near this size (e.g. 128MB)', sizeArg('--target-file-size'))
-    .option('--row-group-rows <n>', 'maximum rows per Parquet row group', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
+    .option('--row-group-rows <n>', 'maximum rows per Parquet row group (default 262144)', wholeNumber('--row-group-rows', { min: 1, max: MAX_ROW_GROUP_ROWS }))
     .option('--property <key=value>', 'table property when creating (repeatable)', collect, [])
     .addOption(new Option('--invalid-utf8 <policy>', 'input bytes that are not UTF-8: refuse the input, or store U+FFFD').choices(['error', 'replace']).default('error'))
     .option('--decode-workers <n>', 'threads decoding the input (0 = the main thread; default: by input size and cores, or TRIBUTARY_DECODE_WORKERS)', wholeNumber('--decode-workers', { min: 0, max: 64 }))

@@ -18,7 +18,7 @@ import type { Snapshot } from '../snapshot.js';
 import { mergeStats } from '../stats-merge.js';
 import { computeStats } from '../stats.js';
 import type { DeltaTable } from '../table.js';
-import { dataSchemaOf, DEFAULT_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
+import { dataSchemaOf, OPTIMIZE_ROW_GROUP_ROWS, writeBatch, type WriteOptions } from '../write-files.js';
 import { parsePartitionPredicate, type PartitionPredicate } from './predicate.js';
 import { columnMappingMode, logicalPartitionValues, physicalSchema, relabelBatch } from '../column-mapping.js';
 import { PRESERVED_ROW_TRACKING_TAG, rowTrackingFields, rowTrackingRewrite, type RowTrackingRewrite } from './row-tracking-rewrite.js';
@@ -124,7 +124,7 @@ export async function optimize(table: DeltaTable, opts: OptimizeOptions = {}): P
     parquet,
     compression: 'snappy',
     targetFileSize: target,
-    rowGroupRows: DEFAULT_ROW_GROUP_ROWS,
+    rowGroupRows: OPTIMIZE_ROW_GROUP_ROWS,
     stats: { numIndexedCols: snap.config.numIndexedCols, stringPrefixLength: snap.config.stringPrefixLength },
   };
   const removes: RemoveFile[] = [];
