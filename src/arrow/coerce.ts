@@ -334,6 +334,8 @@ export const MAX_MICROS = 253402300799999999n; // 9999-12-31T23:59:59.999999Z
 export const MIN_MS = -62135596800000;
 export const MAX_MS = 253402300799999;
 const RANGE = 'is outside the range Spark reads (years 0001 to 9999)';
+/** Epoch milliseconds below this (in magnitude) are microseconds below 2^53: the fast path. */
+export const MAX_SAFE_MS = 9_007_199_254_740;
 export const MIN_SECONDS = -62135596800;
 export const MAX_SECONDS = 253402300799;
 /** Epoch seconds at most this (in magnitude) are microseconds below 2^53: the fast path. */
@@ -503,7 +505,6 @@ export type TimestampNumbers = 'milliseconds' | 'seconds';
  */
 export function toTimestampMicrosNumber(v: unknown, ntz: boolean, unit: TimestampNumbers = 'milliseconds'): number | bigint | Reject {
   if (typeof v === 'string') return parseIsoTimestamp(v, ntz);
-  if (unit === 'seconds' && (typeof v === 'number' || v instanceof JsonNumber)) return epochSecondsMicros(v);
   if (v instanceof Date) {
     const t = v.getTime();
     if (Number.isNaN(t)) return new Reject('is an invalid Date');
@@ -511,41 +512,43 @@ export function toTimestampMicrosNumber(v: unknown, ntz: boolean, unit: Timestam
     return microsOf(Math.floor(t / 1000), (t - Math.floor(t / 1000) * 1000) * 1000);
   }
   if (typeof v === 'bigint') return v >= MIN_MICROS && v <= MAX_MICROS ? v : new Reject(RANGE);
-  if (typeof v === 'number' && Number.isInteger(v)) {
-    if (v < MIN_MS || v > MAX_MS) return new Reject(RANGE);
-    return Math.abs(v) < 9_007_199_254_740 ? v * 1000 : BigInt(v) * 1000n;
-  }
-  if (typeof v === 'number' || v instanceof JsonNumber) {
-    if (typeof v === 'number' && !Number.isFinite(v)) return new Reject('is not a finite epoch-millisecond number');
-    // Milliseconds with a fraction: exact to the microsecond, or refused.
-    const d = exactDecimal(typeof v === 'number' ? String(v) : v.text);
-    if (!d) return new Reject('is not an epoch-millisecond number');
-    if (d.digits === '') return 0;
-    if (d.exp < -3) return new Reject('has sub-microsecond digits; Delta timestamps hold microseconds');
-    if (d.digits.length + d.exp > 16) return new Reject(RANGE);
-    const u = BigInt(d.digits) * 10n ** BigInt(d.exp + 3) * (d.negative ? -1n : 1n);
-    if (u < MIN_MICROS || u > MAX_MICROS) return new Reject(RANGE);
-    return u >= -9007199254740991n && u <= 9007199254740991n ? Number(u) : u;
-  }
+  if (typeof v === 'number' || v instanceof JsonNumber) return epochMicros(v, EPOCH_UNITS[unit]);
   return new Reject('is not a timestamp (expected ISO-8601 text)');
 }
 
-/** Epoch seconds (JSON text's timestamps, see TimestampNumbers) as microseconds: exact, or refused. */
-function epochSecondsMicros(v: number | JsonNumber): number | bigint | Reject {
+/** A unit a number in a timestamp column may count: its microseconds (as a power of ten) and bounds. */
+interface EpochUnit {
+  name: string;
+  /** Microseconds per unit = 10^digits. */
+  digits: number;
+  min: number;
+  max: number;
+  /** Numbers at most this (in magnitude) are microseconds below 2^53. */
+  safe: number;
+  range: string;
+}
+
+const EPOCH_UNITS: Record<TimestampNumbers, EpochUnit> = {
+  milliseconds: { name: 'epoch-millisecond', digits: 3, min: MIN_MS, max: MAX_MS, safe: MAX_SAFE_MS, range: RANGE },
+  seconds: { name: 'epoch-second', digits: 6, min: MIN_SECONDS, max: MAX_SECONDS, safe: MAX_SAFE_SECONDS, range: SECONDS_RANGE },
+};
+
+/** An epoch number in `u` as microseconds: exact (a fraction down to the microsecond), or refused. */
+function epochMicros(v: number | JsonNumber, u: EpochUnit): number | bigint | Reject {
   if (typeof v === 'number' && Number.isInteger(v)) {
-    if (v < MIN_SECONDS || v > MAX_SECONDS) return new Reject(SECONDS_RANGE);
-    return Math.abs(v) <= MAX_SAFE_SECONDS ? v * 1_000_000 : BigInt(v) * 1_000_000n;
+    if (v < u.min || v > u.max) return new Reject(u.range);
+    return Math.abs(v) <= u.safe ? v * 10 ** u.digits : BigInt(v) * 10n ** BigInt(u.digits);
   }
-  if (typeof v === 'number' && !Number.isFinite(v)) return new Reject('is not a finite epoch-second number');
-  // Seconds with a fraction: exact to the microsecond, or refused.
+  if (typeof v === 'number' && !Number.isFinite(v)) return new Reject(`is not a finite ${u.name} number`);
   const d = exactDecimal(typeof v === 'number' ? String(v) : v.text);
-  if (!d) return new Reject('is not an epoch-second number');
+  if (!d) return new Reject(`is not an ${u.name} number`);
   if (d.digits === '') return 0;
-  if (d.exp < -6) return new Reject('has sub-microsecond digits; Delta timestamps hold microseconds');
-  if (d.digits.length + d.exp > 13) return new Reject(SECONDS_RANGE);
-  const u = BigInt(d.digits) * 10n ** BigInt(d.exp + 6) * (d.negative ? -1n : 1n);
-  if (u < MIN_MICROS || u > MAX_MICROS) return new Reject(SECONDS_RANGE);
-  return u >= -9007199254740991n && u <= 9007199254740991n ? Number(u) : u;
+  if (d.exp < -u.digits) return new Reject('has sub-microsecond digits; Delta timestamps hold microseconds');
+  // Beyond every bound's digits: refused before any BigInt is built from a huge exponent.
+  if (d.digits.length + d.exp > 19 - u.digits) return new Reject(u.range);
+  const m = BigInt(d.digits) * 10n ** BigInt(d.exp + u.digits) * (d.negative ? -1n : 1n);
+  if (m < MIN_MICROS || m > MAX_MICROS) return new Reject(u.range);
+  return m >= -9007199254740991n && m <= 9007199254740991n ? Number(m) : m;
 }
 
 export function toTimestampMicros(v: unknown, ntz: boolean): bigint | Reject {
@@ -553,5 +556,3 @@ export function toTimestampMicros(v: unknown, ntz: boolean): bigint | Reject {
   return typeof r === 'number' ? BigInt(r) : r;
 }
 
-/** Epoch milliseconds below this (in magnitude) are microseconds below 2^53: the fast path. */
-export const MAX_SAFE_MS = 9_007_199_254_740;
