@@ -116,13 +116,15 @@ describe('tributary append / inspect / history / read', () => {
     expect(first.code, first.stderr).toBe(0);
     const more = await cli(['append', table, '--input', '-', '--merge-schema'], { input: lines([{ id: 2, t: 1714521600.000001, x: 1, s: { u: 0 }, a: [1e3] }]) });
     expect(more.code, more.stderr).toBe(0);
-    const rows = (await DeltaTable.open(table)).snapshot;
+    const snapshot = (await DeltaTable.open(table)).snapshot;
     const read = await cli(['read', table]);
-    expect(read.stdout.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+    // `read` gives files in no promised order (two appends, two files): compare by id.
+    const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+    expect(read.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number }).sort(byId)).toEqual([
       { id: 1, t: '2024-05-01T00:00:00.000000Z', s: { u: '1970-01-01T00:00:01.500000' }, a: ['2255-06-05T23:47:35.000000Z', '1969-12-31T23:59:59.000000Z'], x: null },
       { id: 2, t: '2024-05-01T00:00:00.000001Z', s: { u: '1970-01-01T00:00:00.000000' }, a: ['1970-01-01T00:16:40.000000Z'], x: 1 },
     ]);
-    expect(rows.version).toBe(1);
+    expect(snapshot.version).toBe(1);
     const before = readdirSync(path.join(table, '_delta_log')).sort();
     for (const extra of [[], ['--merge-schema']]) {
       const r = await cli(['append', table, '--input', '-', ...extra], { input: lines([{ id: 3 }, { id: 4, t: 1714521600000 }]) });
