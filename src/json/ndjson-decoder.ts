@@ -790,6 +790,8 @@ export class NdjsonDecoder {
    * power of ten up to 22, both operands are exact doubles and one multiplication or division
    * rounds once, correctly (Clinger's fast path); up to 19 digits, nearestDouble; anything else
    * (and the rare number nearestDouble cannot settle) is parsed by Number(), correctly too.
+   * The integer -0 is 0.0, as in Spark's reader (an integer token has no negative zero; "-0.0"
+   * and "-0e0" are -0.0 there too); coerce.ts's toFloat says the same for the row path.
    */
   private double(b: Buffer, p: number, q: number): number {
     const e = this.numExp;
@@ -798,7 +800,7 @@ export class NdjsonDecoder {
       let x = NaN;
       if (d <= 15) x = e >= 0 ? this.numHi * POW10[e] : this.numHi / POW10[-e];
       else if (d <= 19) x = nearestDouble(this.numHi, this.numLo, d - 15, e);
-      if (x === x) return this.numNeg ? -x : x;
+      if (x === x) return this.numNeg && (x !== 0 || this.numFrac !== 0 || this.numHasExp) ? -x : x;
     }
     return Number(b.toString('latin1', p, q));
   }

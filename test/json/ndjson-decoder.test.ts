@@ -86,6 +86,20 @@ describe('the NDJSON decoder', () => {
     }
   });
 
+  it('reads the integer -0 into DOUBLE and FLOAT as 0.0, and -0.0 and -0e0 as -0.0, as Spark\'s reader does (both paths)', () => {
+    // Spark (Jackson) reads "-0" as the integer 0; test_json_values_spark.py found Tributary landing -0.0.
+    const schema = parseDdl('d DOUBLE, f FLOAT');
+    const text = ['-0', '-0.0', '-0e0', '0', '-0E+2', '-0.000'].map((t) => `{"d":${t},"f":${t}}`).join('\n');
+    const want = [0, -0, -0, 0, -0, -0];
+    for (const got of [rows(decode(text, schema).batches), rows(reference(text, schema))]) {
+      expect(got).toHaveLength(want.length);
+      for (const [i, r] of got.entries()) {
+        expect(Object.is(r.d, want[i]), `d of line ${i + 1}`).toBe(true);
+        expect(Object.is(r.f, want[i]), `f of line ${i + 1}`).toBe(true);
+      }
+    }
+  });
+
   it('takes input shorter than a byte order mark, newlines included (as the reference now does)', () => {
     for (const text of ['', '\n', '\r\n', ' \n', '\n\n']) {
       expect(decode(text).batches, JSON.stringify(text)).toEqual([]);
