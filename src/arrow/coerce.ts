@@ -208,7 +208,7 @@ export function toFloat(v: unknown): number | Reject {
   if (!Number.isFinite(x)) return new Reject('is beyond the range of a double (about ±1.8e308)');
   // JSON's integer -0 is 0.0, as Spark's reader takes it (Jackson reads an integer token, which
   // has no negative zero); "-0.0" and "-0e0" stay -0.0 there and here. A JavaScript -0 is kept.
-  return x === 0 && v instanceof JsonNumber && text === '-0' ? 0 : x;
+  return text === '-0' && v instanceof JsonNumber ? 0 : x;
 }
 
 const F32_MAX = 3.4028234663852886e38;

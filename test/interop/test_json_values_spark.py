@@ -8,7 +8,7 @@ Spark then reads Tributary's table.
 What must hold ("a value lands exactly or is refused; never a different value with exit 0"):
 - every line both accept lands as the same value (floats compared bit for bit: -0.0 is not 0.0);
 - a line Tributary accepts and Spark does not (null or a corrupt record) is one of the
-  leniencies the README documents (`LENIENT` below names each); anything else is a failure;
+  leniencies the README documents (`leniency` below names each); anything else is a failure;
 - a line Spark accepts and Tributary refuses is allowed (a refusal never changes a value: Spark
   rounds DECIMALs to their scale, overflows doubles to Infinity, truncates nanoseconds, reads
   dates from "2024-05-01T10:00"); the test only counts them.
@@ -101,7 +101,7 @@ def corpus():
 def leniency(col, token):
     """The README's documented leniencies (a value Tributary lands where Spark's reader gives null),
     as the reason it applies; None when it is not one."""
-    value = json.loads(token) if token not in ("NaN",) else None
+    value = json.loads(token)
     numeric = COLUMNS[col] in ("BIGINT", "INT", "DOUBLE", "FLOAT") or COLUMNS[col].startswith("DECIMAL")
     if numeric and isinstance(value, str):
         return "strings of digits are accepted for numeric columns"
@@ -158,17 +158,20 @@ def append_dropping_refusals(scratch, name, lines, mode):
     """Appends every line, taking out each line Tributary refuses (its message names it) until an
     append lands; returns the table, the accepted keys and the refused ones with their messages.
     "decoder": a new table created by the append (--schema: the schema-directed decoder);
-    "rows": a table created empty, then --merge-schema (the row path every inferred input takes)."""
+    "rows": a table created empty once, then --merge-schema (the row path every inferred input
+    takes) until it lands: a refused append leaves the table as it was, so it is used again."""
     accepted = sorted(lines)
     refused = {}
+    if mode == "rows":
+        table = scratch / name
+        tributary("append", table, "--input", "-", "--schema", DDL, input_text="")
     for attempt in range(1, len(lines) + 2):
         f = scratch / f"{name}-{attempt}.ndjson"
         f.write_text("".join(lines[k][2] + "\n" for k in accepted), encoding="utf-8")
-        table = scratch / f"{name}-{attempt}"
         if mode == "decoder":
+            table = scratch / f"{name}-{attempt}"
             p = tributary("append", table, "--input", str(f), "--schema", DDL, check=False)
         else:
-            tributary("append", table, "--input", "-", "--schema", DDL, input_text="")
             p = tributary("append", table, "--input", str(f), "--merge-schema", check=False)
         if p.returncode == 0:
             return table, accepted, refused
@@ -209,7 +212,7 @@ def test_every_value_spark_reads_from_a_json_line_lands_the_same_or_is_refused(s
             unexplained.append((col, token, got))
     assert different == [], f"values that land differently from Spark's reading: {different}"
     assert unexplained == [], f"values Spark's reader does not take, landed by Tributary without a documented rule: {unexplained}"
-    # Not vacuous: most of the corpus lands and is compared, and the refusals are the same set on both paths.
+    # Not vacuous: most of the corpus lands and is compared.
     assert both >= 300, (both, len(refused))
     spark_only = [k for k in refused if not theirs[k][1] and theirs[k][0][lines[k][0]] is not None]
     print(f"{mode}: compared {both} values, landed {len(accepted) - both} by documented leniencies, refused {len(refused)} ({len(spark_only)} of them read by Spark, which rounds or widens them)")
