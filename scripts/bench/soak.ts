@@ -4,10 +4,12 @@
  *     with auto-compaction on and off; RSS (after two full GCs; see child-soak.mjs), glibc's main heap ([heap] in smaps), the
  *     tombstone count and the table's file count every 1,000
  *     batches (--quick: 500); per-batch p50 of the first and the last 1,000 batches (--quick: 500);
- *     --compact=on|off runs one of the two, --only=soak|overhead one section; --tuned runs the
- *     soak children with the deployment settings the README recommends for a long-lived `run`
- *     (TUNED_ENV and TUNED_FLAGS below: they can only be set before the process starts);
- *     --tuned --arenas=2 adds MALLOC_ARENA_MAX=2 (see `arenas`).
+ *     --compact=on|off runs one of the two, --only=soak|overhead one section; the soak children
+ *     run with the deployment settings the README recommends for a long-lived `run` (TUNED_ENV
+ *     and TUNED_FLAGS below: they can only be set before the process starts), since 2026-12-04
+ *     by default: a soak of an untuned process measures a deployment the README advises against;
+ *     --untuned runs them without (the figures of before), --arenas=N sets MALLOC_ARENA_MAX=N
+ *     instead of 4; --tuned is accepted for the commands of earlier runs (it is the default).
  *     Pass: RSS flat (the last sample within 10% of the first after warm-up) and under 150 MB, and
  *     with auto-compaction the last p50 within 1.2x of the first.
  *   - overhead: 100 rows per batch, 2,000 batches (--quick: 500), with the metrics server and the
@@ -28,20 +30,20 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 // --compact=on|off: one soak run only (so the two can run as separate processes on a busy machine).
 const compactOnly = process.argv.find((a) => a.startsWith('--compact='))?.slice('--compact='.length);
-const tuned = process.argv.includes('--tuned');
+const tuned = !process.argv.includes('--untuned');
 /**
- * --arenas=N with --tuned: also MALLOC_ARENA_MAX=N (glibc). Threads then share N malloc arenas
+ * MALLOC_ARENA_MAX (glibc), 4 unless --arenas=N. Threads then share N malloc arenas
  * instead of up to 8 per core: the memory of the threads that come and go (auto-compaction's
  * encoder thread above level 0, libuv's pool) is reused from the shared arenas instead of growing
  * arenas of their own, at the price of a larger main heap from the start.
  */
-const arenas = process.argv.find((a) => a.startsWith('--arenas='))?.slice('--arenas='.length);
+const arenas = process.argv.find((a) => a.startsWith('--arenas='))?.slice('--arenas='.length) ?? '4';
 /**
  * glibc: a fixed mmap threshold of 128 KiB. By default glibc raises it to the size of every large
  * block freed (up to 32 MiB), so later buffers of up to that size come from the malloc heaps, whose
  * high-water marks stay; fixed, each block over 128 KiB is mapped and unmapped on its own.
  */
-const TUNED_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072', ...(arenas ? { MALLOC_ARENA_MAX: arenas } : {}) };
+const TUNED_ENV: Record<string, string> = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: arenas };
 /** V8: a young generation of 2 x 4 MiB semi-spaces instead of up to 2 x 16 MiB. */
 const TUNED_FLAGS = ['--max-semi-space-size=4'];
 const sizes = quick ? { batches: 3000, every: 500, overheadBatches: 500 } : { batches: 20_000, every: 1000, overheadBatches: 2000 };
@@ -166,6 +168,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const r = await soakBench();
   printSoak(r);
   await mkdir(join(CACHE, 'bench'), { recursive: true });
-  const part = [only, compactOnly && `compact-${compactOnly}`, tuned && 'tuned', tuned && arenas && `arenas${arenas}`].filter(Boolean).map((x) => `-${x}`).join('');
+  const part = [only, compactOnly && `compact-${compactOnly}`, !tuned && 'untuned', tuned && arenas !== '4' && `arenas${arenas}`].filter(Boolean).map((x) => `-${x}`).join('');
   await writeFile(join(CACHE, 'bench', `soak-latest${part}${quick ? '-quick' : ''}.json`), JSON.stringify(r, null, 2));
 }

@@ -43,10 +43,21 @@ interface Charts {
 }
 
 /** What the page drew for one query, and the state it drew it from (window.__tributary). */
-async function drawn(page: Page): Promise<{ updates: number; charts: Record<string, Charts>; state: { mode: string; queries: { key: string; progress: Progress[]; table: Record<string, number> | null }[] } }> {
+async function drawn(page: Page): Promise<{ updates: number; charts: Record<string, Charts>; state: { mode: string; queries: { key: string; progress: Progress[]; table: Record<string, number> | null }[] }; sections: Record<string, { progressJson: string | null; table: string | null }> }> {
+  // One synchronous look inside the page: the state, the charts and what each query's section
+  // shows belong to the same update (an event handled between two looks would mix two updates).
   return page.evaluate(() => {
     const t = (globalThis as unknown as { __tributary: { updates: number; charts: unknown; state: unknown } }).__tributary;
-    return JSON.parse(JSON.stringify({ updates: t.updates, charts: t.charts, state: t.state }));
+    const sections: Record<string, { progressJson: string | null; table: string | null }> = {};
+    interface El { textContent: string | null; getAttribute(name: string): string | null; querySelector(selector: string): El | null }
+    const doc = (globalThis as unknown as { document: { querySelectorAll(selector: string): ArrayLike<El> } }).document;
+    for (const s of Array.from(doc.querySelectorAll('section[data-query]'))) {
+      sections[s.getAttribute('data-query')!] = {
+        progressJson: s.querySelector('pre.progress-json')?.textContent ?? null,
+        table: s.querySelector('.summary')?.getAttribute('data-table') ?? null,
+      };
+    }
+    return JSON.parse(JSON.stringify({ updates: t.updates, charts: t.charts, state: t.state, sections }));
   });
 }
 
@@ -89,8 +100,8 @@ describe('the dashboard in headless Chromium', () => {
       for (const p of q.progress) if (printed.has(p.batchId)) expect(p).toEqual(printed.get(p.batchId));
       // The latest progress JSON, the table summary and four uPlot charts are on the page.
       const last = q.progress.at(-1)!;
-      expect(JSON.parse((await page.locator('section[data-query="rates"] pre.progress-json').textContent())!)).toEqual(last);
-      const table = JSON.parse((await page.locator('section[data-query="rates"] .summary').getAttribute('data-table'))!);
+      expect(JSON.parse(d.sections.rates.progressJson!)).toEqual(last);
+      const table = JSON.parse(d.sections.rates.table!);
       expect(table.version).toBeGreaterThanOrEqual(last.deltaVersion!);
       expect(table.numFiles).toBeGreaterThanOrEqual(last.deltaVersion! + 1);
       expect(await page.locator('section[data-query="rates"] .chart canvas').count()).toBe(4);
