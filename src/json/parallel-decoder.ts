@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import * as arrow from 'apache-arrow';
+import { batchFromParts } from '../arrow/transfer.js';
+import { toArrowSchema } from '../arrow/types.js';
 import { TributaryError } from '../errors.js';
 import { schemaToString, type StructType } from '../schema/schema.js';
 import type { FromDecoder, ToDecoder } from './decode-worker.js';
@@ -37,8 +39,9 @@ export class DecodeThreads {
   constructor(count: number) {
     if (!Number.isInteger(count) || count < 1) throw new TributaryError('INVALID_ARGUMENT', `decoding threads must be a whole number of at least 1, got ${count}`);
     const here = import.meta.url;
-    // From the folder above, as for the encoder thread (parquet-wasm.ts): the CLI's bundle is one level below dist/ too.
-    const url = new URL(here.endsWith('.ts') ? '../json/decode-worker.ts' : '../json/decode-worker.js', here);
+    // The decode-worker beside this module: dist/json/'s, or from the CLI's bundle its own
+    // bundled copy (scripts/bundle-cli.mjs: one file to load, not apache-arrow's ~150).
+    const url = new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here);
     for (let i = 0; i < count; i++) {
       // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
       const w = url.pathname.endsWith('.ts') ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true }) : new Worker(url);
@@ -78,7 +81,7 @@ export class DecodeThreads {
 /**
  * NDJSON decoded into Arrow batches by several threads at once: the input is cut at line
  * boundaries into ranges of about `rangeBytes`, each decoded on a thread of its own
- * (decode-worker.ts) and sent back as Arrow IPC, and the batches come out in input order. Rows
+ * (decode-worker.ts) and sent back as its batches' buffers, and the batches come out in input order. Rows
  * and lines keep the whole input's numbers: a range's first row and line are known once the
  * ranges before it are back. A range that fails is decoded again here from its bytes, knowing
  * where it starts, so its error (and which of several problems is reported) is exactly a single
@@ -89,6 +92,8 @@ export class DecodeThreads {
 export class ParallelNdjsonDecoder {
   private readonly rangeBytes: number;
   private readonly schemaString: string;
+  /** What the threads' batches are put back together against (their parts carry no types). */
+  private readonly arrowSchema: arrow.Schema;
   private readonly breakRows: number[] = [];
   private readonly breakDeltas: number[] = [];
   private rowCount = 0;
@@ -97,6 +102,7 @@ export class ParallelNdjsonDecoder {
   constructor(private readonly opts: ParallelDecodeOptions) {
     this.rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
     this.schemaString = schemaToString(opts.schema);
+    this.arrowSchema = toArrowSchema(opts.schema);
   }
 
   /** Rows decoded so far. */
@@ -186,7 +192,7 @@ export class ParallelNdjsonDecoder {
     if ('reply' in head) {
       const r = await head.reply;
       pieces = r.ok ? [] : r.pieces;
-      m = r.ok ? { ...r, batches: r.ipc ? arrow.tableFromIPC(r.ipc).batches : [] } : { ok: false };
+      m = r.ok ? { ...r, batches: r.batches.map((p) => batchFromParts(this.arrowSchema, p)) } : { ok: false };
     } else {
       pieces = head.pieces;
       m = head.decoded ?? decodeRange(this.opts.schema, { pieces: head.pieces, atStart: head.atStart, ...this.request() });

@@ -186,7 +186,8 @@ describe('the npm package', () => {
 
   it('holds exactly what a user needs: bin/, the JavaScript and declarations of every src/ module, the CLI bundle, README, CHANGELOG, LICENSE', () => {
     expect(bundleFiles).toContain('dist/cli-bundle/bin.js');
-    for (const f of bundleFiles) expect(f).toMatch(/^dist\/cli-bundle\/(bin|chunk-[A-Z0-9]+)\.js$/);
+    expect(bundleFiles).toContain('dist/cli-bundle/decode-worker.js');
+    for (const f of bundleFiles) expect(f).toMatch(/^dist\/cli-bundle\/(bin|decode-worker|chunk-[A-Z0-9]+)\.js$/);
     const expected = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/tributary.js', ...srcModules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`]), ...bundleFiles].sort();
     expect(tarFiles).toEqual(expected);
     // Spelled out, what the equality above already excludes.
