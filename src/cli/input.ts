@@ -131,11 +131,11 @@ const READ_BYTES = 1 << 20;
 
 /**
  * A file path or "-" for stdin, as the name messages use and a byte stream. With `reuse`, a
- * file is read into two buffers in turn: for a consumer done with each chunk before it asks for
+ * file is read into three buffers in turn: for a consumer done with each chunk before it asks for
  * the next but one (the decoders copy the part of a line a chunk ends with). A fresh 1 MiB
  * buffer per read made V8 count a large input's size again in external memory, which it answers
- * with full collections: 15 of them while appending the bench's 163 MiB file, 10 with two buffers
- * (80 -> 19 ms of mark-compact on the main thread, `--trace-gc`).
+ * with full collections: 15 of them while appending the bench's 163 MiB file, 10 with buffers
+ * reused (80 -> 19 ms of mark-compact on the main thread, `--trace-gc`).
  */
 function openInput(source: string, reuse = false): { name: string; stream: AsyncIterable<Buffer> } {
   if (source === '-') return { name: 'stdin', stream: process.stdin };
@@ -144,17 +144,30 @@ function openInput(source: string, reuse = false): { name: string; stream: Async
   return { name: source, stream: reuse ? readInTurn(source) : createReadStream(source, { highWaterMark: READ_BYTES }) };
 }
 
+/**
+ * The file's chunks, each read while the consumer works on the one before: the read of chunk
+ * i + 1 is started as chunk i is handed out, into the buffer of chunk i - 2, which the consumer
+ * is done with (it asked for chunk i). Reading then costs the main thread no wait per chunk.
+ */
 async function* readInTurn(path: string): AsyncGenerator<Buffer> {
   const file = await open(path, 'r');
+  const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
+  let ahead: Promise<{ bytesRead: number }> | undefined = file.read(buffers[0], 0, READ_BYTES, null);
+  ahead.catch(() => undefined);
   try {
-    const buffers = [Buffer.allocUnsafe(READ_BYTES), Buffer.allocUnsafe(READ_BYTES)];
     for (let i = 0; ; i++) {
-      const b = buffers[i & 1];
-      const { bytesRead } = await file.read(b, 0, b.length, null);
+      const { bytesRead } = await ahead!;
+      ahead = undefined;
       if (bytesRead === 0) return;
-      yield b.subarray(0, bytesRead);
+      ahead = file.read(buffers[(i + 1) % 3], 0, READ_BYTES, null);
+      // Handled here too: a read that fails while the consumer is busy is thrown by the await
+      // above when it asks for the chunk, not reported as an unhandled rejection meanwhile.
+      ahead.catch(() => undefined);
+      yield buffers[i % 3].subarray(0, bytesRead);
     }
   } finally {
+    // A consumer that stopped early: the read under way ends before the file closes.
+    await ahead?.catch(() => undefined);
     await file.close();
   }
 }
