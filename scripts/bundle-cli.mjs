@@ -27,7 +27,6 @@
  * its ~150 files again, 0.15 s of CPU measured on a 1,000-line append with one thread);
  * parallel-decoder.ts starts the decode-worker.js beside itself, which from the bundle is this one.
  *
- *
  *   node scripts/bundle-cli.mjs      (npm run build and build:package run it after tsc)
  */
 import { readFileSync, rmSync } from 'node:fs';

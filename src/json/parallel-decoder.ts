@@ -39,8 +39,8 @@ export class DecodeThreads {
   constructor(count: number) {
     if (!Number.isInteger(count) || count < 1) throw new TributaryError('INVALID_ARGUMENT', `decoding threads must be a whole number of at least 1, got ${count}`);
     const here = import.meta.url;
-    // The decode-worker beside this module: dist/json/'s, or from the CLI's bundle its own
-    // bundled copy (scripts/bundle-cli.mjs: one file to load, not apache-arrow's ~150).
+    // The decode-worker beside this module: dist/json/'s, or from the CLI's bundle the bundle's
+    // entry, which shares the CLI's chunks (scripts/bundle-cli.mjs: not apache-arrow's ~150 files).
     const url = new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here);
     for (let i = 0; i < count; i++) {
       // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.

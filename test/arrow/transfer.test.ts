@@ -17,6 +17,15 @@ const SCHEMA = parseDdl(
     'dec DECIMAL(18,4), big DECIMAL(38,2), st STRUCT<a: BIGINT, n: STRING>, tags ARRAY<STRING>, deep ARRAY<STRUCT<x: INT, ys: ARRAY<DOUBLE>>>, m MAP<STRING, BIGINT>',
 );
 
+/** Any instant from 1900 to 2200 (dates keep its day). */
+const instant = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true });
+/** Decimal text of any unscaled value of up to `digits` digits at the given scale ("-12.3400"). */
+const decimalText = (digits: number, scale: number) =>
+  fc.bigInt({ min: -(10n ** BigInt(digits)) + 1n, max: 10n ** BigInt(digits) - 1n }).map((u) => {
+    const m = u < 0n ? -u : u;
+    const unit = 10n ** BigInt(scale);
+    return `${u < 0n ? '-' : ''}${m / unit}.${String(m % unit).padStart(scale, '0')}`;
+  });
 const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 4 });
 const rowArb = (id: number) =>
   fc.record({
@@ -29,11 +38,11 @@ const rowArb = (id: number) =>
     d: opt(fc.double({ noNaN: true })),
     f: opt(fc.float({ noNaN: true })),
     ok: opt(fc.boolean()),
-    day: opt(fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())))),
-    ts: opt(fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })),
-    ntz: opt(fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true })),
-    dec: opt(fc.bigInt({ min: -(10n ** 18n) + 1n, max: 10n ** 18n - 1n }).map((u) => `${u < 0n ? '-' : ''}${(u < 0n ? -u : u) / 10000n}.${String((u < 0n ? -u : u) % 10000n).padStart(4, '0')}`)),
-    big: opt(fc.bigInt({ min: -(10n ** 36n) + 1n, max: 10n ** 36n - 1n }).map((u) => `${u < 0n ? '-' : ''}${(u < 0n ? -u : u) / 100n}.${String((u < 0n ? -u : u) % 100n).padStart(2, '0')}`)),
+    day: opt(instant.map((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())))),
+    ts: opt(instant),
+    ntz: opt(instant),
+    dec: opt(decimalText(18, 4)),
+    big: opt(decimalText(36, 2)),
     st: opt(fc.record({ a: opt(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), n: opt(fc.string({ maxLength: 5 })) })),
     tags: opt(fc.array(opt(fc.string({ maxLength: 4 })), { maxLength: 4 })),
     deep: opt(fc.array(opt(fc.record({ x: opt(fc.integer()), ys: opt(fc.array(opt(fc.double({ noNaN: true })), { maxLength: 3 })) })), { maxLength: 3 })),
