@@ -22,11 +22,15 @@
  * child process and piped to `tributary append --input -` (never held, never on disk), and reports
  * its time and peak RSS (the target: under 500 MiB).
  *
+ * --scale K multiplies both cases' lines (5: 5,000,000 CoinGecko lines): where a run's fixed costs
+ * (starting Node and its threads, compiling, warming up) stop mattering. Its JSON goes to
+ * ndjson-latest-xK.json.
+ *
  * --decode-workers 0,1,2 runs Tributary once per setting of TRIBUTARY_DECODE_WORKERS (parallel
  * decoding; 0 = on the main thread, the default below its threshold).
  *
  *   npm run bench -- --quick        (all.ts runs this with the other benchmarks)
- *   node --import tsx scripts/bench/ndjson.ts [--quick] [--runs N] [--cases coingecko,wide] [--big] [--keep]
+ *   node --import tsx scripts/bench/ndjson.ts [--quick] [--runs N] [--cases coingecko,wide] [--scale K] [--big] [--keep]
  *
  * JSON in <cache>/bench/ndjson-latest[-quick].json.
  */
@@ -52,10 +56,11 @@ interface Options {
   bigLines: number;
   keep: boolean;
   decodeWorkers: string[];
+  scale: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { quick: false, runs: 3, cases: ['coingecko', 'wide'], big: false, bigLines: 50_000_000, keep: false, decodeWorkers: [] };
+  const o: Options = { quick: false, runs: 3, cases: ['coingecko', 'wide'], big: false, bigLines: 50_000_000, keep: false, decodeWorkers: [], scale: 1 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') o.quick = true;
@@ -65,10 +70,12 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--big-lines') o.bigLines = Number(argv[++i]);
     else if (a === '--keep') o.keep = true;
     else if (a === '--decode-workers') o.decodeWorkers = argv[++i].split(',');
+    else if (a === '--scale') o.scale = Number(argv[++i]);
     else if (a === '--seed') i++; // all.ts passes the write benchmark's options too
     else throw new Error(`unknown option ${a}`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');
+  if (!(o.scale > 0)) throw new Error('--scale must be a positive number');
   return o;
 }
 
@@ -157,7 +164,8 @@ async function main() {
   const tmp = await mkdtemp(join(os.tmpdir(), 'tributary-ndjson-bench-'));
   try {
     const cases: Case[] = [];
-    const sizes = opts.quick ? { coingecko: 100_000, wide: 25_000 } : { coingecko: 1_000_000, wide: 250_000 };
+    const base = opts.quick ? { coingecko: 100_000, wide: 25_000 } : { coingecko: 1_000_000, wide: 250_000 };
+    const sizes = { coingecko: Math.round(base.coingecko * opts.scale), wide: Math.round(base.wide * opts.scale) };
     for (const name of opts.cases) {
       const input = join(tmp, `${name}.ndjson`);
       const lines = sizes[name as keyof typeof sizes];
@@ -247,7 +255,7 @@ async function main() {
     const out = { startedAt: startedAt.toISOString(), quick: opts.quick, runs: opts.runs, machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, ...versions }, cases: report, big };
     const dir = join(CACHE, 'bench');
     await mkdir(dir, { recursive: true });
-    const file = join(dir, `ndjson-latest${opts.quick ? '-quick' : ''}.json`);
+    const file = join(dir, `ndjson-latest${opts.quick ? '-quick' : ''}${opts.scale !== 1 ? `-x${opts.scale}` : ''}.json`);
     await writeFile(file, JSON.stringify(out, null, 2) + '\n');
     process.stdout.write(`\nversions: node ${process.version}, python ${versions.python}, pyarrow ${versions.pyarrow}, polars ${versions.polars}, deltalake ${versions.deltalake}; ${os.cpus().length} cores\nJSON: ${file}\n`);
   } finally {
