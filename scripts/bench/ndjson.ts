@@ -32,7 +32,7 @@
  *   npm run bench -- --quick        (all.ts runs this with the other benchmarks)
  *   node --import tsx scripts/bench/ndjson.ts [--quick] [--runs N] [--cases coingecko,wide] [--scale K] [--big] [--keep]
  *
- * JSON in <cache>/bench/ndjson-latest[-quick].json.
+ * JSON in <cache>/bench/ndjson-latest[-quick][-xK].json.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
