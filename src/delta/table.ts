@@ -96,6 +96,15 @@ export interface AppendOptions {
    * fails with the conflict without it, unless the stream was small enough to be held whole.
    */
   reread?: () => AsyncIterable<arrow.RecordBatch>;
+  /**
+   * The stream input is known to be large (a big file): its first file starts with its first
+   * batch, instead of after a look-ahead of 65,536 rows and one more batch, which only tells a
+   * small stream (encoded on the calling thread, and held whole for a replan) from a large one.
+   * For the NDJSON decoder's 64K-row batches the look-ahead was two of them, decoded before the
+   * Parquet encoder thread had any work. Planning again then needs `reread`, unless the stream
+   * ended with its first batch.
+   */
+  largeStream?: boolean;
 }
 
 export interface AppendResult {
@@ -336,7 +345,7 @@ export class DeltaTable {
 
     // A stream's first batches are read ahead: its schema (mergeSchema) and, when it is small,
     // its size. If reading them fails, nothing was written.
-    const stream: PeekedStream | undefined = isStreamInput(input) ? await peekStream(input) : undefined;
+    const stream: PeekedStream | undefined = isStreamInput(input) ? await peekStream(input, opts.largeStream ? 0 : undefined) : undefined;
     const memory = isStreamInput(input) ? undefined : input;
 
     // A new table's column ids and physical names are chosen now: its first data files use them.

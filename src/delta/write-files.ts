@@ -97,7 +97,8 @@ export function inputRows(input: MemoryInput): number {
  * A stream of batches with its beginning read ahead: the first batch (whose schema a
  * mergeSchema append adds to the table) and, when the whole stream fits in one chunk, its row
  * count, so that a small input is encoded as a small file (DataFileWriter's rowsHint) rather than
- * on the encoder thread. At most CHUNK_ROWS rows and one more batch are read ahead.
+ * on the encoder thread. At most `lookAheadRows` (CHUNK_ROWS) rows and one more batch are read
+ * ahead; with 0, just the first batch (for a stream known to be large: see AppendOptions.largeStream).
  */
 export interface PeekedStream {
   first: arrow.RecordBatch | undefined;
@@ -108,13 +109,13 @@ export interface PeekedStream {
   batches: AsyncIterable<arrow.RecordBatch>;
 }
 
-export async function peekStream(input: AsyncIterable<arrow.RecordBatch>): Promise<PeekedStream> {
+export async function peekStream(input: AsyncIterable<arrow.RecordBatch>, lookAheadRows = CHUNK_ROWS): Promise<PeekedStream> {
   const it = input[Symbol.asyncIterator]();
   const ahead: arrow.RecordBatch[] = [];
   let rows = 0;
   let ended = false;
   try {
-    while (rows <= CHUNK_ROWS) {
+    while (rows <= lookAheadRows) {
       const r = await it.next();
       if (r.done) {
         ended = true;

@@ -9,6 +9,7 @@ import { DeltaTable } from '../../src/delta/table.js';
 import { CHUNK_ROWS } from '../../src/delta/write-files.js';
 import { countingHandler } from '../../src/parquet/counting-handler.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
+import type { ParquetHandler } from '../../src/parquet/handler.js';
 import { TributaryError } from '../../src/errors.js';
 import { BATCH, BATCHES, batchAt, rowAt, SCHEMA } from '../support/stream-batches.js';
 import { tempDir } from '../support/tmp.js';
@@ -50,6 +51,30 @@ describe('append of a stream of batches', () => {
     expect(rows).toHaveLength(BATCH * BATCHES);
     expect(rows[BATCH * BATCHES - 1]).toEqual(rowAt(BATCH * BATCHES - 1));
     expect(readdirSync(path.join(dir, '_delta_log')).filter((f) => f.endsWith('.json'))).toEqual(['00000000000000000000.json']);
+  });
+
+  it('largeStream: the first file starts with the first batch; without it, after the look-ahead of a chunk and a batch', async () => {
+    const opened: Record<string, number> = {};
+    for (const largeStream of [false, true]) {
+      const dir = tmp();
+      const inner = new ParquetWasmHandler({ thread: 'never' });
+      let pulled = 0;
+      // The real encoder, watched: how many batches the append had pulled when it opened the file.
+      const engine: ParquetHandler = { ...countingHandler(inner, () => undefined), open: (schema, opts, rowsHint) => ((opened[String(largeStream)] ??= pulled), inner.open(schema, opts, rowsHint)) };
+      async function* stream(): AsyncGenerator<arrow.RecordBatch> {
+        for (let k = 0; k < 10; k++) {
+          pulled++;
+          yield batchAt(k);
+        }
+      }
+      const table = await DeltaTable.forPath(dir);
+      const r = await table.append(stream(), { create: { schema: SCHEMA }, engine, largeStream });
+      expect(r.numRecords).toBe(10 * BATCH);
+      const rows = arrowToRows(await (await DeltaTable.open(dir)).read()).sort((a, b) => Number(a.id) - Number(b.id));
+      expect(rows[10 * BATCH - 1]).toEqual(rowAt(10 * BATCH - 1));
+    }
+    // Without the hint, batches of 10,000 rows until more than CHUNK_ROWS (65,536) were read: 7.
+    expect(opened).toEqual({ false: Math.floor(CHUNK_ROWS / BATCH) + 1, true: 1 });
   });
 
   it('writes a file of many row groups on the encoder thread (its output is read as it is made, so the writer keeps taking chunks)', async () => {

@@ -137,6 +137,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       targetFileSize: args.targetFileSize,
       rowGroupRows: args.rowGroupRows,
       reread,
+      // A large file is decoded into the first Parquet file at once (no look-ahead: see there).
+      largeStream: reread !== undefined && (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES,
       onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
     });
   } catch (e) {
