@@ -354,8 +354,10 @@ function stringExtremes(bytes: Uint8Array, offs: Int32Array, n: number, absent: 
     const loFirst = offs[lo] < offs[lo + 1] ? bytes[offs[lo]] : -1;
     const hiFirst = offs[hi] < offs[hi + 1] ? bytes[offs[hi]] : -1;
     if (first > loFirst && first < hiFirst) continue;
-    if (compareBytes(bytes, s, e, bytes, offs[lo], offs[lo + 1]) < 0) lo = i;
-    else if (compareBytes(bytes, s, e, bytes, offs[hi], offs[hi + 1]) > 0) hi = i;
+    const c = compareBytes(bytes, s, e, bytes, offs[lo], offs[lo + 1]);
+    if (c < 0) lo = i;
+    // Equal to the smallest (a column of one value, "usd", does nothing else): not above the largest.
+    else if (c > 0 && compareBytes(bytes, s, e, bytes, offs[hi], offs[hi + 1]) > 0) hi = i;
   }
   return [lo, hi];
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { rowsToRecordBatch } from '../../src/arrow/record-batch.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { computeStats, truncateMax, truncateMin } from '../../src/delta/stats.js';
@@ -51,5 +52,24 @@ describe('per-file stats', () => {
     expect(truncateMax('a'.repeat(31) + '𝄞xyz', 32)).toBe('a'.repeat(31) + '𝄞\u007f');
     const max = truncateMax('a'.repeat(32) + '~~', 32)!;
     expect(max > 'a'.repeat(32) + '~~').toBe(true);
+  });
+});
+
+describe('string stats', () => {
+  it('are the smallest and largest values by UTF-8 bytes, whatever the repeats (seeded property)', () => {
+    // Few distinct short values, so that values equal to the bounds, and first bytes equal to
+    // theirs, are the common case (a currency column is one value): every branch of the scan.
+    const value = fc.oneof(fc.constantFrom('usd', 'eur', 'us', 'usdt', 'é', 'ü', '😀', '', 'u'), fc.string({ maxLength: 6 }));
+    fc.assert(
+      fc.property(fc.array(fc.option(value, { freq: 8 }), { minLength: 1, maxLength: 60 }), (values) => {
+        const schema = parseDdl('s STRING');
+        const stats = JSON.parse(computeStats(rowsToRecordBatch(values.map((s) => ({ s })), schema).data, schema));
+        const present = values.filter((s): s is string => s !== null).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        expect(stats.nullCount.s).toBe(values.length - present.length);
+        expect(stats.minValues.s).toBe(present[0]);
+        expect(stats.maxValues.s).toBe(present[present.length - 1]);
+      }),
+      { seed: 20261205, numRuns: 500 },
+    );
   });
 });
