@@ -1,4 +1,4 @@
-import type { pw } from './wasm.js';
+import type { PW } from './wasm.js';
 
 /**
  * Hands every batch of `table` (one decoded chunk) to the arrow-rs writer's input stream and frees
@@ -7,7 +7,7 @@ import type { pw } from './wasm.js';
  * encoder thread, whose JavaScript heap stays small): a file's every chunk was then live at once,
  * about 300 MiB of a 50M-line append's peak, and WebAssembly memory never shrinks after.
  */
-export function enqueueAndFree(table: pw.Table, controller: ReadableStreamDefaultController<pw.RecordBatch>): number {
+export function enqueueAndFree(table: PW.Table, controller: ReadableStreamDefaultController<PW.RecordBatch>): number {
   try {
     let rows = 0;
     for (const rb of table.recordBatches()) {

@@ -1,11 +1,8 @@
-import { pw } from './wasm.js';
+import { pw, type PW } from './wasm.js';
 import type { EncodeOptions } from './handler.js';
 
-const CODECS: Record<EncodeOptions['compression'], pw.Compression> = {
-  snappy: pw.Compression.SNAPPY,
-  zstd: pw.Compression.ZSTD,
-  uncompressed: pw.Compression.UNCOMPRESSED,
-};
+/** Looked up when a writer is configured: touching `pw` instantiates parquet-wasm (wasm.ts). */
+const codec = (c: EncodeOptions['compression']): PW.Compression => ({ snappy: pw.Compression.SNAPPY, zstd: pw.Compression.ZSTD, uncompressed: pw.Compression.UNCOMPRESSED })[c];
 
 /**
  * What a parquet-wasm writer is configured with; plain data, so it can cross to a worker. This
@@ -17,9 +14,9 @@ export interface WasmWriterConfig extends EncodeOptions {
   plainColumns: string[];
 }
 
-export function writerProperties(c: WasmWriterConfig): pw.WriterProperties {
+export function writerProperties(c: WasmWriterConfig): PW.WriterProperties {
   let b = new pw.WriterPropertiesBuilder()
-    .setCompression(CODECS[c.compression])
+    .setCompression(codec(c.compression))
     .setMaxRowGroupSize(c.rowGroupRows)
     .setWriterVersion(pw.WriterVersion.V1)
     .setCreatedBy('tributary (parquet-wasm / arrow-rs)');

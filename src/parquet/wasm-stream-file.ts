@@ -1,5 +1,5 @@
 import { TributaryError } from '../errors.js';
-import { pw } from './wasm.js';
+import { pw, type PW } from './wasm.js';
 import { enqueueAndFree } from './wasm-input.js';
 import { type WasmWriterConfig, writerProperties } from './wasm-properties.js';
 
@@ -21,7 +21,7 @@ export class LocalParquetStream {
   private readonly parts: Promise<Uint8Array[]>;
 
   constructor(config: WasmWriterConfig) {
-    const input = new ReadableStream<pw.RecordBatch>(
+    const input = new ReadableStream<PW.RecordBatch>(
       {
         pull: async (controller) => {
           while (!this.queue.length && !this.closed) await new Promise<void>((r) => (this.waiting = r));

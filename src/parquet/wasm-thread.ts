@@ -1,6 +1,6 @@
 import { TributaryError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
-import { wasmModule } from './wasm.js';
+import { compiledWasmModule } from './wasm.js';
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 import type { PartQueue } from './part-queue.js';
@@ -23,7 +23,8 @@ export class EncoderThread {
 
   constructor(url: URL) {
     // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
-    const workerData = { wasmModule };
+    // This thread's compiled parquet-wasm when it has one (wasm.ts); else the thread compiles its own.
+    const workerData = { wasmModule: compiledWasmModule() };
     this.worker = url.pathname.endsWith('.ts')
       ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData })
       : new Worker(url, { workerData });

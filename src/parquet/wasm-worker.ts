@@ -6,7 +6,7 @@
  * memory (which never shrinks) stays bounded by a few chunks plus the open row group.
  */
 import { parentPort } from 'node:worker_threads';
-import { pw } from './wasm.js';
+import { pw, type PW } from './wasm.js';
 import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 
@@ -69,7 +69,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 function open(id: number, config: WasmWriterConfig, streamed: boolean) {
   const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never, parts: undefined as never };
-  const input = new ReadableStream<pw.RecordBatch>(
+  const input = new ReadableStream<PW.RecordBatch>(
     {
       // The writer pulls one chunk at a time; until one arrives, it waits here.
       async pull(controller) {

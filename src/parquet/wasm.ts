@@ -1,17 +1,23 @@
 /**
- * parquet-wasm, instantiated from one compiled WebAssembly.Module per process. The module is
- * compiled here once and handed to the encoder thread (workerData), so both threads run the same
- * compiled code: V8 compiles and tiers up the 5 MB module once instead of once per thread, which
- * is most of a short-lived command's start-up cost.
+ * parquet-wasm, instantiated on first use from one compiled WebAssembly.Module per thread, and
+ * shared when a thread has compiled it: the encoder thread is handed this thread's module
+ * (workerData) when there is one, so that V8 compiles and tiers up the 5 MB module once instead of
+ * once per thread, most of a short-lived command's start. Compiled when first used, not when
+ * imported: a large append encodes on the encoder thread only, and compiling on the main thread
+ * (24 ms) held up its first decoded chunk for nothing; the thread then compiles its own, while it
+ * waits for that chunk.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread, workerData } from 'node:worker_threads';
-import * as pw from 'parquet-wasm/esm';
+import * as parquetWasm from 'parquet-wasm/esm';
 
 // The project's TypeScript lib has no WebAssembly declarations (no DOM); this is all we use.
 type WasmModule = object;
 const { Module } = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule } }).WebAssembly;
+
+let compiled: WasmModule | undefined;
+let ready = false;
 
 function compile(): WasmModule {
   const given = !isMainThread && (workerData as { wasmModule?: unknown } | null)?.wasmModule;
@@ -20,7 +26,25 @@ function compile(): WasmModule {
   return new Module(readFileSync(require.resolve('parquet-wasm/esm/parquet_wasm_bg.wasm')));
 }
 
-export const wasmModule = compile();
-pw.initSync({ module: wasmModule as never });
+function load(): void {
+  if (ready) return;
+  compiled ??= compile();
+  parquetWasm.initSync({ module: compiled as never });
+  ready = true;
+}
 
-export { pw };
+/** This thread's compiled module, if it has compiled one: for a thread started from here to share. */
+export function compiledWasmModule(): WasmModule | undefined {
+  return compiled;
+}
+
+/** parquet-wasm's exports, instantiated on the first one used (the wasm-bindgen functions need the instance). */
+export const pw: typeof parquetWasm = new Proxy(parquetWasm, {
+  get(target, key) {
+    load();
+    return Reflect.get(target, key);
+  },
+});
+
+/** parquet-wasm's types (`PW.Table`), which a value cannot name. */
+export type * as PW from 'parquet-wasm/esm';

@@ -9,7 +9,7 @@ import { FlatParquetReader } from '../../src/parquet/flat-reader.js';
 import { ParquetJsHandler } from '../../src/parquet/parquetjs.js';
 import { readParquetToArrow } from '../../src/parquet/reader.js';
 import { snappyUncompress } from '../../src/parquet/snappy.js';
-import { pw } from '../../src/parquet/wasm.js';
+import { pw, type PW } from '../../src/parquet/wasm.js';
 
 const SCHEMA = parseDdl(
   'id BIGINT NOT NULL, b BOOLEAN, i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT, f32 FLOAT, f64 DOUBLE, s STRING, bin BINARY, d DATE, ts TIMESTAMP, ts_ntz TIMESTAMP_NTZ, ' +
@@ -49,7 +49,7 @@ function rows(n: number, seed: number): Row[] {
 
 const batchOf = (r: Row[]) => rowsToRecordBatch(r, SCHEMA);
 
-type Variant = { name: string; props: () => pw.WriterProperties };
+type Variant = { name: string; props: () => PW.WriterProperties };
 const base = () => new pw.WriterPropertiesBuilder().setKeyValueMetadata(new Map(Object.entries(defaultKeyValueMetadata())));
 const VARIANTS: Variant[] = [
   { name: 'arrow-rs defaults: dictionary pages, Snappy, pages v1', props: () => base().setCompression(pw.Compression.SNAPPY).build() },
@@ -65,7 +65,7 @@ const VARIANTS: Variant[] = [
   },
 ];
 
-function write(batch: arrow.RecordBatch, props: pw.WriterProperties): Uint8Array {
+function write(batch: arrow.RecordBatch, props: PW.WriterProperties): Uint8Array {
   return pw.writeParquet(pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table([batch]), 'stream')), props);
 }
 
