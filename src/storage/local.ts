@@ -248,8 +248,9 @@ export class LocalStorage implements Storage {
 /**
  * Writes `bytes` at the file's position in slices of WRITE_SLICE_BYTES, as fs.writeFile does
  * (512 KiB): one write(2) of a whole row group (35 MB for the wide bench file) took 155-265 ms
- * on the bench machine, the same bytes in 1 MiB writes 10 ms (the kernel's dirty-page throttling
- * falls on one long call). The slices are views: nothing is copied.
+ * on the bench machine, the same bytes in 1 MiB writes 10 ms (strace -T: the time is inside the
+ * one write(2); why the kernel takes so long over it was not pinned down). The slices are views:
+ * nothing is copied.
  */
 async function writeAll(fh: FileHandle, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length; ) {
