@@ -16,8 +16,8 @@ import * as parquetWasm from 'parquet-wasm/esm';
 type WasmModule = object;
 const { Module } = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule } }).WebAssembly;
 
+/** Set once this thread's instance is ready (compiled, or handed over, and instantiated). */
 let compiled: WasmModule | undefined;
-let ready = false;
 
 function compile(): WasmModule {
   const given = !isMainThread && (workerData as { wasmModule?: unknown } | null)?.wasmModule;
@@ -27,10 +27,10 @@ function compile(): WasmModule {
 }
 
 function load(): void {
-  if (ready) return;
-  compiled ??= compile();
-  parquetWasm.initSync({ module: compiled as never });
-  ready = true;
+  if (compiled) return;
+  const m = compile();
+  parquetWasm.initSync({ module: m as never });
+  compiled = m;
 }
 
 /** This thread's compiled module, if it has compiled one: for a thread started from here to share. */

@@ -46,7 +46,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   const engine = parquetHandler((args.engine ?? 'parquet-wasm') as EngineName);
   // A large input is encoded on a thread: started now, its start overlaps loading the table and
   // decoding the first chunk instead of holding up the first file (measured: README, NDJSON to Delta).
-  if ((inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES) engine.prestart?.();
+  // (The same size tells the append it is streaming a large file: largeStream below.)
+  const largeInput = (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES;
+  if (largeInput) engine.prestart?.();
   const table = await DeltaTable.forPath(tablePath, { storageOptions: keyValues('--storage-option', args.storageOption) });
   if (!table.exists && !schema) {
     throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${table.storage.root}; pass --schema to create it`);
@@ -138,7 +140,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       rowGroupRows: args.rowGroupRows,
       reread,
       // A large file is decoded into the first Parquet file at once (no look-ahead: see there).
-      largeStream: reread !== undefined && (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES,
+      largeStream: reread !== undefined && largeInput,
       onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
     });
   } catch (e) {
