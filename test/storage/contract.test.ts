@@ -119,7 +119,7 @@ describe.each(ALL)('Storage contract on %s', (backend) => {
     const s = await store(backend, backend === 'local' ? {} : SMALL_PARTS[backend]);
     expect(s.writeStream).toBeDefined();
     // 7 MiB in uneven chunks: above the test threshold (1 MiB), in several parts everywhere; one
-    // chunk of 3 MiB and a few bytes, which the local store writes in 1 MiB slices.
+    // chunk of 3 MiB and a few bytes, which the local store writes in 512 KiB slices.
     const big = pattern(7 * 1024 * 1024 + 12345);
     await s.writeStream!('data/big.bin', unevenChunks(big, [1, 70_000, 3 * (1 << 20) + 5, 333_333, 1 << 20]));
     expect(Buffer.from(await s.read('data/big.bin')).equals(Buffer.from(big))).toBe(true);
