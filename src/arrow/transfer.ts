@@ -12,6 +12,7 @@
  * transfer would take away from everyone else; a builder's large buffers are its own).
  */
 import * as arrow from 'apache-arrow';
+import './detach-early.js'; // before this thread's first transfer: see there
 
 export const TRANSFER_MIN_BYTES = 64 * 1024;
 

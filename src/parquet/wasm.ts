@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isMainThread, workerData } from 'node:worker_threads';
 import * as parquetWasm from 'parquet-wasm/esm';
+import '../arrow/detach-early.js'; // WebAssembly memory that grows detaches its buffer: see there
 
 // The project's TypeScript lib has no WebAssembly declarations (no DOM); this is all we use.
 type WasmModule = object;
