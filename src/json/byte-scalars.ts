@@ -2,11 +2,16 @@ import { daysFromCivil, daysInMonth } from '../arrow/coerce.js';
 
 /**
  * Scalars read straight from UTF-8 bytes, for the NDJSON decoder's fast paths. Each function
- * accepts only the common, unambiguous shapes of its value and returns NaN for everything else
- * (other spellings, and every invalid value): the caller then hands the text to the coercion
- * layer (src/arrow/coerce.ts), which accepts the rest of the grammar and words every refusal.
- * So a fast path never decides a refusal, and whatever it accepts the coercion layer accepts
- * with the same value (the decoder's differential test checks exactly that).
+ * accepts only the common, unambiguous shapes of its value and returns NaN (or false) for
+ * everything else (other spellings, and every invalid value): the caller then hands the text to
+ * the coercion layer (src/arrow/coerce.ts), which accepts the rest of the grammar and words every
+ * refusal. So a fast path never decides a refusal, and whatever it accepts the coercion layer
+ * accepts with the same value (the decoder's differential test checks exactly that).
+ *
+ * Values that may be beyond 2^30 (epoch seconds and microseconds, doubles, 15-digit integers)
+ * go in and out through a Float64Array (`io`), not as arguments and results: V8 boxes such a
+ * number passed to or returned from a call it does not inline, a heap object each, and it did
+ * not inline these (heap sampling: 5 boxes a CoinGecko line, 80 MB per million lines).
  */
 
 /** Powers of ten that are exact doubles: 10^0 .. 10^22. */
@@ -35,20 +40,25 @@ export function isoDateDays(b: Uint8Array, s: number): number {
 }
 
 /**
- * Epoch microseconds of an ISO-8601 timestamp in b[s, e), in the shapes nearly every producer
+ * Epoch microseconds of an ISO-8601 timestamp in b[s, e), into io[0], in the shapes nearly every producer
  * writes: `YYYY-MM-DD[(T|t| )HH:MM[:SS[.f{1,9}]]][Z|±HH:MM]`, with the same checks as
  * parseIsoTimestamp (calendar date, time of day, offset within ±18:00, no sub-microsecond digits,
- * no zone for timestamp_ntz). NaN for anything else, and for instants whose microseconds are not
- * below 2^53 as a number (years before ~1685 or after ~2255): parseIsoTimestamp takes those.
+ * no zone for timestamp_ntz). False for anything else, and for instants whose microseconds are
+ * not below 2^53 as a number (years before ~1685 or after ~2255): parseIsoTimestamp takes those.
  */
-export function isoTimestampMicros(b: Uint8Array, s: number, e: number, ntz: boolean): number {
+export function isoTimestampMicros(b: Uint8Array, s: number, e: number, ntz: boolean, io: Float64Array): boolean {
   if (e - s >= 16) {
     const m = isoMinute(b, s);
-    if (m === m) return isoTail(b, s + 16, e, ntz, m);
+    if (m === m) {
+      io[0] = m;
+      return isoTail(b, s + 16, e, ntz, io);
+    }
   }
-  if (e - s < 10) return NaN;
+  if (e - s < 10) return false;
   const days = isoDateDays(b, s);
-  return days === days ? isoZone(b, s + 10, e, ntz, days * 86_400, 0) : NaN;
+  if (days !== days) return false;
+  io[0] = days * 86_400;
+  return isoZone(b, s + 10, e, ntz, io, 0);
 }
 
 /** `YYYY-MM-DD(T|t| )HH:MM` at b[s]: its seconds since the epoch (UTC), or NaN. */
@@ -64,14 +74,14 @@ export function isoMinute(b: Uint8Array, s: number): number {
 
 /**
  * The rest of a timestamp after its minute (`[:SS[.f{1,9}]][Z|±HH:MM]` from b[i] to b[e]),
- * given the minute's seconds: epoch microseconds, or NaN.
+ * given the minute's seconds in io[0]: epoch microseconds into io[0], or false.
  */
-export function isoTail(b: Uint8Array, i: number, e: number, ntz: boolean, secs: number): number {
+export function isoTail(b: Uint8Array, i: number, e: number, ntz: boolean, io: Float64Array): boolean {
   let micros = 0;
   if (i < e && b[i] === 58) {
     const ss = d2(b, i + 1);
-    if (ss < 0 || ss > 59) return NaN;
-    secs += ss;
+    if (ss < 0 || ss > 59) return false;
+    io[0] += ss;
     i += 3;
     if (i < e && b[i] === 46) {
       i++;
@@ -80,16 +90,18 @@ export function isoTail(b: Uint8Array, i: number, e: number, ntz: boolean, secs:
         const d = b[i] - 48;
         if (d < 0 || d > 9) break;
         if (k < 6) micros = micros * 10 + d;
-        else if (d !== 0) return NaN; // sub-microsecond digits: refused by the reference
+        else if (d !== 0) return false; // sub-microsecond digits: refused by the reference
       }
-      if (k === 0 || k > 9) return NaN;
+      if (k === 0 || k > 9) return false;
       if (k < 6) micros *= POW10[6 - k];
     }
   }
-  return isoZone(b, i, e, ntz, secs, micros);
+  return isoZone(b, i, e, ntz, io, micros);
 }
 
-function isoZone(b: Uint8Array, i: number, e: number, ntz: boolean, secs: number, micros: number): number {
+/** The zone from b[i] to b[e], applied to the seconds in io[0]; io[0] becomes epoch microseconds (plus `micros`). */
+function isoZone(b: Uint8Array, i: number, e: number, ntz: boolean, io: Float64Array, micros: number): boolean {
+  let secs = io[0];
   if (i < e) {
     const z = b[i];
     if (z === 90 && i + 1 === e) {
@@ -97,23 +109,25 @@ function isoZone(b: Uint8Array, i: number, e: number, ntz: boolean, secs: number
     } else if ((z === 43 || z === 45) && i + 6 === e && b[i + 3] === 58) {
       const oh = d2(b, i + 1);
       const om = d2(b, i + 4);
-      if (oh < 0 || om < 0 || om > 59 || oh * 60 + om > 18 * 60) return NaN;
+      if (oh < 0 || om < 0 || om > 59 || oh * 60 + om > 18 * 60) return false;
       secs -= (z === 45 ? -60 : 60) * (oh * 60 + om);
-    } else return NaN;
-    if (ntz) return NaN;
+    } else return false;
+    if (ntz) return false;
   }
   // The bound microsOf uses: below it, seconds * 10^6 + micros is exact as a double.
-  if (secs >= 9_007_199_254 || secs <= -9_007_199_254) return NaN;
-  return secs * 1_000_000 + micros;
+  if (secs >= 9_007_199_254 || secs <= -9_007_199_254) return false;
+  io[0] = secs * 1_000_000 + micros;
+  return true;
 }
 
 /** Veltkamp's splitting constant (2^27 + 1): splits a double into two halves of 26 bits. */
 const SPLIT = 134217729;
 
 /**
- * The double nearest to the decimal (hi * 10^k + lo) * 10^e, where hi holds the first 15
- * significant digits and lo the next k (k <= 4, so up to 19 digits in all) and |e| <= 22; or
- * NaN when this cannot be decided here (the caller then parses the text with Number()).
+ * The double nearest to the decimal (hi * 10^k + lo) * 10^e, where hi (io[0]) holds the first
+ * 15 significant digits and lo (io[1]) the next k (k <= 4, so up to 19 digits in all) and
+ * |e| <= 22, into io[0]; false when this cannot be decided here (the caller then parses the
+ * text with Number()).
  *
  * Full-precision doubles print 16 or 17 digits, beyond Clinger's fast path (which needs the
  * digits to be an exact double). Here the digits are an exact pair of doubles (mh + ml), and
@@ -121,10 +135,12 @@ const SPLIT = 134217729;
  * exact product, the exact remainder of a correctly rounded division), so that xh + xl is the
  * decimal's value with a relative error below 2^-100. Rounding xh + xl gives the nearest
  * double unless the value lies within that error of a boundary between two doubles; so the
- * result is returned only when both ends of a much wider neighbourhood (2^-80, relative) round
+ * result is given only when both ends of a much wider neighbourhood (2^-80, relative) round
  * to it, which fails for about one number in 10^8 (and for exact ties, which Number() settles).
  */
-export function nearestDouble(hi: number, lo: number, k: number, e: number): number {
+export function nearestDouble(io: Float64Array, k: number, e: number): boolean {
+  const hi = io[0];
+  const lo = io[1];
   // m = hi * 10^k + lo, exactly, as mh + ml (m < 10^19 needs 64 bits; ml is a small integer).
   const P = POW10[k];
   const p = hi * P;
@@ -167,5 +183,7 @@ export function nearestDouble(hi: number, lo: number, k: number, e: number): num
   const x = xh + xl;
   const t = xh - x + xl; // x + t === xh + xl exactly
   const tol = Math.abs(x) * 8.271806125530277e-25; // 2^-80
-  return x + (t + tol) === x && x + (t - tol) === x ? x : NaN;
+  if (x + (t + tol) !== x || x + (t - tol) !== x) return false;
+  io[0] = x;
+  return true;
 }

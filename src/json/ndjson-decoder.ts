@@ -222,6 +222,11 @@ export class NdjsonDecoder {
   private minuteW2 = -1;
   private minuteW3 = -1;
   private minuteSecs = NaN;
+  /**
+   * A value on its way into a builder (see Int64Builder.appendIntOf): doubles and integers beyond
+   * 2^30 passed to or returned from a call that V8 does not inline are boxed, a heap object each.
+   */
+  private readonly f64 = new Float64Array(2);
 
   constructor(opts: NdjsonDecoderOptions) {
     this.name = opts.name;
@@ -755,54 +760,72 @@ export class NdjsonDecoder {
   }
 
   /**
-   * isoTimestampMicros of b[s, e), remembering the last minute: timestamps in a stream share
-   * their date and minute with the previous one nearly always, and then only the seconds,
-   * fraction and zone are left to read (the 16 bytes are compared as four words).
+   * isoTimestampMicros of b[s, e) into f64[0] (false for NaN: not a fast-path timestamp),
+   * remembering the last minute: timestamps in a stream share their date and minute with the
+   * previous one nearly always, and then only the seconds, fraction and zone are left to read.
    */
-  private timestamp(b: Buffer, s: number, e: number, ntz: boolean): number {
-    if (e - s < 16) return isoTimestampMicros(b, s, e, ntz);
+  private timestamp(b: Buffer, s: number, e: number, ntz: boolean): boolean {
+    if (e - s >= 16 && this.minuteAt(b, s)) {
+      this.f64[0] = this.minuteSecs;
+      return isoTail(b, s + 16, e, ntz, this.f64);
+    }
+    return isoTimestampMicros(b, s, e, ntz, this.f64);
+  }
+
+  /**
+   * Whether b[s, s + 16) is a `YYYY-MM-DDTHH:MM` (isoMinute), its seconds then in minuteSecs: the
+   * last one's when the 16 bytes are the same (compared as four words).
+   */
+  private minuteAt(b: Buffer, s: number): boolean {
     const v = this.view;
     const w0 = v.getUint32(s, true);
     const w1 = v.getUint32(s + 4, true);
     const w2 = v.getUint32(s + 8, true);
     const w3 = v.getUint32(s + 12, true);
-    if (w0 !== this.minuteW0 || w1 !== this.minuteW1 || w2 !== this.minuteW2 || w3 !== this.minuteW3) {
-      const m = isoMinute(b, s);
-      if (m !== m) return isoTimestampMicros(b, s, e, ntz);
-      this.minuteW0 = w0;
-      this.minuteW1 = w1;
-      this.minuteW2 = w2;
-      this.minuteW3 = w3;
-      this.minuteSecs = m;
-    }
-    return isoTail(b, s + 16, e, ntz, this.minuteSecs);
+    if (w0 === this.minuteW0 && w1 === this.minuteW1 && w2 === this.minuteW2 && w3 === this.minuteW3) return true;
+    const m = isoMinute(b, s);
+    if (m !== m) return false;
+    this.minuteW0 = w0;
+    this.minuteW1 = w1;
+    this.minuteW2 = w2;
+    this.minuteW3 = w3;
+    this.minuteSecs = m;
+    return true;
   }
 
-  /** The number just scanned as an integer, exact when it has at most 16 digits and is below 2^53. */
-  private integer(): number {
+  /** The number just scanned as an integer, into f64[0]: exact when it has at most 16 digits and is below 2^53. */
+  private integer(): void {
     // hi * 10 is exact (an even integer below 2^54); the sum is exact below 2^53.
     const m = this.numDigits <= 15 ? this.numHi : this.numHi * 10 + this.numLo;
-    return this.numNeg ? -m : m;
+    this.f64[0] = this.numNeg ? -m : m;
   }
 
   /**
-   * The double nearest to the number just scanned (b[p, q)). Up to 15 significant digits and a
-   * power of ten up to 22, both operands are exact doubles and one multiplication or division
-   * rounds once, correctly (Clinger's fast path); up to 19 digits, nearestDouble; anything else
+   * The double nearest to the number just scanned (b[p, q)), into f64[0]. Up to 15 significant
+   * digits and a power of ten up to 22, both operands are exact doubles and one multiplication or
+   * division rounds once, correctly (Clinger's fast path); up to 19 digits, nearestDouble; anything else
    * (and the rare number nearestDouble cannot settle) is parsed by Number(), correctly too.
    * The integer -0 is 0.0, as in Spark's reader (an integer token has no negative zero; "-0.0"
    * and "-0e0" are -0.0 there too); coerce.ts's toFloat says the same for the row path.
    */
-  private double(b: Buffer, p: number, q: number): number {
+  private double(b: Buffer, p: number, q: number): void {
     const e = this.numExp;
+    const f = this.f64;
     if (e >= -22 && e <= 22) {
       const d = this.numDigits;
-      let x = NaN;
-      if (d <= 15) x = e >= 0 ? this.numHi * POW10[e] : this.numHi / POW10[-e];
-      else if (d <= 19) x = nearestDouble(this.numHi, this.numLo, d - 15, e);
-      if (x === x) return this.numNeg && (x !== 0 || this.numFrac !== 0 || this.numHasExp) ? -x : x;
+      let exact = true;
+      if (d <= 15) f[0] = e >= 0 ? this.numHi * POW10[e] : this.numHi / POW10[-e];
+      else if (d <= 19) {
+        f[0] = this.numHi;
+        f[1] = this.numLo;
+        exact = nearestDouble(f, d - 15, e);
+      } else exact = false;
+      if (exact) {
+        if (this.numNeg && (f[0] !== 0 || this.numFrac !== 0 || this.numHasExp)) f[0] = -f[0];
+        return;
+      }
     }
-    return Number(b.toString('latin1', p, q));
+    f[0] = Number(b.toString('latin1', p, q));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -839,9 +862,9 @@ export class NdjsonDecoder {
         if (c === 45 || (c >= 48 && c <= 57)) {
           const q = this.number(b, p);
           if (q < 0) throw MALFORMED;
-          const x = this.double(b, p, q);
-          if (x - x === 0) {
-            (bld as FixedBuilder<Float64Array>).appendRaw(x);
+          this.double(b, p, q);
+          if (this.f64[0] - this.f64[0] === 0) {
+            (bld as FixedBuilder<Float64Array>).appendRawOf(this.f64);
             return q;
           }
         }
@@ -851,9 +874,10 @@ export class NdjsonDecoder {
           const q = this.number(b, p);
           if (q < 0) throw MALFORMED;
           if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 16) {
-            const x = this.integer();
+            this.integer();
+            const x = this.f64[0];
             if (x <= Number.MAX_SAFE_INTEGER && x >= -Number.MAX_SAFE_INTEGER) {
-              (bld as Int64Builder).appendInt(x);
+              (bld as Int64Builder).appendIntOf(this.f64);
               return q;
             }
           }
@@ -864,9 +888,10 @@ export class NdjsonDecoder {
           const q = this.number(b, p);
           if (q < 0) throw MALFORMED;
           if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 15) {
-            const x = this.integer();
+            this.integer();
+            const x = this.f64[0];
             if (x >= slot.a && x <= slot.b) {
-              (bld as FixedBuilder<Int32Array>).appendRaw(x);
+              (bld as FixedBuilder<Int32Array>).appendRawOf(this.f64);
               return q;
             }
           }
@@ -907,9 +932,8 @@ export class NdjsonDecoder {
           let q = p + 1;
           while (STRING_STOP[b[q]] === 0) q++;
           if (b[q] === 34) {
-            const micros = this.timestamp(b, p + 1, q, slot.kind === TIMESTAMP_NTZ);
-            if (micros === micros) {
-              (bld as Int64Builder).appendInt(micros);
+            if (this.timestamp(b, p + 1, q, slot.kind === TIMESTAMP_NTZ)) {
+              (bld as Int64Builder).appendIntOf(this.f64);
               return q + 1;
             }
           }
@@ -918,7 +942,9 @@ export class NdjsonDecoder {
           if (q < 0) throw MALFORMED;
           // Epoch seconds (JSON_TEXT); a fraction, an exponent or a large one: the builder's coercion.
           if (this.numFrac === 0 && !this.numHasExp && this.numDigits <= 10 && this.numHi <= MAX_SAFE_SECONDS) {
-            (bld as Int64Builder).appendInt(this.integer() * 1_000_000);
+            this.integer();
+            this.f64[0] *= 1_000_000;
+            (bld as Int64Builder).appendIntOf(this.f64);
             return q;
           }
         }
@@ -1025,7 +1051,8 @@ export class NdjsonDecoder {
     if (shift < 0 || this.numDigits + shift > 15) return false;
     const u = this.numHi * POW10[shift];
     if (precision <= 15 && u >= POW10[precision]) return false;
-    (bld as DecimalBuilder).appendUnscaled(this.numNeg ? -u : u);
+    this.f64[0] = this.numNeg ? -u : u;
+    (bld as DecimalBuilder).appendUnscaledOf(this.f64);
     return true;
   }
 }
