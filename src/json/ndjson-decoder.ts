@@ -111,7 +111,14 @@ interface Slot {
   readonly fields: readonly Slot[];
   /** A list's element. */
   readonly element: Slot | undefined;
+  /**
+   * A timestamp column's last minute (see minuteAt): its first 16 bytes as four words, then its
+   * seconds. Each column its own: a row's timestamps often differ in minute from one another.
+   */
+  readonly minute: Float64Array;
 }
+
+const NO_MINUTE = new Float64Array(0);
 
 function slotOf(t: DataType): Slot {
   const kind = kindOf(t);
@@ -134,6 +141,7 @@ function slotOf(t: DataType): Slot {
     keys: struct.map((f) => Buffer.from(f.name, 'utf8')),
     fields: struct.map((f) => slotOf(f.type)),
     element: t.kind === 'array' ? slotOf(t.elementType) : undefined,
+    minute: kind === TIMESTAMP || kind === TIMESTAMP_NTZ ? Float64Array.of(-1, -1, -1, -1, NaN) : NO_MINUTE,
   };
 }
 
@@ -216,12 +224,6 @@ export class NdjsonDecoder {
   private numFrac = 0;
   private numNeg = false;
   private numHasExp = false;
-  // The last timestamp's first 16 bytes (`YYYY-MM-DDTHH:MM`, as words) and their seconds: see timestamp().
-  private minuteW0 = -1;
-  private minuteW1 = -1;
-  private minuteW2 = -1;
-  private minuteW3 = -1;
-  private minuteSecs = NaN;
   /**
    * A value on its way into a builder (see Int64Builder.appendIntOf): doubles and integers beyond
    * 2^30 passed to or returned from a call that V8 does not inline are boxed, a heap object each.
@@ -764,32 +766,34 @@ export class NdjsonDecoder {
    * remembering the last minute: timestamps in a stream share their date and minute with the
    * previous one nearly always, and then only the seconds, fraction and zone are left to read.
    */
-  private timestamp(b: Buffer, s: number, e: number, ntz: boolean): boolean {
-    if (e - s >= 16 && this.minuteAt(b, s)) {
-      this.f64[0] = this.minuteSecs;
+  private timestamp(minute: Float64Array, b: Buffer, s: number, e: number, ntz: boolean): boolean {
+    if (e - s >= 16 && this.minuteAt(minute, b, s)) {
+      this.f64[0] = minute[4];
       return isoTail(b, s + 16, e, ntz, this.f64);
     }
     return isoTimestampMicros(b, s, e, ntz, this.f64);
   }
 
   /**
-   * Whether b[s, s + 16) is a `YYYY-MM-DDTHH:MM` (isoMinute), its seconds then in minuteSecs: the
-   * last one's when the 16 bytes are the same (compared as four words).
+   * Whether b[s, s + 16) is a `YYYY-MM-DDTHH:MM` (isoMinute), its seconds then in minute[4]: the
+   * column's last one's when the 16 bytes are the same (compared as four words, minute[0..3]).
    */
-  private minuteAt(b: Buffer, s: number): boolean {
+  private minuteAt(minute: Float64Array, b: Buffer, s: number): boolean {
     const v = this.view;
     const w0 = v.getUint32(s, true);
     const w1 = v.getUint32(s + 4, true);
     const w2 = v.getUint32(s + 8, true);
     const w3 = v.getUint32(s + 12, true);
-    if (w0 === this.minuteW0 && w1 === this.minuteW1 && w2 === this.minuteW2 && w3 === this.minuteW3) return true;
-    const m = isoMinute(b, s);
-    if (m !== m) return false;
-    this.minuteW0 = w0;
-    this.minuteW1 = w1;
-    this.minuteW2 = w2;
-    this.minuteW3 = w3;
-    this.minuteSecs = m;
+    if (w0 === minute[0] && w1 === minute[1] && w2 === minute[2] && w3 === minute[3]) return true;
+    minute[4] = isoMinute(b, s);
+    if (minute[4] !== minute[4]) {
+      minute[0] = -1; // no minute to match
+      return false;
+    }
+    minute[0] = w0;
+    minute[1] = w1;
+    minute[2] = w2;
+    minute[3] = w3;
     return true;
   }
 
@@ -932,7 +936,7 @@ export class NdjsonDecoder {
           let q = p + 1;
           while (STRING_STOP[b[q]] === 0) q++;
           if (b[q] === 34) {
-            if (this.timestamp(b, p + 1, q, slot.kind === TIMESTAMP_NTZ)) {
+            if (this.timestamp(slot.minute, b, p + 1, q, slot.kind === TIMESTAMP_NTZ)) {
               (bld as Int64Builder).appendIntOf(this.f64);
               return q + 1;
             }
