@@ -181,11 +181,7 @@ function addStruct(node: StructNode, d: arrow.Data, parentNull: Uint8Array | und
 
 function addLeaf(f: LeafNode, d: arrow.Data, absent: Uint8Array | undefined) {
   const n = d.length;
-  let present = n;
-  if (absent) {
-    present = 0;
-    for (let i = 0; i < n; i++) if (!absent[i]) present++;
-  }
+  const present = absent ? presentCount(absent, n) : n;
   f.nulls += n - present;
   if (present === 0) return;
   const t = f.type;
@@ -232,6 +228,18 @@ function addLeaf(f: LeafNode, d: arrow.Data, absent: Uint8Array | undefined) {
       if (f.hi === undefined || r.hi > (f.hi as number)) f.hi = r.hi;
     }
   }
+}
+
+/**
+ * The rows not absent. A loop of its own, not in addLeaf: a loop over a chunk's rows made addLeaf
+ * hot, and V8 then optimised it with every extremes function inlined, again at each new column
+ * type it met (a wide table's stats: 3 compiles, 76 ms of compiling for a dispatcher called 30
+ * times a chunk). Without a loop it stays unoptimised, and the loops are optimised on their own.
+ */
+function presentCount(absent: Uint8Array, n: number): number {
+  let present = 0;
+  for (let i = 0; i < n; i++) if (!absent[i]) present++;
+  return present;
 }
 
 interface NumberExtremes {
