@@ -40,8 +40,8 @@ export function isoDateDays(b: Uint8Array, s: number): number {
 }
 
 /**
- * Epoch microseconds of an ISO-8601 timestamp in b[s, e), into io[0], in the shapes nearly every producer
- * writes: `YYYY-MM-DD[(T|t| )HH:MM[:SS[.f{1,9}]]][Z|±HH:MM]`, with the same checks as
+ * Epoch microseconds of an ISO-8601 timestamp in b[s, e), into io[0], in the shapes nearly every
+ * producer writes: `YYYY-MM-DD[(T|t| )HH:MM[:SS[.f{1,9}]]][Z|±HH:MM]`, with the same checks as
  * parseIsoTimestamp (calendar date, time of day, offset within ±18:00, no sub-microsecond digits,
  * no zone for timestamp_ntz). False for anything else, and for instants whose microseconds are
  * not below 2^53 as a number (years before ~1685 or after ~2255): parseIsoTimestamp takes those.

@@ -762,8 +762,8 @@ export class NdjsonDecoder {
   }
 
   /**
-   * isoTimestampMicros of b[s, e) into f64[0] (false for NaN: not a fast-path timestamp),
-   * remembering the last minute: timestamps in a stream share their date and minute with the
+   * isoTimestampMicros of b[s, e) into f64[0] (false: not a timestamp of the fast path),
+   * remembering the column's last minute: timestamps in a stream share their date and minute with the
    * previous one nearly always, and then only the seconds, fraction and zone are left to read.
    */
   private timestamp(minute: Float64Array, b: Buffer, s: number, e: number, ntz: boolean): boolean {
