@@ -187,6 +187,8 @@ export abstract class ColumnBuilder {
 
 export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   protected readonly values: Growable<T>;
+  /** The value appendRaw hands to appendRawOf (see Int64Builder.appendIntOf). */
+  private readonly one = new Float64Array(1);
   constructor(
     type: DataType,
     nullable: boolean,
@@ -209,7 +211,6 @@ export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
     this.one[0] = v;
     this.appendRawOf(this.one);
   }
-  private readonly one = new Float64Array(1);
   /** appendRaw(src[0]): a double that is not boxed on its way here (see Int64Builder.appendIntOf). */
   appendRawOf(src: Float64Array): void {
     const n = this.length;
@@ -302,6 +303,8 @@ class DateBuilder extends FixedBuilder<Int32Array> {
  */
 export class Int64Builder extends ColumnBuilder {
   private words: Int32Array;
+  /** The value appendInt hands to appendIntOf (see Int64Builder.appendIntOf). */
+  private readonly one = new Float64Array(1);
   constructor(
     type: DataType,
     nullable: boolean,
@@ -367,7 +370,6 @@ export class Int64Builder extends ColumnBuilder {
     this.one[0] = x;
     this.appendIntOf(this.one);
   }
-  private readonly one = new Float64Array(1);
   /**
    * appendInt(src[0]), for a caller on a hot path: a number beyond 2^30 passed to a call that V8
    * does not inline is boxed (a heap object per value), and a value read here from a
@@ -648,6 +650,8 @@ function smallUnscaled(s: string, precision: number, scale: number): number {
 
 export class DecimalBuilder extends ColumnBuilder {
   private readonly words: Growable<Uint32Array>;
+  /** The value appendUnscaled hands to appendUnscaledOf (see Int64Builder.appendIntOf). */
+  private readonly one = new Float64Array(1);
   constructor(
     type: DataType & { kind: 'decimal' },
     nullable: boolean,
@@ -692,7 +696,6 @@ export class DecimalBuilder extends ColumnBuilder {
     this.one[0] = x;
     this.appendUnscaledOf(this.one);
   }
-  private readonly one = new Float64Array(1);
   /** appendUnscaled(src[0]): a number that is not boxed on its way here (see Int64Builder.appendIntOf). */
   appendUnscaledOf(src: Float64Array): void {
     const x = src[0];

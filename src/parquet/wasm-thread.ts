@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { compiledWasmModule } from './wasm.js';
+import '../arrow/detach-early.js'; // before this thread's first chunk is transferred to the encoder: see there
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 import type { PartQueue } from './part-queue.js';
