@@ -10,6 +10,7 @@ import { WasmCompactor } from './compact.js';
 import { readParquetRowGroups, readParquetToArrow } from './reader.js';
 import { LocalParquetStream } from './wasm-stream-file.js';
 import { PartQueue } from './part-queue.js';
+import { batchPieces, isHandedOver, schemaMessage } from '../arrow/ipc-pieces.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -101,6 +102,8 @@ class ThreadedFileWriter implements ParquetFileWriter {
   private local: ParquetFileWriter | undefined;
   private out: PartQueue | undefined;
   private rows = 0;
+  /** The last batch's schema and its IPC message (batches of one append share their schema object). */
+  private schema: { of: arrow.Schema; msg: Uint8Array } | undefined;
   constructor(
     private readonly thread: EncoderThread,
     private readonly opts: EncodeOptions,
@@ -118,7 +121,11 @@ class ThreadedFileWriter implements ParquetFileWriter {
     }
     if (this.local) return this.local.write(batch);
     this.rows += batch.numRows;
-    await this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+    // A handed-over batch's buffers move to the thread (no copy here); any other is copied into an IPC stream.
+    if (!isHandedOver(batch)) return this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+    if (this.schema?.of !== batch.schema) this.schema = { of: batch.schema, msg: schemaMessage(batch.schema) };
+    const { pieces, transfer } = batchPieces(batch, this.schema.msg);
+    await this.file!.writePieces(pieces, transfer);
   }
   parts(): AsyncIterable<Uint8Array> {
     if (this.file || this.local) throw new Error('the parts of a Parquet file are taken before its first chunk');

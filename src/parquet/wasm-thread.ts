@@ -5,6 +5,7 @@ import '../arrow/detach-early.js'; // before this thread's first chunk is transf
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 import type { PartQueue } from './part-queue.js';
+import type { Pieces } from './ipc-join.js';
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
 const DEFAULT_MAX_AHEAD = 2;
@@ -148,6 +149,12 @@ export class ThreadFile {
     await this.room();
     const own = transferable(ipc);
     this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
+  }
+
+  /** Sends one chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), with the buffers to transfer. */
+  async writePieces(pieces: Pieces, transfer: ArrayBuffer[]): Promise<void> {
+    await this.room();
+    this.send({ op: 'writePieces', id: this.id, pieces }, transfer);
   }
 
   /** Sends a whole Parquet file whose rows the writer appends (decoded on the thread). */

@@ -9,11 +9,14 @@ import { parentPort } from 'node:worker_threads';
 import { pw, type PW } from './wasm.js';
 import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
+import { IpcJoiner, type Pieces } from './ipc-join.js';
 
 export type ToWorker =
   /** `streamed`: each part of the file is posted as the writer produces it (see FromWorker 'part'). */
   | { op: 'open'; id: number; config: WasmWriterConfig; streamed?: boolean }
   | { op: 'write'; id: number; ipc: Uint8Array }
+  /** A chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), joined here when the writer takes it. */
+  | { op: 'writePieces'; id: number; pieces: Pieces }
   /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
   | { op: 'writeParquet'; id: number; parquet: Uint8Array }
   | { op: 'finish'; id: number }
@@ -32,10 +35,7 @@ export type FromWorker =
   /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
   | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
 
-interface Chunk {
-  bytes: Uint8Array;
-  parquet: boolean;
-}
+type Chunk = { bytes: Uint8Array; parquet: boolean } | { pieces: Pieces };
 
 interface OpenFile {
   queue: Chunk[];
@@ -65,6 +65,8 @@ interface OpenFile {
 
 const port = parentPort!;
 const files = new Map<number, OpenFile>();
+/** One for the thread: a chunk is joined and taken into WebAssembly memory in one synchronous step. */
+const joiner = new IpcJoiner();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 function open(id: number, config: WasmWriterConfig, streamed: boolean) {
@@ -77,7 +79,8 @@ function open(id: number, config: WasmWriterConfig, streamed: boolean) {
         const chunk = file.queue.shift();
         if (!chunk || file.failure) return controller.close();
         try {
-          const table = chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
+          // The joined pieces are copied into WebAssembly memory here, before the joiner's buffer is reused.
+          const table = 'pieces' in chunk ? pw.Table.fromIPCStream(joiner.join(chunk.pieces)) : chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
           else if (Buffer.compare(file.schema, schema) !== 0) {
@@ -147,8 +150,8 @@ port.on('message', (m: ToWorker) => {
     if (m.op === 'memory') return post({ op: 'memory', id: 0, bytes: pw.wasmMemory().buffer.byteLength });
     const file = files.get(m.id);
     if (!file) return;
-    if (m.op === 'write' || m.op === 'writeParquet') {
-      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : { bytes: m.parquet, parquet: true });
+    if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writePieces') {
+      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writePieces' ? { pieces: m.pieces } : { bytes: m.parquet, parquet: true });
       wake(file);
     } else if (m.op === 'finish') {
       finish(m.id, file).catch((e: unknown) => {

@@ -9,6 +9,7 @@ import { DeltaTable, propertiesDifference, type TableInput } from '../../delta/t
 import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
 import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
+import { handOver } from '../../arrow/ipc-pieces.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
@@ -106,7 +107,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
         ({ name } = decoded);
         lineOf = (r) => decoded.lineOf(r);
-        return interruptible(!bar.active ? decoded.batches : whenEnded(decoded.batches, () => showWritten((rows = decoded.rows))));
+        // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
+        const batches = handedOver(decoded.batches);
+        return interruptible(!bar.active ? batches : whenEnded(batches, () => showWritten((rows = decoded.rows))));
       };
       data = decode();
       if (args.input !== '-') reread = decode;
@@ -198,6 +201,11 @@ const AUTO_DECODE_MIN_SPARE_CORES = 2;
 
 /** A shell's exit code for a process ended by `sig` (128 + its number). */
 const signalExitCode = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143);
+
+/** The same batches, each marked as handed over (arrow/ipc-pieces.ts). */
+async function* handedOver(batches: AsyncIterable<arrow.RecordBatch>): AsyncGenerator<arrow.RecordBatch> {
+  for await (const b of batches) yield handOver(b);
+}
 
 /** The same batches, calling `onEnd` once the stream has ended (not when it fails). */
 async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncGenerator<T> {
