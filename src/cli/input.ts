@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
+import type { Allocator } from '../arrow/arena.js';
 import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
 import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-decoder.js';
@@ -301,7 +302,7 @@ export interface NdjsonBatches {
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
-export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number } = {}): NdjsonBatches {
+export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number; alloc?: Allocator } = {}): NdjsonBatches {
   const threads = opts.decodeWorkers ?? 0;
   // The parallel decoder hands chunks to its threads as they are: only the decoder on this thread reads into reused buffers.
   const { name, stream } = openInput(source, threads === 0);
@@ -323,7 +324,7 @@ export function streamNdjson(source: string, schema: StructType, opts: NdjsonOpt
       return;
     }
     // A JSON array's elements come one per line from a single stream: decoded here.
-    const single = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, numbering: doc });
+    const single = new NdjsonDecoder({ schema, name, invalidUtf8: opts.invalidUtf8, numbering: doc, alloc: opts.alloc });
     decoder = single;
     for await (const chunk of all) yield* single.push(chunk);
     yield* single.end();

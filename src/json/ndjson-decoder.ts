@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import * as arrow from 'apache-arrow';
 import { BoolBuilder, type ColumnBuilder, DecimalBuilder, FixedBuilder, Int64Builder, type ListBuilder, type StructBuilder, VarBinaryBuilder } from '../arrow/builders.js';
 import { MAX_SAFE_SECONDS } from '../arrow/coerce.js';
+import type { Allocator } from '../arrow/arena.js';
 import { buildersToBatch, columnBuilders, rowProblem } from '../arrow/record-batch.js';
 import { toArrowSchema } from '../arrow/types.js';
 import { TributaryError } from '../errors.js';
@@ -48,6 +49,11 @@ export interface NdjsonDecoderOptions {
   inputLines?: boolean;
   /** How its lines are numbered in the input (a JSON array's elements: json-array.ts); default its own lines. */
   numbering?: LineNumbering;
+  /**
+   * Where the builders' buffers come from: new arrays by default; a pool's (arrow/buffer-pool.ts)
+   * when the caller hands every batch over to the encoder thread, which gives their buffers back.
+   */
+  alloc?: Allocator;
 }
 
 // How a column's value is read from bytes. Anything a fast path does not take goes to the
@@ -195,6 +201,7 @@ export class NdjsonDecoder {
   /** Per column: how its values are decoded (kind, decimal precision and scale or integer bounds, nested fields). */
   private readonly slots: Slot[];
   private builders: ColumnBuilder[];
+  private readonly alloc: Allocator | undefined;
   /** The row stamp at which each column last got a value: repeated keys and missing columns. */
   private readonly seen: Float64Array;
   private stamp = 0;
@@ -254,7 +261,8 @@ export class NdjsonDecoder {
     this.byName = new Map(fields.map((f, i) => [f.name, i]));
     this.seen = new Float64Array(this.ncols);
     this.slots = fields.map((f) => slotOf(f.type));
-    this.builders = columnBuilders(opts.schema, undefined, JSON_TEXT);
+    this.alloc = opts.alloc;
+    this.builders = columnBuilders(opts.schema, this.alloc, JSON_TEXT);
   }
 
   /** Rows decoded so far (counted from firstRow). */
@@ -510,7 +518,7 @@ export class NdjsonDecoder {
     if (this.chunkLen === 0) return;
     const full = this.chunkLen === this.chunkRows;
     this.out.push(buildersToBatch(this.schema, this.builders, this.chunkLen, this.arrowSchema));
-    this.builders = columnBuilders(this.schema, undefined, JSON_TEXT);
+    this.builders = columnBuilders(this.schema, this.alloc, JSON_TEXT);
     // After a full chunk, the next is likely full too: its buffers are sized once, not doubled.
     if (full) for (const b of this.builders) b.reserve(this.chunkRows);
     this.chunkLen = 0;

@@ -17,6 +17,7 @@ export function countingHandler(inner: ParquetHandler, onRows: (rows: number) =>
     openBounded: inner.openBounded?.bind(inner),
     readRowGroups: inner.readRowGroups?.bind(inner),
     prestart: inner.prestart?.bind(inner),
+    recycledBuffers: inner.recycledBuffers?.bind(inner),
     async encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array> {
       const bytes = await inner.encode(table, schema, opts);
       onRows(table.numRows);

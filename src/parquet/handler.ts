@@ -1,5 +1,6 @@
 import * as arrow from 'apache-arrow';
 import type { StructType } from '../schema/schema.js';
+import type { BufferPool } from '../arrow/buffer-pool.js';
 import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 
 export type Compression = 'snappy' | 'zstd' | 'uncompressed';
@@ -66,6 +67,11 @@ export interface ParquetHandler {
    * first chunk) instead of delaying that file. Does not keep the process alive.
    */
   prestart?(): void;
+  /**
+   * Optional: the buffers of handed-over batches (arrow/ipc-pieces.ts) that this handler gives
+   * back once it has taken them, for the code building the next batches (arrow/buffer-pool.ts).
+   */
+  recycledBuffers?(): BufferPool | undefined;
 }
 
 /** One input of a compaction: its bytes, and a name for messages. */

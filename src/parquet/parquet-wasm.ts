@@ -11,6 +11,7 @@ import { readParquetRowGroups, readParquetToArrow } from './reader.js';
 import { LocalParquetStream } from './wasm-stream-file.js';
 import { PartQueue } from './part-queue.js';
 import { batchPieces, isHandedOver, schemaMessage } from '../arrow/ipc-pieces.js';
+import type { BufferPool } from '../arrow/buffer-pool.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -77,6 +78,11 @@ export class ParquetWasmHandler implements ParquetHandler {
 
   prestart(): void {
     if ((this.options.thread ?? 'auto') === 'auto') sharedThread();
+  }
+
+  /** The encoder thread's (the one this handler's files go to), when it has one. */
+  recycledBuffers(): BufferPool | undefined {
+    return this.thread()?.recycled;
   }
 
   /** On this thread, not the encoder thread: its caller waits for the file anyway, and a bound here is one a test can see. */

@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors.js';
 import { Worker } from 'node:worker_threads';
 import { compiledWasmModule } from './wasm.js';
+import { BufferPool } from '../arrow/buffer-pool.js';
 import '../arrow/detach-early.js'; // before this thread's first chunk is transferred to the encoder: see there
 import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
@@ -20,6 +21,8 @@ export class EncoderThread {
   private readonly files = new Map<number, ThreadFile>();
   private broken: Error | undefined;
   private readonly memoryAsked: ((bytes: number) => void)[] = [];
+  /** Handed-over chunks' buffers, back from the thread for a decoder's next chunks (arrow/buffer-pool.ts). */
+  readonly recycled = new BufferPool();
   /** Settles when the worker has loaded the encoder (or failed to). */
   readonly ready: Promise<void>;
 
@@ -40,6 +43,7 @@ export class EncoderThread {
     this.worker.on('message', (m: FromWorker) => {
       if (m.op === 'ready') started();
       else if (m.op === 'memory') this.memoryAsked.shift()?.(m.bytes);
+      else if (m.op === 'recycle') for (const b of m.buffers) this.recycled.put(b);
       else this.files.get(m.id)?.onMessage(m);
     });
     this.worker.on('error', (e) => {

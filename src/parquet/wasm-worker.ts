@@ -10,6 +10,7 @@ import { pw, type PW } from './wasm.js';
 import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 import { IpcJoiner, type Pieces } from './ipc-join.js';
+import { POOLED_MIN_BYTES } from '../arrow/buffer-pool.js';
 
 export type ToWorker =
   /** `streamed`: each part of the file is posted as the writer produces it (see FromWorker 'part'). */
@@ -28,6 +29,8 @@ export type FromWorker =
   | { op: 'ready'; id: 0 }
   | { op: 'memory'; id: 0; bytes: number }
   | { op: 'consumed'; id: number }
+  /** Buffers of handed-over chunks, given back once joined (see giveBack). */
+  | { op: 'recycle'; id: 0; buffers: ArrayBuffer[] }
   /** A streamed file's next bytes (the header and first row groups, a row group, the footer), in order. */
   | { op: 'part'; id: number; bytes: Uint8Array }
   /** `bytes` is empty for a streamed file: its bytes went out as parts. */
@@ -81,6 +84,7 @@ function open(id: number, config: WasmWriterConfig, streamed: boolean) {
         try {
           // The joined pieces are copied into WebAssembly memory here, before the joiner's buffer is reused.
           const table = 'pieces' in chunk ? pw.Table.fromIPCStream(joiner.join(chunk.pieces)) : chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
+          if ('pieces' in chunk) giveBack(chunk.pieces);
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
           else if (Buffer.compare(file.schema, schema) !== 0) {
@@ -117,6 +121,16 @@ function open(id: number, config: WasmWriterConfig, streamed: boolean) {
   });
   file.parts.catch(() => undefined); // reported by finish; an aborted file's is not awaited
   files.set(id, file);
+}
+
+/**
+ * A joined chunk's large buffers go back to the main thread (moved again), where its decoder
+ * builds later chunks in them (arrow/buffer-pool.ts). Nothing here views them any more: the
+ * joined copy is in WebAssembly memory.
+ */
+function giveBack(pieces: Pieces) {
+  const buffers = [...new Set(pieces.body.map((v) => v.buffer as ArrayBuffer))].filter((b) => b.byteLength >= POOLED_MIN_BYTES);
+  if (buffers.length) post({ op: 'recycle', id: 0, buffers }, buffers);
 }
 
 function wake(file: OpenFile) {

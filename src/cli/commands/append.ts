@@ -10,6 +10,7 @@ import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, stre
 import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { handOver } from '../../arrow/ipc-pieces.js';
+import { pooledAllocator } from '../../arrow/buffer-pool.js';
 import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
@@ -103,8 +104,11 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
+      // A large input's batches go to the encoder thread, which gives their buffers back: the
+      // decoder builds its next batches in them (arrow/buffer-pool.ts).
+      const pool = largeInput ? engine.recycledBuffers?.() : undefined;
       const decode = () => {
-        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args) });
+        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args), alloc: pool && pooledAllocator(pool) });
         ({ name } = decoded);
         lineOf = (r) => decoded.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
