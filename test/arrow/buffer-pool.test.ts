@@ -2,19 +2,17 @@ import * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { BufferPool, POOLED_MIN_BYTES, pooledAllocator } from '../../src/arrow/buffer-pool.js';
 import { handOver } from '../../src/arrow/ipc-pieces.js';
-import { buildersToBatch, columnBuilders } from '../../src/arrow/record-batch.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
-import { toArrowSchema } from '../../src/arrow/types.js';
 import { NdjsonDecoder } from '../../src/json/ndjson-decoder.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { parseDdl } from '../../src/schema/ddl.js';
+import { batchOf as rowsBatch, show } from '../support/decoded-batches.js';
 
 /**
  * Buffers of handed-over batches come back from the encoder thread (arrow/buffer-pool.ts), and a
  * decoder builds its next batches in them: same values as in new arrays, whatever the buffers
  * held before.
  */
-const show = (v: unknown) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? [...x] : x)));
 
 /** A pool that never misses: a buffer of any size asked for, full of 0xAB, as a buffer back from a chunk of other rows would be. */
 class DirtyPool extends BufferPool {
@@ -83,14 +81,7 @@ describe('the encoder thread', () => {
   it('gives back the large buffers of a handed-over batch once it has them, and nothing of a batch that was not', async () => {
     const schema = parseDdl('id BIGINT, s STRING');
     const handler = new ParquetWasmHandler({ thread: 'own', threadMinRows: 0 });
-    const batchOf = (n: number) => {
-      const builders = columnBuilders(schema);
-      for (let i = 0; i < n; i++) {
-        builders[0].append(BigInt(i), i);
-        builders[1].append(`coin-${i}`, i);
-      }
-      return buildersToBatch(schema, builders, n, toArrowSchema(schema));
-    };
+    const batchOf = (n: number) => rowsBatch(schema, Array.from({ length: n }, (_, i) => ({ id: BigInt(i), s: `coin-${i}` })));
     try {
       const pool = handler.recycledBuffers()!;
       const write = async (b: arrow.RecordBatch) => {

@@ -1,16 +1,14 @@
 import * as arrow from 'apache-arrow';
 import fc from 'fast-check';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { batchPieces, handOver, type IpcPieces, isHandedOver, schemaMessage } from '../../src/arrow/ipc-pieces.js';
-import { buildersToBatch, columnBuilders } from '../../src/arrow/record-batch.js';
+import { batchPieces, handOver, isHandedOver, schemaMessage } from '../../src/arrow/ipc-pieces.js';
 import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { TRANSFER_MIN_BYTES } from '../../src/arrow/transfer.js';
 import { toArrowSchema } from '../../src/arrow/types.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
 import { IpcJoiner } from '../../src/parquet/ipc-join.js';
 import { parseDdl } from '../../src/schema/ddl.js';
-import type { StructType } from '../../src/schema/schema.js';
+import { ALL_TYPES as SCHEMA, allTypesRow, batchOf, postThrough, show } from '../support/decoded-batches.js';
 
 /**
  * A batch sent to the encoder thread as the pieces of its IPC message (arrow/ipc-pieces.ts) and
@@ -18,68 +16,13 @@ import type { StructType } from '../../src/schema/schema.js';
  * type the decoder builds, nulls anywhere, sliced batches, one joiner reused from a large batch to
  * a small one. Only a batch handed over as it is gives its buffers away.
  */
-const SCHEMA = parseDdl(
-  'id BIGINT NOT NULL, s STRING, b BINARY, i INT, sh SHORT, by BYTE, d DOUBLE, f FLOAT, ok BOOLEAN, day DATE, ts TIMESTAMP, ntz TIMESTAMP_NTZ, ' +
-    'dec DECIMAL(18,4), big DECIMAL(38,2), st STRUCT<a: BIGINT, n: STRING>, tags ARRAY<STRING>, deep ARRAY<STRUCT<x: INT, ys: ARRAY<DOUBLE>>>, m MAP<STRING, BIGINT>',
-);
-
-const instant = fc.date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true });
-const decimalText = (digits: number, scale: number) =>
-  fc.bigInt({ min: -(10n ** BigInt(digits)) + 1n, max: 10n ** BigInt(digits) - 1n }).map((u) => {
-    const m = u < 0n ? -u : u;
-    const unit = 10n ** BigInt(scale);
-    return `${u < 0n ? '-' : ''}${m / unit}.${String(m % unit).padStart(scale, '0')}`;
-  });
-const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 4 });
-const rowArb = (id: number) =>
-  fc.record({
-    id: fc.constant(BigInt(id)),
-    s: opt(fc.string({ unit: 'grapheme', maxLength: 12 })),
-    b: opt(fc.uint8Array({ maxLength: 6 })),
-    i: opt(fc.integer()),
-    sh: opt(fc.integer({ min: -32768, max: 32767 })),
-    by: opt(fc.integer({ min: -128, max: 127 })),
-    d: opt(fc.double()),
-    f: opt(fc.float()),
-    ok: opt(fc.boolean()),
-    day: opt(instant.map((d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate())))),
-    ts: opt(instant),
-    ntz: opt(instant),
-    dec: opt(decimalText(18, 4)),
-    big: opt(decimalText(36, 2)),
-    st: opt(fc.record({ a: opt(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), n: opt(fc.string({ maxLength: 5 })) })),
-    tags: opt(fc.array(opt(fc.string({ maxLength: 4 })), { maxLength: 4 })),
-    deep: opt(fc.array(opt(fc.record({ x: opt(fc.integer()), ys: opt(fc.array(opt(fc.double()), { maxLength: 3 })) })), { maxLength: 3 })),
-    m: opt(fc.dictionary(fc.string({ minLength: 1, maxLength: 3 }), opt(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })), { maxKeys: 3 }).map((o) => new Map(Object.entries(o)))),
-  });
-
-function batchOf(schema: StructType, rows: Record<string, unknown>[]): arrow.RecordBatch {
-  const builders = columnBuilders(schema);
-  rows.forEach((r, i) => schema.fields.forEach((f, k) => builders[k].append(r[f.name], i)));
-  return buildersToBatch(schema, builders, rows.length, toArrowSchema(schema));
-}
-
-/** Through a real MessagePort, as the encoder thread gets them: structured clone, the transfer list moved. */
-function postThrough(pieces: IpcPieces, transfer: ArrayBuffer[]): Promise<IpcPieces> {
-  const { port1, port2 }: { port1: MessagePort; port2: MessagePort } = new MessageChannel();
-  return new Promise((resolve) => {
-    port2.once('message', (m: IpcPieces) => {
-      port1.close();
-      resolve(m);
-    });
-    port1.postMessage(pieces, transfer);
-  });
-}
-
-const show = (v: unknown) => JSON.parse(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Map ? [...x] : x instanceof Uint8Array ? [...x] : x)));
-
 describe('a record batch as the pieces of its IPC message', () => {
   it('joins into the bytes tableToIPC writes, every column type, nulls anywhere, slices too, one joiner for all (seeded)', async () => {
     const joiner = new IpcJoiner();
     const schemaMsg = schemaMessage(toArrowSchema(SCHEMA));
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => rowArb(i))), fc.nat(n), fc.nat(n))),
+        fc.integer({ min: 0, max: 40 }).chain((n) => fc.tuple(fc.tuple(...Array.from({ length: n }, (_, i) => allTypesRow(i, { nan: true }))), fc.nat(n), fc.nat(n))),
         async ([rows, x, y]) => {
           const whole = batchOf(SCHEMA, rows);
           // A slice (an offset into every buffer) as well as the whole batch.
