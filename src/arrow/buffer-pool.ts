@@ -21,6 +21,7 @@ export const POOLED_MIN_BYTES = 64 * 1024;
 export class BufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private bytes = 0;
+  private users = 0;
 
   /**
    * @param maxBytes what the pool keeps at most: a few chunks' buffers (a chunk in flight to the
@@ -33,9 +34,27 @@ export class BufferPool {
     return this.bytes;
   }
 
-  /** Keeps a buffer that nothing on this thread views any more (one that came back from another thread). */
+  /**
+   * Starts keeping buffers, for a decoder that will build in them; returns the function that stops
+   * it. Buffers come back whether anyone builds in them or not (a decoding thread's batches too):
+   * with no user, none is kept, and the last user's going empties the pool.
+   */
+  use(): () => void {
+    this.users++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.users === 0) {
+        this.free.clear();
+        this.bytes = 0;
+      }
+    };
+  }
+
+  /** Keeps a buffer that nothing on this thread views any more (one that came back from another thread), while the pool has a user. */
   put(b: ArrayBuffer): void {
-    if (b.byteLength < POOLED_MIN_BYTES || b.byteLength === 0 || this.bytes + b.byteLength > this.maxBytes) return;
+    if (this.users === 0 || b.byteLength < POOLED_MIN_BYTES || this.bytes + b.byteLength > this.maxBytes) return;
     let same = this.free.get(b.byteLength);
     if (!same) this.free.set(b.byteLength, (same = []));
     same.push(b);

@@ -26,8 +26,24 @@ class DirtyPool extends BufferPool {
 }
 
 describe('the buffer pool', () => {
+  it('keeps buffers only while it has a user, and lets them go with the last', () => {
+    const pool = new BufferPool();
+    pool.put(new ArrayBuffer(POOLED_MIN_BYTES));
+    expect(pool.size).toBe(0);
+    const one = pool.use();
+    const two = pool.use();
+    pool.put(new ArrayBuffer(POOLED_MIN_BYTES));
+    one();
+    one(); // twice is once
+    expect(pool.size).toBe(POOLED_MIN_BYTES);
+    two();
+    expect(pool.size).toBe(0);
+    expect(pool.take(POOLED_MIN_BYTES)).toBeUndefined();
+  });
+
   it('gives a buffer back only at its exact size, keeps none under 64 KiB, and none beyond its bound', () => {
     const pool = new BufferPool(3 * POOLED_MIN_BYTES);
+    pool.use();
     const a = new ArrayBuffer(POOLED_MIN_BYTES);
     pool.put(a);
     pool.put(new ArrayBuffer(POOLED_MIN_BYTES - 8));
@@ -84,6 +100,7 @@ describe('the encoder thread', () => {
     const batchOf = (n: number) => rowsBatch(schema, Array.from({ length: n }, (_, i) => ({ id: BigInt(i), s: `coin-${i}` })));
     try {
       const pool = handler.recycledBuffers()!;
+      const release = pool.use();
       const write = async (b: arrow.RecordBatch) => {
         const w = handler.open(schema, { compression: 'snappy', rowGroupRows: 1 << 20, keyValueMetadata: {} }, 1 << 20);
         await w.write(b);
@@ -102,6 +119,8 @@ describe('the encoder thread', () => {
       const back = pool.take(idBytes)!;
       expect(back.byteLength).toBe(idBytes);
       new BigInt64Array(back).fill(7n);
+      release();
+      expect(pool.size).toBe(0);
       // The file holds the rows, whatever is done with the buffers now.
       const rows = file.batches.flatMap((b) => arrowToRows(b));
       expect(rows.length).toBe(50_000);

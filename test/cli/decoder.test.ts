@@ -51,6 +51,30 @@ describe('tributary append through the decoder', () => {
     expect(tree(table)).toEqual(before);
   });
 
+  it('lands a large input exactly when its later chunks are built in the buffers the encoder thread gave back', async () => {
+    // From 4 MiB the input's chunks go to the encoder thread as their buffers, which come back
+    // for the next chunks (arrow/buffer-pool.ts): every row of every chunk is checked.
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const input = path.join(dir, 'in.ndjson');
+    const n = 4 * 65_536 + 123;
+    const expected: Record<string, unknown>[] = [];
+    const text: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const coin = i % 7 === 0 ? null : `coin-${i % 997}-${'x'.repeat(i % 13)}`;
+      const price = i % 5 === 0 ? null : (n - i) / 3;
+      const ok = i % 3 === 0 ? null : i % 2 === 0;
+      text.push(JSON.stringify({ id: i, coin, price, ok, at: { day: i % 11 === 0 ? null : i % 28 } }));
+      expected.push({ id: BigInt(i), coin, price, ok, at: { day: i % 11 === 0 ? null : i % 28 } });
+    }
+    writeFileSync(input, text.join('\n') + '\n');
+    expect(statSync(input).size).toBeGreaterThan(4 * 1024 * 1024);
+    const a = await cli(['append', table, '--input', input, '--schema', 'id BIGINT NOT NULL, coin STRING, price DOUBLE, ok BOOLEAN, at STRUCT<day: INT>', '--decode-workers', '0']);
+    expect(a.stderr).toBe('');
+    const rows = arrowToRows(await (await DeltaTable.open(table)).read()).sort((x, y) => Number((x.id as bigint) - (y.id as bigint)));
+    expect(rows).toEqual(expected);
+  }, 120_000);
+
   it('reports the earliest problem, through the decoder and through --merge-schema alike', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');

@@ -93,6 +93,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let result;
   let lineOf: (row: number) => number | undefined = () => undefined;
   let name = args.input === '-' ? 'stdin' : args.input;
+  let releasePool: (() => void) | undefined;
   try {
     let data: TableInput;
     // A file (not stdin) can be decoded again, should the append have to be planned again.
@@ -104,11 +105,13 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
+      const workers = decodeWorkers(args);
       // A large input's batches go to the encoder thread, which gives their buffers back: the
-      // decoder builds its next batches in them (arrow/buffer-pool.ts).
-      const pool = largeInput ? engine.recycledBuffers?.() : undefined;
+      // decoder on this thread builds its next batches in them (arrow/buffer-pool.ts).
+      const pool = largeInput && workers === 0 ? engine.recycledBuffers?.() : undefined;
+      if (pool) releasePool = pool.use();
       const decode = () => {
-        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: decodeWorkers(args), alloc: pool && pooledAllocator(pool) });
+        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
         ({ name } = decoded);
         lineOf = (r) => decoded.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
@@ -160,6 +163,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     }
     throw e;
   } finally {
+    releasePool?.();
     bar.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
