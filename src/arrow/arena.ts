@@ -34,7 +34,8 @@ export interface Allocator {
   trim(bytes: Uint8Array, n: number): Uint8Array;
 }
 
-function copied<T extends TypedArray>(next: T, arr: T, keep: number): T {
+/** `next` with the first `keep` elements of `arr` copied in: what every allocator's resize does after allocating. */
+export function copied<T extends TypedArray>(next: T, arr: T, keep: number): T {
   (next as unknown as { set(a: unknown): void }).set(keep === arr.length ? arr : arr.subarray(0, keep));
   return next;
 }

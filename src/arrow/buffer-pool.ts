@@ -11,11 +11,16 @@
  * the pool; a builder's own buffers that it outgrows are left to the collector as before (a view
  * of one may still be alive).
  */
-import type { Allocator, TypedArrayCtor } from './arena.js';
+import { type Allocator, copied, type TypedArrayCtor } from './arena.js';
 
 type TypedArray = Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array;
 
-/** Smaller buffers are not sent back (ipc-pieces.ts clones them: they may be views into Node's pool). */
+/**
+ * Buffers smaller than this are cloned, not moved, to another thread (they may be views into
+ * Node's shared pool), so they never come back: transfer.ts and ipc-pieces.ts move only buffers of
+ * this size or more (TRANSFER_MIN_BYTES is this constant), and only those are pooled. Defined here,
+ * where the encoder thread (which loads no apache-arrow) can import it.
+ */
 export const POOLED_MIN_BYTES = 64 * 1024;
 
 export class BufferPool {
@@ -85,11 +90,7 @@ export function pooledAllocator(pool: BufferPool): Allocator {
   };
   return {
     typed,
-    resize: <T extends TypedArray>(arr: T, length: number, keep = arr.length): T => {
-      const next = typed(arr.constructor as TypedArrayCtor<T>, length);
-      (next as unknown as { set(a: unknown): void }).set(keep === arr.length ? arr : arr.subarray(0, keep));
-      return next;
-    },
+    resize: <T extends TypedArray>(arr: T, length: number, keep = arr.length): T => copied(typed(arr.constructor as TypedArrayCtor<T>, length), arr, keep),
     trim: (bytes, n) => bytes.subarray(0, n),
   };
 }

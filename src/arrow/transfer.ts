@@ -12,9 +12,11 @@
  * transfer would take away from everyone else; a builder's large buffers are its own).
  */
 import * as arrow from 'apache-arrow';
+import { POOLED_MIN_BYTES } from './buffer-pool.js';
 import './detach-early.js'; // before this thread's first transfer: see there
 
-export const TRANSFER_MIN_BYTES = 64 * 1024;
+/** The same floor as the buffer pool's: a buffer moved to a thread is one worth having back. */
+export const TRANSFER_MIN_BYTES = POOLED_MIN_BYTES;
 
 type View = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 const VIEWS: Record<string, new (b: ArrayBufferLike, byteOffset: number, length: number) => View> = {
