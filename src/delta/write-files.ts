@@ -335,8 +335,9 @@ export class DataFileWriter {
         if (this.opts.maxRecordsPerFile) limit = Math.min(limit, this.opts.maxRecordsPerFile);
         // A commit of one chunk knows each file's rows; a larger one only the total.
         const hint = this.rowsHint <= CHUNK_ROWS ? batch.numRows - pos : this.rowsHint;
-        const writer = this.opts.parquet.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint));
-        f = { writer, stats: new StatsCollector(this.dataSchema, this.opts.stats), rows: 0, limit, rel: this.newPath(values), values, size: 0 };
+        const stats = new StatsCollector(this.dataSchema, this.opts.stats);
+        const writer = this.opts.parquet.open(this.dataSchema, this.encodeOpts, Math.min(limit, hint), stats.extremes);
+        f = { writer, stats, rows: 0, limit, rel: this.newPath(values), values, size: 0 };
         this.open.set(key, f);
         if (writer.parts && this.storage.writeStream) this.startStoring(f, writer.parts());
       }
@@ -348,7 +349,8 @@ export class DataFileWriter {
       }
       const take = Math.min(batch.numRows - pos, f.limit - f.rows);
       const part = pos === 0 && take === batch.numRows ? batch : batch.slice(pos, pos + take);
-      f.stats.add(part.data);
+      // An encoder thread gathers a chunk's stats itself when it can (off this thread, which builds the next chunk).
+      if (!f.writer.addsExtremes) f.stats.add(part.data);
       await f.writer.write(part);
       f.rows += take;
       pos += take;
@@ -412,7 +414,8 @@ export class DataFileWriter {
 
   private async close(key: string, f: OpenFile): Promise<void> {
     this.open.delete(key);
-    const add: AddFile = { path: encodeAddPath(f.rel), partitionValues: f.values, size: 0, modificationTime: Date.now(), dataChange: true, stats: f.stats.toJSON() };
+    // Stats once the encoder has finished: it may have gathered them (see addsExtremes).
+    const add: AddFile = { path: encodeAddPath(f.rel), partitionValues: f.values, size: 0, modificationTime: Date.now(), dataChange: true, stats: null };
     // Recorded before it is stored: a store that fails half-way is cleaned up by abort too.
     this.stored.push(add);
     try {
@@ -429,6 +432,7 @@ export class DataFileWriter {
       throw e;
     }
     failpoint('during-parquet-write');
+    add.stats = f.stats.toJSON();
     add.size = f.size;
     this.bytesPerRow = f.size / Math.max(1, f.rows);
     add.modificationTime = Date.now();

@@ -1,6 +1,7 @@
 import type * as arrow from 'apache-arrow';
 import type { EncodeOptions, ParquetFileWriter, ParquetHandler } from './handler.js';
 import type { StructType } from '../schema/schema.js';
+import type { ColumnExtremes } from '../arrow/extremes.js';
 
 /**
  * A Parquet handler that reports the rows handed to `inner` as they go, for a progress display of
@@ -23,9 +24,10 @@ export function countingHandler(inner: ParquetHandler, onRows: (rows: number) =>
       onRows(table.numRows);
       return bytes;
     },
-    open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
-      const writer = inner.open(schema, opts, rowsHint);
+    open(schema: StructType, opts: EncodeOptions, rowsHint: number, extremes?: ColumnExtremes): ParquetFileWriter {
+      const writer = inner.open(schema, opts, rowsHint, extremes);
       return {
+        addsExtremes: writer.addsExtremes,
         async write(batch: arrow.RecordBatch): Promise<void> {
           await writer.write(batch);
           onRows(batch.numRows);

@@ -1,6 +1,7 @@
 import * as arrow from 'apache-arrow';
 import type { StructType } from '../schema/schema.js';
 import type { BufferPool } from '../arrow/buffer-pool.js';
+import type { ColumnExtremes } from '../arrow/extremes.js';
 import { checkWholeNumber, showValue, TributaryError } from '../errors.js';
 
 export type Compression = 'snappy' | 'zstd' | 'uncompressed';
@@ -44,9 +45,11 @@ export interface ParquetHandler {
   encode(table: arrow.Table, schema: StructType, opts: EncodeOptions): Promise<Uint8Array>;
   /**
    * Starts one file that receives its rows chunk by chunk. `rowsHint` is how many rows the file
-   * is expected to get (an encoder may do small files differently from large ones).
+   * is expected to get (an encoder may do small files differently from large ones). With
+   * `extremes` (the file's stats so far), an encoder may gather each chunk's into it itself
+   * (on its thread, where the chunk goes anyway): it says so with `addsExtremes`.
    */
-  open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter;
+  open(schema: StructType, opts: EncodeOptions, rowsHint: number, extremes?: ColumnExtremes): ParquetFileWriter;
   /**
    * Optional: one file whose chunks are encoded on the calling thread as they arrive and are
    * never held together (row groups of at most `rowGroupRows`), so the encoder's memory is
@@ -94,6 +97,11 @@ export interface ParquetCompactor {
 /** One Parquet file being written: chunks in, bytes out. */
 export interface ParquetFileWriter {
   write(batch: arrow.RecordBatch): Promise<void>;
+  /**
+   * True when every chunk written is in the `extremes` the file was opened with once finish()
+   * has resolved (the caller then does not add them); otherwise the caller adds them.
+   */
+  readonly addsExtremes?: boolean;
   /** The file's bytes; empty when they were taken as `parts` (resolves once the last is out). */
   finish(): Promise<Uint8Array>;
   /**

@@ -12,6 +12,7 @@ import { LocalParquetStream } from './wasm-stream-file.js';
 import { PartQueue } from './part-queue.js';
 import { batchPieces, isHandedOver, schemaMessage } from '../arrow/ipc-pieces.js';
 import type { BufferPool } from '../arrow/buffer-pool.js';
+import { columnsOf, type ColumnExtremes } from '../arrow/extremes.js';
 
 export interface ParquetWasmOptions {
   /**
@@ -91,23 +92,29 @@ export class ParquetWasmHandler implements ParquetHandler {
     return new StreamedFileWriter(opts);
   }
 
-  open(schema: StructType, opts: EncodeOptions, rowsHint: number): ParquetFileWriter {
+  open(schema: StructType, opts: EncodeOptions, rowsHint: number, extremes?: ColumnExtremes): ParquetFileWriter {
     checkEncodeOptions(opts);
     const thread = rowsHint > (this.options.threadMinRows ?? 65_536) ? this.thread() : undefined;
     const here = () => new BufferingFileWriter((t) => this.encode(t, schema, opts));
-    return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++) : here();
+    return thread ? new ThreadedFileWriter(thread, opts, here, () => this.filesOnThread++, extremes) : here();
   }
 }
 
 /**
  * Sends each chunk to the encoder thread as an IPC stream of its own. If the thread cannot start,
  * the file is encoded here instead (and its parts, when taken, are the whole file at finish).
+ * Given the file's `extremes`, it adds every chunk's stats to them: a handed-over chunk's on the
+ * thread (its buffers go there anyway, and this thread is the busier one: it decodes the next
+ * chunk meanwhile), any other's here.
  */
 class ThreadedFileWriter implements ParquetFileWriter {
   private file: ReturnType<EncoderThread['open']> | undefined;
   private local: ParquetFileWriter | undefined;
   private out: PartQueue | undefined;
   private rows = 0;
+  /** Rows whose stats the thread gathers. */
+  private rowsForThreadStats = 0;
+  readonly addsExtremes: boolean;
   /** The last batch's schema and its IPC message (batches of one append share their schema object). */
   private schema: { of: arrow.Schema; msg: Uint8Array } | undefined;
   constructor(
@@ -115,23 +122,33 @@ class ThreadedFileWriter implements ParquetFileWriter {
     private readonly opts: EncodeOptions,
     private readonly fallback: () => ParquetFileWriter,
     private readonly onThread: () => void,
-  ) {}
+    private readonly extremes?: ColumnExtremes,
+  ) {
+    this.addsExtremes = extremes !== undefined;
+  }
   async write(batch: arrow.RecordBatch): Promise<void> {
     if (!this.file && !this.local) {
       try {
         await this.thread.ready;
-        this.file = this.thread.open({ ...this.opts, plainColumns: plainColumns(batch) }, undefined, this.out);
+        this.file = this.thread.open({ ...this.opts, plainColumns: plainColumns(batch) }, undefined, this.out, this.extremes?.plan);
       } catch {
         this.local = this.fallback();
       }
     }
+    // A handed-over batch's buffers move to the thread (no copy here); any other is copied into an IPC stream.
+    const handedOver = !this.local && isHandedOver(batch);
+    if (!handedOver) this.extremes?.add(batch.data);
     if (this.local) return this.local.write(batch);
     this.rows += batch.numRows;
-    // A handed-over batch's buffers move to the thread (no copy here); any other is copied into an IPC stream.
-    if (!isHandedOver(batch)) return this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
+    if (!handedOver) return this.file!.write(arrow.tableToIPC(new arrow.Table([batch]), 'stream'));
     if (this.schema?.of !== batch.schema) this.schema = { of: batch.schema, msg: schemaMessage(batch.schema) };
     const { pieces, transfer } = batchPieces(batch, this.schema.msg);
-    await this.file!.writePieces(pieces, transfer);
+    let columns;
+    if (this.extremes) {
+      columns = columnsOf(batch.data, this.extremes.plan);
+      this.rowsForThreadStats += batch.numRows;
+    }
+    await this.file!.writePieces(pieces, transfer, columns);
   }
   parts(): AsyncIterable<Uint8Array> {
     if (this.file || this.local) throw new Error('the parts of a Parquet file are taken before its first chunk');
@@ -150,6 +167,11 @@ class ThreadedFileWriter implements ParquetFileWriter {
     const file = this.file;
     return file.finish().then((bytes) => {
       if (file.rows !== this.rows) throw new TributaryError('INTERNAL', `the encoder thread wrote ${file.rows} of ${this.rows} rows`);
+      if (this.extremes) {
+        const got = file.extremes?.rows ?? 0;
+        if (got !== this.rowsForThreadStats) throw new TributaryError('INTERNAL', `the encoder thread gathered the stats of ${got} of ${this.rowsForThreadStats} rows`);
+        if (file.extremes) this.extremes.merge(file.extremes.rows, file.extremes.leaves);
+      }
       this.onThread();
       return bytes;
     });

@@ -7,6 +7,7 @@ import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 import type { PartQueue } from './part-queue.js';
 import type { Pieces } from './ipc-join.js';
+import type { ColumnData, ExtremesPlan, LeafExtremes } from '../arrow/extremes.js';
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
 const DEFAULT_MAX_AHEAD = 2;
@@ -73,8 +74,9 @@ export class EncoderThread {
   /**
    * Opens a file on the thread. With `parts`, its bytes arrive there as the writer produces them
    * (finish then resolves to no bytes), and sending waits while the store is behind with them.
+   * With `extremes`, the thread gathers the stats of the chunks sent with their columns.
    */
-  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD, parts?: PartQueue): ThreadFile {
+  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD, parts?: PartQueue, extremes?: ExtremesPlan): ThreadFile {
     const id = this.nextId++;
     const file = new ThreadFile(id, maxAhead, (m, t) => this.worker.postMessage(m, t ?? []), () => {
       this.files.delete(id);
@@ -86,7 +88,7 @@ export class EncoderThread {
     }
     this.files.set(id, file);
     this.worker.ref();
-    this.worker.postMessage({ op: 'open', id, config, streamed: parts !== undefined } satisfies ToWorker);
+    this.worker.postMessage({ op: 'open', id, config, streamed: parts !== undefined, extremes } satisfies ToWorker);
     return file;
   }
 
@@ -114,6 +116,8 @@ export class ThreadFile {
   private result: { resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | undefined;
   /** Rows the writer took, known once finish() has resolved. */
   rows = 0;
+  /** The stats the thread gathered (opened with a plan), known once finish() has resolved. */
+  extremes: { rows: number; leaves: LeafExtremes[] } | undefined;
 
   constructor(
     private readonly id: number,
@@ -128,6 +132,7 @@ export class ThreadFile {
     else if (m.op === 'part') this.parts?.push(m.bytes);
     else if (m.op === 'done') {
       this.rows = m.rows;
+      this.extremes = m.extremes;
       this.release();
       // Every part was posted before 'done' (one port, in order): the file is complete.
       this.parts?.end();
@@ -155,10 +160,13 @@ export class ThreadFile {
     this.send({ op: 'write', id: this.id, ipc: own }, [own.buffer as ArrayBuffer]);
   }
 
-  /** Sends one chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), with the buffers to transfer. */
-  async writePieces(pieces: Pieces, transfer: ArrayBuffer[]): Promise<void> {
+  /**
+   * Sends one chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), with the buffers to
+   * transfer, and the columns (views of those buffers) whose stats the thread is to gather.
+   */
+  async writePieces(pieces: Pieces, transfer: ArrayBuffer[], columns?: ColumnData): Promise<void> {
     await this.room();
-    this.send({ op: 'writePieces', id: this.id, pieces }, transfer);
+    this.send({ op: 'writePieces', id: this.id, pieces, columns }, transfer);
   }
 
   /** Sends a whole Parquet file whose rows the writer appends (decoded on the thread). */

@@ -11,13 +11,20 @@ import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 import { IpcJoiner, type Pieces } from './ipc-join.js';
 import { POOLED_MIN_BYTES } from '../arrow/buffer-pool.js';
+import { ColumnExtremes, type ColumnData, type ExtremesPlan, type LeafExtremes } from '../arrow/extremes.js';
 
 export type ToWorker =
-  /** `streamed`: each part of the file is posted as the writer produces it (see FromWorker 'part'). */
-  | { op: 'open'; id: number; config: WasmWriterConfig; streamed?: boolean }
+  /**
+   * `streamed`: each part of the file is posted as the writer produces it (see FromWorker 'part').
+   * `extremes`: the stats plan of the file, whose chunks come with their `columns` (arrow/extremes.ts).
+   */
+  | { op: 'open'; id: number; config: WasmWriterConfig; streamed?: boolean; extremes?: ExtremesPlan }
   | { op: 'write'; id: number; ipc: Uint8Array }
-  /** A chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), joined here when the writer takes it. */
-  | { op: 'writePieces'; id: number; pieces: Pieces }
+  /**
+   * A chunk as the pieces of its IPC stream (arrow/ipc-pieces.ts), joined here when the writer
+   * takes it; with `columns`, views of the same buffers whose extremes are gathered here.
+   */
+  | { op: 'writePieces'; id: number; pieces: Pieces; columns?: ColumnData }
   /** A whole Parquet file whose rows are appended (OPTIMIZE): decoded here, never in JavaScript. */
   | { op: 'writeParquet'; id: number; parquet: Uint8Array }
   | { op: 'finish'; id: number }
@@ -33,12 +40,12 @@ export type FromWorker =
   | { op: 'recycle'; id: 0; buffers: ArrayBuffer[] }
   /** A streamed file's next bytes (the header and first row groups, a row group, the footer), in order. */
   | { op: 'part'; id: number; bytes: Uint8Array }
-  /** `bytes` is empty for a streamed file: its bytes went out as parts. */
-  | { op: 'done'; id: number; bytes: Uint8Array; rows: number }
+  /** `bytes` is empty for a streamed file: its bytes went out as parts. `extremes`: of the chunks that came with columns. */
+  | { op: 'done'; id: number; bytes: Uint8Array; rows: number; extremes?: { rows: number; leaves: LeafExtremes[] } }
   /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
   | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
 
-type Chunk = { bytes: Uint8Array; parquet: boolean } | { pieces: Pieces };
+type Chunk = { bytes: Uint8Array; parquet: boolean } | { pieces: Pieces; columns?: ColumnData };
 
 interface OpenFile {
   queue: Chunk[];
@@ -48,6 +55,8 @@ interface OpenFile {
   closed: boolean;
   /** Rows handed to the writer. */
   rows: number;
+  /** The stats of the chunks that came with columns, when the file has a plan. */
+  extremes: ColumnExtremes | undefined;
   /**
    * Why a chunk could not be taken. The writer treats a failing input stream as its end and
    * would finish a file without the remaining rows, so the failure is kept here and finish
@@ -72,8 +81,8 @@ const files = new Map<number, OpenFile>();
 const joiner = new IpcJoiner();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-function open(id: number, config: WasmWriterConfig, streamed: boolean) {
-  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, failure: undefined, output: undefined as never, parts: undefined as never };
+function open(id: number, config: WasmWriterConfig, streamed: boolean, plan: ExtremesPlan | undefined) {
+  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, extremes: plan && new ColumnExtremes(plan), failure: undefined, output: undefined as never, parts: undefined as never };
   const input = new ReadableStream<PW.RecordBatch>(
     {
       // The writer pulls one chunk at a time; until one arrives, it waits here.
@@ -84,7 +93,14 @@ function open(id: number, config: WasmWriterConfig, streamed: boolean) {
         try {
           // The joined pieces are copied into WebAssembly memory here, before the joiner's buffer is reused.
           const table = 'pieces' in chunk ? pw.Table.fromIPCStream(joiner.join(chunk.pieces)) : chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
-          if ('pieces' in chunk) giveBack(chunk.pieces);
+          if ('pieces' in chunk) {
+            // Before the buffers go back: the columns view them.
+            if (chunk.columns) {
+              if (!file.extremes) throw new Error('a chunk came with columns for stats to a file opened without a stats plan');
+              file.extremes.add(chunk.columns);
+            }
+            giveBack(chunk.pieces);
+          }
           const schema = table.schema.intoIPCStream();
           if (!file.schema) file.schema = schema;
           else if (Buffer.compare(file.schema, schema) !== 0) {
@@ -155,17 +171,18 @@ async function finish(id: number, file: OpenFile) {
   }
   files.delete(id);
   if (file.failure) return post({ op: 'error', id, ...file.failure });
-  post({ op: 'done', id, bytes, rows: file.rows }, [bytes.buffer as ArrayBuffer]);
+  const extremes = file.extremes && { rows: file.extremes.rows, leaves: file.extremes.leaves };
+  post({ op: 'done', id, bytes, rows: file.rows, extremes }, [bytes.buffer as ArrayBuffer]);
 }
 
 port.on('message', (m: ToWorker) => {
   try {
-    if (m.op === 'open') return open(m.id, m.config, m.streamed ?? false);
+    if (m.op === 'open') return open(m.id, m.config, m.streamed ?? false, m.extremes);
     if (m.op === 'memory') return post({ op: 'memory', id: 0, bytes: pw.wasmMemory().buffer.byteLength });
     const file = files.get(m.id);
     if (!file) return;
     if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writePieces') {
-      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writePieces' ? { pieces: m.pieces } : { bytes: m.parquet, parquet: true });
+      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writePieces' ? { pieces: m.pieces, columns: m.columns } : { bytes: m.parquet, parquet: true });
       wake(file);
     } else if (m.op === 'finish') {
       finish(m.id, file).catch((e: unknown) => {
