@@ -58,7 +58,11 @@ export class ColumnExtremes {
     addStruct(this.plan, chunk, undefined, this.leaves, 0);
   }
 
-  /** Another accumulator's result over other chunks of the same file (another thread's). */
+  /**
+   * Another accumulator's result over other chunks of the same file (another thread's). Bounds
+   * are the same as one scan of every chunk would find, except that a -0 and a 0 tied as the
+   * smallest (or largest) may come out as either: equal values, and equal bounds to Spark.
+   */
   merge(rows: number, leaves: readonly LeafExtremes[]): void {
     if (leaves.length !== this.leaves.length) throw new Error(`extremes of ${leaves.length} leaves merged into ${this.leaves.length}`);
     this.rows += rows;
