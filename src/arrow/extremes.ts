@@ -45,12 +45,21 @@ export interface ColumnData {
   readonly children: readonly ColumnData[];
 }
 
+/** What an accumulator gathered: what one thread hands another to merge. */
+export interface ExtremesResult {
+  rows: number;
+  leaves: LeafExtremes[];
+}
+
 /** Accumulates the leaves of `plan` (depth first) over the chunks added or merged. */
 export class ColumnExtremes {
   rows = 0;
   readonly leaves: LeafExtremes[];
+  /** Each leaf's kind, in the order of `leaves`. */
+  private readonly kinds: LeafKind[];
   constructor(readonly plan: ExtremesPlan) {
-    this.leaves = Array.from({ length: leafCount(plan) }, () => ({ nulls: 0, nonFinite: false }));
+    this.kinds = leafKinds(plan);
+    this.leaves = this.kinds.map(() => ({ nulls: 0, nonFinite: false }));
   }
 
   add(chunk: ColumnData): void {
@@ -58,15 +67,20 @@ export class ColumnExtremes {
     addStruct(this.plan, chunk, undefined, this.leaves, 0);
   }
 
+  result(): ExtremesResult {
+    return { rows: this.rows, leaves: this.leaves };
+  }
+
   /**
    * Another accumulator's result over other chunks of the same file (another thread's). Bounds
    * are the same as one scan of every chunk would find, except that a -0 and a 0 tied as the
    * smallest (or largest) may come out as either: equal values, and equal bounds to Spark.
    */
-  merge(rows: number, leaves: readonly LeafExtremes[]): void {
+  merge(other: ExtremesResult): void {
+    const { leaves } = other;
     if (leaves.length !== this.leaves.length) throw new Error(`extremes of ${leaves.length} leaves merged into ${this.leaves.length}`);
-    this.rows += rows;
-    forEachLeaf(this.plan, (kind, i) => {
+    this.rows += other.rows;
+    this.kinds.forEach((kind, i) => {
       const into = this.leaves[i];
       const from = leaves[i];
       into.nulls += from.nulls;
@@ -94,20 +108,13 @@ export function columnsOf(chunk: ColumnData, plan: ExtremesPlan): ColumnData {
 
 const EMPTY: ColumnData = { length: 0, offset: 0, nullCount: 0, children: [] };
 
-function leafCount(plan: ExtremesPlan): number {
-  let n = 0;
-  forEachLeaf(plan, () => n++);
-  return n;
-}
-
-function forEachLeaf(plan: ExtremesPlan, f: (kind: LeafKind, index: number) => void, start = 0): number {
-  let i = start;
+function leafKinds(plan: ExtremesPlan, out: LeafKind[] = []): LeafKind[] {
   for (const p of plan.children) {
     if (p === undefined) continue;
-    if (typeof p === 'string') f(p, i++);
-    else i = forEachLeaf(p, f, i);
+    if (typeof p === 'string') out.push(p);
+    else leafKinds(p, out);
   }
-  return i;
+  return out;
 }
 
 /**

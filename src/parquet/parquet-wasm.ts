@@ -170,7 +170,7 @@ class ThreadedFileWriter implements ParquetFileWriter {
       if (this.extremes) {
         const got = file.extremes?.rows ?? 0;
         if (got !== this.rowsForThreadStats) throw new TributaryError('INTERNAL', `the encoder thread gathered the stats of ${got} of ${this.rowsForThreadStats} rows`);
-        if (file.extremes) this.extremes.merge(file.extremes.rows, file.extremes.leaves);
+        if (file.extremes) this.extremes.merge(file.extremes);
       }
       this.onThread();
       return bytes;

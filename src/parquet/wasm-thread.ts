@@ -7,7 +7,7 @@ import type { FromWorker, ToWorker } from './wasm-worker.js';
 import type { WasmWriterConfig } from './wasm-properties.js';
 import type { PartQueue } from './part-queue.js';
 import type { Pieces } from './ipc-join.js';
-import type { ColumnData, ExtremesPlan, LeafExtremes } from '../arrow/extremes.js';
+import type { ColumnData, ExtremesPlan, ExtremesResult } from '../arrow/extremes.js';
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
 const DEFAULT_MAX_AHEAD = 2;
@@ -117,7 +117,7 @@ export class ThreadFile {
   /** Rows the writer took, known once finish() has resolved. */
   rows = 0;
   /** The stats the thread gathered (opened with a plan), known once finish() has resolved. */
-  extremes: { rows: number; leaves: LeafExtremes[] } | undefined;
+  extremes: ExtremesResult | undefined;
 
   constructor(
     private readonly id: number,

@@ -11,7 +11,7 @@ import { enqueueAndFree } from './wasm-input.js';
 import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
 import { IpcJoiner, type Pieces } from './ipc-join.js';
 import { POOLED_MIN_BYTES } from '../arrow/buffer-pool.js';
-import { ColumnExtremes, type ColumnData, type ExtremesPlan, type LeafExtremes } from '../arrow/extremes.js';
+import { ColumnExtremes, type ColumnData, type ExtremesPlan, type ExtremesResult } from '../arrow/extremes.js';
 
 export type ToWorker =
   /**
@@ -41,7 +41,7 @@ export type FromWorker =
   /** A streamed file's next bytes (the header and first row groups, a row group, the footer), in order. */
   | { op: 'part'; id: number; bytes: Uint8Array }
   /** `bytes` is empty for a streamed file: its bytes went out as parts. `extremes`: of the chunks that came with columns. */
-  | { op: 'done'; id: number; bytes: Uint8Array; rows: number; extremes?: { rows: number; leaves: LeafExtremes[] } }
+  | { op: 'done'; id: number; bytes: Uint8Array; rows: number; extremes?: ExtremesResult }
   /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
   | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
 
@@ -171,8 +171,7 @@ async function finish(id: number, file: OpenFile) {
   }
   files.delete(id);
   if (file.failure) return post({ op: 'error', id, ...file.failure });
-  const extremes = file.extremes && { rows: file.extremes.rows, leaves: file.extremes.leaves };
-  post({ op: 'done', id, bytes, rows: file.rows, extremes }, [bytes.buffer as ArrayBuffer]);
+  post({ op: 'done', id, bytes, rows: file.rows, extremes: file.extremes?.result() }, [bytes.buffer as ArrayBuffer]);
 }
 
 port.on('message', (m: ToWorker) => {

@@ -42,7 +42,7 @@ describe('column extremes', () => {
           const posted = await postThrough({ pieces, columns: columnsOf(batch.data, split.extremes.plan) }, transfer);
           there.add(posted.columns);
         }
-        split.extremes.merge(there.rows, (await postThrough({ leaves: there.leaves }, [])).leaves);
+        split.extremes.merge(await postThrough(there.result(), []));
         expect(show(split.extremes.leaves)).toEqual(show(here.extremes.leaves));
         expect(sameZero(split.toJSON())).toBe(sameZero(here.toJSON()));
       }),
@@ -53,7 +53,7 @@ describe('column extremes', () => {
   it('refuse to merge a result of another shape', () => {
     const a = new StatsCollector(SCHEMA);
     const b = new StatsCollector(SCHEMA, { numIndexedCols: 3, stringPrefixLength: 32 });
-    expect(() => a.extremes.merge(0, b.extremes.leaves)).toThrow(/extremes of 3 leaves merged into/);
+    expect(() => a.extremes.merge(b.extremes.result())).toThrow(/extremes of 3 leaves merged into/);
   });
 });
 
