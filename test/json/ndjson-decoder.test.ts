@@ -45,25 +45,33 @@ function bothRefuse(input: string, message: string, schema = SCHEMA): void {
 const rows = (batches: arrow.RecordBatch[]) => batches.flatMap((b) => arrowToRows(b));
 
 describe('the NDJSON decoder', () => {
-  it('cuts more than 65,536 rows into 64K-row batches, numbering rows and lines across them', () => {
+  it('cuts its rows into batches of 16K, 32K, then 64K rows, numbering rows and lines across them', () => {
     // A blank line every 1000 lines: lines and rows drift apart.
     let text = '';
-    for (let i = 0; i < 70_000; i++) {
+    for (let i = 0; i < 120_000; i++) {
       text += `{"id":${i},"name":"n${i % 7}","price":${i / 8},"ts":"2024-05-01T00:00:${String(i % 60).padStart(2, '0')}.000001Z","amount":"${(i % 1000) / 100}"}\n`;
       if (i % 1000 === 999) text += '\n';
     }
     const { batches, decoder } = decode(text);
-    expect(batches.map((b) => b.numRows)).toEqual([65_536, 4_464]);
+    // The first batches small (the encoder thread starts sooner), then 64K rows each.
+    expect(batches.map((b) => b.numRows)).toEqual([16_384, 32_768, 65_536, 5_312]);
     const all = rows(batches);
     expect(all[69_999]).toEqual({ id: 69_999n, name: 'n6', price: 69_999 / 8, ts: BigInt(Date.UTC(2024, 4, 1, 0, 0, 69_999 % 60)) * 1000n + 1n, amount: '9.99' });
-    expect(all[65_536].id).toBe(65_536n);
+    for (const at of [16_383, 16_384, 49_151, 49_152, 114_687, 114_688, 119_999]) expect(all[at].id).toBe(BigInt(at));
     expect(all).toEqual(rows(reference(text)));
-    expect(decoder.rows).toBe(70_000);
+    expect(decoder.rows).toBe(120_000);
     expect(decoder.lineOf(0)).toBe(1);
     expect(decoder.lineOf(999)).toBe(1000);
     expect(decoder.lineOf(1000)).toBe(1002);
     expect(decoder.lineOf(69_999)).toBe(70_069);
-    expect(decoder.lineOf(70_000)).toBeUndefined();
+    expect(decoder.lineOf(119_999)).toBe(120_119);
+    expect(decoder.lineOf(120_000)).toBeUndefined();
+
+    // A chunk size set by the caller is every batch's; a first size set too starts the doubling there.
+    expect(decode(text, SCHEMA, 50_000).batches.map((b) => b.numRows)).toEqual([50_000, 50_000, 20_000]);
+    const first = new NdjsonDecoder({ schema: SCHEMA, name: 'in.ndjson', chunkRows: 50_000, firstChunkRows: 10_000 });
+    expect([...first.push(Buffer.from(text)), ...first.end()].map((b) => b.numRows)).toEqual([10_000, 20_000, 40_000, 50_000]);
+    expect(() => new NdjsonDecoder({ schema: SCHEMA, name: 'in.ndjson', firstChunkRows: 0 })).toThrow('firstChunkRows must be a whole number of at least 1, got 0');
 
     // A bad value in the second batch: its row and its line (70 blank lines above it).
     const bad = text.replace('{"id":68000,"name":"n2"', '{"id":68000,"name":2');
