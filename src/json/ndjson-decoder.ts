@@ -182,7 +182,8 @@ const NEWLINE = new Uint8Array([0x0a]);
  *
  * - Input arrives in chunks of any size (push), split anywhere, even inside a character; the
  *   complete lines of a chunk are checked as UTF-8 at once (natively), decoded, and the
- *   incomplete last line waits for the next chunk. Rows are built into batches of `chunkRows` (the first ones smaller: `firstChunkRows`).
+ *   incomplete last line waits for the next chunk. Rows are built into batches of `chunkRows`
+ *   (the first ones smaller: `firstChunkRows`).
  * - Each line is scanned once. A value in its column's common form (a string without escapes, a
  *   number for a double or long, an ISO-8601 timestamp, ...) is parsed from its bytes into the
  *   column's buffers. Any other value is parsed by the exact parser and appended through the

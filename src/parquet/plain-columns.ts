@@ -17,17 +17,17 @@ export function plainColumns(batch: arrow.RecordBatch): string[] {
   batch.schema.fields.forEach((f, i) => {
     const t = f.type.typeId;
     const numeric = t === arrow.Type.Float || t === arrow.Type.Int || t === arrow.Type.Timestamp || t === arrow.Type.Date;
-    if (!numeric && t !== arrow.Type.Decimal) return;
-    const d = batch.data.children[i];
-    const values = d.values as ArrayLike<number | bigint>;
+    const decimal = t === arrow.Type.Decimal;
+    if (!numeric && !decimal) return;
+    const values = batch.data.children[i].values as ArrayLike<number | bigint>;
+    // A decimal is several 32-bit words (four for DECIMAL(p <= 38)): all of them are its key.
+    const words = decimal ? (f.type as arrow.Decimal).bitWidth / 32 : 1;
     const seen = new Set<number | bigint | string>();
-    if (numeric) for (let k = 0; k < n; k++) seen.add(values[k]);
-    else {
-      // A decimal is several 32-bit words (four for DECIMAL(p <= 38)): its words are its key.
-      const w = (f.type as arrow.Decimal).bitWidth / 32;
-      for (let k = 0; k < n; k++) {
+    for (let k = 0; k < n; k++) {
+      if (words === 1) seen.add(values[k]);
+      else {
         let key = '';
-        for (let j = 0; j < w; j++) key += `${values[k * w + j]},`;
+        for (let j = 0; j < words; j++) key += `${values[k * words + j]},`;
         seen.add(key);
       }
     }
