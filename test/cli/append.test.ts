@@ -208,6 +208,57 @@ describe('tributary append / inspect / history / read', () => {
     expect(JSON.parse((await cli(['inspect', table, '--json'])).stdout)).toMatchObject({ version: 0, numRecords: 2 });
   });
 
+  it('--merge-schema from a file: decoded into the table\'s columns when no line brings a new one (the table as without it); a new column and struct field on the last line read the file again as rows and are added, no file of the first attempt left', async () => {
+    const dir = tmp();
+    const ddl = 'id BIGINT, s STRING, x DOUBLE, st STRUCT<a: BIGINT>';
+    // More than the decoder's first batches (16K, 32K rows), so that the first attempt has stored
+    // files (at the small target size) by the time it reads the last line.
+    const rows = Array.from({ length: 60_000 }, (_, id) => ({ id, s: `row ${id} ${'x'.repeat(id % 40)}`, x: id / 7, st: { a: id * 3 } }));
+    const file = path.join(dir, 'in.ndjson');
+    writeFileSync(file, lines(rows));
+    const plain = path.join(dir, 'plain');
+    const merged = path.join(dir, 'merged');
+    for (const t of [plain, merged]) await cli(['append', t, '--input', '-', '--schema', ddl], { input: lines([]) });
+    const readBack = async (table: string) => (await cli(['read', table])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number }).sort((a, b) => a.id - b.id);
+    const inspect = async (table: string) => JSON.parse((await cli(['inspect', table, '--json'])).stdout) as { version: number; schemaDdl: string; numFiles: number };
+    /** The data files in the table's folder, and the ones its log adds (and has not removed). */
+    const dataFiles = async (table: string) => ({
+      present: readdirSync(table).filter((f) => f.endsWith('.parquet')).sort(),
+      live: (await DeltaTable.forPath(table)).snapshot.files.map((f) => f.path).sort(),
+    });
+
+    expect((await cli(['append', plain, '--input', file, '--target-file-size', '256KB'])).stderr).toBe('');
+    expect((await cli(['append', merged, '--input', file, '--merge-schema', '--target-file-size', '256KB'])).stderr).toBe('');
+    expect(await readBack(merged)).toEqual(rows);
+    expect(await readBack(merged)).toEqual(await readBack(plain));
+    // No metadata change: the same schema, and the same files as without --merge-schema.
+    const same = await inspect(merged);
+    expect(same).toMatchObject({ version: 1, schemaDdl: ddl, numFiles: (await inspect(plain)).numFiles });
+    expect(same.numFiles).toBeGreaterThan(2);
+
+    // Enough lines before the last for the first attempt to store files (a dozen) before it fails.
+    const grown = [...[1, 2].flatMap((k) => rows.map((r) => ({ ...r, id: r.id + k * 100_000 }))), { id: 900_000, s: 'last', x: 0.5, st: { a: 1, b: 'new' }, rank: 7 }];
+    writeFileSync(file, lines(grown));
+    const r = await cli(['append', merged, '--input', file, '--merge-schema', '--target-file-size', '256KB']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/appended 120001 rows in \d+ file\(s\) as version 2/);
+    expect((await inspect(merged)).schemaDdl).toBe('id BIGINT, s STRING, x DOUBLE, st STRUCT<a: BIGINT, b: STRING>, rank BIGINT');
+    const back = await readBack(merged);
+    expect(back.length).toBe(180_001);
+    expect(back[back.length - 1]).toEqual({ id: 900_000, s: 'last', x: 0.5, st: { a: 1, b: 'new' }, rank: 7 });
+    expect(back[60_000]).toEqual({ ...grown[0], st: { a: 0, b: null }, rank: null });
+    const { present, live } = await dataFiles(merged);
+    expect(present).toEqual(live);
+
+    // A bad value: the message the row reader words (the first attempt's is not shown), the table as it was.
+    writeFileSync(file, lines([...rows.slice(0, 20_000), { id: -1, s: 'x', x: 'cheap', st: null }]));
+    const bad = await cli(['append', merged, '--input', file, '--merge-schema', '--target-file-size', '256KB']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(`tributary: error [ROW_INVALID]: row 20000, column "x": value "cheap" is not a number (column type double) [${file}, line 20001]\n`);
+    expect((await inspect(merged)).version).toBe(2);
+    expect(await dataFiles(merged)).toEqual({ present, live });
+  });
+
   it('adds a column with --merge-schema', async () => {
     const dir = tmp();
     const table = path.join(dir, 't');

@@ -26,10 +26,16 @@ CACHE = Path(os.environ.get("TRIBUTARY_CACHE", ROOT / ".cache"))
 WORK = Path(os.environ.get("TRIBUTARY_INTEROP_WORK", CACHE / "interop" / f"work-{os.environ.get('TRIBUTARY_SPARK_LINE', 'spark')}"))
 
 
-def tributary(*args, check=True, input_text=None):
-    """Runs the real CLI, as a user would."""
+def tributary(*args, check=True, input_text=None, stdin_file=None):
+    """Runs the real CLI, as a user would (stdin: input_text, or the bytes of stdin_file as a pipe)."""
     cmd = ["node", str(ROOT / "bin" / "tributary.js"), *map(str, args)]
-    p = subprocess.run(cmd, capture_output=True, text=True, input=input_text, cwd=ROOT)
+    if stdin_file is not None:
+        with open(stdin_file, "rb") as f:
+            data = f.read()
+        p = subprocess.run(cmd, capture_output=True, input=data, cwd=ROOT)
+        p.stdout, p.stderr = p.stdout.decode("utf-8"), p.stderr.decode("utf-8")
+    else:
+        p = subprocess.run(cmd, capture_output=True, text=True, input=input_text, cwd=ROOT)
     if check and p.returncode != 0:
         raise AssertionError(f"{' '.join(cmd)} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
     return p

@@ -158,8 +158,9 @@ def append_dropping_refusals(scratch, name, lines, mode):
     """Appends every line, taking out each line Tributary refuses (its message names it) until an
     append lands; returns the table, the accepted keys and the refused ones with their messages.
     "decoder": a new table created by the append (--schema: the schema-directed decoder);
-    "rows": a table created empty once, then --merge-schema (the row path every inferred input
-    takes) until it lands: a refused append leaves the table as it was, so it is used again."""
+    "rows": a table created empty once, then --merge-schema from stdin (the row path every
+    inferred input takes; a file would be decoded first, its columns being the table's) until it
+    lands: a refused append leaves the table as it was, so it is used again."""
     accepted = sorted(lines)
     refused = {}
     if mode == "rows":
@@ -172,7 +173,7 @@ def append_dropping_refusals(scratch, name, lines, mode):
             table = scratch / f"{name}-{attempt}"
             p = tributary("append", table, "--input", str(f), "--schema", DDL, check=False)
         else:
-            p = tributary("append", table, "--input", str(f), "--merge-schema", check=False)
+            p = tributary("append", table, "--input", "-", "--merge-schema", stdin_file=f, check=False)
         if p.returncode == 0:
             return table, accepted, refused
         assert re.fullmatch(r"tributary: error \[[A-Z_]+\]: [^\n]*\n", p.stderr), p.stderr

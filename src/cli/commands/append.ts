@@ -95,13 +95,13 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let name = args.input === '-' ? 'stdin' : args.input;
   let releasePool: (() => void) | undefined;
   try {
-    let data: TableInput;
     // A file (not stdin) can be decoded again, should the append have to be planned again.
     let reread: (() => AsyncIterable<arrow.RecordBatch>) | undefined;
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
-    const decodeWith = decoderSchema(table, schema, partitionColumns, args.mergeSchema, requestedColumnMappingMode(configuration) !== 'none');
-    if (decodeWith) {
+    const plan = decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
+    let decoded: AsyncIterable<arrow.RecordBatch> | undefined;
+    if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
@@ -111,24 +111,26 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       const pool = largeInput && workers === 0 ? engine.recycledBuffers?.() : undefined;
       if (pool) releasePool = pool.use();
       const decode = () => {
-        const decoded = streamNdjson(args.input, decodeWith, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
-        ({ name } = decoded);
-        lineOf = (r) => decoded.lineOf(r);
+        const stream = streamNdjson(args.input, plan.schema, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
+        ({ name } = stream);
+        lineOf = (r) => stream.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
-        const batches = handedOver(decoded.batches);
-        return interruptible(!bar.active ? batches : whenEnded(batches, () => showWritten((rows = decoded.rows))));
+        const batches = handedOver(stream.batches);
+        return interruptible(!bar.active ? batches : whenEnded(batches, () => showWritten((rows = stream.rows))));
       };
-      data = decode();
+      decoded = decode();
       if (args.input !== '-') reread = decode;
-    } else {
-      // --merge-schema (or an input schema that differs from the table's): rows first.
+    }
+    /** --merge-schema's path (or an input schema that differs from the table's): rows first, for the append to judge. */
+    const readRows = async (): Promise<TableInput> => {
       const input = await readNdjson(args.input, readOptions(args, bar));
       if (interrupted) throw interruption(interrupted);
       if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
-      ({ rows: data, name } = input);
+      name = input.name;
       rows = input.rows.length;
       lineOf = (r) => input.lines[r];
-    }
+      return input.rows;
+    };
     let written = 0;
     const showWritten = (total: number) => bar.show('append: writing', written, total, `${written.toLocaleString('en-US')}/${total.toLocaleString('en-US')} rows`);
     const encoder = !bar.active
@@ -138,21 +140,36 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           // While a stream is still being read, its reading bar is the one shown.
           if (rows !== undefined) showWritten(rows);
         });
-    result = await table.append(data, {
-      create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
-      mergeSchema: args.mergeSchema,
-      schema: table.exists ? schema : undefined,
-      // Rows read from JSON text (--merge-schema's path): numbers into timestamps are epoch seconds, as the decoder reads them.
-      timestampNumbers: JSON_TEXT.timestampNumbers,
-      engine: encoder,
-      compression: (args.compression ?? 'snappy') as Compression,
-      targetFileSize: args.targetFileSize,
-      rowGroupRows: args.rowGroupRows,
-      reread,
-      // A large file is decoded into the first Parquet file at once (no look-ahead: see there).
-      largeStream: reread !== undefined && largeInput,
-      onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
-    });
+    const appendOnce = (data: TableInput, again?: () => AsyncIterable<arrow.RecordBatch>, mergeSchema = args.mergeSchema) =>
+      table.append(data, {
+        create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
+        mergeSchema,
+        schema: table.exists ? schema : undefined,
+        // Rows read from JSON text (--merge-schema's path): numbers into timestamps are epoch seconds, as the decoder reads them.
+        timestampNumbers: JSON_TEXT.timestampNumbers,
+        engine: encoder,
+        compression: (args.compression ?? 'snappy') as Compression,
+        targetFileSize: args.targetFileSize,
+        rowGroupRows: args.rowGroupRows,
+        reread: again,
+        // A large file is decoded into the first Parquet file at once (no look-ahead: see there).
+        largeStream: again !== undefined && largeInput,
+        onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
+      });
+    if (!plan) result = await appendOnce(await readRows());
+    else {
+      try {
+        // --merge-schema's first attempt (orRows) is the append without it: every line's keys
+        // are the table's columns, or the decoder refuses the line.
+        result = await appendOnce(decoded!, reread, plan.orRows ? false : args.mergeSchema);
+      } catch (e) {
+        // A line the table's columns do not take (a new column, among others): that attempt's
+        // files are gone (a failed append removes them) and the rows say what the merge adds.
+        if (!plan.orRows || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
+        written = 0;
+        result = await appendOnce(await readRows());
+      }
+    }
   } catch (e) {
     // Whatever the cut-short input made the append fail with, the signal is the cause.
     if (interrupted && !(e instanceof TributaryError && e.code === 'INTERRUPTED')) throw interruption(interrupted);
@@ -244,18 +261,27 @@ function inputSize(input: string): number | undefined {
 }
 
 /**
- * The schema the input can be decoded into before the append, or undefined when the append
- * decides it from the rows (--merge-schema) or refuses it as a whole (an input schema with
- * columns the table does not have: SCHEMA_MISMATCH, reported before any row). A new table's
- * schema is checked first: a line is not judged against columns that cannot exist.
+ * How the input is read before the append: decoded into Arrow batches of a known schema, or
+ * (undefined) read as rows for the append to judge: --merge-schema from stdin, or with --schema,
+ * and an input schema with columns the table does not have (SCHEMA_MISMATCH, reported before any
+ * row). A new table's schema is checked first: a line is not judged against columns that cannot
+ * exist.
+ *
+ * --merge-schema without --schema, from a file: decoded into the table's own columns first, `orRows`.
+ * Most appends that pass it bring no new column (a scheduled job's guard against a source that may
+ * grow one), and then the merge infers the table's own schema from the rows: the append is the one
+ * without --merge-schema. A line that brings a new column (or a new struct field, a key in another
+ * case: anything the decoder refuses) fails that attempt, whose files a failed append removes, and
+ * the file is read again as rows, from which the merge infers what it adds.
  */
-function decoderSchema(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], mergeSchema: boolean | undefined, columnMapping: boolean): StructType | undefined {
-  if (mergeSchema) return undefined;
+export function decodePlan(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], args: AppendArgs, columnMapping: boolean): { schema: StructType; orRows: boolean } | undefined {
+  if (args.mergeSchema && (schema || args.input === '-')) return undefined;
+  const orRows = args.mergeSchema === true;
   // Identity columns are decoded nullable: rows leave them out and the append fills them; so are
   // generated columns, which the append computes when the input leaves them out.
   if (!table.exists) {
     validateTableSchema(schema!, partitionColumns, { columnMapping });
-    return inputSchemaOf(relaxGeneratedColumns(schema!));
+    return { schema: inputSchemaOf(relaxGeneratedColumns(schema!)), orRows };
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -265,7 +291,7 @@ function decoderSchema(table: DeltaTable, schema: StructType | undefined, partit
       return undefined; // incompatible types: the append words it
     }
   }
-  return inputSchemaOf(relaxGeneratedColumns(current));
+  return { schema: inputSchemaOf(relaxGeneratedColumns(current)), orRows };
 }
 
 /**

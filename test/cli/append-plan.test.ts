@@ -1,0 +1,38 @@
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodePlan } from '../../src/cli/commands/append.js';
+import { DeltaTable } from '../../src/delta/table.js';
+import { parseDdl } from '../../src/schema/ddl.js';
+import { schemaToString } from '../../src/schema/schema.js';
+import { cli } from '../support/cli.js';
+import { tempDir } from '../support/tmp.js';
+
+const tmp = tempDir('tributary-plan-');
+
+/**
+ * How `tributary append` reads its input: decoded into Arrow batches of a known schema, or rows.
+ * --merge-schema from a file is decoded into the table's columns first (the rows only if a line
+ * brings a new column: test/cli/append.test.ts runs both ways through the CLI).
+ */
+describe('decodePlan', () => {
+  it('decodes a file into the table\'s own columns under --merge-schema, rows as the fallback; stdin and --schema with --merge-schema read rows', async () => {
+    const dir = tmp();
+    const ddl = 'id BIGINT, s STRING, st STRUCT<a: BIGINT>';
+    await cli(['append', dir, '--input', '-', '--schema', ddl], { input: '' });
+    const table = await DeltaTable.forPath(dir);
+    const plan = (args: { input: string; mergeSchema?: boolean; schema?: string }) => {
+      const p = decodePlan(table, args.schema === undefined ? undefined : parseDdl(args.schema), [], args, false);
+      return p && { schema: schemaToString(p.schema), orRows: p.orRows };
+    };
+    const own = schemaToString(table.snapshot.schema);
+    const file = path.join(dir, 'in.ndjson');
+    expect(plan({ input: file, mergeSchema: true })).toEqual({ schema: own, orRows: true });
+    expect(plan({ input: file })).toEqual({ schema: own, orRows: false });
+    expect(plan({ input: '-' })).toEqual({ schema: own, orRows: false });
+    expect(plan({ input: '-', mergeSchema: true })).toBeUndefined();
+    expect(plan({ input: file, mergeSchema: true, schema: ddl })).toBeUndefined();
+    expect(plan({ input: file, schema: 'id BIGINT' })).toEqual({ schema: own, orRows: false });
+    // Columns the table does not have, without --merge-schema: the append refuses the input as a whole.
+    expect(plan({ input: file, schema: `${ddl}, extra STRING` })).toBeUndefined();
+  });
+});
