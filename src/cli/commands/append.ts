@@ -95,12 +95,10 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let name = args.input === '-' ? 'stdin' : args.input;
   let releasePool: (() => void) | undefined;
   try {
-    // A file (not stdin) can be decoded again, should the append have to be planned again.
-    let reread: (() => AsyncIterable<arrow.RecordBatch>) | undefined;
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
     const plan = decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
-    let decoded: AsyncIterable<arrow.RecordBatch> | undefined;
+    let decode: (() => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
@@ -110,7 +108,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // decoder on this thread builds its next batches in them (arrow/buffer-pool.ts).
       const pool = largeInput && workers === 0 ? engine.recycledBuffers?.() : undefined;
       if (pool) releasePool = pool.use();
-      const decode = () => {
+      decode = () => {
         const stream = streamNdjson(args.input, plan.schema, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
         ({ name } = stream);
         lineOf = (r) => stream.lineOf(r);
@@ -118,8 +116,6 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         const batches = handedOver(stream.batches);
         return interruptible(!bar.active ? batches : whenEnded(batches, () => showWritten((rows = stream.rows))));
       };
-      decoded = decode();
-      if (args.input !== '-') reread = decode;
     }
     /** --merge-schema's path (or an input schema that differs from the table's): rows first, for the append to judge. */
     const readRows = async (): Promise<TableInput> => {
@@ -140,7 +136,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           // While a stream is still being read, its reading bar is the one shown.
           if (rows !== undefined) showWritten(rows);
         });
-    const appendOnce = (data: TableInput, again?: () => AsyncIterable<arrow.RecordBatch>, mergeSchema = args.mergeSchema) =>
+    const appendOnce = (data: TableInput, mergeSchema: boolean | undefined, again?: () => AsyncIterable<arrow.RecordBatch>) =>
       table.append(data, {
         create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
         mergeSchema,
@@ -156,18 +152,19 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         largeStream: again !== undefined && largeInput,
         onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
       });
-    if (!plan) result = await appendOnce(await readRows());
+    if (!decode) result = await appendOnce(await readRows(), args.mergeSchema);
     else {
       try {
-        // --merge-schema's first attempt (orRows) is the append without it: every line's keys
-        // are the table's columns, or the decoder refuses the line.
-        result = await appendOnce(decoded!, reread, plan.orRows ? false : args.mergeSchema);
+        // Decoded batches never merge: every line's keys are the table's columns (or the decoder
+        // refuses the line), so --merge-schema's first attempt (orRows) is the append without it.
+        // A file (not stdin) can be decoded again, should the append have to be planned again.
+        result = await appendOnce(decode(), false, args.input !== '-' ? decode : undefined);
       } catch (e) {
         // A line the table's columns do not take (a new column, among others): that attempt's
         // files are gone (a failed append removes them) and the rows say what the merge adds.
-        if (!plan.orRows || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
+        if (!plan?.orRows || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
         written = 0;
-        result = await appendOnce(await readRows());
+        result = await appendOnce(await readRows(), args.mergeSchema);
       }
     }
   } catch (e) {
