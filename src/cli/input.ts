@@ -10,6 +10,7 @@ import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-dec
 import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
+import { SchemaInference } from '../delta/infer.js';
 
 export interface NdjsonInput {
   /** The rows before the first bad line (all of them when `error` is undefined). */
@@ -50,14 +51,21 @@ export class NdjsonRowReader {
   private carry: Buffer | undefined;
   private first = true;
 
+  private count = 0;
+
+  /**
+   * With `sink`, each row goes to it (with its input line) as it is read and is not kept: `end()`
+   * then has no rows. What the sink throws goes through `push` and `end` unchanged.
+   */
   constructor(
     readonly name: string,
     private readonly opts: NdjsonOptions = {},
+    private readonly sink?: (row: Row, line: number) => void,
   ) {}
 
   /** The rows read so far. */
   get rowCount(): number {
-    return this.rows.length;
+    return this.count;
   }
 
   /** True once a bad line was met: further input is not read. */
@@ -118,12 +126,19 @@ export class NdjsonRowReader {
     }
     const text = buf.toString('utf8', start, e);
     if (isBlankLine(text)) return;
+    let row: Row;
     try {
-      this.rows.push(parseNdjsonLine(text, this.name, this.inputLine(), this.opts.numbering?.record));
-      this.lines.push(this.inputLine());
+      row = parseNdjsonLine(text, this.name, this.inputLine(), this.opts.numbering?.record);
     } catch (err) {
       if (!(err instanceof TributaryError)) throw err;
       this.error = err;
+      return;
+    }
+    this.count++;
+    if (this.sink) this.sink(row, this.inputLine());
+    else {
+      this.rows.push(row);
+      this.lines.push(this.inputLine());
     }
   }
 }
@@ -266,6 +281,77 @@ export async function readNdjson(source: string, opts: NdjsonOptions = {}): Prom
   // The array's own syntax error comes after every element before it (which are checked first).
   if (!input.error && doc.error) input.error = doc.error;
   return input;
+}
+
+/**
+ * Input lines of rows, for messages about a row read before: kept only where a row's line stops
+ * being the previous row's plus one (blank lines, JSON array elements over several lines), so a
+ * file's rows cost a few numbers, not one each.
+ */
+export class RowLines {
+  private readonly from: number[] = [];
+  private readonly offset: number[] = [];
+  private count = 0;
+
+  /** Row `row` (the next one: rows come in order) is on input line `line`. */
+  note(row: number, line: number): void {
+    const d = line - row;
+    if (this.offset.length === 0 || this.offset[this.offset.length - 1] !== d) {
+      this.from.push(row);
+      this.offset.push(d);
+    }
+    this.count = row + 1;
+  }
+
+  lineOf(row: number): number | undefined {
+    if (row < 0 || row >= this.count || !Number.isInteger(row)) return undefined;
+    let lo = 0;
+    let hi = this.from.length - 1;
+    // The last run that starts at or before `row`.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.from[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return row + this.offset[lo];
+  }
+}
+
+/** What a pass over NDJSON input inferred (see inferNdjson). */
+export interface NdjsonInference {
+  /** The table's schema with what the rows bring (the rows before the first bad line, if any). */
+  schema: StructType;
+  /** Rows read (before the first bad line). */
+  rows: number;
+  name: string;
+  /** The first bad line's error, not thrown: the pass that appends the input meets it in its turn. */
+  error?: TributaryError;
+}
+
+/**
+ * Reads NDJSON (a file path or "-") once to infer the schema its rows need beyond `table`'s (by
+ * Spark's JSON inference rules, delta/infer.ts), holding no row: for a new table without a
+ * schema, or --merge-schema, the input is then decoded with that schema, as with one given (as
+ * Spark's JSON reader, which reads its input once to infer and again to load). Reading stops at
+ * the first bad line (its error returned, not thrown), or when `stop()` says so after a chunk. An
+ * inference conflict (a column of two kinds) is thrown as found, with the row; `lines` gives that
+ * row's input line.
+ */
+export async function inferNdjson(source: string, table: StructType, lines: RowLines, opts: NdjsonOptions & { stop?: () => boolean } = {}): Promise<NdjsonInference> {
+  const { name, stream } = openInput(source, true);
+  const doc = new InputDocument(name);
+  const inference = new SchemaInference(table);
+  const reader = new NdjsonRowReader(name, { ...opts, numbering: doc }, (row, line) => {
+    const i = inference.rows;
+    lines.note(i, line);
+    inference.add(row, i);
+  });
+  for await (const chunk of doc.lines(withProgress(name, stream, () => reader.rowCount, opts.onProgress))) {
+    reader.push(chunk);
+    if (reader.stopped || opts.stop?.()) break;
+  }
+  const end = reader.end();
+  return { schema: inference.schema(), rows: inference.rows, name, error: end.error ?? doc.error };
 }
 
 /**

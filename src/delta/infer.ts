@@ -18,12 +18,37 @@ import { type DataType, decimal, field, primitive, type StructField, struct, typ
  * keep their types; whether their values fit is the coercion's to say, row by row.
  */
 export function inferSchema(rows: readonly Row[], table: StructType): StructType {
-  let seen: Seen | undefined;
-  const names: Names = new Map();
-  rows.forEach((row, i) => {
-    seen = unify(seen, infer(row ?? {}, table, '', i, names), '');
-  });
-  return canonical(seen ?? { type: table, row: 0 }, '') as StructType;
+  const inference = new SchemaInference(table);
+  rows.forEach((row, i) => inference.add(row, i));
+  return inference.schema();
+}
+
+/**
+ * inferSchema a row at a time, for input read as a stream: what the rows say is folded in as
+ * each comes (a row is not kept), so a file's schema is inferred in the memory of its widest
+ * row, not of the file. `row` is the row's index in the input, for messages.
+ */
+export class SchemaInference {
+  private seen: Seen | undefined;
+  private readonly names: Names = new Map();
+  private count = 0;
+
+  constructor(private readonly table: StructType) {}
+
+  /** Rows added so far. */
+  get rows(): number {
+    return this.count;
+  }
+
+  add(row: Row, index: number): void {
+    this.seen = unify(this.seen, infer(row ?? {}, this.table, '', index, this.names), '');
+    this.count++;
+  }
+
+  /** The table's schema with what the rows added bring (the table's own when no row brings anything). */
+  schema(): StructType {
+    return canonical(this.seen ?? { type: this.table, row: 0 }, '') as StructType;
+  }
 }
 
 /**

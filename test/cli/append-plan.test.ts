@@ -22,16 +22,16 @@ describe('decodePlan', () => {
     const table = await DeltaTable.forPath(dir);
     const plan = (args: { input: string; mergeSchema?: boolean; schema?: string }) => {
       const p = decodePlan(table, args.schema === undefined ? undefined : parseDdl(args.schema), [], args, false);
-      return p && { schema: schemaToString(p.schema), orRows: p.orRows };
+      return p && { schema: schemaToString(p.schema), orMerge: p.orMerge };
     };
     const own = schemaToString(table.snapshot.schema);
     const file = path.join(dir, 'in.ndjson');
-    expect(plan({ input: file, mergeSchema: true })).toEqual({ schema: own, orRows: true });
-    expect(plan({ input: file })).toEqual({ schema: own, orRows: false });
-    expect(plan({ input: '-' })).toEqual({ schema: own, orRows: false });
+    expect(plan({ input: file, mergeSchema: true })).toEqual({ schema: own, orMerge: true });
+    expect(plan({ input: file })).toEqual({ schema: own, orMerge: false });
+    expect(plan({ input: '-' })).toEqual({ schema: own, orMerge: false });
     expect(plan({ input: '-', mergeSchema: true })).toBeUndefined();
     expect(plan({ input: file, mergeSchema: true, schema: ddl })).toBeUndefined();
-    expect(plan({ input: file, schema: 'id BIGINT' })).toEqual({ schema: own, orRows: false });
+    expect(plan({ input: file, schema: 'id BIGINT' })).toEqual({ schema: own, orMerge: false });
     // Columns the table does not have, without --merge-schema: the append refuses the input as a whole.
     expect(plan({ input: file, schema: `${ddl}, extra STRING` })).toBeUndefined();
   });

@@ -199,6 +199,45 @@ def test_merge_schema_without_a_schema_infers_nested_types_as_sparks_json_reader
     assert deltars_rows(ours) == deltars_rows(theirs), "delta-rs reads ours as it reads Spark's"
 
 
+def test_a_table_created_without_a_schema_has_the_schema_sparks_json_reader_infers(spark, scratch):
+    """`tributary append` of a new table with no --schema: the schema inferred from the rows (a
+    file: in a pass of its own, then decoded; stdin: from the rows read). The twin is what a
+    PySpark user does with the same file: spark.read.json(f).write.format("delta").save(...).
+    (Keys in name order in these rows: Spark's inference sorts them, ours keeps their order.)"""
+    lines = [
+        {"big": 18446744073709551616, "empty": [], "flag": True, "id": 1, "items": [{"k": "a", "v": 1}], "mixed": 1, "n": None, "price": 1.5, "s": {"a": 1, "b": {"c": [1, 2.5]}}, "ts": "2026-12-06T10:00:00.123456Z", "whole": 1000.0, "wide": 1234567890123456789012345678901234567890},
+        {"big": -5, "flag": None, "id": 2, "items": [], "mixed": 2.25, "price": 3, "s": {"a": 2, "b": None}, "ts": None, "whole": 7},
+        {"id": 3, "items": [{"k": "b", "v": 2.5}], "mixed": None, "s": None, "x": "late"},
+    ]
+    f = scratch / "create-infer.ndjson"
+    f.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    ours = scratch / "create-infer-ours"
+    ours_stdin = scratch / "create-infer-ours-stdin"
+    theirs = scratch / "create-infer-spark"
+    tributary("append", ours, "--input", str(f))
+    tributary("append", ours_stdin, "--input", "-", stdin_file=f)
+    spark.read.json(str(f)).write.format("delta").save(str(theirs))
+
+    def schema(path):
+        return spark.read.format("delta").load(str(path)).schema.simpleString()
+
+    def rows(path):
+        return sorted((r.asDict(recursive=True) for r in spark.read.format("delta").load(str(path)).collect()), key=lambda r: r["id"])
+
+    assert schema(ours) == schema(ours_stdin) == schema(theirs) == (
+        "struct<big:decimal(20,0),empty:array<string>,flag:boolean,id:bigint,items:array<struct<k:string,v:double>>,mixed:double,"
+        "n:string,price:double,s:struct<a:bigint,b:struct<c:array<double>>>,ts:string,whole:double,wide:double,x:string>"
+    )
+    assert rows(ours) == rows(theirs), "Spark reads ours as it reads its own"
+    assert rows(ours_stdin) == rows(ours)
+    assert rows(ours)[0]["big"] == decimal.Decimal("18446744073709551616") and rows(ours)[1]["whole"] == 7.0
+
+    def deltars_rows(path):
+        return sorted(deltars_table(path).to_pylist(), key=lambda r: r["id"])
+
+    assert deltars_rows(ours) == deltars_rows(theirs), "delta-rs reads ours as it reads Spark's"
+
+
 def test_a_json_array_document_lands_as_sparks_multiline_json_reader_reads_it(spark, scratch):
     """`--input page.json` holding one JSON array of objects (pretty-printed, as an API's answer
     saved by curl), with --schema and with --merge-schema inferring new nested columns: the rows

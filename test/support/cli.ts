@@ -19,6 +19,8 @@ export function cli(args: string[], opts: { input?: string; cwd?: string; env?: 
     p.stderr.on('data', (d) => (stderr += d));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A process that ends before reading all its input (a refusal, a crash) closes the pipe: not this helper's error.
+    p.stdin.on('error', () => undefined);
     p.stdin.end(opts.input ?? '');
   });
 }

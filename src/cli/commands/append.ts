@@ -6,12 +6,12 @@ import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
 import { DeltaTable, propertiesDifference, type TableInput } from '../../delta/table.js';
-import { ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, streamNdjson } from '../input.js';
+import { inferNdjson, ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, RowLines, streamNdjson } from '../input.js';
 import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { handOver } from '../../arrow/ipc-pieces.js';
 import { pooledAllocator } from '../../arrow/buffer-pool.js';
-import { mergeSchemas, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
+import { mergeSchemas, struct, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
 import { clusteredBy, columnReference, parseClusterBy } from '../../delta/clustering.js';
@@ -42,7 +42,8 @@ export interface AppendArgs {
 }
 
 export async function appendCommand(tablePath: string, args: AppendArgs, out: CliStdout): Promise<void> {
-  const schema = args.schema ? schemaArg(args.schema) : undefined;
+  // Without --schema a new table's is inferred from the input (below).
+  let schema = args.schema ? schemaArg(args.schema) : undefined;
   const partitionColumns = args.partitionBy ? args.partitionBy.split(',').map((s) => s.trim()).filter(Boolean) : [];
   const configuration = keyValues('--property', args.property);
   const engine = parquetHandler((args.engine ?? 'parquet-wasm') as EngineName);
@@ -52,9 +53,6 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   const largeInput = (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES;
   if (largeInput) engine.prestart?.();
   const table = await DeltaTable.forPath(tablePath, { storageOptions: keyValues('--storage-option', args.storageOption) });
-  if (!table.exists && !schema) {
-    throw new TributaryError('TABLE_NOT_FOUND', `no Delta table at ${table.storage.root}; pass --schema to create it`);
-  }
   if (table.exists && args.partitionBy !== undefined && partitionColumns.join(',') !== table.snapshot.partitionColumns.join(',')) {
     throw new TributaryError('INVALID_ARGUMENT', `table ${tablePath} is partitioned by [${table.snapshot.partitionColumns.join(', ')}], not [${partitionColumns.join(', ')}]`);
   }
@@ -97,8 +95,41 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   try {
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
-    const plan = decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
-    let decode: (() => AsyncIterable<arrow.RecordBatch>) | undefined;
+    /**
+     * The schema the file's rows need beyond `known`, from a pass over it that keeps no row
+     * (inferNdjson); its conflicts are named by row and input line. With no rows, the first bad
+     * line's error, or none (undefined).
+     */
+    const inferFromFile = async (known: StructType): Promise<StructType | undefined> => {
+      const lines = new RowLines();
+      lineOf = (r) => lines.lineOf(r);
+      const found = await inferNdjson(args.input, known, lines, { ...readOptions(args, bar, 'inferring the schema of'), stop: () => interrupted !== undefined });
+      if (interrupted) throw interruption(interrupted);
+      name = found.name;
+      if (found.rows === 0 && found.error) throw found.error;
+      return found.rows === 0 ? undefined : found.schema;
+    };
+    // A new table without --schema: its schema is the rows', inferred as Spark's JSON reader infers
+    // one (delta/infer.ts). A file is read once for it and then decoded with it; stdin (it cannot
+    // be read twice) is read as rows, which the schema is inferred from.
+    let rowsIn: TableInput | undefined;
+    if (!table.exists && !schema) {
+      if (args.input === '-') {
+        const input = await readNdjson(args.input, readOptions(args, bar));
+        if (interrupted) throw interruption(interrupted);
+        ({ name } = input);
+        lineOf = (r) => input.lines[r];
+        if (input.rows.length === 0) throw input.error ?? noRowsToInfer(name, table.storage.root);
+        schema = inferSchema(input.rows, NO_COLUMNS);
+        if (input.error) checkRowsBeforeBadLine(input, table, schema, false);
+        rows = input.rows.length;
+        rowsIn = input.rows;
+      } else {
+        schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
+      }
+    }
+    const plan = rowsIn ? undefined : decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
+    let decode: ((as: StructType) => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
@@ -108,8 +139,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       // decoder on this thread builds its next batches in them (arrow/buffer-pool.ts).
       const pool = largeInput && workers === 0 ? engine.recycledBuffers?.() : undefined;
       if (pool) releasePool = pool.use();
-      decode = () => {
-        const stream = streamNdjson(args.input, plan.schema, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
+      decode = (as) => {
+        const stream = streamNdjson(args.input, as, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
         ({ name } = stream);
         lineOf = (r) => stream.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
@@ -136,11 +167,11 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           // While a stream is still being read, its reading bar is the one shown.
           if (rows !== undefined) showWritten(rows);
         });
-    const appendOnce = (data: TableInput, mergeSchema: boolean | undefined, again?: () => AsyncIterable<arrow.RecordBatch>) =>
+    const appendOnce = (data: TableInput, mergeSchema: boolean | undefined, again?: () => AsyncIterable<arrow.RecordBatch>, inputSchema = table.exists ? schema : undefined) =>
       table.append(data, {
         create: schema ? { schema, partitionColumns, configuration, clusterBy } : undefined,
         mergeSchema,
-        schema: table.exists ? schema : undefined,
+        schema: inputSchema,
         // Rows read from JSON text (--merge-schema's path): numbers into timestamps are epoch seconds, as the decoder reads them.
         timestampNumbers: JSON_TEXT.timestampNumbers,
         engine: encoder,
@@ -152,26 +183,36 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         largeStream: again !== undefined && largeInput,
         onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
       });
-    if (!decode) result = await appendOnce(await readRows(), args.mergeSchema);
+    if (!decode) result = await appendOnce(rowsIn ?? (await readRows()), args.mergeSchema);
     else {
+      const decodeAs = decode;
+      const first = plan!.schema;
       try {
         // Decoded batches never merge: every line's keys are the table's columns (or the decoder
-        // refuses the line), so --merge-schema's first attempt (orRows) is the append without it.
+        // refuses the line), so --merge-schema's first attempt (orMerge) is the append without it.
         // A file (not stdin) can be decoded again, should the append have to be planned again.
-        result = await appendOnce(decode(), false, args.input !== '-' ? decode : undefined);
+        result = await appendOnce(decodeAs(first), false, args.input !== '-' ? () => decodeAs(first) : undefined);
       } catch (e) {
         // A line the table's columns do not take (a new column, among others): that attempt's
-        // files are gone (a failed append removes them) and the rows say what the merge adds.
-        if (!plan?.orRows || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
+        // files are gone (a failed append removes them). A pass over the file infers what the
+        // merge adds (without holding the rows), and the file is decoded again with it, the
+        // append told that is the input's schema (as the rows' inferred one is on the row path).
+        // Nothing new: the first attempt's error is the input's.
+        if (!plan?.orMerge || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
+        const current = table.snapshot.schema;
+        const inferred = await inferFromFile(current);
+        const merged = inferred && mergeSchemas(current, inferred);
+        if (!merged || typesEqual(merged, current)) throw e;
         written = 0;
-        result = await appendOnce(await readRows(), args.mergeSchema);
+        const second = inputSchemaOf(relaxGeneratedColumns(merged));
+        result = await appendOnce(decodeAs(second), true, () => decodeAs(second), inferred);
       }
     }
   } catch (e) {
     // Whatever the cut-short input made the append fail with, the signal is the cause.
     if (interrupted && !(e instanceof TributaryError && e.code === 'INTERRUPTED')) throw interruption(interrupted);
-    // Point row errors at the input line as well as the row index.
-    if (e instanceof TributaryError && typeof e.details.row === 'number') {
+    // Point row errors at the input line as well as the row index (unless the reader did).
+    if (e instanceof TributaryError && typeof e.details.row === 'number' && e.details.line === undefined) {
       const line = lineOf(e.details.row as number);
       if (line !== undefined) withInputLine(e, name, line);
     }
@@ -221,6 +262,14 @@ const PRESTART_MIN_BYTES = 4 * 1024 * 1024;
 const AUTO_DECODE_MIN_BYTES = 64 * 1024 * 1024;
 const AUTO_DECODE_MIN_SPARE_CORES = 2;
 
+/** The schema inference starts from for a new table: no columns yet. */
+const NO_COLUMNS: StructType = struct([]);
+
+/** A new table without --schema, and no rows to infer one from. */
+function noRowsToInfer(name: string, root: string): never {
+  throw new TributaryError('INVALID_ARGUMENT', `${name} has no rows to infer a schema from, and there is no Delta table at ${root}; pass --schema to create it`);
+}
+
 /** A shell's exit code for a process ended by `sig` (128 + its number). */
 const signalExitCode = (sig: NodeJS.Signals) => (sig === 'SIGINT' ? 130 : 143);
 
@@ -236,14 +285,14 @@ async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncG
 }
 
 /** How to read the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
-function readOptions(args: AppendArgs, bar: ProgressView): NdjsonOptions {
+function readOptions(args: AppendArgs, bar: ProgressView, doing = 'reading'): NdjsonOptions {
   const size = inputSize(args.input);
   const name = args.input === '-' ? 'stdin' : args.input;
   return {
     invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error',
     onProgress: !bar.active
       ? undefined
-      : (bytes, rows) => bar.show(`append: reading ${name}`, bytes, size, `${formatBytes(bytes)}${size === undefined ? '' : `/${formatBytes(size)}`}, ${rows.toLocaleString('en-US')} rows`),
+      : (bytes, rows) => bar.show(`append: ${doing} ${name}`, bytes, size, `${formatBytes(bytes)}${size === undefined ? '' : `/${formatBytes(size)}`}, ${rows.toLocaleString('en-US')} rows`),
   };
 }
 
@@ -264,21 +313,22 @@ function inputSize(input: string): number | undefined {
  * row). A new table's schema is checked first: a line is not judged against columns that cannot
  * exist.
  *
- * --merge-schema without --schema, from a file: decoded into the table's own columns first, `orRows`.
+ * --merge-schema without --schema, from a file: decoded into the table's own columns first, `orMerge`.
  * Most appends that pass it bring no new column (a scheduled job's guard against a source that may
  * grow one), and then the merge infers the table's own schema from the rows: the append is the one
- * without --merge-schema. A line that brings a new column (or a new struct field, a key in another
- * case: anything the decoder refuses) fails that attempt, whose files a failed append removes, and
- * the file is read again as rows, from which the merge infers what it adds.
+ * without --merge-schema. A line that brings a new column (or a new struct field; anything the
+ * decoder refuses) fails that attempt, whose files a failed append removes; a pass over the file
+ * then infers what the merge adds, and it is decoded again with that (appendCommand). A new table
+ * has nothing to fall back to (its schema is given or inferred from the whole input).
  */
-export function decodePlan(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], args: AppendArgs, columnMapping: boolean): { schema: StructType; orRows: boolean } | undefined {
-  if (args.mergeSchema && (schema || args.input === '-')) return undefined;
-  const orRows = args.mergeSchema === true;
+export function decodePlan(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], args: AppendArgs, columnMapping: boolean): { schema: StructType; orMerge: boolean } | undefined {
+  if (args.mergeSchema && (args.schema !== undefined || args.input === '-')) return undefined;
+  const orMerge = args.mergeSchema === true && table.exists;
   // Identity columns are decoded nullable: rows leave them out and the append fills them; so are
   // generated columns, which the append computes when the input leaves them out.
   if (!table.exists) {
     validateTableSchema(schema!, partitionColumns, { columnMapping });
-    return { schema: inputSchemaOf(relaxGeneratedColumns(schema!)), orRows };
+    return { schema: inputSchemaOf(relaxGeneratedColumns(schema!)), orMerge };
   }
   const current = table.snapshot.schema;
   if (schema) {
@@ -288,7 +338,7 @@ export function decodePlan(table: DeltaTable, schema: StructType | undefined, pa
       return undefined; // incompatible types: the append words it
     }
   }
-  return { schema: inputSchemaOf(relaxGeneratedColumns(current)), orRows };
+  return { schema: inputSchemaOf(relaxGeneratedColumns(current)), orMerge };
 }
 
 /**
