@@ -8,6 +8,7 @@ import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
 import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-decoder.js';
 import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
+import { shapeOfLine } from '../json/shape-scan.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
 import { SchemaInference } from '../delta/infer.js';
@@ -55,12 +56,15 @@ export class NdjsonRowReader {
 
   /**
    * With `sink`, each row goes to it (with its input line) as it is read and is not kept: `end()`
-   * then has no rows. What the sink throws goes through `push` and `end` unchanged.
+   * then has no rows. What the sink throws goes through `push` and `end` unchanged. With
+   * `shapes`, the sink gets each line's shape (shape-scan.ts: values stand for their kinds, for
+   * schema inference) where the line is plainly valid, the exact parser's row otherwise.
    */
   constructor(
     readonly name: string,
     private readonly opts: NdjsonOptions = {},
     private readonly sink?: (row: Row, line: number) => void,
+    private readonly shapes = false,
   ) {}
 
   /** The rows read so far. */
@@ -124,15 +128,17 @@ export class NdjsonRowReader {
       this.error = invalidUtf8Error(this.name, this.inputLine(), buf[start + at], at, this.opts.numbering?.record);
       return;
     }
-    const text = buf.toString('utf8', start, e);
-    if (isBlankLine(text)) return;
-    let row: Row;
-    try {
-      row = parseNdjsonLine(text, this.name, this.inputLine(), this.opts.numbering?.record);
-    } catch (err) {
-      if (!(err instanceof TributaryError)) throw err;
-      this.error = err;
-      return;
+    let row = this.shapes ? shapeOfLine(buf, start, e) : undefined;
+    if (!row) {
+      const text = buf.toString('utf8', start, e);
+      if (isBlankLine(text)) return;
+      try {
+        row = parseNdjsonLine(text, this.name, this.inputLine(), this.opts.numbering?.record);
+      } catch (err) {
+        if (!(err instanceof TributaryError)) throw err;
+        this.error = err;
+        return;
+      }
     }
     this.count++;
     if (this.sink) this.sink(row, this.inputLine());
@@ -341,11 +347,16 @@ export async function inferNdjson(source: string, table: StructType, lines: RowL
   const { name, stream } = openInput(source, true);
   const doc = new InputDocument(name);
   const inference = new SchemaInference(table);
-  const reader = new NdjsonRowReader(name, { ...opts, numbering: doc }, (row, line) => {
-    const i = inference.rows;
-    lines.note(i, line);
-    inference.add(row, i);
-  });
+  const reader = new NdjsonRowReader(
+    name,
+    { ...opts, numbering: doc },
+    (row, line) => {
+      const i = inference.rows;
+      lines.note(i, line);
+      inference.add(row, i);
+    },
+    true,
+  );
   for await (const chunk of doc.lines(withProgress(name, stream, () => reader.rowCount, opts.onProgress))) {
     reader.push(chunk);
     if (reader.stopped || opts.stop?.()) break;
