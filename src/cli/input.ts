@@ -8,7 +8,7 @@ import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
 import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-decoder.js';
 import { ParallelNdjsonDecoder } from '../json/parallel-decoder.js';
-import { shapeOfLine } from '../json/shape-scan.js';
+import { ShapeSignatures, shapeOfLine } from '../json/shape-scan.js';
 import { bomLength, firstInvalidUtf8, isValidUtf8 } from '../json/utf8.js';
 import type { StructType } from '../schema/schema.js';
 import { SchemaInference } from '../delta/infer.js';
@@ -57,15 +57,20 @@ export class NdjsonRowReader {
   /**
    * With `sink`, each row goes to it (with its input line) as it is read and is not kept: `end()`
    * then has no rows. What the sink throws goes through `push` and `end` unchanged. With
-   * `shapes`, the sink gets each line's shape (shape-scan.ts: values stand for their kinds, for
-   * schema inference) where the line is plainly valid, the exact parser's row otherwise.
+   * `shapes` (for schema inference), the sink gets undefined for a line of a shape it was given
+   * before (ShapeSignatures), else the line's shape (shapeOfLine: values stand for their kinds)
+   * where the line is plainly valid, else the exact parser's row.
    */
   constructor(
     readonly name: string,
     private readonly opts: NdjsonOptions = {},
-    private readonly sink?: (row: Row, line: number) => void,
-    private readonly shapes = false,
-  ) {}
+    private readonly sink?: (row: Row | undefined, line: number) => void,
+    shapes = false,
+  ) {
+    this.signatures = shapes ? new ShapeSignatures() : undefined;
+  }
+
+  private readonly signatures: ShapeSignatures | undefined;
 
   /** The rows read so far. */
   get rowCount(): number {
@@ -128,7 +133,12 @@ export class NdjsonRowReader {
       this.error = invalidUtf8Error(this.name, this.inputLine(), buf[start + at], at, this.opts.numbering?.record);
       return;
     }
-    let row = this.shapes ? shapeOfLine(buf, start, e) : undefined;
+    if (this.signatures?.seenBefore(buf, start, e) === true) {
+      this.count++;
+      this.sink!(undefined, this.inputLine());
+      return;
+    }
+    let row = this.signatures ? shapeOfLine(buf, start, e) : undefined;
     if (!row) {
       const text = buf.toString('utf8', start, e);
       if (isBlankLine(text)) return;
@@ -353,7 +363,8 @@ export async function inferNdjson(source: string, table: StructType, lines: RowL
     (row, line) => {
       const i = inference.rows;
       lines.note(i, line);
-      inference.add(row, i);
+      if (row) inference.add(row, i);
+      else inference.again();
     },
     true,
   );

@@ -45,6 +45,11 @@ export class SchemaInference {
     this.count++;
   }
 
+  /** A row of a shape already added (the same keys, each value of the same kind): it adds nothing but its count. */
+  again(): void {
+    this.count++;
+  }
+
   /** The table's schema with what the rows added bring (the table's own when no row brings anything). */
   schema(): StructType {
     return canonical(this.seen ?? { type: this.table, row: 0 }, '') as StructType;
