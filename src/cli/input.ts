@@ -85,6 +85,17 @@ export class NdjsonRowReader {
   push(chunk: Uint8Array): void {
     if (this.error) return;
     const c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    // The line carried from the last chunk is completed on its own (a copy of it and this chunk's
+    // head), and the rest of the chunk read where it is: joining the two whole was a copy of
+    // every chunk (0.1 s of a million-line schema pass).
+    const nl = this.carry && !this.first ? c.indexOf(0x0a) : -1;
+    if (nl >= 0) {
+      const line = Buffer.concat([this.carry!, c.subarray(0, nl + 1)]);
+      this.carry = undefined;
+      this.completeLines(line);
+      if (!this.error) this.completeLines(c.subarray(nl + 1));
+      return;
+    }
     const buf = this.carry ? Buffer.concat([this.carry, c]) : c;
     // A byte order mark may arrive split over the first chunks.
     if (this.first && buf.length < 3) {
