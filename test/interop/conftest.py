@@ -92,6 +92,11 @@ def spark():
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
+        # The one session reads every table of the suite (hundreds of Delta logs and thousands of
+        # broadcasts): at the default 1g, Spark 3.5 ran out of driver memory building a broadcast
+        # near the suite's end (2026-12-06, test_v2_checkpoints, 341 tests in). The machine has
+        # 24 GiB, and the two Spark lines run one after the other.
+        .config("spark.driver.memory", "3g")
     )
     b = with_s3a(b)
     s = configure_spark_with_delta_pip(b).getOrCreate()
