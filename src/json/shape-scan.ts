@@ -14,9 +14,8 @@ import { JsonNumber } from './json-number.js';
  * checked to be UTF-8, without its newline.
  */
 export function shapeOfLine(buf: Uint8Array, start: number, end: number): Record<string, unknown> | undefined {
-  const s = new Scan(buf, end);
-  s.pos = start;
-  s.space();
+  const s = new ShapeScan();
+  s.start(buf, start, end);
   if (buf[s.pos] !== 0x7b) return undefined;
   const row = s.value();
   if (row === FAIL) return undefined;
@@ -27,12 +26,26 @@ export function shapeOfLine(buf: Uint8Array, start: number, end: number): Record
 /** What a scan returns for a line it leaves to the exact parser. */
 const FAIL = Symbol('fail');
 
-class Scan {
+/**
+ * What both scans of a line share: its bytes, the end, the position, and the JSON grammar's
+ * pieces (whitespace, strings, literals, numbers). A piece that does not match returns false and
+ * the line goes to the exact parser. Reads stop at `end`: the bytes after it are the next line's.
+ */
+abstract class LineScanner {
+  protected b: Uint8Array = EMPTY;
+  protected end = 0;
   pos = 0;
-  constructor(
-    private readonly b: Uint8Array,
-    private readonly end: number,
-  ) {}
+  /** The last number's: its integer part's digits, where they start, and whether it has a fraction or an exponent. */
+  protected digits = 0;
+  protected intFrom = 0;
+  protected integer = true;
+
+  start(b: Uint8Array, start: number, end: number): void {
+    this.b = b;
+    this.end = end;
+    this.pos = start;
+    this.space();
+  }
 
   space(): void {
     const b = this.b;
@@ -41,70 +54,13 @@ class Scan {
     this.pos = p;
   }
 
-  value(): unknown {
-    if (this.pos >= this.end) return FAIL;
-    const c = this.b[this.pos];
-    if (c === 0x22) return this.string() ? '' : FAIL;
-    if (c === 0x7b) return this.object();
-    if (c === 0x5b) return this.array();
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-    if (this.word('true') || this.word('false')) return true;
-    if (this.word('null')) return null;
-    return FAIL;
+  /** At `{`, `:`, `,` and the like: the byte at `pos`, or -1 at the end. */
+  protected at(): number {
+    return this.pos < this.end ? this.b[this.pos] : -1;
   }
 
-  private object(): unknown {
-    const o: Record<string, unknown> = {};
-    this.pos++; // {
-    this.space();
-    if (this.b[this.pos] === 0x7d) {
-      this.pos++;
-      return o;
-    }
-    for (;;) {
-      if (this.b[this.pos] !== 0x22) return FAIL;
-      const from = this.pos + 1;
-      if (!this.string(true)) return FAIL;
-      const key = Buffer.from(this.b.buffer, this.b.byteOffset + from, this.pos - 1 - from).toString('utf8');
-      // The exact parser refuses a key twice; `__proto__` would set the prototype here.
-      if (key === '__proto__' || Object.hasOwn(o, key)) return FAIL;
-      this.space();
-      if (this.b[this.pos] !== 0x3a) return FAIL;
-      this.pos++;
-      this.space();
-      const v = this.value();
-      if (v === FAIL) return FAIL;
-      o[key] = v;
-      this.space();
-      const c = this.b[this.pos++];
-      if (c === 0x7d) return o;
-      if (c !== 0x2c) return FAIL;
-      this.space();
-    }
-  }
-
-  private array(): unknown {
-    const a: unknown[] = [];
-    this.pos++; // [
-    this.space();
-    if (this.b[this.pos] === 0x5d) {
-      this.pos++;
-      return a;
-    }
-    for (;;) {
-      const v = this.value();
-      if (v === FAIL) return FAIL;
-      a.push(v);
-      this.space();
-      const c = this.b[this.pos++];
-      if (c === 0x5d) return a;
-      if (c !== 0x2c) return FAIL;
-      this.space();
-    }
-  }
-
-  /** Past a string at `pos` (its opening quote); false for what the exact parser must judge. A key takes no escape. */
-  private string(key = false): boolean {
+  /** Past a string at `pos` (its opening quote). A key takes no escape, a value no `\u` (surrogates and all): both left to the exact parser. */
+  protected string(key: boolean): boolean {
     const b = this.b;
     let p = this.pos + 1;
     while (p < this.end) {
@@ -115,9 +71,9 @@ class Scan {
       }
       if (c < 0x20) return false;
       if (c === 0x5c) {
-        if (key) return false;
+        if (key || p + 1 >= this.end) return false;
         const e = b[p + 1];
-        // \" \\ \/ \b \f \n \r \t; \u (surrogates and all) is left to the exact parser.
+        // \" \\ \/ \b \f \n \r \t
         if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return false;
         p += 2;
         continue;
@@ -127,45 +83,115 @@ class Scan {
     return false;
   }
 
-  /** A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
-  private number(): unknown {
+  /** Past a JSON number at `pos`: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, noting its digits and kind. */
+  protected number(): boolean {
     const b = this.b;
-    const from = this.pos;
-    let p = from;
+    const end = this.end;
+    let p = this.pos;
     if (b[p] === 0x2d) p++;
-    const intFrom = p;
-    if (b[p] === 0x30) p++;
-    else if (b[p] >= 0x31 && b[p] <= 0x39) while (b[p] >= 0x30 && b[p] <= 0x39 && p < this.end) p++;
-    else return FAIL;
-    const digits = p - intFrom;
-    let integer = true;
-    if (b[p] === 0x2e && p < this.end) {
-      integer = false;
-      p++;
-      const f = p;
-      while (b[p] >= 0x30 && b[p] <= 0x39 && p < this.end) p++;
-      if (p === f) return FAIL;
+    this.intFrom = p;
+    if (p < end && b[p] === 0x30) p++;
+    else if (p < end && b[p] >= 0x31 && b[p] <= 0x39) while (p < end && b[p] >= 0x30 && b[p] <= 0x39) p++;
+    else return false;
+    this.digits = p - this.intFrom;
+    this.integer = true;
+    if (p < end && b[p] === 0x2e) {
+      this.integer = false;
+      const f = ++p;
+      while (p < end && b[p] >= 0x30 && b[p] <= 0x39) p++;
+      if (p === f) return false;
     }
-    if ((b[p] === 0x65 || b[p] === 0x45) && p < this.end) {
-      integer = false;
+    if (p < end && (b[p] === 0x65 || b[p] === 0x45)) {
+      this.integer = false;
       p++;
-      if (b[p] === 0x2b || b[p] === 0x2d) p++;
+      if (p < end && (b[p] === 0x2b || b[p] === 0x2d)) p++;
       const f = p;
-      while (b[p] >= 0x30 && b[p] <= 0x39 && p < this.end) p++;
-      if (p === f) return FAIL;
+      while (p < end && b[p] >= 0x30 && b[p] <= 0x39) p++;
+      if (p === f) return false;
     }
-    if (p > this.end) return FAIL;
     this.pos = p;
-    if (!integer) return 0.5;
-    // Up to 15 digits always fit a long; beyond, the digits say whether they do.
-    return digits <= 15 ? 0 : new JsonNumber(Buffer.from(b.buffer, b.byteOffset + from, p - from).toString('latin1'));
+    return true;
   }
 
-  private word(w: string): boolean {
+  protected word(w: string): boolean {
     if (this.pos + w.length > this.end) return false;
     for (let i = 0; i < w.length; i++) if (this.b[this.pos + i] !== w.charCodeAt(i)) return false;
     this.pos += w.length;
     return true;
+  }
+}
+
+/** shapeOfLine's scan: the values it stands in for the line's. */
+class ShapeScan extends LineScanner {
+  value(): unknown {
+    const c = this.at();
+    if (c === 0x22) return this.string(false) ? '' : FAIL;
+    if (c === 0x7b) return this.object();
+    if (c === 0x5b) return this.array();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.numberShape();
+    if (this.word('true') || this.word('false')) return true;
+    if (this.word('null')) return null;
+    return FAIL;
+  }
+
+  private object(): unknown {
+    const o: Record<string, unknown> = {};
+    this.pos++; // {
+    this.space();
+    if (this.at() === 0x7d) {
+      this.pos++;
+      return o;
+    }
+    for (;;) {
+      if (this.at() !== 0x22) return FAIL;
+      const from = this.pos + 1;
+      if (!this.string(true)) return FAIL;
+      const key = Buffer.from(this.b.buffer, this.b.byteOffset + from, this.pos - 1 - from).toString('utf8');
+      // The exact parser refuses a key twice; `__proto__` would set the prototype here.
+      if (key === '__proto__' || Object.hasOwn(o, key)) return FAIL;
+      this.space();
+      if (this.at() !== 0x3a) return FAIL;
+      this.pos++;
+      this.space();
+      const v = this.value();
+      if (v === FAIL) return FAIL;
+      o[key] = v;
+      this.space();
+      const c = this.at();
+      this.pos++;
+      if (c === 0x7d) return o;
+      if (c !== 0x2c) return FAIL;
+      this.space();
+    }
+  }
+
+  private array(): unknown {
+    const a: unknown[] = [];
+    this.pos++; // [
+    this.space();
+    if (this.at() === 0x5d) {
+      this.pos++;
+      return a;
+    }
+    for (;;) {
+      const v = this.value();
+      if (v === FAIL) return FAIL;
+      a.push(v);
+      this.space();
+      const c = this.at();
+      this.pos++;
+      if (c === 0x5d) return a;
+      if (c !== 0x2c) return FAIL;
+      this.space();
+    }
+  }
+
+  private numberShape(): unknown {
+    const from = this.pos;
+    if (!this.number()) return FAIL;
+    if (!this.integer) return 0.5;
+    // Up to 15 digits always fit a long; beyond, the digits say whether they do.
+    return this.digits <= 15 ? 0 : new JsonNumber(Buffer.from(this.b.buffer, this.b.byteOffset + from, this.pos - from).toString('latin1'));
   }
 }
 
@@ -178,7 +204,7 @@ class Scan {
  * whether it reads one line of a shape or all of them (its messages name the first row that
  * said a type, and the first that clashed, which is never a repeat).
  */
-export class ShapeSignatures {
+export class ShapeSignatures extends LineScanner {
   private readonly byHash = new Map<number, Key[]>();
   private keyCount = 0;
   /** The key met at each place of the last line (the n-th key of a line, in order). */
@@ -189,9 +215,6 @@ export class ShapeSignatures {
   private prevLen = -1;
   private len = 0;
   private readonly seen = new Set<string>();
-  private b: Uint8Array = EMPTY;
-  private end = 0;
-  private pos = 0;
 
   /**
    * True: this shape was seen (the line adds nothing to the inference); false: a new shape,
@@ -199,13 +222,10 @@ export class ShapeSignatures {
    * to the exact parser, or too large a shape): the caller infers from the line.
    */
   seenBefore(buf: Uint8Array, start: number, end: number): boolean | undefined {
-    this.b = buf;
-    this.end = end;
-    this.pos = start;
     this.len = 0;
     this.keyNo = 0;
-    this.space();
-    const ok = this.b[this.pos] === 0x7b && this.value() && (this.space(), this.pos === end);
+    this.start(buf, start, end);
+    const ok = this.at() === 0x7b && this.value() && (this.space(), this.pos === end);
     this.b = EMPTY;
     if (!ok) return undefined;
     const n = this.len;
@@ -240,20 +260,12 @@ export class ShapeSignatures {
     return true;
   }
 
-  private space(): void {
-    const b = this.b;
-    let p = this.pos;
-    while (p < this.end && (b[p] === 0x20 || b[p] === 0x09 || b[p] === 0x0d || b[p] === 0x0a)) p++;
-    this.pos = p;
-  }
-
   private value(): boolean {
-    if (this.pos >= this.end) return false;
-    const c = this.b[this.pos];
+    const c = this.at();
     if (c === 0x22) return this.string(false) && this.put(K_STRING);
     if (c === 0x7b) return this.object();
     if (c === 0x5b) return this.array();
-    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.numberKind();
     if (this.word('true') || this.word('false')) return this.put(K_BOOLEAN);
     if (this.word('null')) return this.put(K_NULL);
     return false;
@@ -263,23 +275,24 @@ export class ShapeSignatures {
     this.pos++;
     if (!this.put(K_OBJECT)) return false;
     this.space();
-    if (this.b[this.pos] === 0x7d) {
+    if (this.at() === 0x7d) {
       this.pos++;
       return this.put(K_END);
     }
     for (;;) {
-      if (this.b[this.pos] !== 0x22) return false;
+      if (this.at() !== 0x22) return false;
       const from = this.pos + 1;
       if (!this.string(true)) return false;
       const id = this.keyId(from, this.pos - 1);
       if (id < 0 || !this.put(id)) return false;
       this.space();
-      if (this.b[this.pos] !== 0x3a) return false;
+      if (this.at() !== 0x3a) return false;
       this.pos++;
       this.space();
       if (!this.value()) return false;
       this.space();
-      const c = this.b[this.pos++];
+      const c = this.at();
+      this.pos++;
       if (c === 0x7d) return this.put(K_END);
       if (c !== 0x2c) return false;
       this.space();
@@ -290,14 +303,15 @@ export class ShapeSignatures {
     this.pos++;
     if (!this.put(K_ARRAY)) return false;
     this.space();
-    if (this.b[this.pos] === 0x5d) {
+    if (this.at() === 0x5d) {
       this.pos++;
       return this.put(K_END);
     }
     for (;;) {
       if (!this.value()) return false;
       this.space();
-      const c = this.b[this.pos++];
+      const c = this.at();
+      this.pos++;
       if (c === 0x5d) return this.put(K_END);
       if (c !== 0x2c) return false;
       this.space();
@@ -330,73 +344,21 @@ export class ShapeSignatures {
     return key.id;
   }
 
-  private string(key: boolean): boolean {
-    const b = this.b;
-    let p = this.pos + 1;
-    while (p < this.end) {
-      const c = b[p];
-      if (c === 0x22) {
-        this.pos = p + 1;
-        return true;
-      }
-      if (c < 0x20) return false;
-      if (c === 0x5c) {
-        if (key) return false;
-        const e = b[p + 1];
-        if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) return false;
-        p += 2;
-        continue;
-      }
-      p++;
-    }
-    return false;
-  }
-
   /** A JSON number, by the kind the inference gives it (delta/infer.ts: integral). */
-  private number(): boolean {
-    const b = this.b;
-    let p = this.pos;
-    const negative = b[p] === 0x2d;
-    if (negative) p++;
-    const intFrom = p;
-    if (b[p] === 0x30) p++;
-    else if (b[p] >= 0x31 && b[p] <= 0x39) while (p < this.end && b[p] >= 0x30 && b[p] <= 0x39) p++;
-    else return false;
-    const digits = p - intFrom;
-    let integer = true;
-    if (p < this.end && b[p] === 0x2e) {
-      integer = false;
-      p++;
-      const f = p;
-      while (p < this.end && b[p] >= 0x30 && b[p] <= 0x39) p++;
-      if (p === f) return false;
-    }
-    if (p < this.end && (b[p] === 0x65 || b[p] === 0x45)) {
-      integer = false;
-      p++;
-      if (p < this.end && (b[p] === 0x2b || b[p] === 0x2d)) p++;
-      const f = p;
-      while (p < this.end && b[p] >= 0x30 && b[p] <= 0x39) p++;
-      if (p === f) return false;
-    }
-    this.pos = p;
-    if (!integer || digits > 38) return this.put(K_DOUBLE);
+  private numberKind(): boolean {
+    const negative = this.b[this.pos] === 0x2d;
+    if (!this.number()) return false;
+    const digits = this.digits;
+    if (!this.integer || digits > 38) return this.put(K_DOUBLE);
     if (digits < 19) return this.put(K_LONG);
     if (digits === 19) {
       // Past a long's range: DECIMAL(19, 0). Same length, so the digits compare as text does.
       const limit = negative ? LONG_MIN_DIGITS : LONG_MAX_DIGITS;
       let cmp = 0;
-      for (let i = 0; i < 19 && cmp === 0; i++) cmp = b[intFrom + i] - limit.charCodeAt(i);
+      for (let i = 0; i < 19 && cmp === 0; i++) cmp = this.b[this.intFrom + i] - limit.charCodeAt(i);
       if (cmp <= 0) return this.put(K_LONG);
     }
     return this.put(K_DECIMAL + digits);
-  }
-
-  private word(w: string): boolean {
-    if (this.pos + w.length > this.end) return false;
-    for (let i = 0; i < w.length; i++) if (this.b[this.pos + i] !== w.charCodeAt(i)) return false;
-    this.pos += w.length;
-    return true;
   }
 }
 
