@@ -111,24 +111,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     };
     // A new table without --schema: its schema is the rows', inferred as Spark's JSON reader infers
     // one (delta/infer.ts). A file is read once for it and then decoded with it; stdin (it cannot
-    // be read twice) is read as rows, which the schema is inferred from.
-    let rowsIn: TableInput | undefined;
-    if (!table.exists && !schema) {
-      if (args.input === '-') {
-        const input = await readNdjson(args.input, readOptions(args, bar));
-        if (interrupted) throw interruption(interrupted);
-        ({ name } = input);
-        lineOf = (r) => input.lines[r];
-        if (input.rows.length === 0) throw input.error ?? noRowsToInfer(name, table.storage.root);
-        schema = inferSchema(input.rows, NO_COLUMNS);
-        if (input.error) checkRowsBeforeBadLine(input, table, schema, false);
-        rows = input.rows.length;
-        rowsIn = input.rows;
-      } else {
-        schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
-      }
-    }
-    const plan = rowsIn ? undefined : decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
+    // be read twice) is read as rows (readRows), which the schema is inferred from.
+    if (!table.exists && !schema && args.input !== '-') schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
+    const plan = !table.exists && !schema ? undefined : decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
     let decode: ((as: StructType) => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
@@ -152,10 +137,15 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     const readRows = async (): Promise<TableInput> => {
       const input = await readNdjson(args.input, readOptions(args, bar));
       if (interrupted) throw interruption(interrupted);
-      if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
       name = input.name;
-      rows = input.rows.length;
       lineOf = (r) => input.lines[r];
+      // A new table without --schema (stdin): the rows' schema, its conflicts before the bad line's error.
+      if (!table.exists && !schema) {
+        if (input.rows.length === 0) throw input.error ?? noRowsToInfer(name, table.storage.root);
+        schema = inferSchema(input.rows, NO_COLUMNS);
+      }
+      if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
+      rows = input.rows.length;
       return input.rows;
     };
     let written = 0;
@@ -183,7 +173,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         largeStream: again !== undefined && largeInput,
         onCheckpointError: (e) => bar.print(() => process.stderr.write(`tributary: warning: checkpoint not written: ${(e as Error).message}\n`)),
       });
-    if (!decode) result = await appendOnce(rowsIn ?? (await readRows()), args.mergeSchema);
+    if (!decode) result = await appendOnce(await readRows(), args.mergeSchema);
     else {
       const decodeAs = decode;
       const first = plan!.schema;
