@@ -1,5 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
@@ -180,11 +182,70 @@ const READ_BYTES = 1 << 20;
  * with full collections: 15 of them while appending the bench's 163 MiB file, 10 with buffers
  * reused (80 -> 19 ms of mark-compact on the main thread, `--trace-gc`).
  */
-function openInput(source: string, reuse = false): { name: string; stream: AsyncIterable<Buffer> } {
-  if (source === '-') return { name: 'stdin', stream: process.stdin };
+function openInput(source: InputSource, reuse = false): { name: string; stream: AsyncIterable<Buffer> } {
+  const { path: file, name } = typeof source === 'string' ? { path: source, name: source === '-' ? 'stdin' : source } : source;
+  if (file === '-') return { name, stream: process.stdin };
   // 1 MiB reads: at the default 64 KiB, a large file costs four times the reads (and the stream
   // bookkeeping around each), measurable next to decoding it.
-  return { name: source, stream: reuse ? readInTurn(source) : createReadStream(source, { highWaterMark: READ_BYTES }) };
+  return { name, stream: reuse ? readInTurn(file) : createReadStream(file, { highWaterMark: READ_BYTES }) };
+}
+
+/**
+ * Where NDJSON is read from: a file path, or "-" for standard input; or a file read under
+ * another name (standard input spooled to a file keeps the name "stdin" in messages).
+ */
+export type InputSource = string | { path: string; name: string };
+
+/** Standard input copied to a file (spoolStdin): read as "stdin", removed by `remove()`. */
+export interface SpooledInput {
+  source: { path: string; name: string };
+  /** Bytes copied. */
+  bytes: number;
+  remove(): Promise<void>;
+}
+
+/**
+ * Copies standard input to a file of its own in `dir` (the system's temporary directory by
+ * default: TMPDIR), for an append that reads its input twice, a schema pass and then the
+ * decoding (a new table without --schema, --merge-schema): a pipe can be read once, and holding
+ * its rows instead would take memory in proportion to the input (a million CoinGecko lines as
+ * rows: 750 MiB; copied, the append's memory is a file's). Stops early, the copy complete as far
+ * as it went, when `stop()` says so after a chunk (a signal: the caller then removes it). A file
+ * that cannot be written is an IO error naming it; the copy is removed then.
+ */
+export async function spoolStdin(opts: { dir?: string; stop?: () => boolean; onProgress?: (bytes: number) => void } = {}): Promise<SpooledInput> {
+  const base = opts.dir ?? tmpdir();
+  let dir: string;
+  try {
+    dir = await mkdtemp(path.join(base, 'tributary-stdin-'));
+  } catch (e) {
+    throw new TributaryError('IO', `cannot copy stdin to ${base} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
+  }
+  const file = path.join(dir, 'stdin.ndjson');
+  const remove = () => rm(dir, { recursive: true, force: true });
+  let bytes = 0;
+  try {
+    const out = await open(file, 'wx');
+    try {
+      for await (const chunk of readChunks('stdin', process.stdin)) {
+        try {
+          // A whole write per chunk (FileHandle.write may write part of it).
+          for (let at = 0; at < chunk.length; ) at += (await out.write(chunk, at, chunk.length - at)).bytesWritten;
+        } catch (e) {
+          throw new TributaryError('IO', `cannot copy stdin to ${file} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
+        }
+        bytes += chunk.length;
+        opts.onProgress?.(bytes);
+        if (opts.stop?.()) break;
+      }
+    } finally {
+      await out.close();
+    }
+  } catch (e) {
+    await remove();
+    throw e;
+  }
+  return { source: { path: file, name: 'stdin' }, bytes, remove };
 }
 
 /**
@@ -296,7 +357,7 @@ async function* withProgress(name: string, stream: AsyncIterable<Buffer>, rows: 
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as rows: see NdjsonRowReader. */
-export async function readNdjson(source: string, opts: NdjsonOptions = {}): Promise<NdjsonInput> {
+export async function readNdjson(source: InputSource, opts: NdjsonOptions = {}): Promise<NdjsonInput> {
   const { name, stream } = openInput(source, true);
   const doc = new InputDocument(name);
   const reader = new NdjsonRowReader(name, { ...opts, numbering: doc });
@@ -364,7 +425,7 @@ export interface NdjsonInference {
  * inference conflict (a column of two kinds) is thrown as found, with the row; `lines` gives that
  * row's input line.
  */
-export async function inferNdjson(source: string, table: StructType, lines: RowLines, opts: NdjsonOptions & { stop?: () => boolean } = {}): Promise<NdjsonInference> {
+export async function inferNdjson(source: InputSource, table: StructType, lines: RowLines, opts: NdjsonOptions & { stop?: () => boolean } = {}): Promise<NdjsonInference> {
   const { name, stream } = openInput(source, true);
   const doc = new InputDocument(name);
   const inference = new SchemaInference(table);
@@ -421,7 +482,7 @@ export interface NdjsonBatches {
 }
 
 /** Reads newline-delimited JSON (a file path or "-" for stdin) as a stream of Arrow batches: see NdjsonBatches. */
-export function streamNdjson(source: string, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number; alloc?: Allocator } = {}): NdjsonBatches {
+export function streamNdjson(source: InputSource, schema: StructType, opts: NdjsonOptions & { decodeWorkers?: number; alloc?: Allocator } = {}): NdjsonBatches {
   const threads = opts.decodeWorkers ?? 0;
   // The parallel decoder hands chunks to its threads as they are: only the decoder on this thread reads into reused buffers.
   const { name, stream } = openInput(source, threads === 0);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, cli } from '../support/cli.js';
@@ -62,4 +62,32 @@ describe('tributary append, interrupted', () => {
       expect(read.stdout.trim().split('\n')).toHaveLength(1);
     }, 120_000);
   }
+
+  it('SIGINT while stdin is copied to a file (a new table without --schema reads it twice): the copy is removed, no table, one INTERRUPTED line, exit 130', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const spools = path.join(dir, 'spools');
+    mkdirSync(spools);
+    const p = spawn(process.execPath, [BIN, 'append', table, '--input', '-'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: spools } });
+    let stderr = '';
+    p.stderr.on('data', (d) => (stderr += d));
+    p.stdin.on('error', () => undefined);
+    const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
+    let fed = 0;
+    // The signal once the copy has bytes in it; the pipe stays open.
+    for (let polls = 0; tree(spools).every((f) => statSync(path.join(spools, f)).size === 0); polls++) {
+      if (p.exitCode !== null) throw new Error(`append ended early: ${stderr}`);
+      let block = '';
+      for (let i = 0; i < 1_000; i++) block += line(fed++);
+      p.stdin.write(block);
+      await new Promise((r) => setTimeout(r, 50));
+      if (polls > 2_000) throw new Error('stdin was not copied');
+    }
+    p.kill('SIGINT');
+    const code = await exited;
+    expect(stderr).toMatch(/^tributary: error \[INTERRUPTED\]: SIGINT while reading stdin: nothing was appended; .* is as it was\n$/);
+    expect(code).toBe(130);
+    expect(tree(spools)).toEqual([]);
+    expect(existsSync(table)).toBe(false);
+  }, 120_000);
 });

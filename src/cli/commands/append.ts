@@ -6,7 +6,7 @@ import type { Compression, EngineName } from '../../parquet/handler.js';
 import { countingHandler } from '../../parquet/counting-handler.js';
 import { parquetHandler } from '../../parquet/engines.js';
 import { DeltaTable, propertiesDifference, type TableInput } from '../../delta/table.js';
-import { inferNdjson, ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, RowLines, streamNdjson } from '../input.js';
+import { inferNdjson, type InputSource, ndjsonToBatches, type NdjsonInput, type NdjsonOptions, readNdjson, RowLines, spoolStdin, type SpooledInput, streamNdjson } from '../input.js';
 import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { handOver } from '../../arrow/ipc-pieces.js';
@@ -50,7 +50,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   // A large input is encoded on a thread: started now, its start overlaps loading the table and
   // decoding the first chunk instead of holding up the first file (measured: README, NDJSON to Delta).
   // (The same size tells the append it is streaming a large file: largeStream below.)
-  const largeInput = (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES;
+  let largeInput = (inputSize(args.input) ?? 0) >= PRESTART_MIN_BYTES;
   if (largeInput) engine.prestart?.();
   const table = await DeltaTable.forPath(tablePath, { storageOptions: keyValues('--storage-option', args.storageOption) });
   if (table.exists && args.partitionBy !== undefined && partitionColumns.join(',') !== table.snapshot.partitionColumns.join(',')) {
@@ -92,7 +92,23 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let lineOf: (row: number) => number | undefined = () => undefined;
   let name = args.input === '-' ? 'stdin' : args.input;
   let releasePool: (() => void) | undefined;
+  // Where the input is read from: args.input, or stdin's copy when it must be read twice.
+  let source: InputSource = args.input;
+  let spool: SpooledInput | undefined;
   try {
+    // Stdin that must be read twice (a schema pass, then the decoding: a new table without
+    // --schema, --merge-schema without it) is copied to a file first, so that memory stays a
+    // file's whatever the input's size, and it is then read as a file is (named "stdin").
+    if (args.input === '-' && !schema && (!table.exists || args.mergeSchema)) {
+      spool = await spoolStdin({ stop: () => interrupted !== undefined, onProgress: bar.active ? (b) => bar.show('append: copying stdin', b, undefined, formatBytes(b)) : undefined });
+      if (interrupted) throw interruption(interrupted);
+      source = spool.source;
+      if (!largeInput && spool.bytes >= PRESTART_MIN_BYTES) {
+        largeInput = true;
+        engine.prestart?.();
+      }
+    }
+    const readFrom = typeof source === 'string' ? source : source.path;
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
     /**
@@ -103,29 +119,28 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     const inferFromFile = async (known: StructType): Promise<StructType | undefined> => {
       const lines = new RowLines();
       lineOf = (r) => lines.lineOf(r);
-      const found = await inferNdjson(args.input, known, lines, { ...readOptions(args, bar, 'inferring the schema of'), stop: () => interrupted !== undefined });
+      const found = await inferNdjson(source, known, lines, { ...readOptions(args, readFrom, bar, 'inferring the schema of'), stop: () => interrupted !== undefined });
       if (interrupted) throw interruption(interrupted);
       name = found.name;
       if (found.rows === 0 && found.error) throw found.error;
       return found.rows === 0 ? undefined : found.schema;
     };
     // A new table without --schema: its schema is the rows', inferred as Spark's JSON reader infers
-    // one (delta/infer.ts). A file is read once for it and then decoded with it; stdin (it cannot
-    // be read twice) is read as rows (readRows), which the schema is inferred from.
-    if (!table.exists && !schema && args.input !== '-') schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
-    const plan = !table.exists && !schema ? undefined : decodePlan(table, schema, partitionColumns, args, requestedColumnMappingMode(configuration) !== 'none');
+    // one (delta/infer.ts). A file (or stdin's copy) is read once for it and then decoded with it.
+    if (!table.exists && !schema && readFrom !== '-') schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
+    const plan = decodePlan(table, schema, partitionColumns, { ...args, input: readFrom }, requestedColumnMappingMode(configuration) !== 'none');
     let decode: ((as: StructType) => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
       // itself), streamed into the append as they are decoded: files are written as they fill
       // and memory holds a few batches, whatever the input's size.
-      const workers = decodeWorkers(args);
+      const workers = decodeWorkers(args, readFrom);
       // A large input's batches go to the encoder thread, which gives their buffers back: the
       // decoder on this thread builds its next batches in them (arrow/buffer-pool.ts).
       const pool = largeInput && workers === 0 ? engine.recycledBuffers?.() : undefined;
       if (pool) releasePool = pool.use();
       decode = (as) => {
-        const stream = streamNdjson(args.input, as, { ...readOptions(args, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
+        const stream = streamNdjson(source, as, { ...readOptions(args, readFrom, bar), decodeWorkers: workers, alloc: pool && pooledAllocator(pool) });
         ({ name } = stream);
         lineOf = (r) => stream.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
@@ -135,15 +150,10 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     }
     /** --merge-schema's path (or an input schema that differs from the table's): rows first, for the append to judge. */
     const readRows = async (): Promise<TableInput> => {
-      const input = await readNdjson(args.input, readOptions(args, bar));
+      const input = await readNdjson(source, readOptions(args, readFrom, bar));
       if (interrupted) throw interruption(interrupted);
       name = input.name;
       lineOf = (r) => input.lines[r];
-      // A new table without --schema (stdin): the rows' schema, its conflicts before the bad line's error.
-      if (!table.exists && !schema) {
-        if (input.rows.length === 0) throw input.error ?? noRowsToInfer(name, table.storage.root);
-        schema = inferSchema(input.rows, NO_COLUMNS);
-      }
       if (input.error) checkRowsBeforeBadLine(input, table, schema, args.mergeSchema);
       rows = input.rows.length;
       return input.rows;
@@ -180,8 +190,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       try {
         // Decoded batches never merge: every line's keys are the table's columns (or the decoder
         // refuses the line), so --merge-schema's first attempt (orMerge) is the append without it.
-        // A file (not stdin) can be decoded again, should the append have to be planned again.
-        result = await appendOnce(decodeAs(first), false, args.input !== '-' ? () => decodeAs(first) : undefined);
+        // A file (not a pipe) can be decoded again, should the append have to be planned again.
+        // With --schema, --merge-schema merges it (the decoder read the lines into the merged columns).
+        result = await appendOnce(decodeAs(first), args.mergeSchema === true && schema !== undefined, readFrom !== '-' ? () => decodeAs(first) : undefined);
       } catch (e) {
         // A line the table's columns do not take (a new column, among others): that attempt's
         // files are gone (a failed append removes them). A pass over the file infers what the
@@ -209,6 +220,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     throw e;
   } finally {
     releasePool?.();
+    await spool?.remove();
     bar.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -232,7 +244,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
  * spare for it beside the main thread and the Parquet encoder thread, and an input large enough
  * that starting the threads is paid back.
  */
-function decodeWorkers(args: AppendArgs): number {
+function decodeWorkers(args: AppendArgs, input: string): number {
   if (args.decodeWorkers !== undefined) return args.decodeWorkers;
   const env = process.env.TRIBUTARY_DECODE_WORKERS;
   if (env !== undefined && env !== '') {
@@ -240,7 +252,7 @@ function decodeWorkers(args: AppendArgs): number {
     if (!Number.isInteger(n) || n < 0 || n > 64) throw new TributaryError('INVALID_ARGUMENT', `TRIBUTARY_DECODE_WORKERS must be a whole number from 0 to 64, got ${JSON.stringify(env)}`);
     return n;
   }
-  const size = inputSize(args.input) ?? 0;
+  const size = inputSize(input) ?? 0;
   const spare = availableParallelism() - 2;
   return size >= AUTO_DECODE_MIN_BYTES && spare >= AUTO_DECODE_MIN_SPARE_CORES ? Math.min(spare, 4) : 0;
 }
@@ -275,8 +287,8 @@ async function* whenEnded<T>(items: AsyncIterable<T>, onEnd: () => void): AsyncG
 }
 
 /** How to read the NDJSON input, showing bytes read of the file's size (just the counts from a pipe). */
-function readOptions(args: AppendArgs, bar: ProgressView, doing = 'reading'): NdjsonOptions {
-  const size = inputSize(args.input);
+function readOptions(args: AppendArgs, input: string, bar: ProgressView, doing = 'reading'): NdjsonOptions {
+  const size = inputSize(input);
   const name = args.input === '-' ? 'stdin' : args.input;
   return {
     invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error',
@@ -298,9 +310,10 @@ function inputSize(input: string): number | undefined {
 
 /**
  * How the input is read before the append: decoded into Arrow batches of a known schema, or
- * (undefined) read as rows for the append to judge: --merge-schema from stdin, or with --schema,
- * and an input schema with columns the table does not have (SCHEMA_MISMATCH, reported before any
- * row). A new table's schema is checked first: a line is not judged against columns that cannot
+ * (undefined) read as rows for the append to judge: --merge-schema without --schema from a pipe
+ * (appendCommand copies stdin to a file first), an input schema with columns the table does not
+ * have without --merge-schema (SCHEMA_MISMATCH, reported before any row), or one whose types the
+ * merge refuses. With --merge-schema and --schema, the lines are decoded into the merged columns. A new table's schema is checked first: a line is not judged against columns that cannot
  * exist.
  *
  * --merge-schema without --schema, from a file: decoded into the table's own columns first, `orMerge`.
@@ -312,8 +325,9 @@ function inputSize(input: string): number | undefined {
  * has nothing to fall back to (its schema is given or inferred from the whole input).
  */
 export function decodePlan(table: DeltaTable, schema: StructType | undefined, partitionColumns: string[], args: AppendArgs, columnMapping: boolean): { schema: StructType; orMerge: boolean } | undefined {
-  if (args.mergeSchema && (args.schema !== undefined || args.input === '-')) return undefined;
-  const orMerge = args.mergeSchema === true && table.exists;
+  // A pipe read once (appendCommand copies stdin to a file when it must be read twice).
+  if (args.mergeSchema && schema === undefined && args.input === '-') return undefined;
+  const orMerge = args.mergeSchema === true && table.exists && schema === undefined;
   // Identity columns are decoded nullable: rows leave them out and the append fills them; so are
   // generated columns, which the append computes when the input leaves them out.
   if (!table.exists) {
@@ -323,7 +337,10 @@ export function decodePlan(table: DeltaTable, schema: StructType | undefined, pa
   const current = table.snapshot.schema;
   if (schema) {
     try {
-      if (!typesEqual(mergeSchemas(current, schema), current)) return undefined;
+      // --merge-schema with --schema: the lines are decoded into the merged columns, as the rows
+      // were coerced to them (the append, told the input's schema, makes the same merge).
+      const merged = mergeSchemas(current, schema);
+      if (!typesEqual(merged, current)) return args.mergeSchema ? { schema: inputSchemaOf(relaxGeneratedColumns(merged)), orMerge } : undefined;
     } catch {
       return undefined; // incompatible types: the append words it
     }
