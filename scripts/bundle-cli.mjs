@@ -26,6 +26,7 @@
  * shares with the CLI (it imports apache-arrow: unbundled, each decoding thread started by loading
  * its ~150 files again, 0.15 s of CPU measured on a 1,000-line append with one thread);
  * parallel-decoder.ts starts the decode-worker.js beside itself, which from the bundle is this one.
+ * The schema pass's thread (dist/cli/infer-worker.js, started by cli/infer-thread.ts) likewise.
  *
  *   node scripts/bundle-cli.mjs      (npm run build and build:package run it after tsc)
  */
@@ -59,7 +60,7 @@ const withoutRun = {
 await build({
   // The decoding thread's module is an entry of its own (see above), sharing the CLI's chunks
   // (apache-arrow's among them) rather than carrying a second copy of them.
-  entryPoints: { bin: join(ROOT, 'dist/cli/bin.js'), 'decode-worker': join(ROOT, 'dist/json/decode-worker.js') },
+  entryPoints: { bin: join(ROOT, 'dist/cli/bin.js'), 'decode-worker': join(ROOT, 'dist/json/decode-worker.js'), 'infer-worker': join(ROOT, 'dist/cli/infer-worker.js') },
   outdir: join(ROOT, 'dist/cli-bundle'),
   // Each command (imported on demand by cli/main.ts) in a chunk of its own, loaded only when run.
   splitting: true,

@@ -124,10 +124,11 @@ export class NdjsonRowReader {
     this.carry = pos < buf.length && !this.error ? Buffer.from(buf.subarray(pos)) : undefined;
   }
 
-  end(): NdjsonInput {
+  /** The input read; with `partial`, it was cut short: the line the last chunk ends in is not read. */
+  end(partial = false): NdjsonInput {
     // Input shorter than a byte order mark was held back whole: it may hold newlines too.
-    if (this.first && this.carry && !this.error) this.completeLines(this.carry);
-    if (this.carry && this.carry.length && !this.error) this.take(this.carry, 0, this.carry.length);
+    if (this.first && this.carry && !this.error && !partial) this.completeLines(this.carry);
+    if (this.carry && this.carry.length && !this.error && !partial) this.take(this.carry, 0, this.carry.length);
     this.carry = undefined;
     return { rows: this.rows, lines: this.lines, name: this.name, error: this.error };
   }
@@ -414,6 +415,8 @@ export interface NdjsonInference {
   name: string;
   /** The first bad line's error, not thrown: the pass that appends the input meets it in its turn. */
   error?: TributaryError;
+  /** Stopped by `stop()` before the end: the schema is a head's. */
+  partial: boolean;
 }
 
 /**
@@ -421,7 +424,8 @@ export interface NdjsonInference {
  * Spark's JSON inference rules, delta/infer.ts), holding no row: for a new table without a
  * schema, or --merge-schema, the input is then decoded with that schema, as with one given (as
  * Spark's JSON reader, which reads its input once to infer and again to load). Reading stops at
- * the first bad line (its error returned, not thrown), or when `stop()` says so after a chunk. An
+ * the first bad line (its error returned, not thrown), or when `stop()` says so after a chunk
+ * (then the schema is the complete lines' before the end of that chunk: a head of the file). An
  * inference conflict (a column of two kinds) is thrown as found, with the row; `lines` gives that
  * row's input line.
  */
@@ -440,12 +444,14 @@ export async function inferNdjson(source: InputSource, table: StructType, lines:
     },
     true,
   );
+  let partial = false;
   for await (const chunk of doc.lines(withProgress(name, stream, () => reader.rowCount, opts.onProgress))) {
     reader.push(chunk);
-    if (reader.stopped || opts.stop?.()) break;
+    if (reader.stopped) break;
+    if ((partial = opts.stop?.() === true)) break;
   }
-  const end = reader.end();
-  return { schema: inference.schema(), rows: inference.rows, name, error: end.error ?? doc.error };
+  const end = reader.end(partial);
+  return { schema: inference.schema(), rows: inference.rows, name, error: end.error ?? (partial ? undefined : doc.error), partial };
 }
 
 /**

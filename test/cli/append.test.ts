@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -311,6 +311,54 @@ describe('tributary append / inspect / history / read', () => {
       expect(viaStdin.stderr).toBe(message('stdin'));
       expect(readdirSync(dir)).not.toContain('bad');
     }
+  });
+
+  it('a new table without --schema from a large file is written with its first chunk\'s schema while the whole file\'s is inferred on a thread, and committed only with the schema the whole file infers', async () => {
+    const dir = tmp();
+    // 100,000 lines, about 17 MiB: over the size from which the head's schema is tried.
+    const n = 100_000;
+    const row = (id: number) => ({ id, coin: `coin-${id % 977}-${'x'.repeat(100)}`, price: id + 0.5, rank: id % 5, st: { a: id } });
+    const body = (change: (id: number) => string | undefined = () => undefined) => {
+      let text = '';
+      for (let id = 0; id < n; id++) text += (change(id) ?? JSON.stringify(row(id))) + '\n';
+      return text;
+    };
+    const LATE = 60_000; // well past the first chunk (1 MiB: about 6,000 lines)
+    const append = async (name: string, text: string, extra: string[] = []) => {
+      const file = path.join(dir, `${name}.ndjson`);
+      writeFileSync(file, text);
+      const r = await cli(['append', path.join(dir, name), '--input', file, ...extra]);
+      return { ...r, file };
+    };
+    const ddl = async (name: string) => (JSON.parse((await cli(['inspect', path.join(dir, name), '--json'])).stdout) as { schemaDdl: string; numRecords: number });
+    const at = async (name: string, id: number) => (await cli(['read', path.join(dir, name)])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: number }).find((x) => x.id === id);
+    // The head's schema is the whole file's.
+    const same = await append('same', body());
+    expect(same.stderr).toBe('');
+    expect(await ddl('same')).toMatchObject({ schemaDdl: 'id BIGINT, coin STRING, price DOUBLE, rank BIGINT, st STRUCT<a: BIGINT>', numRecords: n });
+    // A column and a struct field only in a later line: the whole file's schema, the file decoded again with it.
+    const late = await append('late', body((id) => (id === LATE ? JSON.stringify({ ...row(id), st: { a: id, b: 'x' }, late: true }) : undefined)));
+    expect(late.stderr).toBe('');
+    expect(await ddl('late')).toMatchObject({ schemaDdl: 'id BIGINT, coin STRING, price DOUBLE, rank BIGINT, st STRUCT<a: BIGINT, b: STRING>, late BOOLEAN', numRecords: n });
+    expect(await at('late', LATE)).toEqual({ ...row(LATE), st: { a: LATE, b: 'x' }, late: true });
+    expect(await at('late', 7)).toEqual({ ...row(7), st: { a: 7, b: null }, late: null });
+    // A wider type later (a double in a column of longs): the head's BIGINT refuses it, the whole file's DOUBLE takes it.
+    const wider = await append('wider', body((id) => (id === LATE ? JSON.stringify({ ...row(id), rank: 1.5 }) : undefined)));
+    expect(wider.stderr).toBe('');
+    expect((await ddl('wider')).schemaDdl).toBe('id BIGINT, coin STRING, price DOUBLE, rank DOUBLE, st STRUCT<a: BIGINT>');
+    // A value the head's column would take by coercion ("12" into a BIGINT) but inference calls a
+    // conflict: refused as the whole pass refuses it (never committed with the head's schema).
+    const coerced = await append('coerced', body((id) => (id === LATE ? JSON.stringify({ ...row(id), rank: '12' }) : undefined)));
+    expect(coerced.stderr).toBe(`tributary: error [SCHEMA_MISMATCH]: column "rank": row 0 has a long but row ${LATE} a string; pass an input schema (--schema) to say its type [${coerced.file}, line ${LATE + 1}]\n`);
+    // A bad line later: its own error, after the rows before it.
+    const bad = await append('bad', body((id) => (id === LATE ? '{"id": 1,' : undefined)));
+    expect(bad.stderr).toMatch(new RegExp(`^tributary: error \\[INPUT_PARSE\\]: ${bad.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, line ${LATE + 1}: not valid JSON`));
+    // A partition column only later lines have: the head's schema cannot make the table; the whole pass's does.
+    const parted = await append('parted', body((id) => (id === LATE ? JSON.stringify({ ...row(id), day: 'mon' }) : undefined)), ['--partition-by', 'day']);
+    expect(parted.stderr).toBe('');
+    expect(await ddl('parted')).toMatchObject({ schemaDdl: 'id BIGINT, coin STRING, price DOUBLE, rank BIGINT, st STRUCT<a: BIGINT>, day STRING', numRecords: n });
+    // No table where the append was refused: not a file (the speculation's data files removed).
+    for (const refused of ['coerced', 'bad']) expect(readdirSync(path.join(dir, refused), { recursive: true }).filter((f) => statSync(path.join(dir, refused, String(f))).isFile())).toEqual([]);
   });
 
   it('--merge-schema from a file or stdin whose new column comes last, and a new table without --schema from stdin: the rows are not held (a 24 MB heap appends 300,000 lines, which read as rows need more than 32 MB for); stdin\'s copy is removed', async () => {

@@ -8,8 +8,10 @@ import { tempDir } from '../support/tmp.js';
 
 /**
  * `tributary append --input` with a known schema decodes NDJSON straight into Arrow (the
- * schema-directed decoder); with --merge-schema it reads rows first. Both report the earliest
- * problem of the input in one line naming row, column, value and input line.
+ * schema-directed decoder); with --merge-schema it decodes into the table's columns first and,
+ * when a line brings a new one, infers it in a pass of its own and decodes again (stdin from a
+ * copy in TMPDIR). Both report the earliest problem of the input in one line naming row, column,
+ * value and input line.
  */
 const tmp = tempDir('tributary-decoder-');
 

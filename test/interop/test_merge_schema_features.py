@@ -237,6 +237,27 @@ def test_a_table_created_without_a_schema_has_the_schema_sparks_json_reader_infe
 
     assert deltars_rows(ours) == deltars_rows(theirs), "delta-rs reads ours as it reads Spark's"
 
+    # Over 16 MiB: written with the schema of its first chunk (120,000 narrower lines: mixed a
+    # long, no big, ts, x ...) while the whole file's is inferred on a thread; committed with the
+    # whole file's, the same as Spark's.
+    large = scratch / "create-infer-large.ndjson"
+    with large.open("w") as out:
+        for i in range(120_000):
+            out.write(json.dumps({"id": 100 + i, "mixed": i, "pad": "x" * 100, "price": i + 0.5, "s": {"a": i}}) + "\n")
+        out.write(f.read_text())
+    ours_large = scratch / "create-infer-large-ours"
+    theirs_large = scratch / "create-infer-large-spark"
+    tributary("append", ours_large, "--input", str(large))
+    spark.read.json(str(large)).write.format("delta").save(str(theirs_large))
+    # (Column order aside: ours keeps the order keys first appear in, Spark's sorts them.)
+    def columns(path):
+        return {f.name: f.dataType.simpleString() for f in spark.read.format("delta").load(str(path)).schema.fields}
+
+    assert columns(ours_large) == columns(theirs_large)
+    assert columns(ours_large)["mixed"] == "double" and columns(ours_large)["x"] == "string" and len(columns(ours_large)) == 14
+    assert rows(ours_large) == rows(theirs_large), "Spark reads ours as it reads its own"
+    assert deltars_rows(ours_large) == deltars_rows(theirs_large), "delta-rs reads ours as it reads Spark's"
+
 
 def test_a_json_array_document_lands_as_sparks_multiline_json_reader_reads_it(spark, scratch):
     """`--input page.json` holding one JSON array of objects (pretty-printed, as an API's answer

@@ -11,7 +11,7 @@ import { JSON_TEXT } from '../../json/ndjson-decoder.js';
 import { withInputLine } from '../../json/ndjson.js';
 import { handOver } from '../../arrow/ipc-pieces.js';
 import { pooledAllocator } from '../../arrow/buffer-pool.js';
-import { mergeSchemas, struct, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
+import { mergeSchemas, schemaDifference, struct, type StructType, typesEqual, validateTableSchema } from '../../schema/schema.js';
 import { requestedColumnMappingMode } from '../../delta/column-mapping.js';
 import { inferSchema } from '../../delta/infer.js';
 import { clusteredBy, columnReference, parseClusterBy } from '../../delta/clustering.js';
@@ -20,6 +20,7 @@ import { keyValues } from '../args.js';
 import { formatBytes } from '../format.js';
 import type { CliStdout } from '../output.js';
 import { progressView, type ProgressView } from '../progress.js';
+import { inferOnThread, type WholePass } from '../infer-thread.js';
 import { schemaArg } from '../schema-arg.js';
 import { inputSchemaOf } from '../../delta/identity-columns.js';
 
@@ -76,6 +77,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     interrupted = sig;
     // A pipe that stays open would keep the reader waiting: it ends here (a file reads to its end).
     if (args.input === '-') process.stdin.destroy();
+    // So does a schema pass on its thread, which the end of the input waits for.
+    void speculation?.whole?.stop();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -92,6 +95,8 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
   let lineOf: (row: number) => number | undefined = () => undefined;
   let name = args.input === '-' ? 'stdin' : args.input;
   let releasePool: (() => void) | undefined;
+  // A new table's schema from the head of a large file, checked by a whole pass on a thread (speculate).
+  let speculation: { schema: StructType; whole?: ReturnType<typeof inferOnThread> } | undefined;
   // Where the input is read from: args.input, or stdin's copy when it must be read twice.
   let source: InputSource = args.input;
   let spool: SpooledInput | undefined;
@@ -125,9 +130,37 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       if (found.rows === 0 && found.error) throw found.error;
       return found.rows === 0 ? undefined : found.schema;
     };
+    /**
+     * A large file's first chunk infers a schema (a head's) to decode and write the file with while
+     * the whole file's pass runs on a thread (infer-thread.ts); the append commits only if the whole
+     * file infers that same schema, else it is planned again with the whole file's (below).
+     * Undefined: no speculation (a small file, a head without rows, a schema the table cannot
+     * have); `whole` undefined: the head read is the whole pass's result (it ended at a bad line).
+     */
+    const speculate = async (): Promise<{ schema: StructType; whole?: ReturnType<typeof inferOnThread> } | undefined> => {
+      if ((inputSize(readFrom) ?? 0) < SPECULATE_MIN_BYTES) return undefined;
+      const lines = new RowLines();
+      lineOf = (r) => lines.lineOf(r);
+      // A conflict within the head is the whole pass's first too: thrown here alike.
+      const head = await inferNdjson(source, NO_COLUMNS, lines, { ...readOptions(args, readFrom, bar, 'inferring the schema of'), stop: () => true });
+      if (interrupted) throw interruption(interrupted);
+      if (head.error) return head.rows === 0 ? Promise.reject(head.error) : { schema: head.schema };
+      if (head.rows === 0 || !head.partial) return undefined;
+      try {
+        validateTableSchema(head.schema, partitionColumns, { columnMapping: requestedColumnMappingMode(configuration) !== 'none' });
+      } catch {
+        return undefined; // (a partition column of later lines, say): the whole pass decides
+      }
+      return { schema: head.schema, whole: inferOnThread({ path: readFrom, name, invalidUtf8: args.invalidUtf8 === 'replace' ? 'replace' : 'error' }) };
+    };
     // A new table without --schema: its schema is the rows', inferred as Spark's JSON reader infers
-    // one (delta/infer.ts). A file (or stdin's copy) is read once for it and then decoded with it.
-    if (!table.exists && !schema && readFrom !== '-') schema = (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
+    // one (delta/infer.ts). A file (or stdin's copy) is read once for it and then decoded with it,
+    // or, when large, read meanwhile (speculate).
+    if (!table.exists && !schema && readFrom !== '-') {
+      speculation = await speculate();
+      schema = speculation?.schema ?? (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
+    }
+    const whole = speculation?.whole;
     const plan = decodePlan(table, schema, partitionColumns, { ...args, input: readFrom }, requestedColumnMappingMode(configuration) !== 'none');
     let decode: ((as: StructType) => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
@@ -144,7 +177,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         ({ name } = stream);
         lineOf = (r) => stream.lineOf(r);
         // Nothing here reads a batch once the append has it: its buffers may move to the encoder thread.
-        const batches = handedOver(stream.batches);
+        // A speculation's stream ends only once the whole file's pass agrees (before the commit);
+        // not the one decoded again with the whole file's schema, after it did not.
+        const batches = whole && as === plan.schema ? thenConfirmed(handedOver(stream.batches), whole.result, speculation!.schema) : handedOver(stream.batches);
         return interruptible(!bar.active ? batches : whenEnded(batches, () => showWritten((rows = stream.rows))));
       };
     }
@@ -194,19 +229,33 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
         // With --schema, --merge-schema merges it (the decoder read the lines into the merged columns).
         result = await appendOnce(decodeAs(first), args.mergeSchema === true && schema !== undefined, readFrom !== '-' ? () => decodeAs(first) : undefined);
       } catch (e) {
-        // A line the table's columns do not take (a new column, among others): that attempt's
-        // files are gone (a failed append removes them). A pass over the file infers what the
-        // merge adds (without holding the rows), and the file is decoded again with it, the
-        // append told that is the input's schema (as the rows' inferred one is on the row path).
-        // Nothing new: the first attempt's error is the input's.
-        if (!plan?.orMerge || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
-        const current = table.snapshot.schema;
-        const inferred = await inferFromFile(current);
-        const merged = inferred && mergeSchemas(current, inferred);
-        if (!merged || typesEqual(merged, current)) throw e;
-        written = 0;
-        const second = inputSchemaOf(relaxGeneratedColumns(merged));
-        result = await appendOnce(decodeAs(second), true, () => decodeAs(second), inferred);
+        if (whole && !interrupted) {
+          // The speculation failed (its files are gone): the whole pass's result decides, as if
+          // it had come first. Its conflict, or the same schema (the attempt's error is the
+          // input's: decoding again would meet it again), or the file decoded with its schema.
+          const found = await whole.result;
+          if (found.thrown) throw found.thrown;
+          if (!(e instanceof SchemaMoved) && typesEqual(found.schema, speculation!.schema)) throw e;
+          if (found.rows === 0) throw found.error ?? noRowsToInfer(name, table.storage.root);
+          schema = found.schema;
+          const second = decodePlan(table, schema, partitionColumns, { ...args, input: readFrom }, requestedColumnMappingMode(configuration) !== 'none')!.schema;
+          written = 0;
+          result = await appendOnce(decodeAs(second), false, () => decodeAs(second));
+        } else {
+          // A line the table's columns do not take (a new column, among others): that attempt's
+          // files are gone (a failed append removes them). A pass over the file infers what the
+          // merge adds (without holding the rows), and the file is decoded again with it, the
+          // append told that is the input's schema (as the rows' inferred one is on the row path).
+          // Nothing new: the first attempt's error is the input's.
+          if (!plan?.orMerge || interrupted || !(e instanceof TributaryError) || (e.details.row === undefined && e.details.line === undefined)) throw e;
+          const current = table.snapshot.schema;
+          const inferred = await inferFromFile(current);
+          const merged = inferred && mergeSchemas(current, inferred);
+          if (!merged || typesEqual(merged, current)) throw e;
+          written = 0;
+          const second = inputSchemaOf(relaxGeneratedColumns(merged));
+          result = await appendOnce(decodeAs(second), true, () => decodeAs(second), inferred);
+        }
       }
     }
   } catch (e) {
@@ -220,6 +269,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
     throw e;
   } finally {
     releasePool?.();
+    await speculation?.whole?.stop();
     await spool?.remove();
     bar.stop();
     process.off('SIGINT', onSignal);
@@ -263,6 +313,28 @@ const PRESTART_MIN_BYTES = 4 * 1024 * 1024;
 /** Below this input size, or with fewer spare cores, decoding stays on the main thread (measured). */
 const AUTO_DECODE_MIN_BYTES = 64 * 1024 * 1024;
 const AUTO_DECODE_MIN_SPARE_CORES = 2;
+
+/**
+ * From this size on, a new table without --schema is written with its head's schema while the
+ * whole file's schema pass runs on a thread (speculate): below it, the pass (about 6 ms a MiB
+ * measured) costs little more than starting the thread.
+ */
+const SPECULATE_MIN_BYTES = 16 * 1024 * 1024;
+
+/** The whole file's schema is not the head's the append was decoding with (thenConfirmed). */
+class SchemaMoved extends Error {}
+
+/**
+ * The same batches, ending only once the whole file's schema pass has answered, and failing
+ * (SchemaMoved, before the append can commit) unless it inferred `head` with no bad line: a
+ * file whose later lines need another schema (a new column, a wider type, a value the head's
+ * type takes by coercion but inference would not) is never committed with the head's.
+ */
+async function* thenConfirmed(batches: AsyncIterable<arrow.RecordBatch>, whole: Promise<WholePass>, head: StructType): AsyncGenerator<arrow.RecordBatch> {
+  yield* batches;
+  const found = await whole;
+  if (found.thrown || found.error || !typesEqual(found.schema, head)) throw new SchemaMoved(`the whole input infers another schema than its head: ${found.thrown ? found.thrown.message : found.error ? found.error.message : schemaDifference(head, found.schema)}`);
+}
 
 /** The schema inference starts from for a new table: no columns yet. */
 const NO_COLUMNS: StructType = struct([]);
