@@ -187,7 +187,8 @@ describe('the npm package', () => {
   it('holds exactly what a user needs: bin/, the JavaScript and declarations of every src/ module, the CLI bundle, README, CHANGELOG, LICENSE', () => {
     expect(bundleFiles).toContain('dist/cli-bundle/bin.js');
     expect(bundleFiles).toContain('dist/cli-bundle/decode-worker.js');
-    for (const f of bundleFiles) expect(f).toMatch(/^dist\/cli-bundle\/(bin|decode-worker|chunk-[A-Z0-9]+)\.js$/);
+    expect(bundleFiles).toContain('dist/cli-bundle/infer-worker.js');
+    for (const f of bundleFiles) expect(f).toMatch(/^dist\/cli-bundle\/(bin|decode-worker|infer-worker|chunk-[A-Z0-9]+)\.js$/);
     const expected = ['package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'bin/tributary.js', ...srcModules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`]), ...bundleFiles].sort();
     expect(tarFiles).toEqual(expected);
     // Spelled out, what the equality above already excludes.
@@ -247,6 +248,16 @@ describe('the npm package', () => {
       expect(read.code).toBe(0);
       // A long beyond 2^53 comes back digit for digit.
       expect(read.stdout.trim().split('\n').map((l) => /"id":(\d+)/.exec(l)?.[1])).toEqual(['1', '2', '9007199254740993']);
+      // A new table without --schema from a file over 16 MiB: the schema pass's thread
+      // (infer-worker.js of the CLI bundle) starts from the installed package; a column on the
+      // last line only is in the committed schema, so the thread's answer was used.
+      let large = '';
+      for (let i = 0; i < 100_000; i++) large += `{"id":${i},"pad":"${'x'.repeat(160)}"}\n`;
+      writeFileSync(path.join(dir, 'large.ndjson'), large + '{"id":-1,"late":true}\n');
+      const created = await tributary('append', 'inferred', '--input', 'large.ndjson', '--json');
+      expect(created.stderr).toBe('');
+      expect(JSON.parse(created.stdout)).toMatchObject({ version: 0, numRecords: 100_001 });
+      expect(JSON.parse((await tributary('inspect', 'inferred', '--json')).stdout).schemaDdl).toBe('id BIGINT, pad STRING, late BOOLEAN');
 
       const rate = await tributary('run', '--format', 'rate', '--option', 'rowsPerBatch=5', '--checkpoint', 'cp-rate', '--trigger', 'once', 'rate');
       expect(rate.code, rate.stderr).toBe(0);
