@@ -1,7 +1,9 @@
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { inferNdjson, readNdjson, RowLines } from '../../src/cli/input.js';
 import { parseJsonExact } from '../../src/json/exact-parse.js';
+import { struct } from '../../src/schema/schema.js';
 import { cli } from '../support/cli.js';
 import { columnName, nameAllowed, numberToken, sampleOf, timestampCase, tsParts } from '../support/edge-cases.js';
 import { compare, doubleEven, exponentOf, FLOAT_OVERFLOW, floatEven, INT64_MAX, INT64_MIN, isInteger, isNearest, nextDouble, nextFloat, prevDouble, prevFloat, rationalOf, unscaledAt, DOUBLE_OVERFLOW } from '../support/exact.js';
@@ -132,6 +134,48 @@ describe('the input edge through the CLI', () => {
     const replaced = await cli(['append', table, '--input', file, '--invalid-utf8', 'replace']);
     expect(replaced.code).toBe(0);
     expect((await cli(['read', table])).stdout).toContain('"caf\ufffd("');
+  });
+
+  it('the schema pass of a new table without --schema checks UTF-8 as the decoder does: a bad byte named by its line (first line, a later read\'s middle), a character split between two reads taken whole', async () => {
+    const dir = tmp();
+    const lineOf = (i: number, s = 'x') => `{"id":${i},"s":"${s}"}\n`;
+    // Lines up to a point past the first 1 MiB read, then `tail`.
+    const upTo = (bytes: number) => {
+      let text = '';
+      for (let i = 0; text.length < bytes; i++) text += lineOf(i);
+      return Buffer.from(text);
+    };
+    const bad = Buffer.concat([Buffer.from('{"id":-1,"s":"caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+    const head = upTo(1_500_000);
+    const lines = head.toString().split('\n').length - 1;
+    const cases: [string, Buffer, RegExp][] = [
+      ['first', Buffer.concat([bad, Buffer.from(lineOf(1))]), /line 1: not valid UTF-8 \(byte 0xC3 at byte 18 of the line\)/],
+      ['later', Buffer.concat([head, bad, Buffer.from(lineOf(1))]), new RegExp(`line ${lines + 1}: not valid UTF-8 \\(byte 0xC3 at byte 18 of the line\\)`)],
+    ];
+    for (const [name, bytes, message] of cases) {
+      const file = path.join(dir, `${name}.ndjson`);
+      writeFileSync(file, bytes);
+      const r = await cli(['append', path.join(dir, name), '--input', file]);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr).toMatch(ONE_LINE);
+      expect(r.stderr).toMatch(message);
+      // The readers themselves (the append's decoder would refuse the line after them too): the
+      // schema pass and the row reader stop at that line with that error, the rows before it read.
+      const passed = await inferNdjson(file, struct([]), new RowLines());
+      const read = await readNdjson(file);
+      expect([passed.error?.message, read.error?.message]).toEqual([expect.stringMatching(message), expect.stringMatching(message)]);
+      expect([passed.rows, read.rows.length]).toEqual(name === 'first' ? [0, 0] : [lines, lines]);
+    }
+    // "é" (two bytes) across the boundary of the first 1 MiB read: one character, not refused.
+    const before = upTo(1_048_576 - 100);
+    const pad = 1_048_576 - before.length - '{"id":-2,"s":"'.length - 1;
+    const split = Buffer.concat([before, Buffer.from(`{"id":-2,"s":"${'a'.repeat(pad)}é"}\n`), Buffer.from(lineOf(1))]);
+    expect(split[1_048_575]).toBe(0xc3);
+    const file = path.join(dir, 'split.ndjson');
+    writeFileSync(file, split);
+    const r = await cli(['append', path.join(dir, 'split'), '--input', file]);
+    expect(r.stderr).toBe('');
+    expect((await cli(['read', path.join(dir, 'split')])).stdout).toContain(`"id":-2,"s":"${'a'.repeat(pad)}é"`);
   });
 
   it('column names: --schema and --merge-schema accept exactly what the rule allows', async () => {
