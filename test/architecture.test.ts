@@ -51,7 +51,7 @@ describe('architecture', () => {
     // json/json-number.ts is a leaf under errors.ts (messages show a number as it was written);
     // the rest of json/ sits above arrow/: the decoder is where NDJSON bytes become Arrow.
     // ops/ (metrics, probes, dashboard) watches the engine's queries and is served by the session.
-    const order = ['json/json-number.ts', 'errors.ts', 'version.ts', 'optional-deps.ts', 'units.ts', 'schema', 'redact.ts', 'failpoints.ts', 'storage', 'arrow', 'json', 'expr', 'parquet', 'http', 'delta', 'source', 'engine', 'ops', 'builtins.ts', 'session.ts', 'index.ts', 'cli'];
+    const order = ['json/json-number.ts', 'errors.ts', 'version.ts', 'optional-deps.ts', 'units.ts', 'threads.ts', 'schema', 'redact.ts', 'failpoints.ts', 'storage', 'arrow', 'json', 'expr', 'parquet', 'http', 'delta', 'source', 'engine', 'ops', 'builtins.ts', 'session.ts', 'index.ts', 'cli'];
     const rank = (f: string) => {
       const r = order.includes(f) ? order.indexOf(f) : order.indexOf(layer(f));
       if (r < 0) throw new Error(`${f} is in no layer: add it to the order`);

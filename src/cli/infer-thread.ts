@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { besideModule, startThread } from '../threads.js';
 import { TributaryError } from '../errors.js';
 import { parseSchemaString, type StructType } from '../schema/schema.js';
 import type { CrossingError, FromInferrer, ToInferrer } from './infer-worker.js';
@@ -14,13 +14,8 @@ export type WholePass = { schema: StructType; rows: number; error?: TributaryErr
  * by most of the pass. `stop()` ends the thread (the append failed, or was interrupted).
  */
 export function inferOnThread(request: ToInferrer): { result: Promise<WholePass>; stop: () => Promise<void> } {
-  const here = import.meta.url;
-  // The infer-worker beside this module: dist/cli/'s, or from the CLI's bundle the bundle's entry
-  // (scripts/bundle-cli.mjs). TypeScript sources (tsx, tests) load through tsx's hooks, registered in the thread.
-  const url = new URL(here.endsWith('.ts') ? './infer-worker.ts' : './infer-worker.js', here);
-  const worker = url.pathname.endsWith('.ts')
-    ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData: request })
-    : new Worker(url, { workerData: request });
+  // The infer-worker beside this module: dist/cli/'s, or from the CLI's bundle the bundle's entry.
+  const worker = startThread(besideModule(import.meta.url, 'infer-worker'), request);
   const rebuilt = (e: CrossingError) => new TributaryError(e.code, e.message, e.details);
   const result = new Promise<WholePass>((resolve, reject) => {
     worker.once('message', (m: FromInferrer) =>

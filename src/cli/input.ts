@@ -214,21 +214,22 @@ export interface SpooledInput {
 }
 
 /**
- * Copies standard input to a file of its own in `dir` (the system's temporary directory by
- * default: TMPDIR), for an append that reads its input twice, a schema pass and then the
+ * Copies standard input to a file of its own in the system's temporary directory (TMPDIR), for an append that reads its input twice, a schema pass and then the
  * decoding (a new table without --schema, --merge-schema): a pipe can be read once, and holding
  * its rows instead would take memory in proportion to the input (a million CoinGecko lines as
  * rows: 750 MiB; copied, the append's memory is a file's). Stops early, the copy complete as far
  * as it went, when `stop()` says so after a chunk (a signal: the caller then removes it). A file
  * that cannot be written is an IO error naming it; the copy is removed then.
  */
-export async function spoolStdin(opts: { dir?: string; stop?: () => boolean; onProgress?: (bytes: number) => void } = {}): Promise<SpooledInput> {
-  const base = opts.dir ?? tmpdir();
+export async function spoolStdin(opts: { stop?: () => boolean; onProgress?: (bytes: number) => void } = {}): Promise<SpooledInput> {
+  const cannot = (where: string, e: unknown) =>
+    new TributaryError('IO', `cannot copy stdin to ${where} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
+  const base = tmpdir();
   let dir: string;
   try {
     dir = await mkdtemp(path.join(base, 'tributary-stdin-'));
   } catch (e) {
-    throw new TributaryError('IO', `cannot copy stdin to ${base} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
+    throw cannot(base, e);
   }
   const file = path.join(dir, 'stdin.ndjson');
   const remove = () => rm(dir, { recursive: true, force: true });
@@ -241,7 +242,7 @@ export async function spoolStdin(opts: { dir?: string; stop?: () => boolean; onP
           // A whole write per chunk (FileHandle.write may write part of it).
           for (let at = 0; at < chunk.length; ) at += (await out.write(chunk, at, chunk.length - at)).bytesWritten;
         } catch (e) {
-          throw new TributaryError('IO', `cannot copy stdin to ${file} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
+          throw cannot(file, e);
         }
         bytes += chunk.length;
         opts.onProgress?.(bytes);

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { besideModule, startThread } from '../threads.js';
 import * as arrow from 'apache-arrow';
 import { batchFromParts } from '../arrow/transfer.js';
 import { toArrowSchema } from '../arrow/types.js';
@@ -38,13 +39,11 @@ export class DecodeThreads {
 
   constructor(count: number) {
     if (!Number.isInteger(count) || count < 1) throw new TributaryError('INVALID_ARGUMENT', `decoding threads must be a whole number of at least 1, got ${count}`);
-    const here = import.meta.url;
     // The decode-worker beside this module: dist/json/'s, or from the CLI's bundle the bundle's
     // entry, which shares the CLI's chunks (scripts/bundle-cli.mjs: not apache-arrow's ~150 files).
-    const url = new URL(here.endsWith('.ts') ? './decode-worker.ts' : './decode-worker.js', here);
+    const url = besideModule(import.meta.url, 'decode-worker');
     for (let i = 0; i < count; i++) {
-      // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
-      const w = url.pathname.endsWith('.ts') ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true }) : new Worker(url);
+      const w = startThread(url);
       w.on('message', (m: FromDecoder) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);

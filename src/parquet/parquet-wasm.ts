@@ -1,3 +1,4 @@
+import { besideModule } from '../threads.js';
 import { TributaryError } from '../errors.js';
 import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
@@ -225,6 +226,5 @@ export function sharedThread(): EncoderThread | undefined {
  * below dist/ as parquet/ is) finds the same file.
  */
 function encoderThreadUrl(): URL {
-  const here = import.meta.url;
-  return new URL(here.endsWith('.ts') ? '../parquet/wasm-worker.ts' : '../parquet/wasm-worker.js', here);
+  return besideModule(import.meta.url, '../parquet/wasm-worker');
 }

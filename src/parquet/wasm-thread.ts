@@ -1,5 +1,6 @@
 import { TributaryError } from '../errors.js';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../threads.js';
 import { compiledWasmModule } from './wasm.js';
 import { BufferPool } from '../arrow/buffer-pool.js';
 import '../arrow/detach-early.js'; // before this thread's first chunk is transferred to the encoder: see there
@@ -28,12 +29,8 @@ export class EncoderThread {
   readonly ready: Promise<void>;
 
   constructor(url: URL) {
-    // TypeScript sources (tsx, tests) load through tsx's hooks, registered in the worker itself.
     // This thread's compiled parquet-wasm when it has one (wasm.ts); else the thread compiles its own.
-    const workerData = { wasmModule: compiledWasmModule() };
-    this.worker = url.pathname.endsWith('.ts')
-      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData })
-      : new Worker(url, { workerData });
+    this.worker = startThread(url, { wasmModule: compiledWasmModule() });
     let started: (v: void) => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     this.ready = new Promise<void>((resolve, reject) => {

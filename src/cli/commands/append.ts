@@ -114,6 +114,9 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       }
     }
     const readFrom = typeof source === 'string' ? source : source.path;
+    const columnMapping = requestedColumnMappingMode(configuration) !== 'none';
+    /** How the input is read with `as` as its (table's) schema: decodePlan, from where it is read now. */
+    const planFor = (as: StructType | undefined) => decodePlan(table, as, partitionColumns, { ...args, input: readFrom }, columnMapping);
     // Rows in all: known once the input is read (rows), or when the stream of batches ends.
     let rows: number | undefined;
     /**
@@ -147,7 +150,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       if (head.error) return head.rows === 0 ? Promise.reject(head.error) : { schema: head.schema };
       if (head.rows === 0 || !head.partial) return undefined;
       try {
-        validateTableSchema(head.schema, partitionColumns, { columnMapping: requestedColumnMappingMode(configuration) !== 'none' });
+        validateTableSchema(head.schema, partitionColumns, { columnMapping });
       } catch {
         return undefined; // (a partition column of later lines, say): the whole pass decides
       }
@@ -161,7 +164,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
       schema = speculation?.schema ?? (await inferFromFile(NO_COLUMNS)) ?? noRowsToInfer(name, table.storage.root);
     }
     const whole = speculation?.whole;
-    const plan = decodePlan(table, schema, partitionColumns, { ...args, input: readFrom }, requestedColumnMappingMode(configuration) !== 'none');
+    const plan = planFor(schema);
     let decode: ((as: StructType) => AsyncIterable<arrow.RecordBatch>) | undefined;
     if (plan) {
       // The schema is known: bytes straight to Arrow batches (the decoder names bad lines
@@ -238,7 +241,7 @@ export async function appendCommand(tablePath: string, args: AppendArgs, out: Cl
           if (!(e instanceof SchemaMoved) && typesEqual(found.schema, speculation!.schema)) throw e;
           if (found.rows === 0) throw found.error ?? noRowsToInfer(name, table.storage.root);
           schema = found.schema;
-          const second = decodePlan(table, schema, partitionColumns, { ...args, input: readFrom }, requestedColumnMappingMode(configuration) !== 'none')!.schema;
+          const second = planFor(schema)!.schema;
           written = 0;
           result = await appendOnce(decodeAs(second), false, () => decodeAs(second));
         } else {
