@@ -144,6 +144,8 @@ export class LocalStorage implements Storage {
     } catch (e) {
       await fh.close().catch(() => undefined);
       await fs.rm(tmp, { force: true });
+      // An abandoned stream leaves no object to discard later: its directories go now.
+      await this.pruneCreated([nodePath.dirname(target)]);
       throw e;
     }
     try {
@@ -228,12 +230,17 @@ export class LocalStorage implements Storage {
   }
 
   async discard(paths: readonly string[]): Promise<void> {
-    const dirs = new Set<string>();
     for (const p of paths) {
       // One path that cannot go (ENOTDIR: a file where its directory should be) must not keep the others.
       await this.delete(p).catch(() => undefined);
-      for (let d = nodePath.dirname(this.abs(p)); this.created.has(d); d = nodePath.dirname(d)) dirs.add(d);
     }
+    await this.pruneCreated(paths.map((p) => nodePath.dirname(this.abs(p))));
+  }
+
+  /** Removes the directories (absolute) this store made, and their parents it made, that are empty. */
+  private async pruneCreated(leaves: readonly string[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const leaf of leaves) for (let d = leaf; this.created.has(d); d = nodePath.dirname(d)) dirs.add(d);
     // Deepest first, so a partition directory goes before its parent. rmdir(2) refuses a
     // directory that is not empty: one another writer has put files in meanwhile stays.
     for (const d of [...dirs].sort((a, b) => b.length - a.length)) {

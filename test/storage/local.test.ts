@@ -56,6 +56,30 @@ describe('LocalStorage.discard', () => {
     expect(readFileSync(path.join(root, 'p=x', 'streamed'), 'utf8')).toBe('s1s2');
   });
 
+  it('a streamed write whose source fails leaves no directory it made (a refused create leaves no table directory)', async () => {
+    const parent = tmp();
+    const root = path.join(parent, 'table');
+    const s = new LocalStorage(root);
+    const failing = (async function* () {
+      yield Buffer.from('row group 1');
+      throw new Error('bad line');
+    })();
+    await expect(s.writeStream('p=new/part-0.parquet', failing)).rejects.toThrow('bad line');
+    expect(readdirSync(parent)).toEqual([]);
+    // Directories that were there stay; so does one another file is being written into.
+    await s.write('p=old/kept', 'k');
+    await expect(s.writeStream('p=old/part-1.parquet', (async function* () {
+      throw new Error('bad line');
+    })())).rejects.toThrow('bad line');
+    await expect(s.writeStream('p=fresh/part-2.parquet', (async function* () {
+      await s.write('p=fresh/other', 'o');
+      throw new Error('bad line');
+    })())).rejects.toThrow('bad line');
+    expect(readdirSync(root).sort()).toEqual(['p=fresh', 'p=old']);
+    expect(readdirSync(path.join(root, 'p=old'))).toEqual(['kept']);
+    expect(readdirSync(path.join(root, 'p=fresh'))).toEqual(['other']);
+  });
+
 });
 
 describe('LocalStorage.listPages', () => {
