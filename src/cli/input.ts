@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
@@ -225,9 +226,10 @@ export async function spoolStdin(opts: { stop?: () => boolean; onProgress?: (byt
   const cannot = (where: string, e: unknown) =>
     new TributaryError('IO', `cannot copy stdin to ${where} (to read it twice): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; set TMPDIR to a directory with room for it, or pass --schema`);
   const base = tmpdir();
+  await removeAbandonedSpools(base);
   let dir: string;
   try {
-    dir = await mkdtemp(path.join(base, 'tributary-stdin-'));
+    dir = await mkdtemp(path.join(base, `${SPOOL_PREFIX}${hostTag()}-${process.pid}-`));
   } catch (e) {
     throw cannot(base, e);
   }
@@ -256,6 +258,49 @@ export async function spoolStdin(opts: { stop?: () => boolean; onProgress?: (byt
     throw e;
   }
   return { source: { path: file, name: 'stdin' }, bytes, remove };
+}
+
+const SPOOL_PREFIX = 'tributary-stdin-';
+/** A copy's directory: the prefix, its host's tag and its process's id, then mkdtemp's letters. */
+const SPOOL_NAME = /^tributary-stdin-([0-9a-f]{8})-(\d+)-[A-Za-z0-9]{6}$/;
+
+/**
+ * This machine's tag in a copy's name: a process id means something only on the host (container)
+ * that ran it, and containers may share a temporary directory.
+ */
+function hostTag(): string {
+  return createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+}
+
+/** Whether a process of this host is running (or exists under another user: it is not ours to judge). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Removes the copies of appends that were killed (SIGKILL, the OOM killer) before they could
+ * remove their own: a job retried after each such kill would otherwise fill TMPDIR with whole
+ * inputs. Only copies made on this host by a process that is no longer running go; anything
+ * that cannot be listed or removed is left (best effort: the append's own copy matters).
+ */
+async function removeAbandonedSpools(base: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(base);
+  } catch {
+    return;
+  }
+  const tag = hostTag();
+  for (const name of names) {
+    const m = SPOOL_NAME.exec(name);
+    if (!m || m[1] !== tag || Number(m[2]) === process.pid || running(Number(m[2]))) continue;
+    await rm(path.join(base, name), { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /**

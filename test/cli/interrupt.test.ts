@@ -63,31 +63,60 @@ describe('tributary append, interrupted', () => {
     }, 120_000);
   }
 
-  it('SIGINT while stdin is copied to a file (a new table without --schema reads it twice): the copy is removed, no table, one INTERRUPTED line, exit 130', async () => {
-    const dir = tmp();
-    const table = path.join(dir, 't');
-    const spools = path.join(dir, 'spools');
-    mkdirSync(spools);
+  /** A new table without --schema from stdin (read twice: copied to TMPDIR=spools), the pipe kept open once the copy has bytes in it. */
+  async function copying(table: string, spools: string) {
     const p = spawn(process.execPath, [BIN, 'append', table, '--input', '-'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: spools } });
-    let stderr = '';
-    p.stderr.on('data', (d) => (stderr += d));
+    const out = { stderr: '' };
+    p.stderr.on('data', (d) => (out.stderr += d));
     p.stdin.on('error', () => undefined);
-    const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => p.on('close', (code, signal) => r({ code, signal })));
     let fed = 0;
-    // The signal once the copy has bytes in it; the pipe stays open.
     for (let polls = 0; tree(spools).every((f) => statSync(path.join(spools, f)).size === 0); polls++) {
-      if (p.exitCode !== null) throw new Error(`append ended early: ${stderr}`);
+      if (p.exitCode !== null) throw new Error(`append ended early: ${out.stderr}`);
       let block = '';
       for (let i = 0; i < 1_000; i++) block += line(fed++);
       p.stdin.write(block);
       await new Promise((r) => setTimeout(r, 50));
       if (polls > 2_000) throw new Error('stdin was not copied');
     }
+    return { p, out, exited };
+  }
+
+  it('SIGINT while stdin is copied to a file (a new table without --schema reads it twice): the copy is removed, no table, one INTERRUPTED line, exit 130', async () => {
+    const dir = tmp();
+    const table = path.join(dir, 't');
+    const spools = path.join(dir, 'spools');
+    mkdirSync(spools);
+    const { p, out, exited } = await copying(table, spools);
     p.kill('SIGINT');
-    const code = await exited;
-    expect(stderr).toMatch(/^tributary: error \[INTERRUPTED\]: SIGINT while reading stdin: nothing was appended; .* is as it was\n$/);
-    expect(code).toBe(130);
+    expect((await exited).code).toBe(130);
+    expect(out.stderr).toMatch(/^tributary: error \[INTERRUPTED\]: SIGINT while reading stdin: nothing was appended; .* is as it was\n$/);
     expect(tree(spools)).toEqual([]);
     expect(existsSync(table)).toBe(false);
+  }, 120_000);
+
+  it('SIGKILL while stdin is copied leaves the copy; the next append that copies stdin removes it (not a running process\'s, nor another host\'s)', async () => {
+    const dir = tmp();
+    const spools = path.join(dir, 'spools');
+    mkdirSync(spools);
+    const { p, exited } = await copying(path.join(dir, 'killed'), spools);
+    p.kill('SIGKILL');
+    expect((await exited).signal).toBe('SIGKILL');
+    const left = readdirSync(spools);
+    expect(left).toHaveLength(1);
+    const m = /^tributary-stdin-([0-9a-f]{8})-(\d+)-\w{6}$/.exec(left[0]);
+    expect(m, left[0]).not.toBeNull();
+    expect(Number(m![2])).toBe(p.pid);
+    // Copies the next append must keep: one of a running process (this test's), one of another host.
+    const tag = m![1];
+    const otherHost = `${tag.slice(0, 7)}${tag[7] === '0' ? '1' : '0'}`;
+    const kept = [`tributary-stdin-${tag}-${process.pid}-aaaaaa`, `tributary-stdin-${otherHost}-${p.pid}-bbbbbb`];
+    for (const k of kept) mkdirSync(path.join(spools, k));
+    const table = path.join(dir, 't');
+    const r = await cli(['append', table, '--input', '-'], { input: line(1) + line(2), env: { TMPDIR: spools } });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readdirSync(spools).sort()).toEqual(kept.sort());
+    expect((await cli(['read', table])).stdout.trim().split('\n')).toHaveLength(2);
   }, 120_000);
 });
