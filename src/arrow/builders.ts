@@ -66,6 +66,59 @@ class Bitmap {
   finish(length: number): Uint8Array {
     return this.alloc.trim(this.bytes, (length + 7) >> 3);
   }
+  /**
+   * Bits [at, at + n) from `src`'s bits [0, n) (bits of src past n ignored), or all set when src
+   * is undefined. The bits from `at` on are zero before (appends only ever set bits).
+   */
+  appendBits(src: Uint8Array | undefined, at: number, n: number): void {
+    if (n <= 0) return;
+    this.ensure(at + n);
+    const dst = this.bytes;
+    const end = at + n;
+    if (!src) {
+      let i = at;
+      for (; i < end && (i & 7) !== 0; i++) dst[i >> 3] |= 1 << (i & 7);
+      const full = (end - i) >> 3;
+      if (full > 0) {
+        dst.fill(0xff, i >> 3, (i >> 3) + full);
+        i += full * 8;
+      }
+      for (; i < end; i++) dst[i >> 3] |= 1 << (i & 7);
+      return;
+    }
+    const shift = at & 7;
+    const d = at >> 3;
+    const nbytes = (n + 7) >> 3;
+    const lastMask = (n & 7) === 0 ? 0xff : (1 << (n & 7)) - 1;
+    for (let k = 0; k < nbytes; k++) {
+      const b = k === nbytes - 1 ? src[k] & lastMask : src[k];
+      if (b === 0) continue;
+      dst[d + k] |= (b << shift) & 0xff;
+      if (shift !== 0 && b >> (8 - shift) !== 0) dst[d + k + 1] |= b >> (8 - shift);
+    }
+  }
+}
+
+/**
+ * `n` values decoded elsewhere (the WebAssembly decoder), in Arrow's layout from their first bit
+ * and offset: appended by `ColumnBuilder.appendRun` in bulk, a copy per buffer, into the same
+ * builders the JavaScript decoder fills value by value, so one batch can hold both.
+ */
+export interface ColumnRun {
+  /** Validity, bit i for value i; undefined when every value is present. */
+  validity?: Uint8Array;
+  nullCount: number;
+  /**
+   * Fixed-width values in the builder's own element type: Int32Array (INT, DATE; 64-bit values as
+   * two little-endian words each; DECIMAL as a Uint32Array of four), Float64Array (DOUBLE), and
+   * a Uint8Array of bits for BOOLEAN.
+   */
+  values?: Int32Array | Uint32Array | Float64Array | Uint8Array;
+  /** STRING: n + 1 offsets into `bytes`; ARRAY: n + 1 offsets into the element run, from 0. */
+  offsets?: Int32Array;
+  bytes?: Uint8Array;
+  /** STRUCT: one run per field, n values each (a null struct's fields null); ARRAY: the elements. */
+  children?: ColumnRun[];
 }
 
 type Row = Record<string, unknown>;
@@ -176,6 +229,22 @@ export abstract class ColumnBuilder {
     for (let r = from; r < to; r++) this.append(ownField(rows[r], name), indices ? indices[r - from] : first + r);
   }
 
+  /**
+   * Appends a run of `n` values (see ColumnRun). The run's values are already checked and in the
+   * column's form: a null where the column is NOT NULL is the producer's bug, not the row's.
+   */
+  appendRun(run: ColumnRun, n: number): void {
+    if (run.nullCount > 0 && !this.nullable) throw new TributaryError('INTERNAL', `column "${this.path}": a run of decoded values has nulls in a NOT NULL column`);
+    this.reserve(n);
+    this.appendRunValues(run, n);
+    this.validity.appendBits(run.validity, this.length, n);
+    this.nullCount += run.nullCount;
+    this.length += n;
+  }
+  protected appendRunValues(_run: ColumnRun, _n: number): void {
+    throw new TributaryError('INTERNAL', `column "${this.path}": no bulk append for ${this.typeName}`);
+  }
+
   protected abstract appendValue(value: unknown, row: number): void;
   protected abstract appendEmpty(): void;
   abstract finish(): arrow.Data;
@@ -224,6 +293,11 @@ export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
   }
   protected override reserveValues(n: number) {
     this.values.reserve(n);
+  }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    const src = run.values!;
+    if (src.constructor !== this.values.buf.constructor) throw new TributaryError('INTERNAL', `column "${this.path}": a run of ${src.constructor.name} for a column of ${this.values.buf.constructor.name}`);
+    (this.values.buf as unknown as { set(a: ArrayLike<number>, at: number): void }).set(src.subarray(0, n) as ArrayLike<number>, this.length);
   }
   finish(): arrow.Data {
     return arrow.makeData({
@@ -406,6 +480,9 @@ export class Int64Builder extends ColumnBuilder {
     this.words[this.length * 2] = 0;
     this.words[this.length * 2 + 1] = 0;
   }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    this.words.set((run.values as Int32Array).subarray(0, 2 * n), 2 * this.length);
+  }
   finish(): arrow.Data {
     return arrow.makeData({
       type: this.arrowType as arrow.Int64,
@@ -456,6 +533,9 @@ export class BoolBuilder extends ColumnBuilder {
   }
   protected appendEmpty() {
     this.bits.ensure(this.length);
+  }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    this.bits.appendBits(run.values as Uint8Array, this.length, n);
   }
   finish(): arrow.Data {
     return arrow.makeData({
@@ -602,6 +682,18 @@ export class VarBinaryBuilder extends ColumnBuilder {
     this.offsets.reserve(n + 1);
     this.room(Math.max(0, (n - this.length) * 8));
   }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    const offs = run.offsets!;
+    const from = offs[0];
+    const len = offs[n] - from;
+    if (this.pos + len > this.bytes.length) this.room(len);
+    this.bytes.set(run.bytes!.subarray(from, from + len), this.pos);
+    const base = this.pos - from;
+    const out = this.offsets.buf;
+    for (let i = 1; i <= n; i++) out[this.length + i] = base + offs[i];
+    this.pos += len;
+    if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of ${this.utf8 ? 'text' : 'binary'} in one batch; use smaller batches`);
+  }
   finish(): arrow.Data {
     return arrow.makeData({
       type: this.utf8 ? new arrow.Utf8() : new arrow.Binary(),
@@ -728,6 +820,9 @@ export class DecimalBuilder extends ColumnBuilder {
     this.words.reserve((this.length + 1) * 4);
     this.words.buf.fill(0, this.length * 4, this.length * 4 + 4);
   }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    this.words.buf.set((run.values as Uint32Array).subarray(0, 4 * n), 4 * this.length);
+  }
   finish(): arrow.Data {
     return arrow.makeData({
       type: toArrowType(this.type) as arrow.Decimal,
@@ -783,6 +878,10 @@ export class StructBuilder extends ColumnBuilder {
   }
   protected appendEmpty() {
     for (const c of this.children) c.appendNull();
+  }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    const runs = run.children!;
+    for (let i = 0; i < this.children.length; i++) this.children[i].appendRun(runs[i], n);
   }
   override setPath(path: string): this {
     this.path = path;
@@ -840,6 +939,16 @@ export class ListBuilder extends ColumnBuilder {
   protected appendEmpty() {
     this.offsets.reserve(this.length + 2);
     this.offsets.buf[this.length + 1] = this.child.length;
+  }
+  protected override appendRunValues(run: ColumnRun, n: number): void {
+    const offs = run.offsets!;
+    // The element run starts at the run's first element: offsets from 0.
+    if (offs[0] !== 0) throw new TributaryError('INTERNAL', `column "${this.path}": a run of lists whose offsets start at ${offs[0]}`);
+    const base = this.child.length;
+    this.child.appendRun(run.children![0], offs[n]);
+    this.offsets.reserve(this.length + n + 1);
+    const out = this.offsets.buf;
+    for (let i = 1; i <= n; i++) out[this.length + i] = base + offs[i];
   }
   finish(): arrow.Data {
     return arrow.makeData({
