@@ -28,9 +28,13 @@
  * parallel-decoder.ts starts the decode-worker.js beside itself, which from the bundle is this one.
  * The schema pass's thread (dist/cli/infer-worker.js, started by cli/infer-thread.ts) likewise.
  *
+ * The NDJSON accelerator's WebAssembly module (src/json/ndjson-decode.wasm, built from
+ * native/ndjson-decode by scripts/build-wasm.mjs and committed) is copied to dist/json/ (tsc copies
+ * no such file), where the bundle's chunks find it too (../json/ from dist/cli-bundle/).
+ *
  *   node scripts/bundle-cli.mjs      (npm run build and build:package run it after tsc)
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -48,6 +52,8 @@ const version = {
 
 // Chunk names change with their content: last build's must not linger in the package.
 rmSync(join(ROOT, 'dist/cli-bundle'), { recursive: true, force: true });
+mkdirSync(join(ROOT, 'dist/json'), { recursive: true });
+copyFileSync(join(ROOT, 'src/json/ndjson-decode.wasm'), join(ROOT, 'dist/json/ndjson-decode.wasm'));
 
 /** `run` never starts from the bundle (see above): its command, and what only it needs (HTTP sources, the scheduler, the ops server), stay out. */
 const withoutRun = {

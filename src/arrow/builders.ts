@@ -99,6 +99,12 @@ class Bitmap {
   }
 }
 
+/** out[at + i - 1] = offs[i] + base for i in 1..n: a run's offsets after the builder's (a copy when they line up). */
+function rebased(out: Int32Array, at: number, offs: Int32Array, n: number, base: number): void {
+  out.set(offs.subarray(1, n + 1), at);
+  if (base !== 0) for (let i = at; i < at + n; i++) out[i] += base;
+}
+
 /**
  * `n` values decoded elsewhere (the WebAssembly decoder), in Arrow's layout from their first bit
  * and offset: appended by `ColumnBuilder.appendRun` in bulk, a copy per buffer, into the same
@@ -230,11 +236,11 @@ export abstract class ColumnBuilder {
   }
 
   /**
-   * Appends a run of `n` values (see ColumnRun). The run's values are already checked and in the
-   * column's form: a null where the column is NOT NULL is the producer's bug, not the row's.
+   * Appends a run of `n` values (see ColumnRun), already checked and in the column's form: its
+   * producer refused nulls where they are refused (a NOT NULL field of a null struct holds nulls,
+   * as appendNull gives it).
    */
   appendRun(run: ColumnRun, n: number): void {
-    if (run.nullCount > 0 && !this.nullable) throw new TributaryError('INTERNAL', `column "${this.path}": a run of decoded values has nulls in a NOT NULL column`);
     this.reserve(n);
     this.appendRunValues(run, n);
     this.validity.appendBits(run.validity, this.length, n);
@@ -295,9 +301,8 @@ export class FixedBuilder<T extends AnyTyped> extends ColumnBuilder {
     this.values.reserve(n);
   }
   protected override appendRunValues(run: ColumnRun, n: number): void {
-    const src = run.values!;
-    if (src.constructor !== this.values.buf.constructor) throw new TributaryError('INTERNAL', `column "${this.path}": a run of ${src.constructor.name} for a column of ${this.values.buf.constructor.name}`);
-    (this.values.buf as unknown as { set(a: ArrayLike<number>, at: number): void }).set(src.subarray(0, n) as ArrayLike<number>, this.length);
+    // The run's values are of the column's element type (ndjson-wasm.ts maps them so).
+    (this.values.buf as unknown as { set(a: ArrayLike<number>, at: number): void }).set(run.values!.subarray(0, n) as ArrayLike<number>, this.length);
   }
   finish(): arrow.Data {
     return arrow.makeData({
@@ -688,9 +693,7 @@ export class VarBinaryBuilder extends ColumnBuilder {
     const len = offs[n] - from;
     if (this.pos + len > this.bytes.length) this.room(len);
     this.bytes.set(run.bytes!.subarray(from, from + len), this.pos);
-    const base = this.pos - from;
-    const out = this.offsets.buf;
-    for (let i = 1; i <= n; i++) out[this.length + i] = base + offs[i];
+    rebased(this.offsets.buf, this.length + 1, offs, n, this.pos - from);
     this.pos += len;
     if (this.pos > 0x7fffffff) throw new TributaryError('INVALID_ARGUMENT', `column "${this.path}": more than 2 GiB of ${this.utf8 ? 'text' : 'binary'} in one batch; use smaller batches`);
   }
@@ -947,8 +950,7 @@ export class ListBuilder extends ColumnBuilder {
     const base = this.child.length;
     this.child.appendRun(run.children![0], offs[n]);
     this.offsets.reserve(this.length + n + 1);
-    const out = this.offsets.buf;
-    for (let i = 1; i <= n; i++) out[this.length + i] = base + offs[i];
+    rebased(this.offsets.buf, this.length + 1, offs, n, base);
   }
   finish(): arrow.Data {
     return arrow.makeData({

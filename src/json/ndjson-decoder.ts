@@ -12,6 +12,7 @@ import { JsonSyntaxError, MAX_DEPTH, parseJsonExact } from './exact-parse.js';
 import { isCanonicalNumber, JsonNumber } from './json-number.js';
 import { invalidUtf8Error, type LineNumbering, parseNdjsonLine, withInputLine } from './ndjson.js';
 import { bomLength, firstInvalidUtf8 } from './utf8.js';
+import { FULL, NdjsonAccelerator, STOPPED } from './ndjson-wasm.js';
 
 /** Rows per record batch: the size the table's writer builds and encodes at a time. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
@@ -34,6 +35,11 @@ export const JSON_TEXT = { timestampNumbers: 'seconds' } as const;
 export interface NdjsonDecoderOptions {
   /** The table's columns: every line is decoded into them. */
   schema: StructType;
+  /**
+   * Whether runs of lines go through the WebAssembly accelerator (ndjson-wasm.ts) where the
+   * schema allows: by default yes, unless TRIBUTARY_NDJSON_WASM=0 (a comparison's other side).
+   */
+  accelerate?: boolean;
   /** The input's name in messages ("stdin", a path). */
   name: string;
   /** Invalid UTF-8: refuse the input naming the line (default), or store U+FFFD for the bad bytes. */
@@ -251,6 +257,17 @@ export class NdjsonDecoder {
    * 2^30 passed to or returned from a call that V8 does not inline are boxed, a heap object each.
    */
   private readonly f64 = new Float64Array(2);
+  private readonly accel: NdjsonAccelerator | undefined;
+  /**
+   * Lines the JavaScript path decodes before the accelerator is tried again, after it stopped at
+   * a line with no row before it: doubles each time (to 4,096), so an input whose every line it
+   * stops at costs few of its calls; back to 0 after a run of rows.
+   */
+  private pause = 0;
+  private paused = 0;
+  /** Rows in the accelerator's run, counted in chunkLen and rowCount, not yet in the builders. */
+  private pending = 0;
+  private acceleratedRows = 0;
 
   constructor(opts: NdjsonDecoderOptions) {
     this.name = opts.name;
@@ -280,6 +297,13 @@ export class NdjsonDecoder {
     this.slots = fields.map((f) => slotOf(f.type));
     this.alloc = opts.alloc;
     this.builders = columnBuilders(opts.schema, this.alloc, JSON_TEXT);
+    const accelerate = opts.accelerate ?? process.env.TRIBUTARY_NDJSON_WASM !== '0';
+    this.accel = accelerate ? NdjsonAccelerator.for(opts.schema, this.chunkRows) : undefined;
+  }
+
+  /** Rows the accelerator decoded (of `rows`): 0 where the schema or TRIBUTARY_NDJSON_WASM=0 leaves it out. */
+  get accelerated(): number {
+    return this.acceleratedRows;
   }
 
   /** Rows decoded so far (counted from firstRow). */
@@ -463,12 +487,21 @@ export class NdjsonDecoder {
     this.lines(fixed, 0, fixed.length);
   }
 
-  /** Decodes lines of valid UTF-8, b[s, e), e just after a newline. */
+  /**
+   * Decodes lines of valid UTF-8, b[s, e), e just after a newline: runs of them by the
+   * accelerator where it takes them, every other line by row().
+   */
   private lines(b: Buffer, s: number, e: number): void {
     let p = s;
     if (this.view.buffer !== b.buffer || this.view.byteOffset !== b.byteOffset || this.view.byteLength !== b.length) this.view = new DataView(b.buffer, b.byteOffset, b.length);
+    const accel = this.accel;
+    if (accel) accel.load(b, s, e);
     try {
       while (p < e) {
+        if (accel && this.paused === 0) {
+          p = this.run(accel, p, e);
+          if (p >= e) break;
+        } else if (this.paused > 0) this.paused--;
         this.lineStart = p;
         this.lineNo++;
         p = this.row(b, p);
@@ -476,6 +509,55 @@ export class NdjsonDecoder {
     } catch (err) {
       throw this.fail(this.lineFailure(err, b, this.lineStart));
     }
+  }
+
+  /**
+   * Lines from b[p] (loaded in the accelerator) into its run, up to the end of the batch each
+   * time, until the lines end or it stops at one; returns where. The run grows over the reads of
+   * a batch and is appended to the builders once (drain), when the batch is full, before the
+   * JavaScript path decodes a line, and when the batch is flushed: so a batch the accelerator
+   * decodes whole is copied to its builders once, into empty ones.
+   */
+  private run(accel: NdjsonAccelerator, p: number, e: number): number {
+    for (;;) {
+      const { status, next, rows } = accel.decode(p, e, this.pending + this.target - this.chunkLen);
+      const added = rows - this.pending;
+      if (added > 0) {
+        // Each row is the next line (a blank line stops the accelerator): one lineOf entry at most.
+        const r = this.rowCount;
+        if (this.lineNo + 1 - r !== this.delta) {
+          this.delta = this.lineNo + 1 - r;
+          this.breakRows.push(r);
+          this.breakDelta.push(this.delta);
+        }
+        this.rowCount += added;
+        this.lineNo += added;
+        this.chunkLen += added;
+        this.pending = rows;
+        this.acceleratedRows += added;
+        this.pause = 0;
+      }
+      p = next;
+      if (this.chunkLen === this.target) this.flush();
+      if (status === FULL && p < e) continue; // the batch was full: the next one
+      if (status !== STOPPED) return p;
+      this.drain();
+      if (added <= 0) {
+        this.pause = Math.min(Math.max(1, this.pause * 2), 4096);
+        this.paused = this.pause;
+      }
+      return p;
+    }
+  }
+
+  /** The accelerator's run appended to the builders (the rows before whatever comes next). */
+  private drain(): void {
+    const n = this.pending;
+    if (n === 0) return;
+    const runs = this.accel!.runs(n);
+    for (let k = 0; k < this.ncols; k++) this.builders[k].appendRun(runs[k], n);
+    this.accel!.reset();
+    this.pending = 0;
   }
 
   /**
@@ -520,6 +602,7 @@ export class NdjsonDecoder {
    * have left values in some builders, so each column is cut to the rows before it.
    */
   private flushBefore(): void {
+    this.drain();
     const n = this.chunkLen;
     if (n === 0) return;
     const children = this.builders.map((b) => {
@@ -532,6 +615,7 @@ export class NdjsonDecoder {
   }
 
   private flush(): void {
+    this.drain();
     if (this.chunkLen === 0) return;
     const full = this.chunkLen === this.target;
     this.out.push(buildersToBatch(this.schema, this.builders, this.chunkLen, this.arrowSchema));

@@ -85,11 +85,4 @@ describe('ColumnBuilder.appendRun', () => {
       );
     });
   }
-
-  it('a run with nulls into a NOT NULL column is refused as a bug of its producer', () => {
-    const b = makeColumnBuilder(parseDdl('v INT NOT NULL').fields[0].type, false).setPath('v');
-    const source = builderOf('INT');
-    source.append(null, 0);
-    expect(() => b.appendRun(runOf(source.finish()), 1)).toThrow(/INTERNAL|a run of decoded values has nulls in a NOT NULL column/);
-  });
 });
