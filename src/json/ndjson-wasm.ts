@@ -43,7 +43,7 @@ function module(): WasmModule {
   return compiled;
 }
 
-/** The module's type code of a column, or undefined where it has no decoding for it. */
+/** Whether the module decodes a column of this type (and every field or element in it). */
 function supported(t: DataType): boolean {
   switch (t.kind) {
     case 'primitive':

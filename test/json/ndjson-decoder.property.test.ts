@@ -9,6 +9,7 @@ import { parseDdl } from '../../src/schema/ddl.js';
 import { type DataType, field, struct, type StructType } from '../../src/schema/schema.js';
 import { numberToken, timestampCase, tsParts } from '../support/edge-cases.js';
 import { defineValueProperties, type Land, params } from '../support/input-edge-properties.js';
+import { split } from '../support/bytes.js';
 
 /**
  * The schema-directed NDJSON decoder against the reference path (NdjsonRowReader: the exact
@@ -89,18 +90,6 @@ function expectSame(dec: Outcome, ref: Outcome): void {
   }
 }
 
-/** Splits bytes at the given cut points (any byte: inside a character, a token, a BOM, a CRLF). */
-function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const c of at) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  out.push(bytes.subarray(prev));
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Random inputs: schemas, values as JSON text (every spelling), lines, damage

@@ -6,6 +6,7 @@ import { NdjsonDecoder } from '../../src/json/ndjson-decoder.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import type { DataType, StructField, StructType } from '../../src/schema/schema.js';
 import { numberToken, timestampCase, tsParts } from '../support/edge-cases.js';
+import { split } from '../support/bytes.js';
 
 /**
  * The WebAssembly accelerator inside NdjsonDecoder (accelerate: true) against the JavaScript path
@@ -146,18 +147,6 @@ function expectSame(acc: Outcome, ref: Outcome): void {
   expect(acc.lines).toEqual(ref.lines);
 }
 
-/** Splits bytes at the given cut points (any byte: inside a character, a token, a CRLF). */
-function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
-  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  let prev = 0;
-  for (const c of at) {
-    out.push(bytes.subarray(prev, c));
-    prev = c;
-  }
-  out.push(bytes.subarray(prev));
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Values as JSON text

@@ -13,3 +13,16 @@ export async function* unevenChunks(b: Uint8Array, sizes: number[]): AsyncGenera
     at += n;
   }
 }
+
+/** Splits bytes at the given cut points (any byte: inside a character, a token, a BOM, a CRLF), as reads cut an input. */
+export function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const out: Uint8Array[] = [];
+  let prev = 0;
+  for (const c of at) {
+    out.push(bytes.subarray(prev, c));
+    prev = c;
+  }
+  out.push(bytes.subarray(prev));
+  return out;
+}
