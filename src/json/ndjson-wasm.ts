@@ -106,7 +106,7 @@ export class NdjsonAccelerator {
     const n = e - s;
     if (n + 1 > this.inputCap) {
       // The module's allocator never frees: grow by doubling, so a long input allocates a few times.
-      this.inputCap = Math.max(n + 1, this.inputCap * 2, 1 << 20);
+      this.inputCap = Math.max(n + 1, this.inputCap * 2, 1 << 16);
       this.input = this.ex.alloc(this.inputCap);
     }
     new Uint8Array(this.ex.memory.buffer, this.input, n).set(b.subarray(s, e));
@@ -158,6 +158,11 @@ export class NdjsonAccelerator {
       }
     };
     return this.cols.map((c) => run(c, n));
+  }
+
+  /** The instance's WebAssembly memory in bytes (it never shrinks: what a run at its largest took). */
+  get memoryBytes(): number {
+    return this.ex.memory.buffer.byteLength;
   }
 
   /** Empties the run (after its columns were appended). */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import type * as arrow from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { NdjsonDecoder } from '../../src/json/ndjson-decoder.js';
+import { NdjsonAccelerator } from '../../src/json/ndjson-wasm.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 
 /**
@@ -54,6 +55,29 @@ describe('the NDJSON accelerator', () => {
       expect(js.accelerated).toBe(0);
       // Line numbers past blank lines, as the JavaScript path counts them.
       for (const r of [0, 5, 6, 7, 500, 1_234, js.rows.length - 1]) expect(wasm.lineOf(r)).toBe(js.lineOf(r));
+    }
+  });
+
+  it('grows its buffers with the run, from a small start: an instance costs little memory, and runs of every size past each doubling decode as the JavaScript path does', () => {
+    // 30 columns, as the bench's wide file: sized for 65,536 rows up front, this took 24 MB.
+    const wide = parseDdl(Array.from({ length: 10 }, (_, i) => `s${i} STRING, d${i} DECIMAL(18,4), t${i} TIMESTAMP`).join(', '));
+    const fresh = NdjsonAccelerator.for(wide, 65_536)!;
+    expect(fresh.memoryBytes).toBeLessThan(2 * 1024 * 1024);
+    // Runs past 1,024 rows (the first size) and lists past 1,024 elements in one run.
+    const ddl = `${DDL}, many ARRAY<STRUCT<k: STRING, v: BIGINT>>`;
+    const lines = Array.from({ length: 9_000 }, (_, i) => {
+      const o = JSON.parse(line(i)) as Record<string, unknown>;
+      o.many = Array.from({ length: i % 400 === 0 ? 1_500 : i % 3 }, (_, j) => ({ k: `k${j}`, v: i * j }));
+      return JSON.stringify(o);
+    });
+    const text = `${lines.join('\n')}\n`;
+    for (const reads of [1, 13]) {
+      const js = decode(ddl, text, { accelerate: false, reads });
+      const wasm = decode(ddl, text, { accelerate: true, reads });
+      expect(js.error).toBeUndefined();
+      expect(wasm.sizes).toEqual(js.sizes);
+      expect(wasm.rows).toEqual(js.rows);
+      expect(wasm.accelerated).toBe(9_000);
     }
   });
 
