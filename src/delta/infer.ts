@@ -1,6 +1,7 @@
 import { TributaryError } from '../errors.js';
 import type { Row } from '../arrow/record-batch.js';
 import { JsonNumber } from '../json/json-number.js';
+import { NULL_ONLY } from '../json/ndjson-wasm.js';
 import { type DataType, decimal, field, primitive, type StructField, struct, type StructType } from '../schema/schema.js';
 
 /**
@@ -48,6 +49,19 @@ export class SchemaInference {
   /** A row of a shape already added (the same keys, each value of the same kind): it adds nothing but its count. */
   again(): void {
     this.count++;
+  }
+
+  /**
+   * The positions whose type the rows so far (and the table) have settled, as a schema: a row
+   * whose every value has one of these types, at one of these positions, adds nothing to the
+   * inference but its count (unify keeps what it has: the same type, or the wider number with
+   * its first row). A field only ever null so far is marked NULL_ONLY (a null there adds nothing,
+   * a value is new); arrays only ever empty, their elements only ever null, structs with no
+   * field, maps and inferred decimals are left out: a value there is for `add`. For a pass that skips the rows it can show add nothing (cli/input.ts, inferNdjson).
+   */
+  settled(): StructType {
+    if (!this.seen) return struct(this.table.fields.map((f) => settledField(f.name, f.type)).filter((f): f is StructField => f !== undefined));
+    return (settledType(this.seen) as StructType | undefined) ?? struct([]);
   }
 
   /** The table's schema with what the rows added bring (the table's own when no row brings anything). */
@@ -200,6 +214,57 @@ function unify(a: Seen | undefined, b: Seen | undefined, path: string): Seen | u
 
 const prefix = (path: string) => (path === '' ? '' : `${path}.`);
 const article = (k: string) => (/^[aeiou]/.test(k) ? `an ${k}` : `a ${k}`);
+
+/** A table's field as SchemaInference.settled() has it (nullable: a null there adds nothing either). */
+function settledField(name: string, t: DataType): StructField | undefined {
+  const type = settledTable(t);
+  return type && field(name, type, true);
+}
+
+function settledTable(t: DataType): DataType | undefined {
+  if (t.kind === 'struct') {
+    const fields = t.fields.map((f) => settledField(f.name, f.type)).filter((f): f is StructField => f !== undefined);
+    return fields.length ? struct(fields) : undefined;
+  }
+  if (t.kind === 'array') {
+    const elementType = settledTable(t.elementType);
+    return elementType && { ...t, elementType, containsNull: true };
+  }
+  return t.kind === 'map' ? undefined : t;
+}
+
+/** What settled() keeps of a position (undefined: nothing). */
+function settledType(s: Seen): DataType | undefined {
+  const t = s.type;
+  if (t === undefined || t.kind === 'map') return undefined;
+  if (s.fields) {
+    const fields: StructField[] = [];
+    const byName = new Map((t.kind === 'struct' ? t.fields : []).map((f) => [f.name.toLowerCase(), f]));
+    // The table's fields no row has had yet keep the table's type; the rest are as seen.
+    for (const f of byName.values()) if (!s.fields.has(f.name.toLowerCase())) fields.push(...[settledField(f.name, f.type)].filter((x): x is StructField => x !== undefined));
+    for (const { name, seen } of s.fields.values()) {
+      // A field only ever null so far: the module takes a null there, any value is news.
+      if (seen.type === undefined) fields.push(field(name, primitive('string'), true, { [NULL_ONLY]: true }));
+      else {
+        const type = settledType(seen);
+        if (type) fields.push(field(name, type, true));
+      }
+    }
+    return fields.length ? struct(fields) : undefined;
+  }
+  if (t.kind === 'array') {
+    // ARRAY is the placeholder of a new array: its elements are what `inner` says, or unknown.
+    const elementType = s.inner ? settledType(s.inner) : t === ARRAY ? undefined : settledTable(t.elementType);
+    return elementType && { ...t, elementType, containsNull: true };
+  }
+  if (t.kind === 'struct') return settledTable(t);
+  // An inferred decimal (DECIMAL(p, 0), of an integer past a long) is widened by values the
+  // module would take into it: a long below 20 digits (to DECIMAL(20, 0), Spark's rule), 1.0 (a
+  // double to the inference). So it is left out; a table's decimal of scale 0, which cannot be
+  // told from one here, too.
+  if (t.kind === 'decimal' && t.scale === 0) return undefined;
+  return t;
+}
 
 /** The type found, with positions only ever null made string, as Spark's JSON inference does. */
 function canonical(s: Seen, path: string): DataType {

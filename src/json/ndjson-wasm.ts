@@ -10,6 +10,7 @@
  * path whole.
  */
 import { readFileSync } from 'node:fs';
+import { TributaryError } from '../errors.js';
 import type { ColumnRun } from '../arrow/builders.js';
 import '../arrow/detach-early.js'; // WebAssembly memory that grows detaches its buffer: see there
 import type { DataType, StructType } from '../schema/schema.js';
@@ -29,6 +30,15 @@ type WasmModule = object;
 const WA = (globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => WasmModule; Instance: new (m: WasmModule, imports: object) => { exports: unknown } } }).WebAssembly;
 
 const T = { string: 0, double: 1, long: 2, integer: 3, boolean: 4, timestamp: 5, date: 6, decimal: 7, struct: 9, array: 10 } as const;
+
+/**
+ * A field whose metadata has this key (true) is one the module takes only nulls in (code 11):
+ * for a schema pass, a position only ever null so far (SchemaInference.settled, settled-lines.ts),
+ * where any value would be news. Its type is ignored; such a schema is decoded for its count of
+ * rows, never read as columns (`runs` refuses it).
+ */
+export const NULL_ONLY = 'tributary.nullOnly';
+const T_NULL_ONLY = 11;
 
 /** decode()'s statuses. */
 export const TAKEN = 0;
@@ -75,6 +85,8 @@ export class NdjsonAccelerator {
   private input = 0;
   private inputCap = 0;
   private base = 0;
+  /** The schema has a NULL_ONLY field: its runs are counted, never read. */
+  private nullOnly = false;
 
   /** The accelerator for a table schema, or undefined when some column needs the JavaScript path. */
   static for(schema: StructType, maxRows: number): NdjsonAccelerator | undefined {
@@ -86,16 +98,17 @@ export class NdjsonAccelerator {
     this.ex = new WA.Instance(module(), {}).exports as Exports;
     const desc: number[] = [];
     const enc = new TextEncoder();
-    const put = (name: string, t: DataType, nullable: boolean): Col => {
+    const put = (name: string, t: DataType, nullable: boolean, nullOnly = false): Col => {
       const n = enc.encode(name);
-      const code = t.kind === 'primitive' ? T[t.name as keyof typeof T] : T[t.kind as keyof typeof T];
+      const code = nullOnly ? T_NULL_ONLY : t.kind === 'primitive' ? T[t.name as keyof typeof T] : T[t.kind as keyof typeof T];
       const p1 = t.kind === 'decimal' ? t.precision : t.kind === 'struct' ? t.fields.length : 0;
       const p2 = t.kind === 'decimal' ? t.scale : 0;
+      if (nullOnly) this.nullOnly = true;
       desc.push(code, nullable ? 1 : 0, p1, p2, n.length & 0xff, n.length >> 8, ...n);
-      const children = t.kind === 'struct' ? t.fields.map((f) => put(f.name, f.type, f.nullable)) : t.kind === 'array' ? [put('', t.elementType, t.containsNull)] : [];
+      const children = nullOnly ? [] : t.kind === 'struct' ? t.fields.map((f) => put(f.name, f.type, f.nullable, f.metadata[NULL_ONLY] === true)) : t.kind === 'array' ? [put('', t.elementType, t.containsNull)] : [];
       return { code, children };
     };
-    this.cols = schema.fields.map((f) => put(f.name, f.type, f.nullable));
+    this.cols = schema.fields.map((f) => put(f.name, f.type, f.nullable, f.metadata[NULL_ONLY] === true));
     const at = this.ex.alloc(desc.length);
     new Uint8Array(this.ex.memory.buffer).set(desc, at);
     this.ex.set_schema(at, desc.length, maxRows);
@@ -126,6 +139,7 @@ export class NdjsonAccelerator {
 
   /** The run's columns (views of the module's memory: valid until the next decode or reset). */
   runs(n: number): ColumnRun[] {
+    if (this.nullOnly) throw new TributaryError('INTERNAL', 'the NDJSON accelerator was asked for the columns of a schema pass (a NULL_ONLY field)');
     const ex = this.ex;
     const mem = ex.memory.buffer;
     let k = 0;

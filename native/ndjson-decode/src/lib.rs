@@ -19,6 +19,9 @@ const T_DATE: u8 = 6;
 const T_DECIMAL: u8 = 7; // p1 = precision, p2 = scale; output i128 unscaled
 const T_STRUCT: u8 = 9; // p1 = number of children
 const T_LIST: u8 = 10; // one child (the element)
+// Any other code (src/json/ndjson-wasm.ts sends 11, NULL_ONLY) takes a null and nothing else:
+// value() refuses every other value there (its `_` arm), and put_null() has no buffer to set.
+// A schema pass's position only ever null so far (src/json/settled-lines.ts).
 
 const PAD: usize = 64;
 /// Rows the buffers are made for at first; they double as a run grows, up to the schema's
