@@ -1,4 +1,3 @@
-import { SettledLines } from '../json/settled-lines.js';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
@@ -8,6 +7,7 @@ import type * as arrow from 'apache-arrow';
 import { TributaryError } from '../errors.js';
 import { type Row, rowsToRecordBatch } from '../arrow/record-batch.js';
 import type { Allocator } from '../arrow/arena.js';
+import { SettledLines } from '../json/settled-lines.js';
 import { JsonArrayLines, firstSignificant } from '../json/json-array.js';
 import { invalidUtf8Error, isBlankLine, type LineNumbering, parseNdjsonLine, withInputLine } from '../json/ndjson.js';
 import { DEFAULT_CHUNK_ROWS, JSON_TEXT, NdjsonDecoder } from '../json/ndjson-decoder.js';

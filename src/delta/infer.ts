@@ -57,7 +57,8 @@ export class SchemaInference {
    * inference but its count (unify keeps what it has: the same type, or the wider number with
    * its first row). A field only ever null so far is marked NULL_ONLY (a null there adds nothing,
    * a value is new); arrays only ever empty, their elements only ever null, structs with no
-   * field, maps and inferred decimals are left out: a value there is for `add`. For a pass that skips the rows it can show add nothing (cli/input.ts, inferNdjson).
+   * field, maps and inferred decimals are left out: a value there is for `add`. For a schema
+   * pass that skips the rows it can show add nothing (json/settled-lines.ts).
    */
   settled(): StructType {
     if (!this.seen) return struct(this.table.fields.map((f) => settledField(f.name, f.type)).filter((f): f is StructField => f !== undefined));
@@ -241,7 +242,10 @@ function settledType(s: Seen): DataType | undefined {
     const fields: StructField[] = [];
     const byName = new Map((t.kind === 'struct' ? t.fields : []).map((f) => [f.name.toLowerCase(), f]));
     // The table's fields no row has had yet keep the table's type; the rest are as seen.
-    for (const f of byName.values()) if (!s.fields.has(f.name.toLowerCase())) fields.push(...[settledField(f.name, f.type)].filter((x): x is StructField => x !== undefined));
+    for (const f of byName.values()) {
+      const kept = s.fields.has(f.name.toLowerCase()) ? undefined : settledField(f.name, f.type);
+      if (kept) fields.push(kept);
+    }
     for (const { name, seen } of s.fields.values()) {
       // A field only ever null so far: the module takes a null there, any value is news.
       if (seen.type === undefined) fields.push(field(name, primitive('string'), true, { [NULL_ONLY]: true }));

@@ -11,8 +11,8 @@ const MAX_WAIT = 4_096;
  * NDJSON accelerator (ndjson-wasm.ts) decoding them under the schema the pass has settled so far
  * (SchemaInference.settled: the positions whose types are known). The module takes a line only
  * when every key is a settled position and every value is of its type there, which is what makes
- * a row add nothing but its count; any other line (a new key or shape, a wider number, a null
- * where nothing is settled, an escape, a blank or broken line) is left to the caller, which
+ * a row add nothing but its count; any other line (a new key or shape, a wider number, a value
+ * where only nulls were seen, an escape, a blank or broken line) is left to the caller, which
  * infers from it, or refuses it, as it does every line without this. So the schema, the row
  * count, the rows' lines and every error are the same; the module takes a million CoinGecko
  * lines in about a quarter of a second where the JavaScript scan of their shapes took a second.
