@@ -61,8 +61,7 @@ export class SchemaInference {
    * pass that skips the rows it can show add nothing (json/settled-lines.ts).
    */
   settled(): StructType {
-    if (!this.seen) return struct(this.table.fields.map((f) => settledField(f.name, f.type)).filter((f): f is StructField => f !== undefined));
-    return (settledType(this.seen) as StructType | undefined) ?? struct([]);
+    return ((this.seen ? settledType(this.seen) : settledTable(this.table)) as StructType | undefined) ?? struct([]);
   }
 
   /** The table's schema with what the rows added bring (the table's own when no row brings anything). */
