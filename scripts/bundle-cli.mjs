@@ -20,7 +20,7 @@
  * (loads TypeScript job files, files of its own), the optional cloud SDKs (imported by name when
  * a table's URI asks for them) and @dsnp/parquetjs (optional: its chunk is imported only for
  * `--engine parquetjs`, so a missing package fails only then, as before). The encoder thread's
- * module (dist/parquet/wasm-worker.js, a few small files besides parquet-wasm) stays a file of its
+ * module (dist/parquet/wasm-worker.js, a few small files besides the writer's) stays a file of its
  * own; the code that starts it finds it from dist/<folder>/, which the bundle is in too. The
  * decoding thread's module is bundled too, as dist/cli-bundle/decode-worker.js and the chunks it
  * shares with the CLI (it imports apache-arrow: unbundled, each decoding thread started by loading
@@ -28,9 +28,10 @@
  * parallel-decoder.ts starts the decode-worker.js beside itself, which from the bundle is this one.
  * The schema pass's thread (dist/cli/infer-worker.js, started by cli/infer-thread.ts) likewise.
  *
- * The NDJSON accelerator's WebAssembly module (src/json/ndjson-decode.wasm, built from
- * native/ndjson-decode by scripts/build-wasm.mjs and committed) is copied to dist/json/ (tsc copies
- * no such file), where the bundle's chunks find it too (../json/ from dist/cli-bundle/).
+ * The project's WebAssembly modules (src/json/ndjson-decode.wasm, the NDJSON accelerator, and
+ * src/parquet/parquet-encode.wasm, the Parquet writer; built from native/ by
+ * scripts/build-wasm.mjs and committed) are copied to dist/json/ and dist/parquet/ (tsc copies no
+ * such file), where the bundle's chunks find them too (../json/, ../parquet/ from dist/cli-bundle/).
  *
  *   node scripts/bundle-cli.mjs      (npm run build and build:package run it after tsc)
  */
@@ -54,6 +55,8 @@ const version = {
 rmSync(join(ROOT, 'dist/cli-bundle'), { recursive: true, force: true });
 mkdirSync(join(ROOT, 'dist/json'), { recursive: true });
 copyFileSync(join(ROOT, 'src/json/ndjson-decode.wasm'), join(ROOT, 'dist/json/ndjson-decode.wasm'));
+mkdirSync(join(ROOT, 'dist/parquet'), { recursive: true });
+copyFileSync(join(ROOT, 'src/parquet/parquet-encode.wasm'), join(ROOT, 'dist/parquet/parquet-encode.wasm'));
 
 /** `run` never starts from the bundle (see above): its command, and what only it needs (HTTP sources, the scheduler, the ops server), stay out. */
 const withoutRun = {

@@ -1,4 +1,5 @@
 import { pw } from './wasm.js';
+import { writeParquetFile } from './arrow-rs.js';
 import type { Compression } from './handler.js';
 
 /**
@@ -35,15 +36,7 @@ export async function concatParquetFiles(
     pos += b.length;
   }
   new DataView(stream.buffer).setUint32(pos, 0xffffffff, true); // end of stream: continuation + 0
-  const codec = { snappy: pw.Compression.SNAPPY, zstd: pw.Compression.ZSTD, uncompressed: pw.Compression.UNCOMPRESSED }[opts.compression];
-  const props = new pw.WriterPropertiesBuilder()
-    .setCompression(codec)
-    .setMaxRowGroupSize(opts.rowGroupRows)
-    .setWriterVersion(pw.WriterVersion.V1)
-    .setCreatedBy('tributary (parquet-wasm / arrow-rs)')
-    .setKeyValueMetadata(new Map(Object.entries(opts.keyValueMetadata)))
-    .build();
-  return pw.writeParquet(pw.Table.fromIPCStream(stream), props);
+  return writeParquetFile({ ...opts, plainColumns: [] }, [stream]);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

@@ -1,8 +1,8 @@
 /**
  * The encoder thread's side of arrow/ipc-pieces.ts: a batch's IPC stream joined from its pieces
- * (head, body views each padded to 8 bytes, the end-of-stream marker) into one buffer, reused
- * from one chunk to the next (the writer copies it into WebAssembly memory before the next
- * arrives). No apache-arrow here: the thread does not load it.
+ * (head, body views each padded to 8 bytes, the end-of-stream marker), joined straight into the
+ * writer's WebAssembly memory: one copy of the chunk on the thread. No apache-arrow here: the
+ * thread does not load it.
  */
 
 /** The pieces as ipc-pieces.ts sends them. */
@@ -11,27 +11,39 @@ export interface Pieces {
   body: Uint8Array[];
 }
 
+/** The joined stream's size in bytes. */
+export function joinedSize(p: Pieces): number {
+  let size = p.head.length + 8;
+  for (const b of p.body) size += (b.length + 7) & ~7;
+  return size;
+}
+
+/** Joins the pieces into `out`, which is `joinedSize(p)` bytes (the writer's memory, on the encoder thread). */
+export function joinInto(p: Pieces, out: Uint8Array): void {
+  out.set(p.head, 0);
+  let pos = p.head.length;
+  for (const b of p.body) {
+    out.set(b, pos);
+    const end = pos + ((b.length + 7) & ~7);
+    // Padding is zero, as RecordBatchWriter writes it (the memory may be reused: clear it).
+    out.fill(0, pos + b.length, end);
+    pos = end;
+  }
+  // End of stream: continuation marker and a zero length.
+  out.fill(0xff, pos, pos + 4);
+  out.fill(0, pos + 4, pos + 8);
+}
+
+/** Joins pieces into one buffer of its own, reused from one join to the next. */
 export class IpcJoiner {
   private buf = new Uint8Array(0);
 
   /** The stream, a view of this joiner's buffer: valid until the next join. */
   join(p: Pieces): Uint8Array {
-    let size = p.head.length + 8;
-    for (const b of p.body) size += (b.length + 7) & ~7;
+    const size = joinedSize(p);
     if (size > this.buf.length) this.buf = new Uint8Array(Math.max(size, Math.ceil(this.buf.length * 1.25)));
-    const out = this.buf;
-    out.set(p.head, 0);
-    let pos = p.head.length;
-    for (const b of p.body) {
-      out.set(b, pos);
-      const end = pos + ((b.length + 7) & ~7);
-      // Padding is zero, as RecordBatchWriter writes it (the buffer is reused: clear it).
-      out.fill(0, pos + b.length, end);
-      pos = end;
-    }
-    // End of stream: continuation marker and a zero length.
-    out.fill(0xff, pos, pos + 4);
-    out.fill(0, pos + 4, pos + 8);
-    return out.subarray(0, pos + 8);
+    const out = this.buf.subarray(0, size);
+    joinInto(p, out);
+    return out;
   }
 }

@@ -2,7 +2,7 @@ import * as arrow from 'apache-arrow';
 import { pw } from './wasm.js';
 import { setField } from '../arrow/own-fields.js';
 
-/** Parquet bytes -> Arrow JS table (through parquet-wasm, the same library that writes them). */
+/** Parquet bytes -> Arrow JS table (through parquet-wasm: the arrow-rs that writes them, arrow-rs.ts). */
 export function readParquetToArrow(bytes: Uint8Array, columns?: string[]): arrow.Table {
   const wasmTable = pw.readParquet(bytes, columns ? { columns } : undefined);
   return arrow.tableFromIPC(wasmTable.intoIPCStream());

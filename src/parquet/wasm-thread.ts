@@ -1,7 +1,7 @@
 import { TributaryError } from '../errors.js';
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '../threads.js';
-import { compiledWasmModule } from './wasm.js';
+import { compiledArrowRsModule } from './arrow-rs.js';
 import { BufferPool } from '../arrow/buffer-pool.js';
 import '../arrow/detach-early.js'; // before this thread's first chunk is transferred to the encoder: see there
 import type { FromWorker, ToWorker } from './wasm-worker.js';
@@ -12,9 +12,15 @@ import type { ColumnData, ExtremesPlan, ExtremesResult } from '../arrow/extremes
 
 /** Chunks sent ahead of the writer: enough to keep it busy, few enough to bound memory. */
 const DEFAULT_MAX_AHEAD = 2;
+/**
+ * Chunks sent ahead while the thread is still starting (Node's worker start, then compiling the
+ * writer: 50-70 ms): the main thread goes on decoding instead of waiting for the first to be
+ * taken. Once started, the writer takes chunks faster than they are decoded.
+ */
+const STARTING_MAX_AHEAD = 6;
 
 /**
- * A worker thread running the parquet-wasm writer (see wasm-worker.ts). It is referenced only
+ * A worker thread running the Parquet writer (arrow-rs.ts; see wasm-worker.ts). It is referenced only
  * while a file is open, so an idle encoder thread never keeps the process alive.
  */
 export class EncoderThread {
@@ -27,10 +33,12 @@ export class EncoderThread {
   readonly recycled = new BufferPool();
   /** Settles when the worker has loaded the encoder (or failed to). */
   readonly ready: Promise<void>;
+  /** Whether it has (ready settled). */
+  private started = false;
 
   constructor(url: URL) {
-    // This thread's compiled parquet-wasm when it has one (wasm.ts); else the thread compiles its own.
-    this.worker = startThread(url, { wasmModule: compiledWasmModule() });
+    // This thread's compiled writer when it has one (arrow-rs.ts); else the thread compiles its own.
+    this.worker = startThread(url, { arrowRsModule: compiledArrowRsModule() });
     let started: (v: void) => void = () => undefined;
     let failed: (e: Error) => void = () => undefined;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -39,7 +47,10 @@ export class EncoderThread {
     });
     this.ready.catch(() => undefined);
     this.worker.on('message', (m: FromWorker) => {
-      if (m.op === 'ready') started();
+      if (m.op === 'ready') {
+        this.started = true;
+        started();
+      }
       else if (m.op === 'memory') this.memoryAsked.shift()?.(m.bytes);
       else if (m.op === 'recycle') for (const b of m.buffers) this.recycled.put(b);
       else this.files.get(m.id)?.onMessage(m);
@@ -72,10 +83,11 @@ export class EncoderThread {
    * Opens a file on the thread. With `parts`, its bytes arrive there as the writer produces them
    * (finish then resolves to no bytes), and sending waits while the store is behind with them.
    * With `extremes`, the thread gathers the stats of the chunks sent with their columns.
+   * `maxAhead`: chunks sent and not yet taken, at most (by default 2, 6 while the thread starts).
    */
-  open(config: WasmWriterConfig, maxAhead = DEFAULT_MAX_AHEAD, parts?: PartQueue, extremes?: ExtremesPlan): ThreadFile {
+  open(config: WasmWriterConfig, maxAhead?: number, parts?: PartQueue, extremes?: ExtremesPlan): ThreadFile {
     const id = this.nextId++;
-    const file = new ThreadFile(id, maxAhead, (m, t) => this.worker.postMessage(m, t ?? []), () => {
+    const file = new ThreadFile(id, () => maxAhead ?? (this.started ? DEFAULT_MAX_AHEAD : STARTING_MAX_AHEAD), (m, t) => this.worker.postMessage(m, t ?? []), () => {
       this.files.delete(id);
       if (!this.files.size) this.worker.unref();
     }, parts);
@@ -118,7 +130,8 @@ export class ThreadFile {
 
   constructor(
     private readonly id: number,
-    private readonly maxAhead: number,
+    /** Chunks that may be unconsumed at once (more while the thread starts). */
+    private readonly maxAhead: () => number,
     private readonly send: (m: ToWorker, transfer?: ArrayBuffer[]) => void,
     private readonly release: () => void,
     private readonly parts?: PartQueue,
@@ -178,8 +191,8 @@ export class ThreadFile {
    * the store (the writer makes a part of the chunks it is sent), then counts one more.
    */
   private async room(): Promise<void> {
-    while (this.ahead >= this.maxAhead && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
-    await this.parts?.room(this.maxAhead);
+    while (this.ahead >= this.maxAhead() && !this.failure) await new Promise<void>((r) => (this.wakeSender = r));
+    await this.parts?.room(this.maxAhead());
     if (this.failure) throw this.failure;
     this.ahead++;
   }

@@ -1,15 +1,15 @@
 /**
- * The parquet-wasm encoder on its own thread. A file arrives as Arrow IPC chunks and leaves as
- * Parquet bytes; the arrow-rs writer encodes chunk k while the main thread builds chunk k+1.
- * Chunks are handed to the writer only when it asks for the next one (a pull stream), and each
- * is acknowledged then, so the main thread never runs more than a few chunks ahead and WASM
- * memory (which never shrinks) stays bounded by a few chunks plus the open row group.
+ * The Parquet writer (arrow-rs.ts) on its own thread. A file arrives as Arrow IPC chunks and
+ * leaves as Parquet bytes; the writer encodes chunk k while the main thread builds chunk k+1.
+ * Each chunk is acknowledged ('consumed') when the writer takes it, so the main thread never runs
+ * more than a few chunks ahead and WebAssembly memory (which never shrinks) stays bounded by a
+ * chunk plus the open row group. The writer is synchronous: a chunk is taken, encoded and its
+ * bytes handed on in one message's turn, and messages keep their order.
  */
 import { parentPort } from 'node:worker_threads';
-import { pw, type PW } from './wasm.js';
-import { enqueueAndFree } from './wasm-input.js';
-import { writerProperties, type WasmWriterConfig } from './wasm-properties.js';
-import { IpcJoiner, type Pieces } from './ipc-join.js';
+import { ArrowRsFile, ArrowRsWriteError, arrowRsMemoryBytes, concatBytes } from './arrow-rs.js';
+import type { WasmWriterConfig } from './wasm-properties.js';
+import { joinedSize, joinInto, type Pieces } from './ipc-join.js';
 import { POOLED_MIN_BYTES } from '../arrow/buffer-pool.js';
 import { ColumnExtremes, type ColumnData, type ExtremesPlan, type ExtremesResult } from '../arrow/extremes.js';
 
@@ -45,98 +45,69 @@ export type FromWorker =
   /** `code` is a TributaryError code when the failure is one the caller acts on (SCHEMA_MISMATCH). */
   | { op: 'error'; id: number; message: string; code?: 'SCHEMA_MISMATCH' };
 
-type Chunk = { bytes: Uint8Array; parquet: boolean } | { pieces: Pieces; columns?: ColumnData };
-
 interface OpenFile {
-  queue: Chunk[];
-  /** The first chunk's Arrow schema (IPC bytes): every later chunk must match it exactly. */
-  schema: Uint8Array | undefined;
-  waiting: ((v: void) => void) | undefined;
-  closed: boolean;
-  /** Rows handed to the writer. */
-  rows: number;
+  writer: ArrowRsFile;
+  /** Whether each part goes to the main thread as the writer produces it (else kept to finish). */
+  streamed: boolean;
+  parts: Uint8Array[];
   /** The stats of the chunks that came with columns, when the file has a plan. */
   extremes: ColumnExtremes | undefined;
-  /**
-   * Why a chunk could not be taken. The writer treats a failing input stream as its end and
-   * would finish a file without the remaining rows, so the failure is kept here and finish
-   * reports it instead of the bytes.
-   */
+  /** Why a chunk could not be taken: finish reports it instead of the bytes. */
   failure: { message: string; code?: 'SCHEMA_MISMATCH' } | undefined;
-  output: Promise<ReadableStream<Uint8Array>>;
-  /**
-   * The Parquet bytes, read from the writer as it produces them (a row group at a time). Read
-   * from the start, not at finish: the output stream applies backpressure, so a file of more
-   * than a couple of row groups would otherwise stop the writer pulling input, and the main
-   * thread, waiting for its chunks to be consumed, would wait forever. A streamed file's are
-   * posted at once instead of kept (empty here): keeping them, and joining them at the end,
-   * held the whole file twice on this thread.
-   */
-  parts: Promise<Uint8Array[]>;
 }
 
 const port = parentPort!;
 const files = new Map<number, OpenFile>();
-/** One for the thread: a chunk is joined and taken into WebAssembly memory in one synchronous step. */
-const joiner = new IpcJoiner();
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 function open(id: number, config: WasmWriterConfig, streamed: boolean, plan: ExtremesPlan | undefined) {
-  const file: OpenFile = { queue: [], schema: undefined, waiting: undefined, closed: false, rows: 0, extremes: plan && new ColumnExtremes(plan), failure: undefined, output: undefined as never, parts: undefined as never };
-  const input = new ReadableStream<PW.RecordBatch>(
-    {
-      // The writer pulls one chunk at a time; until one arrives, it waits here.
-      async pull(controller) {
-        while (!file.queue.length && !file.closed) await new Promise<void>((resolve) => (file.waiting = resolve));
-        const chunk = file.queue.shift();
-        if (!chunk || file.failure) return controller.close();
-        try {
-          // The joined pieces are copied into WebAssembly memory here, before the joiner's buffer is reused.
-          const table = 'pieces' in chunk ? pw.Table.fromIPCStream(joiner.join(chunk.pieces)) : chunk.parquet ? pw.readParquet(chunk.bytes) : pw.Table.fromIPCStream(chunk.bytes);
-          if ('pieces' in chunk) {
-            // Before the buffers go back: the columns view them.
-            if (chunk.columns) {
-              if (!file.extremes) throw new Error('a chunk came with columns for stats to a file opened without a stats plan');
-              file.extremes.add(chunk.columns);
-            }
-            giveBack(chunk.pieces);
-          }
-          const schema = table.schema.intoIPCStream();
-          if (!file.schema) file.schema = schema;
-          else if (Buffer.compare(file.schema, schema) !== 0) {
-            table.free();
-            file.failure = { message: 'a chunk has a different Arrow schema from the first', code: 'SCHEMA_MISMATCH' };
-            file.queue.length = 0;
-            controller.close();
-            post({ op: 'consumed', id });
-            return;
-          }
-          file.rows += enqueueAndFree(table, controller);
-        } catch (e) {
-          file.failure = { message: (e as Error)?.message ?? String(e) };
-          file.queue.length = 0;
-          controller.close();
-        }
-        post({ op: 'consumed', id });
-      },
-    },
-    { highWaterMark: 0 },
-  );
-  file.output = pw.transformParquetStream(input, writerProperties(config)) as Promise<ReadableStream<Uint8Array>>;
-  file.output.catch(() => undefined);
-  file.parts = file.output.then(async (output) => {
-    const parts: Uint8Array[] = [];
-    for await (const p of output) {
-      if (!streamed) parts.push(p);
-      else if (files.has(id)) {
-        const own = transferable(p);
-        post({ op: 'part', id, bytes: own }, [own.buffer as ArrayBuffer]);
+  files.set(id, { writer: new ArrowRsFile(config), streamed, parts: [], extremes: plan && new ColumnExtremes(plan), failure: undefined });
+}
+
+/**
+ * Takes one chunk into the file, and acknowledges it (once, whatever happens: the main thread
+ * waits for it). After a failure, chunks are acknowledged and dropped; finish reports it.
+ */
+function write(id: number, file: OpenFile, m: Extract<ToWorker, { op: 'write' | 'writePieces' | 'writeParquet' }>) {
+  let acknowledged = false;
+  const acknowledge = () => {
+    if (!acknowledged) post({ op: 'consumed', id });
+    acknowledged = true;
+  };
+  try {
+    if (file.failure) return;
+    if (m.op === 'writePieces') {
+      const pieces = m.pieces;
+      // Before the buffers go back: the columns view them.
+      if (m.columns) {
+        if (!file.extremes) throw new Error('a chunk came with columns for stats to a file opened without a stats plan');
+        file.extremes.add(m.columns);
       }
+      // Joined straight into the writer's memory; the buffers go back, and the chunk is taken, before it is encoded.
+      file.writer.writeIpcFrom(joinedSize(pieces), (dst) => {
+        joinInto(pieces, dst);
+        giveBack(pieces);
+        acknowledge();
+      });
+    } else {
+      acknowledge();
+      if (m.op === 'write') file.writer.writeIpc(m.ipc);
+      else file.writer.writeParquet(m.parquet);
     }
-    return parts;
-  });
-  file.parts.catch(() => undefined); // reported by finish; an aborted file's is not awaited
-  files.set(id, file);
+    handOn(id, file);
+  } catch (e) {
+    file.failure = { message: (e as Error)?.message ?? String(e), code: e instanceof ArrowRsWriteError ? e.code : undefined };
+  } finally {
+    acknowledge();
+  }
+}
+
+/** The bytes the writer produced: posted at once for a streamed file, else kept to finish. */
+function handOn(id: number, file: OpenFile) {
+  const p = file.writer.take();
+  if (!p) return;
+  if (file.streamed) post({ op: 'part', id, bytes: p }, [p.buffer as ArrayBuffer]);
+  else file.parts.push(p);
 }
 
 /**
@@ -149,60 +120,39 @@ function giveBack(pieces: Pieces) {
   if (buffers.length) post({ op: 'recycle', id: 0, buffers }, buffers);
 }
 
-function wake(file: OpenFile) {
-  const w = file.waiting;
-  file.waiting = undefined;
-  w?.();
-}
-
-async function finish(id: number, file: OpenFile) {
-  file.closed = true;
-  wake(file);
-  const parts = await file.parts;
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const bytes = parts.length === 1 ? parts[0] : new Uint8Array(total);
-  if (parts.length !== 1) {
-    let pos = 0;
-    for (const p of parts) {
-      bytes.set(p, pos);
-      pos += p.length;
-    }
-  }
+function finish(id: number, file: OpenFile) {
   files.delete(id);
-  if (file.failure) return post({ op: 'error', id, ...file.failure });
-  post({ op: 'done', id, bytes, rows: file.rows, extremes: file.extremes?.result() }, [bytes.buffer as ArrayBuffer]);
+  if (file.failure) {
+    file.writer.close();
+    return post({ op: 'error', id, ...file.failure });
+  }
+  const rows = file.writer.rows;
+  const rest = file.writer.finish();
+  let bytes: Uint8Array;
+  if (file.streamed) {
+    if (rest.length) post({ op: 'part', id, bytes: rest }, [rest.buffer as ArrayBuffer]);
+    bytes = new Uint8Array(0);
+  } else bytes = concatBytes([...file.parts, rest]);
+  post({ op: 'done', id, bytes, rows, extremes: file.extremes?.result() }, [bytes.buffer as ArrayBuffer]);
 }
 
 port.on('message', (m: ToWorker) => {
   try {
     if (m.op === 'open') return open(m.id, m.config, m.streamed ?? false, m.extremes);
-    if (m.op === 'memory') return post({ op: 'memory', id: 0, bytes: pw.wasmMemory().buffer.byteLength });
+    if (m.op === 'memory') return post({ op: 'memory', id: 0, bytes: arrowRsMemoryBytes() });
     const file = files.get(m.id);
     if (!file) return;
-    if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writePieces') {
-      file.queue.push(m.op === 'write' ? { bytes: m.ipc, parquet: false } : m.op === 'writePieces' ? { pieces: m.pieces, columns: m.columns } : { bytes: m.parquet, parquet: true });
-      wake(file);
-    } else if (m.op === 'finish') {
-      finish(m.id, file).catch((e: unknown) => {
-        files.delete(m.id);
-        post({ op: 'error', id: m.id, message: (e as Error)?.message ?? String(e) });
-      });
-    } else {
-      file.queue.length = 0;
-      file.closed = true;
-      wake(file);
+    if (m.op === 'write' || m.op === 'writeParquet' || m.op === 'writePieces') write(m.id, file, m);
+    else if (m.op === 'finish') finish(m.id, file);
+    else {
       files.delete(m.id);
+      file.writer.close();
     }
   } catch (e) {
+    files.get(m.id)?.writer.close();
     files.delete(m.id);
     post({ op: 'error', id: m.id, message: (e as Error)?.message ?? String(e) });
   }
 });
-
-/** Transfer needs a buffer of its own; a view into a larger one is copied first. */
-function transferable(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-}
 
 post({ op: 'ready', id: 0 });

@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.js';
 
 /**
- * parquet-wasm is compiled on first use (src/parquet/wasm.ts), not when imported: a large append
- * encodes on the encoder thread only, and the main thread's compile held up its first chunk. Run
- * in a fresh process (the built dist/, as the CLI runs it), where nothing has touched it yet.
+ * The WebAssembly modules are compiled on first use, not when imported: a large append encodes on
+ * the encoder thread only, and a compile on the main thread held up its first chunk. The writer
+ * (src/parquet/arrow-rs.ts) writes every file; parquet-wasm (src/parquet/wasm.ts) only reads, and
+ * writing loads it nowhere. Run in a fresh process (the built dist/, as the CLI runs it), where
+ * nothing has touched either yet.
  */
 const dist = (p: string) => JSON.stringify(new URL(`../../dist/${p}`, import.meta.url).href);
 
@@ -20,21 +22,31 @@ function run(script: string): unknown {
   return JSON.parse(execFileSync(process.execPath, [file], { encoding: 'utf8' }));
 }
 
-describe('parquet-wasm on first use', () => {
-  it('is not compiled by importing the handler; its first use compiles it', () => {
+describe('the Parquet modules on first use', () => {
+  it('importing the handler compiles neither; writing compiles the writer only, reading loads parquet-wasm', () => {
     const r = run(`
       const w = await import(${dist('parquet/wasm.js')});
-      await import(${dist('parquet/parquet-wasm.js')});
-      const before = w.compiledWasmModule() !== undefined;
-      const snappy = w.pw.Compression.SNAPPY;
-      console.log(JSON.stringify({ before, after: w.compiledWasmModule() !== undefined, snappy: typeof snappy }));
+      const a = await import(${dist('parquet/arrow-rs.js')});
+      const { ParquetWasmHandler } = await import(${dist('parquet/parquet-wasm.js')});
+      const { parseDdl } = await import(${dist('schema/ddl.js')});
+      const { rowsToRecordBatch } = await import(${dist('arrow/record-batch.js')});
+      const state = () => ({ writer: a.compiledArrowRsModule() !== undefined, reader: w.parquetWasmLoaded() });
+      const imported = state();
+      const schema = parseDdl('id BIGINT, s STRING');
+      const handler = new ParquetWasmHandler({ thread: 'never' });
+      const writer = handler.open(schema, { compression: 'snappy', rowGroupRows: 1000 }, 1);
+      await writer.write(rowsToRecordBatch([{ id: 1, s: 'a' }], schema));
+      const bytes = await writer.finish();
+      const written = state();
+      const rows = handler.read(bytes).numRows;
+      console.log(JSON.stringify({ imported, written, read: state(), rows }));
     `);
-    expect(r).toEqual({ before: false, after: true, snappy: 'number' });
+    expect(r).toEqual({ imported: { writer: false, reader: false }, written: { writer: true, reader: false }, read: { writer: true, reader: true }, rows: 1 });
   });
 
   it('a large file encodes on the encoder thread, which compiles its own when this thread has none', () => {
     const r = run(`
-      const w = await import(${dist('parquet/wasm.js')});
+      const a = await import(${dist('parquet/arrow-rs.js')});
       const { ParquetWasmHandler } = await import(${dist('parquet/parquet-wasm.js')});
       const { parseDdl } = await import(${dist('schema/ddl.js')});
       const { rowsToRecordBatch } = await import(${dist('arrow/record-batch.js')});
@@ -45,7 +57,7 @@ describe('parquet-wasm on first use', () => {
       const bytes = await writer.finish();
       await handler.close();
       const head = Buffer.from(bytes.subarray(0, 4)).toString('latin1');
-      const here = w.compiledWasmModule() !== undefined;
+      const here = a.compiledArrowRsModule() !== undefined;
       const rows = handler.read(bytes).numRows;
       console.log(JSON.stringify({ onThread: handler.filesOnThread, head, compiledHereBeforeReading: here, rows }));
     `);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pw } from '../../src/parquet/wasm.js';
+import { arrowRsMemoryBytes } from '../../src/parquet/arrow-rs.js';
 import { LocalParquetStream } from '../../src/parquet/wasm-stream-file.js';
 import { CHUNK, probeFileAfterFile, rateChunk } from '../support/wasm-memory-probe.js';
 
@@ -16,7 +16,7 @@ describe('LocalParquetStream (auto-compaction on the calling thread)', () => {
     // WebAssembly memory never shrinks: a chunk left for a finalizer keeps a whole file's chunks
     // live at once, and every file a long-lived stream compacts raised the high-water mark (the
     // soak measured 22 -> 99 MiB). The probe also checks the files hold every row, in order.
-    const probe = await probeFileAfterFile(writeFile, (bytes) => bytes, () => pw.wasmMemory().buffer.byteLength);
+    const probe = await probeFileAfterFile(writeFile, (bytes) => bytes, () => arrowRsMemoryBytes());
     expect(probe.afterLast).toBe(probe.afterFirst);
   }, 120_000);
 });
