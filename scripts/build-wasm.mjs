@@ -26,12 +26,18 @@ const CRATES = {
 };
 const named = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 for (const n of named) if (!(n in CRATES)) throw new Error(`build-wasm: no crate ${n} (${Object.keys(CRATES).join(', ')})`);
-// Under the project's ignored cache, as every other tool's files.
-const TARGET = join(process.env.TRIBUTARY_CACHE ?? join(ROOT, '.cache'), 'cargo-target');
+// The build folder is at the same path in every checkout, not under the project's .cache: the
+// Parquet writer's bytes depend on it (the C objects of zstd, named after it, are linked in the
+// order of their names; the same crate built in cargo-target/ and cargo-target/parquet-encode/
+// differed by 8 bytes), as they depend on CARGO_HOME's (panic messages name the crates' sources
+// there): both under the home folder, the same on every machine of the project's kind. A folder
+// per crate, so that the two tests that rebuild them (in parallel) do not wait on one cargo lock.
+const TARGETS = join(homedir(), '.cache', 'tributary', 'cargo-target');
 
 const cargo = [process.env.CARGO, join(homedir(), '.cargo', 'bin', 'cargo'), 'cargo'].find((c) => c && (c === 'cargo' || existsSync(c)));
 function build(name, { out: OUT, lib }) {
   const CRATE = join(ROOT, 'native', name);
+  const TARGET = join(TARGETS, name);
   // The pinned toolchain's wasm32 target, added when missing (rustup installs a toolchain file's
   // targets with the toolchain, not into one already there).
   const rustup = [join(homedir(), '.cargo', 'bin', 'rustup'), 'rustup'].find((c) => c === 'rustup' || existsSync(c));
