@@ -33,17 +33,3 @@ export function joinInto(p: Pieces, out: Uint8Array): void {
   out.fill(0xff, pos, pos + 4);
   out.fill(0, pos + 4, pos + 8);
 }
-
-/** Joins pieces into one buffer of its own, reused from one join to the next. */
-export class IpcJoiner {
-  private buf = new Uint8Array(0);
-
-  /** The stream, a view of this joiner's buffer: valid until the next join. */
-  join(p: Pieces): Uint8Array {
-    const size = joinedSize(p);
-    if (size > this.buf.length) this.buf = new Uint8Array(Math.max(size, Math.ceil(this.buf.length * 1.25)));
-    const out = this.buf.subarray(0, size);
-    joinInto(p, out);
-    return out;
-  }
-}

@@ -6,7 +6,7 @@ import { arrowToRows } from '../../src/arrow/to-rows.js';
 import { TRANSFER_MIN_BYTES } from '../../src/arrow/transfer.js';
 import { toArrowSchema } from '../../src/arrow/types.js';
 import { ParquetWasmHandler } from '../../src/parquet/parquet-wasm.js';
-import { IpcJoiner } from '../../src/parquet/ipc-join.js';
+import { joinedSize, joinInto, type Pieces } from '../../src/parquet/ipc-join.js';
 import { parseDdl } from '../../src/schema/ddl.js';
 import { ALL_TYPES as SCHEMA, allTypesRow, batchOf, postThrough, show } from '../support/decoded-batches.js';
 
@@ -16,9 +16,24 @@ import { ALL_TYPES as SCHEMA, allTypesRow, batchOf, postThrough, show } from '..
  * type the decoder builds, nulls anywhere, sliced batches, one joiner reused from a large batch to
  * a small one. Only a batch handed over as it is gives its buffers away.
  */
+/**
+ * Joins pieces as the encoder thread does into the writer's memory: into one buffer (grown when
+ * too small) that still holds whatever was joined there before.
+ */
+class Memory {
+  private buf = new Uint8Array(0);
+  join(p: Pieces): Uint8Array {
+    const size = joinedSize(p);
+    if (size > this.buf.length) this.buf = new Uint8Array(size);
+    const out = this.buf.subarray(0, size);
+    joinInto(p, out);
+    return out;
+  }
+}
+
 describe('a record batch as the pieces of its IPC message', () => {
   it('joins into the bytes tableToIPC writes, every column type, nulls anywhere, slices too, one joiner for all (seeded)', async () => {
-    const joiner = new IpcJoiner();
+    const joiner = new Memory();
     const schemaMsg = schemaMessage(toArrowSchema(SCHEMA));
     await fc.assert(
       fc.asyncProperty(
@@ -38,9 +53,9 @@ describe('a record batch as the pieces of its IPC message', () => {
     );
   });
 
-  it('reuses the joiner’s buffer without leaving a larger batch’s bytes in a smaller one’s padding', () => {
+  it('reuses the joining memory without leaving a larger batch’s bytes in a smaller one’s padding', () => {
     const schema = parseDdl('id BIGINT, s STRING');
-    const joiner = new IpcJoiner();
+    const joiner = new Memory();
     const msg = schemaMessage(toArrowSchema(schema));
     // Bytes that are not zero everywhere: negative ids, strings of 'x'.
     const big = batchOf(schema, Array.from({ length: 5000 }, (_, i) => ({ id: BigInt(-1 - i), s: 'x'.repeat(1 + (i % 13)) })));
@@ -59,7 +74,7 @@ describe('a record batch as the pieces of its IPC message', () => {
     const { pieces, transfer } = batchPieces(batch, schemaMessage(batch.schema));
     expect(transfer.length).toBeGreaterThanOrEqual(3); // ids, string offsets and bytes
     for (const b of transfer) expect(b.byteLength).toBeGreaterThanOrEqual(TRANSFER_MIN_BYTES);
-    const joined = new IpcJoiner().join(await postThrough(pieces, transfer));
+    const joined = new Memory().join(await postThrough(pieces, transfer));
     expect(ids.buffer.byteLength).toBe(0); // moved, not copied
     expect(show(arrowToRows(arrow.tableFromIPC(joined).batches[0]))).toEqual(expected);
   });
